@@ -1,0 +1,12 @@
+namespace TorchSerial;
+
+/// <summary>The container a checkpoint uses.</summary>
+public enum CheckpointFormat
+{
+    /// <summary>The zip archive of torch ≥ 1.6 (<c>_use_new_zipfile_serialization=True</c>).</summary>
+    Zip,
+    /// <summary>The stacked-pickle stream of torch 0.1.10–1.5 (and <c>_use_new_zipfile_serialization=False</c>).</summary>
+    LegacyStream,
+    /// <summary>The tar archive of torch ≤ 0.1.9.</summary>
+    LegacyTar,
+}

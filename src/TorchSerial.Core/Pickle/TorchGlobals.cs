@@ -1,0 +1,161 @@
+using System.Numerics;
+using System.Text;
+using TorchSerial.Python;
+using static TorchSerial.Pickle.PickleArgs;
+
+namespace TorchSerial.Pickle;
+
+/// <summary>
+/// Maps a pickle GLOBAL to what TorchSerial puts on the stack: a modelled <see cref="Callable"/>,
+/// a <see cref="DType"/>, a <see cref="StorageType"/>, a constant (<see cref="PyGlobal"/>), or, for an
+/// admitted global TorchSerial does not model, an inert <see cref="PyGlobal"/>. The policy is asked first.
+/// </summary>
+internal static class TorchGlobals
+{
+    private static readonly Dictionary<string, object> Known = BuildKnown();
+
+    /// <summary>Python 2 and pre-1.8 module names that torch.load maps onto their current homes.</summary>
+    private static readonly Dictionary<string, string> ModuleRenames = new(StringComparer.Ordinal)
+    {
+        ["__builtin__"] = "builtins",
+        ["copy_reg"] = "copyreg",
+        ["torch.tensor"] = "torch._tensor",
+    };
+
+    public static string Canonical(string module, string name)
+        => (ModuleRenames.TryGetValue(module, out var m) ? m : module) + "." + name;
+
+    public static object Resolve(string module, string name, GlobalPolicy policy, string record, long offset)
+    {
+        string full = Canonical(module, name);
+        if (policy.Check(full) == GlobalVerdict.Refused)
+            throw new TorchSerialException(ErrorIds.UnsafeGlobal, ErrorKind.SecurityError,
+                $"The checkpoint references the global '{full}'{DangerousGlobals.Explain(full)}, which is not on TorchSerial's allow-list, " +
+                $"so the load was stopped (pickle '{record}', offset {offset}). Nothing was executed. If you trust the file, " +
+                $"load it with -AllowGlobal '{full}': admitted globals that TorchSerial does not model become inert objects and are never run.")
+            { Record = record, Offset = offset };
+        if (Known.TryGetValue(full, out var known)) return known;
+        if (StorageTypeOf(full) is { } st) return st;
+        int dot = full.LastIndexOf('.');
+        return new PyGlobal(full[..dot], full[(dot + 1)..]);
+    }
+
+    private static StorageType? StorageTypeOf(string full)
+    {
+        if (full == "torch.storage.UntypedStorage") return new StorageType(DType.UInt8, untyped: true);
+        // Old pickles may name torch.cuda.FloatStorage; torch maps storage classes by class name only.
+        if (!full.StartsWith("torch.", StringComparison.Ordinal)) return null;
+        string cls = full[(full.LastIndexOf('.') + 1)..];
+        return DType.FromStorageClass(cls) is { } d ? new StorageType(d, untyped: false) : null;
+    }
+
+    private static Dictionary<string, object> BuildKnown()
+    {
+        var k = new Dictionary<string, object>(StringComparer.Ordinal);
+        void Add(string name, Func<PyTuple, object?> call, Func<PyTuple, object?>? newObj = null) => k[name] = new Callable(name, call, newObj);
+
+        foreach (var d in DType.All) k["torch." + d.Name] = d;
+
+        Add("torch._utils._rebuild_tensor", TensorRebuilders.RebuildTensor);
+        Add("torch._utils._rebuild_tensor_v2", TensorRebuilders.RebuildTensorV2);
+        Add("torch._utils._rebuild_tensor_v3", TensorRebuilders.RebuildTensorV3);
+        Add("torch._utils._rebuild_parameter", TensorRebuilders.RebuildParameter);
+        Add("torch._utils._rebuild_parameter_with_state", TensorRebuilders.RebuildParameterWithState);
+        Add("torch._tensor._rebuild_from_type_v2", TensorRebuilders.RebuildFromTypeV2);
+        Add("torch._utils._rebuild_qtensor", TensorRebuilders.RebuildQTensor);
+        Add("torch._utils._rebuild_sparse_tensor", TensorRebuilders.Sparse);
+        Add("torch._utils._rebuild_nested_tensor", TensorRebuilders.Unsupported("a nested tensor"));
+        Add("torch._utils._rebuild_meta_tensor_no_storage", TensorRebuilders.Unsupported("a meta tensor (it has no data)"));
+        Add("torch._utils._rebuild_wrapper_subclass", TensorRebuilders.Unsupported("a storage-less tensor subclass"));
+        Add("torch._utils._rebuild_device_tensor_from_numpy", TensorRebuilders.Unsupported("a device tensor saved through NumPy (XLA and similar)"));
+        Add("torch._utils._rebuild_xla_tensor", TensorRebuilders.Unsupported("a device tensor saved through NumPy (XLA and similar)"));
+        Add("torch._utils._rebuild_device_tensor_from_cpu_tensor", TensorRebuilders.Unsupported("a device tensor saved through a CPU copy (XLA, MTIA and similar)"));
+
+        Add("collections.OrderedDict", a => FromPairs(a, "collections.OrderedDict"));
+        Add("collections.Counter", a => FromPairs(a, "collections.Counter"));
+        Add("builtins.set", a => ToSet(a, frozen: false));
+        Add("builtins.frozenset", a => ToSet(a, frozen: true));
+        Add("builtins.bytearray", ToByteArray);
+        Add("builtins.complex", a => { Count(a, "complex", 0, 2); return new Complex(a.Count > 0 ? Double(a[0], "real") : 0, a.Count > 1 ? Double(a[1], "imag") : 0); });
+        Add("_codecs.encode", Encode);
+        Add("torch.Size", a => { Count(a, "torch.Size", 0, 1); return new TorchSize(a.Count == 0 ? Array.Empty<long>() : LongSequence(a[0], "torch.Size")); });
+        Add("torch.device", ToDevice);
+        Add("torch.serialization._get_layout", a =>
+        {
+            Count(a, "_get_layout", 1, 1);
+            var n = String(a[0], "layout name");
+            return new PyGlobal("torch", n.StartsWith("torch.", StringComparison.Ordinal) ? n[6..] : n);
+        });
+        Add("torch.Tensor", _ => throw Fail.Unsupported(ErrorIds.UnsupportedTensorFeature, "The pickle constructs a bare torch.Tensor without a rebuild function; TorchSerial does not load that form."));
+        Add("torch.nn.parameter.Parameter", a =>
+        {
+            // Parameter(data, requires_grad=True), as NEWOBJ or a call.
+            Count(a, "Parameter", 1, 2);
+            var t = (a[0] as Tensor ?? throw Bad($"Parameter expects a tensor but got {Describe(a[0])}.")).WithName("");
+            t.IsParameter = true;
+            t.RequiresGrad = a.Count < 2 || Bool(a[1], "requires_grad");
+            return t;
+        });
+        return k;
+    }
+
+    private static PyDict FromPairs(PyTuple a, string type)
+    {
+        Count(a, type, 0, 1);
+        var d = new PyDict { PythonType = type };
+        if (a.Count == 0 || a[0] is null) return d;
+        if (a[0] is PyDict src) { foreach (System.Collections.DictionaryEntry e in src) d.SetItem(e.Key, e.Value); return d; }
+        IEnumerable<object?> pairs = a[0] as IEnumerable<object?> ?? throw Bad($"{type} expects pairs but got {Describe(a[0])}.");
+        foreach (var p in pairs)
+        {
+            var pair = p as IReadOnlyList<object?> ?? throw Bad($"{type} expects (key, value) pairs.");
+            if (pair.Count != 2) throw Bad($"{type} expects (key, value) pairs.");
+            d.SetItem(pair[0] ?? throw Bad("A dict key is None."), pair[1]);
+        }
+        return d;
+    }
+
+    private static PySet ToSet(PyTuple a, bool frozen)
+    {
+        var s = new PySet(frozen);
+        if (a.Count > 0 && a[0] is IEnumerable<object?> items) foreach (var i in items) s.AddUnique(i);
+        return s;
+    }
+
+    private static object ToByteArray(PyTuple a)
+    {
+        Count(a, "bytearray", 0, 2);
+        if (a.Count == 0) return new PyByteArray(Array.Empty<byte>());
+        return a[0] switch
+        {
+            byte[] b => new PyByteArray(b),
+            string s when a.Count == 2 => new PyByteArray((byte[])Encode(a)!),
+            PyList l => new PyByteArray(l.Select(x => checked((byte)Long(x, "bytearray item"))).ToArray()),
+            _ => throw Bad($"bytearray() got {Describe(a[0])}."),
+        };
+    }
+
+    // Protocol 2 pickles bytes as _codecs.encode(latin1_text, 'latin1').
+    private static object? Encode(PyTuple a)
+    {
+        Count(a, "_codecs.encode", 1, 3);
+        var text = String(a[0], "_codecs.encode text");
+        string enc = a.Count > 1 ? String(a[1], "encoding").ToLowerInvariant().Replace('_', '-') : "utf-8";
+        return enc switch
+        {
+            "latin1" or "latin-1" or "iso-8859-1" or "l1" => Encoding.Latin1.GetBytes(text),
+            "utf-8" or "utf8" => Encoding.UTF8.GetBytes(text),
+            "ascii" => Encoding.ASCII.GetBytes(text),
+            _ => throw Fail.Unsupported(ErrorIds.PickleStructure, $"_codecs.encode with encoding '{enc}' is not supported."),
+        };
+    }
+
+    private static TorchDevice ToDevice(PyTuple a)
+    {
+        Count(a, "torch.device", 1, 2);
+        var s = String(a[0], "device type");
+        if (a.Count == 2 && a[1] is not null) return new TorchDevice(s, Long(a[1], "device index"));
+        int colon = s.IndexOf(':');
+        return colon < 0 ? new TorchDevice(s, null) : new TorchDevice(s[..colon], long.Parse(s[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+}

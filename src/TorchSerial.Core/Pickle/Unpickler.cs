@@ -1,0 +1,346 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text;
+using TorchSerial.Python;
+
+namespace TorchSerial.Pickle;
+
+/// <summary>
+/// A pickle virtual machine for protocols 0 to 5. It reads exactly one pickle (up to STOP) and never
+/// executes anything: globals go through <see cref="GlobalPolicy"/> and <see cref="TorchGlobals"/>,
+/// calls only build data. It is iterative (no recursion), so nesting depth cannot overflow the stack.
+/// </summary>
+internal sealed class Unpickler
+{
+    private readonly PickleInput _in;
+    private readonly GlobalPolicy _policy;
+    private readonly StringEncoding _encoding;
+    private readonly Func<object?, object?> _persistentLoad;
+    private readonly List<object?> _stack = new();
+    private readonly Stack<int> _marks = new();
+    private readonly Dictionary<long, object?> _memo = new();
+    private long _opOffset;
+
+    public Unpickler(PickleInput input, GlobalPolicy policy, StringEncoding encoding, Func<object?, object?> persistentLoad)
+    {
+        _in = input;
+        _policy = policy;
+        _encoding = encoding;
+        _persistentLoad = persistentLoad;
+    }
+
+    /// <summary>Runs the pickle up to STOP and returns its value.</summary>
+    public object? Load()
+    {
+        while (true)
+        {
+            _opOffset = _in.Position;
+            if (!_in.TryReadByte(out byte op))
+                throw Fail.Data(ErrorIds.PickleTruncated,
+                    $"The pickle in '{_in.Record}' ends at offset {_opOffset} without a STOP opcode: the file is truncated or corrupt.",
+                    _in.Record, _opOffset);
+            if (op == Op.STOP)
+            {
+                if (_stack.Count != 1 || _marks.Count != 0)
+                    throw Structure($"STOP found with {_stack.Count} values on the stack (expected exactly 1)");
+                return _stack[0];
+            }
+            Step(op);
+        }
+    }
+
+    private void Step(byte op)
+    {
+        switch (op)
+        {
+            case Op.PROTO:
+                byte proto = _in.ReadByte();
+                if (proto > 5) throw Fail.Data(ErrorIds.UnknownOpcode, $"The pickle in '{_in.Record}' declares protocol {proto}; protocols 0 to 5 exist.", _in.Record, _opOffset);
+                break;
+            case Op.FRAME: _in.ReadUInt64(); break; // frames only group bytes; they carry no meaning
+            case Op.MARK: _marks.Push(_stack.Count); break;
+            case Op.POP:
+                if (_marks.Count > 0 && _marks.Peek() == _stack.Count) _marks.Pop(); else Pop();
+                break;
+            case Op.POP_MARK: PopMark(); break;
+            case Op.DUP: Push(Peek()); break;
+
+            case Op.NONE: Push(null); break;
+            case Op.NEWTRUE: Push(true); break;
+            case Op.NEWFALSE: Push(false); break;
+            case Op.INT: Push(ParseIntLine()); break;
+            case Op.BININT: Push((long)_in.ReadInt32()); break;
+            case Op.BININT1: Push((long)_in.ReadByte()); break;
+            case Op.BININT2: Push((long)_in.ReadUInt16()); break;
+            case Op.LONG: Push(ParseLongLine()); break;
+            case Op.LONG1: Push(Normalize(new BigInteger(_in.ReadBytes(_in.ReadByte()), isUnsigned: false, isBigEndian: false))); break;
+            case Op.LONG4:
+                int n4 = _in.ReadInt32();
+                if (n4 < 0) throw Structure("LONG4 with a negative length");
+                Push(Normalize(new BigInteger(_in.ReadBytes(n4), isUnsigned: false, isBigEndian: false)));
+                break;
+            case Op.FLOAT: Push(double.Parse(Ascii(_in.ReadLine()), NumberStyles.Float, CultureInfo.InvariantCulture)); break;
+            case Op.BINFLOAT: Push(_in.ReadDoubleBigEndian()); break;
+
+            case Op.STRING: Push(DecodePy2(Py2Literal.Unquote(_in.ReadLine(), _in.Record, _opOffset))); break;
+            case Op.BINSTRING:
+                int bl = _in.ReadInt32();
+                if (bl < 0) throw Structure("BINSTRING with a negative length");
+                Push(DecodePy2(_in.ReadBytes(bl)));
+                break;
+            case Op.SHORT_BINSTRING: Push(DecodePy2(_in.ReadBytes(_in.ReadByte()))); break;
+            case Op.UNICODE: Push(Py2Literal.RawUnicodeEscape(_in.ReadLine())); break;
+            case Op.BINUNICODE: Push(Utf8(_in.ReadBytes(_in.ReadUInt32()))); break;
+            case Op.SHORT_BINUNICODE: Push(Utf8(_in.ReadBytes(_in.ReadByte()))); break;
+            case Op.BINUNICODE8: Push(Utf8(_in.ReadBytes(ToLength(_in.ReadUInt64())))); break;
+            case Op.BINBYTES: Push(_in.ReadBytes(_in.ReadUInt32())); break;
+            case Op.SHORT_BINBYTES: Push(_in.ReadBytes(_in.ReadByte())); break;
+            case Op.BINBYTES8: Push(_in.ReadBytes(ToLength(_in.ReadUInt64()))); break;
+            case Op.BYTEARRAY8: Push(new PyByteArray(_in.ReadBytes(ToLength(_in.ReadUInt64())))); break;
+            case Op.NEXT_BUFFER:
+                throw Fail.Unsupported(ErrorIds.PickleStructure, $"The pickle in '{_in.Record}' uses out-of-band buffers (NEXT_BUFFER), which torch.save never writes.", _in.Record);
+            case Op.READONLY_BUFFER: break;
+
+            case Op.EMPTY_TUPLE: Push(PyTuple.Empty); break;
+            case Op.TUPLE: Push(new PyTuple(PopMark())); break;
+            case Op.TUPLE1: { var a = Pop(); Push(new PyTuple(new[] { a })); break; }
+            case Op.TUPLE2: { var b = Pop(); var a = Pop(); Push(new PyTuple(new[] { a, b })); break; }
+            case Op.TUPLE3: { var c = Pop(); var b = Pop(); var a = Pop(); Push(new PyTuple(new[] { a, b, c })); break; }
+            case Op.EMPTY_LIST: Push(new PyList()); break;
+            case Op.LIST: Push(new PyList(PopMark())); break;
+            case Op.APPEND: { var v = Pop(); Append(Peek(), new[] { v }); break; }
+            case Op.APPENDS: { var items = PopMark(); Append(Peek(), items); break; }
+            case Op.EMPTY_DICT: Push(new PyDict()); break;
+            case Op.DICT: { var items = PopMark(); var d = new PyDict(); SetItems(d, items); Push(d); break; }
+            case Op.SETITEM: { var v = Pop(); var k = Pop(); SetItems(Peek(), new[] { k, v }); break; }
+            case Op.SETITEMS: { var items = PopMark(); SetItems(Peek(), items); break; }
+            case Op.EMPTY_SET: Push(new PySet(frozen: false)); break;
+            case Op.ADDITEMS:
+            {
+                var items = PopMark();
+                var set = Peek() as PySet ?? throw Structure("ADDITEMS on something that is not a set");
+                foreach (var i in items) set.AddUnique(i);
+                break;
+            }
+            case Op.FROZENSET: { var s = new PySet(frozen: true); foreach (var i in PopMark()) s.AddUnique(i); Push(s); break; }
+
+            case Op.PUT: _memo[ParseIndexLine()] = Peek(); break;
+            case Op.BINPUT: _memo[_in.ReadByte()] = Peek(); break;
+            case Op.LONG_BINPUT: _memo[_in.ReadUInt32()] = Peek(); break;
+            case Op.MEMOIZE: _memo[_memo.Count] = Peek(); break;
+            case Op.GET: Push(Recall(ParseIndexLine())); break;
+            case Op.BINGET: Push(Recall(_in.ReadByte())); break;
+            case Op.LONG_BINGET: Push(Recall(_in.ReadUInt32())); break;
+
+            case Op.GLOBAL:
+            {
+                string module = Ascii(_in.ReadLine());
+                string name = Ascii(_in.ReadLine());
+                Push(Global(module, name));
+                break;
+            }
+            case Op.STACK_GLOBAL:
+            {
+                var name = Pop() as string ?? throw Structure("STACK_GLOBAL needs a string name");
+                var module = Pop() as string ?? throw Structure("STACK_GLOBAL needs a string module");
+                Push(Global(module, name));
+                break;
+            }
+            case Op.REDUCE: { var args = AsArgs(Pop(), "REDUCE"); var f = Pop(); Push(Call(f, args, "REDUCE")); break; }
+            case Op.NEWOBJ: { var args = AsArgs(Pop(), "NEWOBJ"); var cls = Pop(); Push(New(cls, args, null, "NEWOBJ")); break; }
+            case Op.NEWOBJ_EX:
+            {
+                var kwargs = Pop() as PyDict ?? throw Structure("NEWOBJ_EX needs a dict of keyword arguments");
+                var args = AsArgs(Pop(), "NEWOBJ_EX");
+                var cls = Pop();
+                Push(New(cls, args, kwargs.Count > 0 ? kwargs : null, "NEWOBJ_EX"));
+                break;
+            }
+            case Op.INST:
+            {
+                string module = Ascii(_in.ReadLine());
+                string name = Ascii(_in.ReadLine());
+                var cls = Global(module, name);
+                Push(New(cls, new PyTuple(PopMark()), null, "INST"));
+                break;
+            }
+            case Op.OBJ:
+            {
+                var items = PopMark();
+                if (items.Count == 0) throw Structure("OBJ without a class");
+                Push(New(items[0], new PyTuple(items.Skip(1).ToList()), null, "OBJ"));
+                break;
+            }
+            case Op.BUILD: { var state = Pop(); Build(Peek(), state); break; }
+            case Op.PERSID: Push(_persistentLoad(DecodePy2(_in.ReadLine()))); break;
+            case Op.BINPERSID: Push(_persistentLoad(Pop())); break;
+            case Op.EXT1: case Op.EXT2: case Op.EXT4:
+                throw Fail.Unsupported(ErrorIds.UnknownOpcode,
+                    $"The pickle in '{_in.Record}' uses the copyreg extension registry (opcode 0x{op:X2} at offset {_opOffset}), which torch.save never writes.", _in.Record);
+            default:
+                throw Fail.Data(ErrorIds.UnknownOpcode,
+                    $"The pickle in '{_in.Record}' has an unknown opcode 0x{op:X2} at offset {_opOffset}: the file is corrupt or not a pickle.", _in.Record, _opOffset);
+        }
+    }
+
+    private object Global(string module, string name) => TorchGlobals.Resolve(module, name, _policy, _in.Record, _opOffset);
+
+    private object? Call(object? f, PyTuple args, string how) => f switch
+    {
+        Callable c => c.Call(args),
+        PyGlobal g => new PyObject(g, args, how),
+        _ => throw Structure($"{how} applied to {PickleArgs.Describe(f)}, which is not a callable global"),
+    };
+
+    private object? New(object? cls, PyTuple args, PyDict? kwargs, string how) => cls switch
+    {
+        Callable c => c.NewObject(args),
+        PyGlobal g => new PyObject(g, args, how) { KwArgs = kwargs },
+        _ => throw Structure($"{how} applied to {PickleArgs.Describe(cls)}, which is not a class"),
+    };
+
+    private void Build(object? target, object? state)
+    {
+        switch (target)
+        {
+            case PyDict d: d.State = state; break; // e.g. a state_dict's _metadata attribute
+            case PyObject o: o.State = state; break;
+            case Tensor t: t.PythonState = state; break;
+            default: throw Structure($"BUILD on {PickleArgs.Describe(target)}, which cannot take state");
+        }
+    }
+
+    private void Append(object? target, IReadOnlyList<object?> items)
+    {
+        switch (target)
+        {
+            case PyList l: l.AddRange(items); break;
+            case PyObject o: (o.ListItems ??= new PyList()).AddRange(items); break;
+            default: throw Structure($"APPEND on {PickleArgs.Describe(target)}, which is not a list");
+        }
+    }
+
+    private void SetItems(object? target, IReadOnlyList<object?> items)
+    {
+        if (items.Count % 2 != 0) throw Structure("SETITEMS with an odd number of items");
+        PyDict d = target switch
+        {
+            PyDict dict => dict,
+            PyObject o => o.DictItems ??= new PyDict(),
+            _ => throw Structure($"SETITEM on {PickleArgs.Describe(target)}, which is not a dict"),
+        };
+        for (int i = 0; i < items.Count; i += 2)
+        {
+            var key = items[i] ?? (object)PyNone.Key;
+            if (key is PyList or PyDict) throw Structure("a dict key is an unhashable list or dict");
+            d.SetItem(key, items[i + 1]);
+        }
+    }
+
+    private object? Recall(long index)
+        => _memo.TryGetValue(index, out var v) ? v
+            : throw Fail.Data(ErrorIds.MemoKeyMissing,
+                $"The pickle in '{_in.Record}' refers to memo entry {index} at offset {_opOffset}, which was never stored: the pickle is corrupt.",
+                _in.Record, _opOffset);
+
+    private static PyTuple AsArgs(object? value, string how)
+        => value as PyTuple ?? throw new TorchSerialException(ErrorIds.PickleStructure, ErrorKind.InvalidData, $"{how} arguments are not a tuple.");
+
+    private object DecodePy2(byte[] raw)
+    {
+        try
+        {
+            return _encoding switch
+            {
+                StringEncoding.Bytes => raw,
+                StringEncoding.Latin1 => Encoding.Latin1.GetString(raw),
+                StringEncoding.Ascii => StrictAscii.GetString(raw),
+                _ => StrictUtf8.GetString(raw),
+            };
+        }
+        catch (DecoderFallbackException)
+        {
+            throw Fail.Data(ErrorIds.StringDecodeFailed,
+                $"A Python 2 byte string at offset {_opOffset} of '{_in.Record}' is not valid {(_encoding == StringEncoding.Ascii ? "ASCII" : "UTF-8")}. " +
+                "Load the file with -Encoding latin1 (right for Python 2 NumPy data) or -Encoding bytes.", _in.Record, _opOffset);
+        }
+    }
+
+    private string Utf8(byte[] raw)
+    {
+        try { return StrictUtf8.GetString(raw); }
+        catch (DecoderFallbackException)
+        {
+            // CPython writes lone surrogates with 'surrogatepass'; keep them rather than fail.
+            return Encoding.UTF8.GetString(raw);
+        }
+    }
+
+    private static readonly Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
+    private static readonly Encoding StrictAscii = Encoding.GetEncoding("us-ascii", EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
+
+    private string Ascii(byte[] line) => Encoding.ASCII.GetString(line).TrimEnd('\r');
+
+    private object ParseIntLine()
+    {
+        var s = Ascii(_in.ReadLine());
+        if (s == "01") return true; // protocol 0 spells True and False as INT 01 / 00
+        if (s == "00") return false;
+        return ParseInteger(s, "INT");
+    }
+
+    private object ParseLongLine() => ParseInteger(Ascii(_in.ReadLine()).TrimEnd('L'), "LONG");
+
+    private object ParseInteger(string s, string what)
+    {
+        if (s.Length > 4096 || !BigInteger.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v))
+            throw Structure($"{what} has an invalid integer literal");
+        return Normalize(v);
+    }
+
+    private long ParseIndexLine() => long.TryParse(Ascii(_in.ReadLine()), NumberStyles.None, CultureInfo.InvariantCulture, out var v)
+        ? v : throw Structure("GET/PUT has an invalid memo index");
+
+    private long ToLength(ulong n) => n > long.MaxValue ? long.MaxValue : (long)n;
+
+    /// <summary>Python ints become long when they fit, BigInteger otherwise.</summary>
+    private static object Normalize(BigInteger v) => v >= long.MinValue && v <= long.MaxValue ? (object)(long)v : v;
+
+    private void Push(object? v) => _stack.Add(v);
+
+    private object? Pop()
+    {
+        int floor = _marks.Count > 0 ? _marks.Peek() : 0;
+        if (_stack.Count <= floor) throw Structure("the stack is empty");
+        var v = _stack[^1];
+        _stack.RemoveAt(_stack.Count - 1);
+        return v;
+    }
+
+    private object? Peek()
+    {
+        int floor = _marks.Count > 0 ? _marks.Peek() : 0;
+        if (_stack.Count <= floor) throw Structure("the stack is empty");
+        return _stack[^1];
+    }
+
+    private List<object?> PopMark()
+    {
+        if (_marks.Count == 0) throw Structure("no MARK is open");
+        int start = _marks.Pop();
+        var items = _stack.GetRange(start, _stack.Count - start);
+        _stack.RemoveRange(start, _stack.Count - start);
+        return items;
+    }
+
+    private TorchSerialException Structure(string what) => Fail.Data(ErrorIds.PickleStructure,
+        $"The pickle in '{_in.Record}' is malformed at offset {_opOffset}: {what}.", _in.Record, _opOffset);
+}
+
+/// <summary>Stands for Python's None when it is used as a dict key (IDictionary cannot hold null keys).</summary>
+public sealed class PyNone
+{
+    public static readonly PyNone Key = new();
+    private PyNone() { }
+    public override string ToString() => "None";
+}

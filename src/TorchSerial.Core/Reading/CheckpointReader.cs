@@ -1,0 +1,64 @@
+using TorchSerial.Containers;
+
+namespace TorchSerial;
+
+/// <summary>
+/// torch.load for .NET: detects the container, runs the restricted unpickler, places storages and
+/// reads every storage's bytes once into its final buffer. Bad input throws <see cref="TorchSerialException"/>.
+/// </summary>
+public static class CheckpointReader
+{
+    /// <summary>Loads a checkpoint file. The file is closed when this returns.</summary>
+    public static Checkpoint Load(string path, LoadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.RandomAccess);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new TorchSerialException(ex is FileNotFoundException or DirectoryNotFoundException ? ErrorIds.FileNotFound : ErrorIds.FileOpenFailed,
+                ex is FileNotFoundException or DirectoryNotFoundException ? ErrorKind.ObjectNotFound : ErrorKind.ResourceUnavailable,
+                $"Cannot open '{path}': {ex.Message}", ex);
+        }
+        using (stream) return Load(stream, path, options ?? new LoadOptions(), cancellationToken);
+    }
+
+    /// <summary>Loads a checkpoint from a seekable stream (as torch.load needs a seekable file-like object).</summary>
+    public static Checkpoint Load(Stream stream, LoadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        if (!stream.CanSeek || !stream.CanRead)
+            throw new TorchSerialException(ErrorIds.NotACheckpoint, ErrorKind.InvalidArgument,
+                "The stream must be readable and seekable; copy it into a MemoryStream first.");
+        return Load(stream, null, options ?? new LoadOptions(), cancellationToken);
+    }
+
+    private static Checkpoint Load(Stream stream, string? path, LoadOptions options, CancellationToken ct)
+    {
+        try
+        {
+            var graph = FormatSniffer.Detect(stream) switch
+            {
+                CheckpointFormat.Zip => ZipCheckpointSource.Load(stream, options),
+                CheckpointFormat.LegacyTar => LegacyTarSource.Load(stream, options),
+                _ => LegacyStreamSource.Load(stream, options),
+            };
+            var tensors = TensorCollector.Collect(graph.Root);
+            foreach (var storage in graph.Storages)
+            {
+                ct.ThrowIfCancellationRequested();
+                storage.EnsureLoaded();
+            }
+            return new Checkpoint(path, graph, tensors);
+        }
+        catch (EndOfStreamException ex)
+        {
+            throw new TorchSerialException(ErrorIds.PickleTruncated, ErrorKind.InvalidData, "The file ends unexpectedly: it is truncated.", ex);
+        }
+        catch (OperationCanceledException ex)
+        {
+            throw new TorchSerialException(ErrorIds.Stopped, ErrorKind.OperationStopped, "The load was cancelled.", ex);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using TorchSerial.Pickle;
+using TorchSerial.Python;
+using TorchSerial.Sources;
+
+namespace TorchSerial;
+
+/// <summary>
+/// Reads the legacy stacked-pickle stream (torch 0.1.10–1.5, torch-format.md §4): magic, protocol
+/// version, sys_info, the object pickle, the storage key list, then each storage's raw bytes.
+/// </summary>
+internal static class LegacyStreamSource
+{
+    public static readonly BigInteger Magic = BigInteger.Parse("1950A86A20F9469CFC6C", System.Globalization.NumberStyles.HexNumber);
+    public const long ProtocolVersion = 1001;
+
+    public static LoadedGraph Load(Stream stream, LoadOptions options)
+    {
+        long end = stream.Length;
+        stream.Position = 0;
+        var magic = PickleRunner.Run(stream, end, "magic number", options);
+        if (magic is not BigInteger m || m != Magic)
+            throw Fail.Data(ErrorIds.InvalidMagicNumber,
+                $"Invalid magic number; corrupt file? The file is a pickle, but its first value is {PickleArgs.Describe(magic)}, not torch's legacy magic number. " +
+                "It may be a plain Python pickle rather than a torch.save checkpoint.", "magic number");
+        var protocol = PickleRunner.Run(stream, end, "protocol version", options);
+        if (protocol is not long p || p != ProtocolVersion)
+            throw Fail.Data(ErrorIds.InvalidProtocolVersion, $"Invalid protocol version: {PyRepr.Str(protocol)} (expected {ProtocolVersion}).", "protocol version");
+        PickleRunner.Run(stream, end, "sys_info", options);
+
+        var storages = new Dictionary<string, Storage>(StringComparer.Ordinal);
+        var roots = new Dictionary<string, Storage>(StringComparer.Ordinal);
+        var order = new List<Storage>();
+
+        object? PersistentLoad(object? pid)
+        {
+            var claim = StorageClaim.Parse(pid, 6, "object pickle");
+            if (!roots.TryGetValue(claim.Key, out var root))
+            {
+                root = new Storage(claim.Key, claim.Type.DType, claim.NumBytes, claim.Location, null, claim.Type.IsUntyped);
+                root.Device = LocationRestorer.Restore(claim.Location, options, claim.Key);
+                roots.Add(claim.Key, root);
+                storages[claim.Key] = root;
+                order.Add(root);
+            }
+            if (claim.ViewMetadata is not { } view) return root;
+            // (view_key, offset, view_size): the storage is a slice of the root, in elements.
+            if (view.Count != 3) throw PickleArgs.Bad("A legacy storage view should be (view_key, offset, size).");
+            string viewKey = PickleArgs.String(view[0], "view key");
+            if (storages.TryGetValue(viewKey, out var existing)) return existing;
+            long offset = PickleArgs.Long(view[1], "view offset"), size = PickleArgs.Long(view[2], "view size");
+            int item = claim.Type.DType.ItemSize;
+            if (offset < 0 || size < 0 || offset > root.NumElements || size > root.NumElements - offset)
+                throw Fail.Data(ErrorIds.ViewOutOfBounds,
+                    $"Storage view '{viewKey}' covers elements {offset}..{offset + size} of storage '{claim.Key}', which has {root.NumElements}.");
+            var slice = new Storage(viewKey, root, offset * item, size * item);
+            storages.Add(viewKey, slice);
+            return slice;
+        }
+
+        var rootObject = PickleRunner.Run(stream, end, "object pickle", options, PersistentLoad);
+        var keys = PickleRunner.Run(stream, end, "storage key list", options) as PyList
+            ?? throw Fail.Data(ErrorIds.PickleStructure, "The legacy stream's storage key list is not a list.", "storage key list");
+
+        var header = new byte[8];
+        foreach (var k in keys)
+        {
+            string key = PickleArgs.String(k, "storage key");
+            if (!roots.TryGetValue(key, out var storage))
+                throw Fail.Data(ErrorIds.MissingRecord, $"The storage key list names '{key}', which the object pickle never referenced.", key);
+            long at = stream.Position;
+            if (end - at < 8) throw Truncated(key, at);
+            stream.ReadExactly(header);
+            long count = BinaryPrimitives.ReadInt64LittleEndian(header);
+            if (count != storage.NumElements)
+                throw Fail.Data(ErrorIds.RecordSizeMismatch,
+                    $"storage has wrong byte size: storage '{key}' should hold {storage.NumElements} elements but the stream says {count}.", key, at);
+            if (end - stream.Position < storage.NumBytes) throw Truncated(key, at);
+            storage.Attach(new StreamRangeSource(stream, stream.Position, storage.NumBytes, $"storage '{key}'"));
+            stream.Seek(storage.NumBytes, SeekOrigin.Current);
+        }
+        return new LoadedGraph(CheckpointFormat.LegacyStream, rootObject, order, Array.Empty<string>());
+    }
+
+    private static TorchSerialException Truncated(string key, long at) => Fail.Data(ErrorIds.TruncatedLegacyStream,
+        $"The legacy checkpoint ends inside the data of storage '{key}' (offset {at}): the file is truncated. Copy or download it again.", key, at);
+}

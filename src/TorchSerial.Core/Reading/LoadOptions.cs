@@ -1,0 +1,19 @@
+using TorchSerial.Pickle;
+
+namespace TorchSerial;
+
+/// <summary>The knobs of a load; the counterparts of torch.load's arguments.</summary>
+public sealed class LoadOptions
+{
+    /// <summary>Which globals the pickle may reference (torch's weights_only allow-list plus user patterns).</summary>
+    public GlobalPolicy Policy { get; init; } = GlobalPolicy.Default;
+
+    /// <summary>How Python 2 byte strings are read (torch's <c>encoding=</c>, default utf-8).</summary>
+    public StringEncoding Encoding { get; init; } = StringEncoding.Utf8;
+
+    /// <summary>A device that replaces every saved location (torch's <c>map_location='cpu'</c>); null keeps saved locations.</summary>
+    public string? MapLocation { get; init; }
+
+    /// <summary>Tag-to-tag remapping applied before restoring (torch's dict <c>map_location</c>); tags not listed pass through.</summary>
+    public IReadOnlyDictionary<string, string>? LocationMap { get; init; }
+}

@@ -1,0 +1,8 @@
+namespace TorchSerial;
+
+/// <summary>What a container source hands back: the unpickled object and the storages it references.</summary>
+internal sealed record LoadedGraph(CheckpointFormat Format, object? Root, IReadOnlyList<Storage> Storages, IReadOnlyList<string> Records)
+{
+    public string ByteOrder { get; init; } = "little";
+    public long? FormatVersion { get; init; }
+}

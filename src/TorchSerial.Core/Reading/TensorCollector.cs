@@ -1,0 +1,84 @@
+using System.Collections;
+using TorchSerial.Pickle;
+using TorchSerial.Python;
+
+namespace TorchSerial;
+
+/// <summary>
+/// Walks a loaded object depth-first in file order (dict insertion order, list order) and lists its
+/// tensors under their key paths. It uses an explicit stack, so any nesting depth is safe, and it
+/// remembers containers it has seen, so pickled cycles cannot loop.
+/// </summary>
+internal static class TensorCollector
+{
+    public static List<Tensor> Collect(object? root)
+    {
+        var result = new List<Tensor>();
+        var seenTensors = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var seenContainers = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<(object? Value, KeyPath? Path)>();
+        stack.Push((root, null));
+        while (stack.Count > 0)
+        {
+            var (value, path) = stack.Pop();
+            switch (value)
+            {
+                case Tensor t:
+                    if (seenTensors.Add(t))
+                    {
+                        t.Name = KeyPath.Render(path);
+                        result.Add(t);
+                    }
+                    else result.Add(t.WithName(KeyPath.Render(path))); // the same tensor object under a second key
+                    break;
+                case UnsupportedTensor u:
+                    throw Fail.Unsupported(ErrorIds.UnsupportedTensorFeature,
+                        $"Tensor '{(path is null ? "<root>" : KeyPath.Render(path))}' is {u.Feature}, which TorchSerial does not load. " +
+                        "Convert it to a dense tensor before saving (for example t.to_dense() or t.cpu()), or leave it out of the checkpoint.");
+                case string or byte[] or null or DType or Storage or PyGlobal or TorchSize:
+                    break;
+                case PyDict d when seenContainers.Add(d):
+                    if (d.State is not null) stack.Push((d.State, path)); // attributes come after the items in a pickle
+                    PushReversed(stack, d.Cast<DictionaryEntry>().Select(e => (e.Value, (KeyPath?)new KeyPath(path, e.Key))).ToList());
+                    break;
+                case PyObject o when seenContainers.Add(o):
+                    var parts = new List<(object?, KeyPath?)>();
+                    if (o.State is not null) parts.Add((o.State, path));
+                    if (o.DictItems is not null) parts.Add((o.DictItems, path));
+                    if (o.ListItems is not null) parts.Add((o.ListItems, path));
+                    parts.Add((o.Args, path));
+                    foreach (var p in parts) stack.Push(p);
+                    break;
+                case IList list when value is PyList or PyTuple or PySet && seenContainers.Add(value):
+                    var items = new List<(object?, KeyPath?)>(list.Count);
+                    for (int i = 0; i < list.Count; i++) items.Add((list[i], new KeyPath(path, (long)i)));
+                    PushReversed(stack, items);
+                    break;
+            }
+        }
+        return result;
+    }
+
+    private static void PushReversed(Stack<(object?, KeyPath?)> stack, List<(object?, KeyPath?)> items)
+    {
+        for (int i = items.Count - 1; i >= 0; i--) stack.Push(items[i]);
+    }
+
+    /// <summary>
+    /// A key path kept as a chain of segments: rendering it only for tensors keeps the walk linear
+    /// even for pickles nested hundreds of thousands of levels deep.
+    /// </summary>
+    private sealed class KeyPath(KeyPath? parent, object key)
+    {
+        public static string Render(KeyPath? path)
+        {
+            var parts = new List<string>();
+            for (var p = path; p is not null; p = p.Parent) parts.Add(PyRepr.Str(p.Key));
+            parts.Reverse();
+            return string.Join('.', parts);
+        }
+
+        private KeyPath? Parent { get; } = parent;
+        private object Key { get; } = key;
+    }
+}

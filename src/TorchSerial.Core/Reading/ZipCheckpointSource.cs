@@ -1,0 +1,84 @@
+using System.Text;
+using TorchSerial.Containers;
+
+namespace TorchSerial;
+
+/// <summary>Reads the zip checkpoint of torch ≥ 1.6 (torch-format.md §2–3).</summary>
+internal static class ZipCheckpointSource
+{
+    private const long MinVersion = 1, MaxVersion = 10;
+
+    public static LoadedGraph Load(Stream stream, LoadOptions options)
+    {
+        var dir = ZipDirectory.Read(stream);
+        if (dir.Entries.Count == 0) throw Fail.Data(ErrorIds.CorruptZip, "The zip archive is empty: it holds no records.");
+        string first = dir.Entries[0].Name;
+        int slash = first.IndexOf('/');
+        if (slash <= 0) throw Fail.Data(ErrorIds.CorruptZip, $"The zip archive is not a torch checkpoint: its first record '{first}' is not in a subdirectory.");
+        string root = first[..slash];
+        string R(string name) => root + "/" + name;
+
+        if (dir.Find(R("constants.pkl")) is not null)
+            throw Fail.Unsupported(ErrorIds.TorchScriptArchive,
+                "The file is a TorchScript archive (written by torch.jit.save), not a torch.save checkpoint. TorchSerial does not run TorchScript; " +
+                "in Python, save its weights with torch.save(torch.jit.load(path).state_dict(), 'weights.pt') and load that.");
+
+        long? version = ReadVersion(dir, R);
+        string byteOrder = "little";
+        if (dir.Find(R("byteorder")) is { } bo)
+        {
+            byteOrder = Encoding.ASCII.GetString(dir.ReadAll(bo)).Trim();
+            if (byteOrder is not ("little" or "big"))
+                throw Fail.Data(ErrorIds.CorruptZip, $"The 'byteorder' record says '{byteOrder}'; it should be 'little' or 'big'.", "byteorder");
+        }
+        bool swap = (byteOrder == "big") == BitConverter.IsLittleEndian;
+
+        var pklEntry = dir.Find(R("data.pkl")) ?? throw Fail.Data(ErrorIds.MissingRecord,
+            $"The zip archive has no '{R("data.pkl")}' record, so it is not a torch.save checkpoint.", "data.pkl");
+        var storages = new Dictionary<string, Storage>(StringComparer.Ordinal);
+        var order = new List<Storage>();
+
+        object? PersistentLoad(object? pid)
+        {
+            var claim = StorageClaim.Parse(pid, 5, "data.pkl");
+            if (storages.TryGetValue(claim.Key, out var cached)) return cached;
+            string recordName = "data/" + claim.Key;
+            var entry = dir.Find(R(recordName)) ?? throw Fail.Data(ErrorIds.MissingRecord,
+                $"The pickle refers to storage '{claim.Key}', but the archive has no record '{R(recordName)}'. The file is incomplete or was repacked wrongly.", recordName);
+            if (entry.UncompressedSize != claim.NumBytes)
+                throw Fail.Data(ErrorIds.RecordSizeMismatch,
+                    $"Record '{recordName}' holds {entry.UncompressedSize} bytes but the pickle says storage '{claim.Key}' has {claim.NumElements} " +
+                    $"{claim.Type.DType} elements ({claim.NumBytes} bytes). The file is corrupt.", recordName);
+            var storage = new Storage(claim.Key, claim.Type.DType, claim.NumBytes, claim.Location, dir.Open(entry), claim.Type.IsUntyped)
+            {
+                NeedsSwap = swap,
+                SwapUnit = swap && !claim.Type.IsUntyped ? claim.Type.DType.SwapUnit : 0,
+            };
+            storage.Device = LocationRestorer.Restore(claim.Location, options, claim.Key);
+            storages.Add(claim.Key, storage);
+            order.Add(storage);
+            return storage;
+        }
+
+        var pkl = dir.ReadAll(pklEntry);
+        using var pklStream = new MemoryStream(pkl, writable: false);
+        var rootObject = PickleRunner.Run(pklStream, pkl.Length, "data.pkl", options, PersistentLoad);
+        var records = dir.Entries.Select(e => e.Name.StartsWith(root + "/", StringComparison.Ordinal) ? e.Name[(root.Length + 1)..] : e.Name).ToList();
+        return new LoadedGraph(CheckpointFormat.Zip, rootObject, order, records) { ByteOrder = byteOrder, FormatVersion = version };
+    }
+
+    private static long? ReadVersion(ZipDirectory dir, Func<string, string> r)
+    {
+        var entry = dir.Find(r(".data/version")) ?? dir.Find(r("version"));
+        if (entry is null) return null;
+        if (entry.UncompressedSize > 64) throw Fail.Data(ErrorIds.CorruptZip, "The 'version' record is implausibly large.", "version");
+        var text = Encoding.ASCII.GetString(dir.ReadAll(entry)).Trim();
+        if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long v))
+            throw Fail.Data(ErrorIds.UnsupportedFormatVersion, $"The 'version' record holds '{text}', not a number.", "version");
+        if (v < MinVersion || v > MaxVersion)
+            throw Fail.Unsupported(ErrorIds.UnsupportedFormatVersion,
+                $"The checkpoint has format version {v}; versions {MinVersion} to {MaxVersion} can be read. " +
+                (v > MaxVersion ? "It was written by a newer PyTorch than TorchSerial understands." : "The version record is invalid."), "version");
+        return v;
+    }
+}

@@ -1,0 +1,95 @@
+using System.Collections;
+
+namespace TorchSerial;
+
+/// <summary>
+/// A tensor as torch.load returns it: a typed, strided view (<see cref="Shape"/>, <see cref="Stride"/>,
+/// <see cref="StorageOffset"/>, all in elements) over a <see cref="Storage"/>.
+/// </summary>
+public sealed class Tensor
+{
+    internal Tensor(Storage storage, DType dtype, long storageOffset, long[] shape, long[] stride)
+    {
+        Storage = storage;
+        DType = dtype;
+        StorageOffset = storageOffset;
+        Shape = shape;
+        Stride = stride;
+        NumElements = TensorGeometry.Validate(storage, dtype, storageOffset, shape, stride);
+        Name = "";
+    }
+
+    /// <summary>The key path of the tensor inside the checkpoint, joined with '.'.</summary>
+    public string Name { get; internal set; }
+
+    public DType DType { get; }
+    public long[] Shape { get; }
+    public long[] Stride { get; }
+    public long StorageOffset { get; }
+    public long NumElements { get; }
+    public int Rank => Shape.Length;
+    public bool RequiresGrad { get; internal set; }
+
+    /// <summary>True when the tensor was saved as a <c>torch.nn.Parameter</c>.</summary>
+    public bool IsParameter { get; internal set; }
+
+    /// <summary>Where the data is now, e.g. <c>cpu</c>.</summary>
+    public string Device => Storage.Device;
+
+    /// <summary>The location tag stored in the file, e.g. <c>cuda:1</c>.</summary>
+    public string SavedLocation => Storage.SavedLocation;
+
+    /// <summary>The storage; the same object for every tensor sharing it in the file.</summary>
+    public Storage Storage { get; }
+
+    /// <summary>Quantization parameters for quantized dtypes; null otherwise.</summary>
+    public Quantization? Quantization { get; internal set; }
+
+    /// <summary>Math bits torch 2.x may save (e.g. <c>conj</c>, <c>neg</c>); null when none were saved.</summary>
+    public IDictionary? Metadata { get; internal set; }
+
+    /// <summary>Python attributes saved with the tensor (<c>t.foo = 1</c>), or null.</summary>
+    public object? PythonState { get; internal set; }
+
+    /// <summary>The Python class when it is a subclass recorded by <c>_rebuild_from_type_v2</c>; null for plain tensors.</summary>
+    public string? PythonType { get; internal set; }
+
+    /// <summary>True when the elements sit row-major and back to back in the storage.</summary>
+    public bool IsContiguous => TensorGeometry.IsContiguous(Shape, Stride);
+
+    /// <summary>The logical elements, row-major, little-endian.</summary>
+    public byte[] GetBytes() => TensorGeometry.Gather(Storage.Span, DType.ItemSize, StorageOffset, Shape, Stride, NumElements);
+
+    /// <summary>
+    /// The logical elements as a typed array: <c>float[]</c>, <c>double[]</c>, <c>Half[]</c>, <c>long[]</c>,
+    /// <c>bool[]</c>, <c>Complex[]</c>, … bfloat16 and the float8 types widen exactly to <c>float[]</c>.
+    /// </summary>
+    public Array ToArray() => ElementDecoder.Decode(DType, GetBytes());
+
+    /// <summary>A copy of this tensor object under another name, sharing the same storage.</summary>
+    internal Tensor WithName(string name)
+    {
+        var t = (Tensor)MemberwiseClone();
+        t.Name = name;
+        return t;
+    }
+
+    public override string ToString() => $"{Name} {DType}[{string.Join(", ", Shape)}]";
+}
+
+/// <summary>Quantization parameters of a quantized tensor (<c>_rebuild_qtensor</c>).</summary>
+public sealed class Quantization
+{
+    public Quantization(string scheme, double? scale, long? zeroPoint, Tensor? scales, Tensor? zeroPoints, long? axis)
+    {
+        Scheme = scheme; Scale = scale; ZeroPoint = zeroPoint; Scales = scales; ZeroPoints = zeroPoints; Axis = axis;
+    }
+
+    /// <summary><c>per_tensor_affine</c> or <c>per_channel_affine</c> (torch's qscheme name).</summary>
+    public string Scheme { get; }
+    public double? Scale { get; }
+    public long? ZeroPoint { get; }
+    public Tensor? Scales { get; }
+    public Tensor? ZeroPoints { get; }
+    public long? Axis { get; }
+}
