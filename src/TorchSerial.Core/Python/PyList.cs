@@ -5,4 +5,6 @@ public sealed class PyList : List<object?>
 {
     public PyList() { }
     public PyList(IEnumerable<object?> items) : base(items) { }
+
+    public override string ToString() => "[" + string.Join(", ", this.Select(PyRepr.Of)) + "]";
 }

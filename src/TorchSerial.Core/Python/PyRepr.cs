@@ -12,13 +12,21 @@ public static class PyRepr
         string s => s,
         bool b => b ? "True" : "False",
         double d => Float(d),
-        byte[] bytes => "b'" + System.Text.Encoding.Latin1.GetString(bytes) + "'",
+        byte[] bytes => Bytes(bytes),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
 
     /// <summary>Python's <c>repr()</c> for the simple values that appear inside tuples.</summary>
     public static string Of(object? value) => value is string s ? "'" + s + "'" : Str(value);
+
+    private static string Bytes(byte[] bytes)
+    {
+        var sb = new System.Text.StringBuilder("b'");
+        foreach (byte b in bytes)
+            sb.Append(b is >= 0x20 and < 0x7F and not (byte)'\\' and not (byte)'\'' ? ((char)b).ToString() : $"\\x{b:x2}");
+        return sb.Append('\'').ToString();
+    }
 
     private static string Float(double d)
     {

@@ -1,0 +1,112 @@
+#!/usr/bin/env pwsh
+<#
+.SYNOPSIS
+    Builds, tests and demonstrates the TorchSerial module.
+.DESCRIPTION
+    Build  assembles the module at out/TorchSerial (psd1, format views, help and every DLL it needs).
+    Test   builds, runs the xunit suite and the Pester suite (in a child pwsh), prints one closing
+           line "N passed, N failed, N skipped" and exits non-zero on any failure or when no test ran.
+    Demo   builds, imports the module and shows a real torch checkpoint shipped in the repository.
+    Clean  removes out/ and the build outputs.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh -NoProfile -File ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo', 'Clean')]
+    [string] $Task = 'Build',
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+$ErrorActionPreference = 'Stop'
+$root = $PSScriptRoot
+$out = Join-Path $root 'out'
+$moduleOut = Join-Path $out 'TorchSerial'
+$results = Join-Path $out 'TestResults'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+
+function Invoke-Native([string] $what, [scriptblock] $command) {
+    & $command
+    if ($LASTEXITCODE -ne 0) { throw "$what failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-Build {
+    $version = (Import-PowerShellDataFile (Join-Path $root 'module/TorchSerial.psd1')).ModuleVersion
+    Invoke-Native 'dotnet build' { dotnet build (Join-Path $root 'TorchSerial.PowerShell.sln') -c $Configuration -nologo -v quiet "-p:Version=$version" }
+    if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
+    Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $root 'src/TorchSerial.PowerShell') -c $Configuration -o $moduleOut --no-build -nologo -v quiet }
+    Get-ChildItem $moduleOut -Filter *.deps.json | Remove-Item
+    Copy-Item (Join-Path $root 'module/*') $moduleOut -Recurse -Force
+    $null = Test-ModuleManifest (Join-Path $moduleOut 'TorchSerial.psd1')
+    Write-Host "Module assembled at $moduleOut"
+}
+
+# The same PowerShell that runs this script, in a child process. Started as a .NET local tool it is
+# 'dotnet pwsh.dll', so the host path alone is not enough.
+function Invoke-ChildPwsh([string[]] $arguments) {
+    $hostPath = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($hostPath) -eq 'dotnet') {
+        & $hostPath (Join-Path $PSHOME 'pwsh.dll') -NoProfile -NonInteractive @arguments
+    } else {
+        & $hostPath -NoProfile -NonInteractive @arguments
+    }
+}
+
+function Get-PesterPath {
+    Invoke-Native 'restore of build/tools.csproj' { dotnet restore (Join-Path $root 'build/tools.csproj') -nologo -v quiet }
+    $packages = $env:NUGET_PACKAGES
+    if (-not $packages) {
+        $line = dotnet nuget locals global-packages --list
+        $packages = ($line -replace '^global-packages:\s*', '').Trim()
+    }
+    $pester = Join-Path $packages 'pester/5.7.1/tools/Pester.psd1'
+    if (-not (Test-Path $pester)) { throw "Pester was not restored to $pester." }
+    $pester
+}
+
+function Read-TrxCounts([string] $trx) {
+    [xml] $doc = Get-Content $trx -Raw
+    $c = $doc.TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted; Skipped = [int]$c.notExecuted }
+}
+
+function Invoke-Tests {
+    Invoke-Build
+    if (Test-Path $results) { Remove-Item $results -Recurse -Force }
+    $null = New-Item -ItemType Directory $results
+
+    dotnet test (Join-Path $root 'tests/TorchSerial.Core.Tests') -c $Configuration --no-build --nologo `
+        --logger 'trx;LogFileName=core.trx' --logger 'console;verbosity=minimal' --results-directory $results
+    $xunit = if (Test-Path "$results/core.trx") { Read-TrxCounts "$results/core.trx" } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
+    Write-Host ("xunit: {0} passed, {1} failed, {2} skipped" -f $xunit.Passed, $xunit.Failed, $xunit.Skipped)
+
+    $pesterPath = Get-PesterPath
+    Invoke-ChildPwsh @('-File', (Join-Path $root 'build/Invoke-PesterTests.ps1'),
+        '-PesterPath', $pesterPath, '-ModulePath', $moduleOut, '-TestsPath', (Join-Path $root 'tests/pester'), '-ResultDirectory', $results)
+    $countsFile = Join-Path $results 'pester-counts.json'
+    $pester = if (Test-Path $countsFile) { Get-Content $countsFile -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
+    Write-Host ("pester: {0} passed, {1} failed, {2} skipped" -f $pester.Passed, $pester.Failed, $pester.Skipped)
+
+    $passed = $xunit.Passed + $pester.Passed
+    $failed = $xunit.Failed + $pester.Failed
+    $skipped = $xunit.Skipped + $pester.Skipped
+    Write-Host ("{0} passed, {1} failed, {2} skipped" -f $passed, $failed, $skipped)
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    Invoke-ChildPwsh @('-File', (Join-Path $root 'build/Show-Demo.ps1'), '-ModulePath', $moduleOut, '-Sample', (Join-Path $root 'tests/fixtures/torch/checkpoint.pt'))
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Tests }
+    'Demo' { Invoke-Demo }
+    'Clean' {
+        if (Test-Path $out) { Remove-Item $out -Recurse -Force }
+        Invoke-Native 'dotnet clean' { dotnet clean (Join-Path $root 'TorchSerial.PowerShell.sln') -nologo -v quiet }
+    }
+}

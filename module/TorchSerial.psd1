@@ -1,0 +1,21 @@
+@{
+    RootModule           = 'TorchSerial.PowerShell.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '6f2b8c1e-3d4a-4e5f-9a7b-1c2d3e4f5a6b'
+    Author               = 'TorchSerial developers'
+    CompanyName          = 'TorchSerial'
+    Copyright            = '(c) TorchSerial developers. MIT License.'
+    Description          = 'Reads PyTorch checkpoints (torch.save files: zip, legacy stream and tar) with no Python, exactly as torch.load does, and safely: nothing in a file is ever executed.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('TorchSerial.Format.ps1xml')
+    CmdletsToExport      = @('Import-TorchCheckpoint')
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags = @('PyTorch', 'checkpoint', 'torch', 'pickle', 'ML', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Management.Automation;
+
+namespace TorchSerial.PowerShell.Commands;
+
+/// <summary>
+/// Base for cmdlets that read files: <c>-Path</c> (wildcards) and <c>-LiteralPath</c> (alias PSPath,
+/// so <c>Get-ChildItem | Cmdlet</c> binds), resolved per record like Get-FileHash. Only FileSystem
+/// paths are accepted; each failure is a non-terminating error and the next path goes on.
+/// </summary>
+public abstract class InputPathCmdlet : PSCmdlet
+{
+    protected const string PathSet = "Path";
+    protected const string LiteralPathSet = "LiteralPath";
+
+    /// <summary>Paths to read; wildcards are expanded.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = Array.Empty<string>();
+
+    /// <summary>Paths to read exactly as typed.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = Array.Empty<string>();
+
+    /// <summary>Resolves this record's paths to file-system paths, reporting the ones that cannot be used.</summary>
+    protected IEnumerable<string> ResolveInputPaths()
+    {
+        bool literal = ParameterSetName == LiteralPathSet;
+        foreach (var input in literal ? LiteralPath : Path)
+        {
+            var resolved = new List<string>();
+            ProviderInfo? provider = null;
+            try
+            {
+                if (literal)
+                {
+                    resolved.Add(SessionState.Path.GetUnresolvedProviderPathFromPSPath(input, out provider, out _));
+                    if (provider.Name == "FileSystem" && !File.Exists(resolved[0]))
+                    {
+                        WriteError(ErrorRecords.PathNotFound(input));
+                        continue;
+                    }
+                }
+                else resolved.AddRange(GetResolvedProviderPathFromPSPath(input, out provider));
+            }
+            catch (ItemNotFoundException ex)
+            {
+                WriteError(ErrorRecords.PathNotFound(input, ex));
+                continue;
+            }
+            catch (Exception ex) when (ex is ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or PSArgumentException or NotSupportedException)
+            {
+                WriteError(new ErrorRecord(ex, ErrorRecords.FileNotFound, ErrorCategory.InvalidArgument, input));
+                continue;
+            }
+            if (provider!.Name != "FileSystem")
+            {
+                WriteError(ErrorRecords.NotFileSystem(input, provider.Name));
+                continue;
+            }
+            foreach (var path in resolved)
+            {
+                if (Directory.Exists(path)) continue; // a wildcard may match folders; they are not checkpoints
+                yield return path;
+            }
+        }
+    }
+}

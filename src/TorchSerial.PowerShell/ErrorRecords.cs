@@ -1,0 +1,46 @@
+using System.Management.Automation;
+
+namespace TorchSerial.PowerShell;
+
+/// <summary>
+/// The one place ErrorRecords are made. Core failures keep the core's stable ErrorId; the ids
+/// below are the module's own. Scripts match on <c>FullyQualifiedErrorId</c>, which PowerShell
+/// forms as "&lt;ErrorId&gt;,&lt;cmdlet class&gt;".
+/// </summary>
+internal static class ErrorRecords
+{
+    public const string NotFileSystemPath = "NotFileSystemPath";
+    public const string FileNotFound = "FileNotFound";
+    public const string InvalidMapLocation = ErrorIds.InvalidMapLocation;
+    public const string UnexpectedFailure = "UnexpectedFailure";
+
+    public static ErrorRecord From(TorchSerialException ex, object? target)
+        => new(ex, ex.ErrorId, Category(ex.Kind), target);
+
+    public static ErrorRecord PathNotFound(string path, Exception? inner = null)
+        => new(inner ?? new ItemNotFoundException($"Cannot find path '{path}' because it does not exist."), FileNotFound, ErrorCategory.ObjectNotFound, path);
+
+    public static ErrorRecord NotFileSystem(string path, string provider)
+        => new(new ArgumentException($"'{path}' is on the {provider} provider; TorchSerial reads and writes files only, so give a FileSystem path."),
+            NotFileSystemPath, ErrorCategory.InvalidArgument, path);
+
+    public static ErrorRecord BadArgument(string errorId, string message, object? target)
+        => new(new ArgumentException(message), errorId, ErrorCategory.InvalidArgument, target);
+
+    /// <summary>A failure the core did not anticipate: still an ErrorRecord, never a raw exception, but worded as the bug it is.</summary>
+    public static ErrorRecord Unexpected(Exception ex, object? target)
+        => new(new InvalidOperationException(
+                $"TorchSerial failed unexpectedly on '{target}': {ex.GetType().Name}: {ex.Message} This is a bug in TorchSerial; please report it with the file if you can.", ex),
+            UnexpectedFailure, ErrorCategory.NotSpecified, target);
+
+    private static ErrorCategory Category(ErrorKind kind) => kind switch
+    {
+        ErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+        ErrorKind.SecurityError => ErrorCategory.SecurityError,
+        ErrorKind.NotImplemented => ErrorCategory.NotImplemented,
+        ErrorKind.ObjectNotFound => ErrorCategory.ObjectNotFound,
+        ErrorKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
+        ErrorKind.OperationStopped => ErrorCategory.OperationStopped,
+        _ => ErrorCategory.InvalidData,
+    };
+}

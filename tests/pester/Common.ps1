@@ -1,0 +1,17 @@
+# Shared set-up: import the assembled module (never the source folder) and load the fixture expectations.
+$script:ModuleManifest = if ($env:TORCHSERIAL_MODULE) { $env:TORCHSERIAL_MODULE } else { Join-Path $PSScriptRoot '../../out/TorchSerial/TorchSerial.psd1' }
+Import-Module $script:ModuleManifest -Force
+$script:FixtureDir = (Resolve-Path (Join-Path $PSScriptRoot '../fixtures')).Path
+$script:Expected = Get-Content (Join-Path $script:FixtureDir 'expected.json') -Raw | ConvertFrom-Json -AsHashtable
+$script:CraftedExpected = Get-Content (Join-Path $script:FixtureDir 'crafted.json') -Raw | ConvertFrom-Json -AsHashtable
+
+function Get-Sha256([byte[]] $bytes) {
+    [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($bytes)).ToLowerInvariant()
+}
+
+function Find-TorchPython {
+    # Real torch judges; where it is absent, the tests that need it are skipped (and counted as skipped).
+    if (-not (Test-Path /usr/bin/python3)) { return }
+    & /usr/bin/python3 -c 'import torch' 2>$null
+    if ($LASTEXITCODE -eq 0) { '/usr/bin/python3' }
+}

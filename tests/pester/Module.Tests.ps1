@@ -1,0 +1,70 @@
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $script:Cmdlets = (Get-Module TorchSerial).ExportedCmdlets.Keys | ForEach-Object { @{ Name = $_ } }
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $script:Manifest = Test-ModuleManifest $ModuleManifest
+}
+
+Describe 'The module' {
+    It 'has a valid manifest whose exports are exactly the cmdlets it ships' {
+        $Manifest.Name | Should -Be 'TorchSerial'
+        @((Get-Module TorchSerial).ExportedCmdlets.Keys) | Should -Be @('Import-TorchCheckpoint')
+        $Manifest.CompatiblePSEditions | Should -Be @('Core')
+    }
+
+    It 'has a version that matches its assembly' {
+        $dll = Join-Path (Split-Path $ModuleManifest) 'TorchSerial.PowerShell.dll'
+        [Diagnostics.FileVersionInfo]::GetVersionInfo($dll).ProductVersion | Should -BeLike "$($Manifest.Version)*"
+    }
+
+    It 'ships every DLL it needs and not System.Management.Automation' {
+        $dir = Split-Path $ModuleManifest
+        Test-Path (Join-Path $dir 'TorchSerial.Core.dll') | Should -BeTrue
+        Test-Path (Join-Path $dir 'System.Management.Automation.dll') | Should -BeFalse
+    }
+
+    It 'has a format view for every output type' {
+        $views = Get-FormatData -TypeName 'TorchSerial.*' -PowerShellVersion $PSVersionTable.PSVersion
+        $types = $views.TypeNames
+        foreach ($t in 'TorchSerial.Tensor', 'TorchSerial.Storage', 'TorchSerial.Python.PyObject', 'TorchSerial.Quantization') {
+            $types | Should -Contain $t
+        }
+    }
+
+    It 'has an about_TorchSerial topic' {
+        $about = Get-Help about_TorchSerial
+        ($about | Out-String) | Should -Match 'UnsafeGlobal'
+    }
+}
+
+Describe 'Help of <Name>' -ForEach $Cmdlets {
+    BeforeAll {
+        $script:Help = Get-Help $Name -Full
+        $script:Command = Get-Command $Name
+    }
+
+    It 'has a real synopsis and description' {
+        $Help.Synopsis | Should -Not -BeNullOrEmpty
+        $Help.Synopsis | Should -Not -Match '^\s*Import-TorchCheckpoint\s*\['  # not the generated syntax stub
+        ($Help.Description.Text -join ' ').Length | Should -BeGreaterThan 200
+    }
+
+    It 'has at least three examples with code and remarks' {
+        @($Help.Examples.Example).Count | Should -BeGreaterOrEqual 3
+        foreach ($e in $Help.Examples.Example) {
+            $e.Code | Should -Match $Name
+            ($e.Remarks.Text -join ' ').Length | Should -BeGreaterThan 20
+        }
+    }
+
+    It 'documents every parameter' {
+        $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+        $documented = @($Help.Parameters.Parameter | Where-Object { ($_.Description.Text -join '').Length -gt 20 } | ForEach-Object Name)
+        foreach ($p in $Command.Parameters.Keys | Where-Object { $_ -notin $common }) {
+            $documented | Should -Contain $p
+        }
+    }
+}
