@@ -11,6 +11,7 @@ public class CraftedFixtureTests
     [InlineData("v3_dtypes.pt", CheckpointFormat.Zip)]
     [InlineData("bigendian.pt", CheckpointFormat.Zip)]
     [InlineData("tar_legacy.pt", CheckpointFormat.LegacyTar)]
+    [InlineData("torch2_objects.pt", CheckpointFormat.Zip)]
     public void Loads_the_crafted_values(string file, CheckpointFormat format)
     {
         var ckpt = CheckpointReader.Load(Fixtures.Crafted(file));
@@ -38,6 +39,17 @@ public class CraftedFixtureTests
         Assert.Equal(new byte[] { 0x38, 0x7E, 0xB8, 0x01, 0x7F, 0x00 }, f8.GetBytes());
         Assert.IsType<ulong[]>(ckpt.Tensors.Single(t => t.Name == "u64").ToArray());
         Assert.IsType<ushort[]>(ckpt.Tensors.Single(t => t.Name == "u16").ToArray());
+    }
+
+    [Fact]
+    public void Torch2_tensor_objects_keep_their_python_state()
+    {
+        var t = CheckpointReader.Load(Fixtures.Crafted("torch2_objects.pt")).Tensors;
+        Assert.Equal("frozen-later", Assert.IsType<PyDict>(t[0].PythonState)["tag"]);
+        Assert.Equal("calibrated", Assert.IsType<PyDict>(t[1].PythonState)["note"]);
+        Assert.Null(t[1].PythonType); // a plain torch.Tensor, not a subclass
+        Assert.Equal(true, t[3].Metadata!["conj"]);
+        Assert.True(t.All(x => ReferenceEquals(x.Storage, t[0].Storage)));
     }
 
     [Fact]

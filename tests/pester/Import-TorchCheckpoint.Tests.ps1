@@ -40,6 +40,10 @@ BeforeAll {
             @($t.Shape) -join ',' | Should -Be (@($e.shape) -join ',')
             @($t.Stride) -join ',' | Should -Be (@($e.stride) -join ',')
             $t.StorageOffset | Should -Be $e.offset
+            if ($e.ContainsKey('numel')) { $t.NumElements | Should -Be $e.numel }
+            if ($e.ContainsKey('storage_nbytes')) { $t.Storage.NumBytes | Should -Be $e.storage_nbytes }
+            if ($e.ContainsKey('qscheme')) { $t.Quantization.Scheme | Should -Be $e.qscheme }
+            if ($e.ContainsKey('scale')) { $t.Quantization.Scale | Should -Be $e.scale }
             $t.SavedLocation | Should -Be $e.location
             if ($e.ContainsKey('requires_grad')) { $t.RequiresGrad | Should -Be $e.requires_grad }
             if ($e.ContainsKey('is_parameter')) { $t.IsParameter | Should -Be $e.is_parameter }
@@ -69,7 +73,7 @@ Describe 'Import-TorchCheckpoint on files written by real torch' {
 }
 
 Describe 'Import-TorchCheckpoint on formats torch 1.13 cannot write' {
-    It 'loads <File>' -ForEach @(@{ File = 'v3_dtypes.pt' }, @{ File = 'bigendian.pt' }, @{ File = 'tar_legacy.pt' }) {
+    It 'loads <File>' -ForEach @(@{ File = 'v3_dtypes.pt' }, @{ File = 'bigendian.pt' }, @{ File = 'tar_legacy.pt' }, @{ File = 'torch2_objects.pt' }) {
         Assert-Tensors $CraftedExpected[$File].tensors (Import-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir "crafted/$File"))
     }
 

@@ -52,7 +52,7 @@ internal sealed class ZipDirectory
             if (BinaryPrimitives.ReadUInt32LittleEndian(loc) == Zip64LocatorSig)
             {
                 long z64Pos = (long)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(loc.AsSpan(8)), long.MaxValue);
-                if (z64Pos < 0 || z64Pos + 56 > length) throw Corrupt("its zip64 end-of-directory locator points outside the file");
+                if (z64Pos < 0 || z64Pos > length - 56) throw Corrupt("its zip64 end-of-directory locator points outside the file");
                 var z = ReadAt(stream, z64Pos, 56);
                 if (BinaryPrimitives.ReadUInt32LittleEndian(z) != Zip64EocdSig) throw Corrupt("its zip64 end-of-directory record is missing");
                 count = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z.AsSpan(32)));
@@ -60,7 +60,7 @@ internal sealed class ZipDirectory
                 cdOffset = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z.AsSpan(48)));
             }
         }
-        if (cdOffset < 0 || cdSize < 0 || cdOffset + cdSize > length || count * 46 > cdSize)
+        if (count < 0 || cdOffset < 0 || cdSize < 0 || cdOffset > length || cdSize > length - cdOffset || count > cdSize / 46)
             throw Fail.Data(ErrorIds.TruncatedZip,
                 $"The zip central directory claims {count} entries in {cdSize} bytes at offset {cdOffset}, which does not fit the {length}-byte file: the file is truncated or corrupt.");
         if (cdSize > int.MaxValue) throw Corrupt("its central directory is larger than 2 GiB");
@@ -94,11 +94,11 @@ internal sealed class ZipDirectory
     /// <summary>Offset of the entry's first data byte, read from its local header (torch aligns it with an 'FB' extra field).</summary>
     public long DataOffset(ZipEntry e)
     {
-        if (e.LocalHeaderOffset < 0 || e.LocalHeaderOffset + 30 > _stream.Length) throw Corrupt($"the local header of '{e.Name}' lies outside the file");
+        if (e.LocalHeaderOffset < 0 || e.LocalHeaderOffset > _stream.Length - 30) throw Corrupt($"the local header of '{e.Name}' lies outside the file");
         var h = ReadAt(_stream, e.LocalHeaderOffset, 30);
         if (BinaryPrimitives.ReadUInt32LittleEndian(h) != LocalSig) throw Corrupt($"the local header of '{e.Name}' is damaged");
         long start = e.LocalHeaderOffset + 30 + BinaryPrimitives.ReadUInt16LittleEndian(h.AsSpan(26)) + BinaryPrimitives.ReadUInt16LittleEndian(h.AsSpan(28));
-        if (start + e.CompressedSize > _stream.Length)
+        if (e.CompressedSize < 0 || e.UncompressedSize < 0 || e.CompressedSize > _stream.Length - start)
             throw Fail.Data(ErrorIds.RecordSizeMismatch,
                 $"Record '{e.Name}' claims {e.CompressedSize} bytes at offset {start}, past the end of the {_stream.Length}-byte file: the file is truncated.", e.Name);
         return start;

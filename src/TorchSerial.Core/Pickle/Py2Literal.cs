@@ -57,9 +57,11 @@ internal static class Py2Literal
                 sb.Append((char)int.Parse(Encoding.ASCII.GetString(line, i + 2, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
                 i += 5;
             }
-            else if (line[i] == '\\' && i + 1 < line.Length && line[i + 1] == 'U' && IsHex(line, i + 2, 8))
+            else if (line[i] == '\\' && i + 1 < line.Length && line[i + 1] == 'U' && IsHex(line, i + 2, 8)
+                     && uint.Parse(Encoding.ASCII.GetString(line, i + 2, 8), NumberStyles.HexNumber, CultureInfo.InvariantCulture) is var cp
+                     && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF))
             {
-                sb.Append(char.ConvertFromUtf32(int.Parse(Encoding.ASCII.GetString(line, i + 2, 8), NumberStyles.HexNumber, CultureInfo.InvariantCulture)));
+                sb.Append(char.ConvertFromUtf32((int)cp));
                 i += 9;
             }
             else sb.Append((char)line[i]);

@@ -130,7 +130,7 @@ internal static class TorchGlobals
         {
             byte[] b => new PyByteArray(b),
             string s when a.Count == 2 => new PyByteArray((byte[])Encode(a)!),
-            PyList l => new PyByteArray(l.Select(x => checked((byte)Long(x, "bytearray item"))).ToArray()),
+            PyList l => new PyByteArray(l.Select(x => Long(x, "bytearray item") is var v and >= 0 and <= 255 ? (byte)v : throw Bad("bytearray items must be in range(0, 256).")).ToArray()),
             _ => throw Bad($"bytearray() got {Describe(a[0])}."),
         };
     }
@@ -156,6 +156,9 @@ internal static class TorchGlobals
         var s = String(a[0], "device type");
         if (a.Count == 2 && a[1] is not null) return new TorchDevice(s, Long(a[1], "device index"));
         int colon = s.IndexOf(':');
-        return colon < 0 ? new TorchDevice(s, null) : new TorchDevice(s[..colon], long.Parse(s[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        if (colon < 0) return new TorchDevice(s, null);
+        return long.TryParse(s[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long index)
+            ? new TorchDevice(s[..colon], index)
+            : throw Bad($"torch.device got the invalid device string '{s}'.");
     }
 }

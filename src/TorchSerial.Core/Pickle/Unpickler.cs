@@ -79,7 +79,7 @@ internal sealed class Unpickler
                 if (n4 < 0) throw Structure("LONG4 with a negative length");
                 Push(Normalize(new BigInteger(_in.ReadBytes(n4), isUnsigned: false, isBigEndian: false)));
                 break;
-            case Op.FLOAT: Push(double.Parse(Ascii(_in.ReadLine()), NumberStyles.Float, CultureInfo.InvariantCulture)); break;
+            case Op.FLOAT: Push(ParseFloatLine()); break;
             case Op.BINFLOAT: Push(_in.ReadDoubleBigEndian()); break;
 
             case Op.STRING: Push(DecodePy2(Py2Literal.Unquote(_in.ReadLine(), _in.Record, _opOffset))); break;
@@ -287,6 +287,18 @@ internal sealed class Unpickler
         if (s == "01") return true; // protocol 0 spells True and False as INT 01 / 00
         if (s == "00") return false;
         return ParseInteger(s, "INT");
+    }
+
+    private double ParseFloatLine()
+    {
+        var s = Ascii(_in.ReadLine());
+        return s switch
+        {
+            "nan" => double.NaN,
+            "inf" => double.PositiveInfinity,
+            "-inf" => double.NegativeInfinity,
+            _ => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : throw Structure("FLOAT has an invalid literal"),
+        };
     }
 
     private object ParseLongLine() => ParseInteger(Ascii(_in.ReadLine()).TrimEnd('L'), "LONG");
