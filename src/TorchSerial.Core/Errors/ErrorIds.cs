@@ -51,6 +51,12 @@ public static class ErrorIds
     public const string UnknownDType = "UnknownDType";
     public const string TensorTooLarge = "TensorTooLarge";
 
+    // Saving.
+    public const string InvalidSaveOption = "InvalidSaveOption";
+    public const string InvalidSaveInput = "InvalidSaveInput";
+    public const string UnsupportedValue = "UnsupportedValue";
+    public const string WriteFailed = "WriteFailed";
+
     // Locations.
     public const string DeviceUnavailable = "DeviceUnavailable";
     public const string UnknownLocation = "UnknownLocation";

@@ -1,0 +1,294 @@
+using System.Collections;
+using System.Numerics;
+using System.Text;
+using TorchSerial.Python;
+
+namespace TorchSerial.Pickle;
+
+/// <summary>
+/// Pickles an object graph the way torch.save's pickler does: CPython's reductions for Python values,
+/// torch's for tensors and storages (persistent ids in the given <see cref="StorageTable"/>). It walks
+/// containers with an explicit stack of pending actions, so nesting depth cannot overflow the stack.
+/// </summary>
+internal sealed class TorchPickler
+{
+    private const string StorageTypename = "storage";
+    private readonly PickleWriter _w;
+    private readonly StorageTable _storages;
+    private readonly bool _legacyIds;
+    private readonly Func<object?, object?> _normalize;
+    private readonly Stack<Action> _work = new();
+
+    public TorchPickler(int protocol, StorageTable storages, bool legacyPersistentIds, Func<object?, object?>? normalize)
+    {
+        _w = new PickleWriter(protocol);
+        _storages = storages;
+        _legacyIds = legacyPersistentIds;
+        _normalize = normalize ?? (o => o);
+    }
+
+    /// <summary>Pickles one object (PROTO … STOP) and returns the bytes.</summary>
+    public byte[] Dump(object? root)
+    {
+        _w.Proto();
+        _work.Push(() => Save(root));
+        while (_work.Count > 0) _work.Pop()();
+        _w.Stop();
+        return _w.ToArray();
+    }
+
+    // Actions run last-in first-out, so a sequence is scheduled in reverse.
+    private void Then(params Action[] steps)
+    {
+        for (int i = steps.Length - 1; i >= 0; i--) _work.Push(steps[i]);
+    }
+
+    private void Save(object? value)
+    {
+        value = _normalize(value);
+        switch (value)
+        {
+            case StorageRef r: SavePersistentId(r.Storage, r.ViewDType, untyped: false); return;
+            case null: _w.None(); return;
+            case bool b: _w.Bool(b); return;
+            case string s: _w.String(s); return;
+            case sbyte or byte or short or ushort or int or uint or long or ulong: _w.Int(ToBig(value)); return;
+            case BigInteger big: _w.Int(big); return;
+            case double d: _w.Float(d); return;
+            case float f: _w.Float(f); return;
+            case decimal m: _w.Float((double)m); return;
+            case Half h: _w.Float((double)h); return;
+            case char c: _w.String(c.ToString()); return;
+        }
+        if (_w.TryGet(value)) return;
+        switch (value)
+        {
+            case Tensor t: SaveTensor(t); break;
+            case Storage st: SavePersistentId(st, st.IsUntyped ? DType.UInt8 : st.DType, untyped: st.IsUntyped); break;
+            case DType d: _w.Global("torch", d.Name); break;
+            case PyGlobal g: _w.Global(g.Module, g.Name); break;
+            case byte[] bytes: SaveBytes(bytes); break;
+            case PyByteArray ba: SaveByteArray(ba); break;
+            case PyTuple tuple: SaveTuple(tuple, tuple); break;
+            case TorchSize size: Reduce(size, "torch", "Size", new object?[] { new PyTuple(size.Select(x => (object?)x).ToArray()) }); break;
+            case TorchDevice dev: Reduce(dev, "torch", "device", dev.Index is { } i ? new object?[] { dev.Type, i } : new object?[] { dev.Type }); break;
+            case Complex c: NewObj(value, "builtins", "complex", new object?[] { c.Real, c.Imaginary }); break;
+            case PySet set: SaveSet(set); break;
+            case PyObject o: SaveInert(o); break;
+            case PyDict d: SaveDict(d, d.PythonType, d.State); break;
+            case IDictionary d: SaveDict(d, "builtins.dict", null); break;
+            case IList list: SaveList(list); break;
+            default:
+                throw new TorchSerialException(ErrorIds.UnsupportedValue, ErrorKind.InvalidArgument,
+                    $"A value of type {value.GetType().FullName} cannot be saved: checkpoints hold tensors, storages, numbers, " +
+                    "strings, bytes, None, lists, tuples and dictionaries of them.");
+        }
+    }
+
+    private static BigInteger ToBig(object v) => v switch { ulong u => u, _ => Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture) };
+
+    // ---- Python containers --------------------------------------------------------------------------------
+
+    private void SaveTuple(IReadOnlyList<object?> items, object identity)
+    {
+        if (items.Count == 0) { _w.Op(Op.EMPTY_TUPLE); return; }
+        var steps = new List<Action>();
+        bool small = items.Count <= 3;
+        if (!small) steps.Add(() => _w.Op(Op.MARK));
+        foreach (var item in items) steps.Add(() => Save(item));
+        steps.Add(() =>
+        {
+            // A tuple that (recursively) memoized itself while its items were saved is fetched, as CPython does.
+            if (_w.TryGet(identity)) return;
+            _w.Op(small ? (byte)(Op.TUPLE1 + items.Count - 1) : Op.TUPLE);
+            _w.Memoize(identity);
+        });
+        Then(steps.ToArray());
+    }
+
+    private void SaveList(IList list)
+    {
+        _w.Op(Op.EMPTY_LIST);
+        _w.Memoize(list);
+        Batched(list.Cast<object?>().ToList(), items =>
+        {
+            var steps = items.Select(i => (Action)(() => Save(i))).ToList();
+            return (steps, Op.APPEND, Op.APPENDS);
+        });
+    }
+
+    private void SaveDict(IDictionary dict, string pythonType, object? state)
+    {
+        if (pythonType == "builtins.dict")
+        {
+            _w.Op(Op.EMPTY_DICT);
+            _w.Memoize(dict);
+        }
+        else
+        {
+            int dot = pythonType.LastIndexOf('.');
+            _w.Global(pythonType[..dot], pythonType[(dot + 1)..]);
+            _w.Op(Op.EMPTY_TUPLE);
+            _w.Op(Op.REDUCE);
+            _w.Memoize(dict);
+        }
+        var pairs = dict.Cast<DictionaryEntry>().ToList();
+        if (state is not null) Then(() => Save(state), () => _w.Op(Op.BUILD));
+        Batched(pairs, batch =>
+        {
+            var steps = new List<Action>();
+            foreach (var p in batch)
+            {
+                steps.Add(() => Save(p.Key is PyNone ? null : p.Key));
+                steps.Add(() => Save(p.Value));
+            }
+            return (steps, Op.SETITEM, Op.SETITEMS);
+        });
+    }
+
+    /// <summary>CPython's _batch_appends/_batch_setitems: batches of 1000; a batch of one uses the single opcode.</summary>
+    private void Batched<T>(List<T> items, Func<List<T>, (List<Action> Steps, byte Single, byte Multi)> plan)
+    {
+        var all = new List<Action>();
+        for (int start = 0; start < items.Count; start += 1000)
+        {
+            var batch = items.GetRange(start, Math.Min(1000, items.Count - start));
+            var (steps, single, multi) = plan(batch);
+            if (batch.Count == 1) { all.AddRange(steps); all.Add(() => _w.Op(single)); }
+            else { all.Add(() => _w.Op(Op.MARK)); all.AddRange(steps); all.Add(() => _w.Op(multi)); }
+        }
+        // Items go before any state scheduled earlier, so push them last.
+        Then(all.ToArray());
+    }
+
+    private void SaveBytes(byte[] bytes)
+    {
+        if (_w.Protocol >= 3) { _w.Bytes(bytes); _w.Memoize(bytes); return; }
+        if (bytes.Length == 0) { Reduce(bytes, "builtins", "bytes", Array.Empty<object?>()); return; }
+        Reduce(bytes, "_codecs", "encode", new object?[] { Encoding.Latin1.GetString(bytes), "latin1" });
+    }
+
+    private void SaveByteArray(PyByteArray ba)
+    {
+        if (_w.Protocol >= 5) { _w.ByteArray8(ba.Value); _w.Memoize(ba); return; }
+        Reduce(ba, "builtins", "bytearray", ba.Value.Length == 0
+            ? Array.Empty<object?>()
+            : new object?[] { Encoding.Latin1.GetString(ba.Value), "latin-1" });
+    }
+
+    private void SaveSet(PySet set)
+    {
+        if (_w.Protocol >= 4)
+        {
+            var steps = new List<Action>();
+            if (!set.IsFrozen) { _w.Op(Op.EMPTY_SET); _w.Memoize(set); }
+            if (set.IsFrozen || set.Count > 0) steps.Add(() => _w.Op(Op.MARK));
+            steps.AddRange(set.Select(i => (Action)(() => Save(i))));
+            if (set.IsFrozen) steps.Add(() => { _w.Op(Op.FROZENSET); _w.Memoize(set); });
+            else if (set.Count > 0) steps.Add(() => _w.Op(Op.ADDITEMS));
+            Then(steps.ToArray());
+            return;
+        }
+        Reduce(set, "builtins", set.IsFrozen ? "frozenset" : "set", new object?[] { new PyList(set) });
+    }
+
+    private void SaveInert(PyObject o)
+    {
+        var steps = new List<Action> { () => _w.Global(o.Module, o.Name), () => Save(o.Args) };
+        steps.Add(() =>
+        {
+            _w.Op(o.ConstructedBy is "NEWOBJ" or "NEWOBJ_EX" or "OBJ" or "INST" ? Op.NEWOBJ : Op.REDUCE);
+            _w.Memoize(o);
+        });
+        if (o.ListItems is { Count: > 0 } li)
+        {
+            steps.Add(() => _w.Op(Op.MARK));
+            steps.AddRange(li.Select(i => (Action)(() => Save(i))));
+            steps.Add(() => _w.Op(Op.APPENDS));
+        }
+        if (o.DictItems is { Count: > 0 } di)
+        {
+            steps.Add(() => _w.Op(Op.MARK));
+            foreach (DictionaryEntry e in di) { steps.Add(() => Save(e.Key)); steps.Add(() => Save(e.Value)); }
+            steps.Add(() => _w.Op(Op.SETITEMS));
+        }
+        if (o.State is not null) { steps.Add(() => Save(o.State)); steps.Add(() => _w.Op(Op.BUILD)); }
+        Then(steps.ToArray());
+    }
+
+    /// <summary>CPython's save_reduce: func, args tuple, REDUCE, then memoize the result.</summary>
+    private void Reduce(object identity, string module, string name, object?[] args)
+        => Then(() => _w.Global(module, name), () => Save(new PyTuple(args)), () => { _w.Op(Op.REDUCE); _w.Memoize(identity); });
+
+    /// <summary>The protocol-2 form of cls.__new__(cls, *args): NEWOBJ.</summary>
+    private void NewObj(object identity, string module, string name, object?[] args)
+        => Then(() => _w.Global(module, name), () => Save(new PyTuple(args)), () => { _w.Op(Op.NEWOBJ); _w.Memoize(identity); });
+
+    // ---- tensors and storages (torch/_tensor.py, torch/nn/parameter.py) ----------------------------------
+
+    private void SaveTensor(Tensor t)
+    {
+        var hooks = new PyDict { PythonType = "collections.OrderedDict" };
+        if (t.IsParameter)
+        {
+            var data = t.WithName(t.Name);
+            data.IsParameter = false;
+            data.RequiresGrad = false;
+            data.PythonState = null;
+            if (t.PythonState is null)
+                Reduce(t, "torch._utils", "_rebuild_parameter", new object?[] { data, t.RequiresGrad, hooks });
+            else
+                Reduce(t, "torch._utils", "_rebuild_parameter_with_state", new object?[] { data, t.RequiresGrad, hooks, t.PythonState });
+            return;
+        }
+        var (func, args) = TensorReduction(t, hooks);
+        if (t.PythonState is null && t.PythonType is null)
+        {
+            Reduce(t, "torch._utils", func, args);
+            return;
+        }
+        // Tensor subclasses and tensors carrying Python attributes (torch ≥ 2.0).
+        string type = t.PythonType ?? "torch.Tensor";
+        int dot = type.LastIndexOf('.');
+        Reduce(t, "torch._tensor", "_rebuild_from_type_v2", new object?[]
+        {
+            new PyGlobal("torch._utils", func), new PyGlobal(type[..dot], type[(dot + 1)..]), new PyTuple(args), t.PythonState ?? new PyDict(),
+        });
+    }
+
+    private (string Func, object?[] Args) TensorReduction(Tensor t, PyDict hooks)
+    {
+        var size = new PyTuple(t.Shape.Select(x => (object?)x).ToArray());
+        var stride = new PyTuple(t.Stride.Select(x => (object?)x).ToArray());
+        var storage = new StorageRef(t.Storage, t.DType);
+        if (t.Quantization is { } q)
+        {
+            object?[] qparams = q.Scheme == "per_tensor_affine"
+                ? new object?[] { new PyGlobal("torch", q.Scheme), q.Scale, q.ZeroPoint }
+                : new object?[] { new PyGlobal("torch", "per_channel_affine"), q.Scales, q.ZeroPoints, q.Axis };
+            return ("_rebuild_qtensor", new object?[] { storage, t.StorageOffset, size, stride, new PyTuple(qparams), t.RequiresGrad, hooks });
+        }
+        var args = new List<object?> { storage, t.StorageOffset, size, stride, t.RequiresGrad, hooks };
+        if (t.DType.IsV3) args.Add(t.DType);
+        if (t.Metadata is { Count: > 0 } m) args.Add(m);
+        return (t.DType.IsV3 ? "_rebuild_tensor_v3" : "_rebuild_tensor_v2", args.ToArray());
+    }
+
+    /// <summary>A tensor's storage as its rebuild function receives it: pickled as a persistent id, never memoized itself.</summary>
+    private sealed record StorageRef(Storage Storage, DType ViewDType);
+
+    private void SavePersistentId(Storage storage, DType viewDType, bool untyped)
+    {
+        var entry = _storages.Add(storage, viewDType);
+        bool asUntyped = untyped || entry.DType.IsV3;
+        var type = asUntyped ? new PyGlobal("torch.storage", "UntypedStorage") : new PyGlobal("torch", entry.DType.StorageClass!);
+        var location = LocationTag(storage.Device);
+        object?[] pid = _legacyIds
+            ? new object?[] { StorageTypename, type, entry.Key, location, entry.NumElements, null }
+            : new object?[] { StorageTypename, type, entry.Key, location, entry.NumElements };
+        Then(() => Save(new PyTuple(pid)), () => _w.Op(Op.BINPERSID));
+    }
+
+    // torch's cpu tagger returns one constant string (memoized after its first use); other tags are built per call.
+    private static string LocationTag(string device) => device == "cpu" ? "cpu" : new string(device.AsSpan());
+}

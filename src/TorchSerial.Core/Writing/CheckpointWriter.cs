@@ -1,0 +1,140 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using TorchSerial.Pickle;
+
+namespace TorchSerial;
+
+/// <summary>
+/// torch.save for .NET: pickles the object (tensors as persistent ids), then writes each storage once,
+/// streaming its bytes to the output. Writes to any writable stream; <see cref="SaveFile"/> adds the
+/// atomic temporary-file-then-replace that leaves an old file untouched on failure or cancellation.
+/// </summary>
+public static class CheckpointWriter
+{
+    private const int ChunkSize = 1 << 20;
+
+    /// <summary>Writes <paramref name="root"/> to a stream (seekable or not), as torch.save does to a file-like object.</summary>
+    public static void Save(object? root, Stream output, SaveOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new SaveOptions();
+        options.Validate();
+        if (!output.CanWrite) throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, "The output stream is not writable.");
+        var storages = new StorageTable();
+        bool legacy = options.Layout == SaveLayout.Legacy;
+        var pickle = new TorchPickler(options.PickleProtocol, storages, legacy, options.Normalize).Dump(root);
+        if (legacy) WriteLegacy(output, pickle, storages, options, cancellationToken);
+        else WriteZip(output, pickle, storages, options, cancellationToken);
+        output.Flush();
+    }
+
+    /// <summary>
+    /// Writes a checkpoint file atomically: into a temporary file in the target folder, then moved over the
+    /// target. The zip root folder is the file name without its last extension, as torch names it.
+    /// </summary>
+    public static void SaveFile(object? root, string path, SaveOptions? options = null, bool overwrite = true, CancellationToken cancellationToken = default)
+    {
+        options ??= new SaveOptions();
+        string full = Path.GetFullPath(path);
+        string folder = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(folder))
+            throw new TorchSerialException(ErrorIds.WriteFailed, ErrorKind.ObjectNotFound, $"Parent directory {folder} does not exist.");
+        string stem = Path.GetFileNameWithoutExtension(full);
+        if (stem.Length == 0) throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, $"invalid file name: {path}");
+        var effective = new SaveOptions
+        {
+            Layout = options.Layout, PickleProtocol = options.PickleProtocol, Normalize = options.Normalize,
+            ArchiveName = IsAscii(stem) ? stem : "archive", // torch routes non-ASCII paths through a Python file object
+        };
+        AtomicFile.Write(full, overwrite, stream => Save(root, stream, effective, cancellationToken));
+    }
+
+    private static bool IsAscii(string s) => s.All(c => c < 128);
+
+    private static void WriteZip(Stream output, byte[] pickle, StorageTable storages, SaveOptions options, CancellationToken ct)
+    {
+        var zip = new ZipRecordWriter(output, options.ArchiveName);
+        zip.Write("data.pkl", pickle);
+        var entries = storages.Entries.AsEnumerable();
+        if (options.Layout == SaveLayout.ZipTorch1)
+        {
+            // torch ≤ 2.6 wrote storages in string order of their keys: 0, 1, 10, 11, …, 2.
+            entries = entries.OrderBy(e => e.Key, StringComparer.Ordinal);
+        }
+        else
+        {
+            zip.Write(".format_version", "1"u8);
+            zip.Write(".storage_alignment", "64"u8);
+            zip.Write("byteorder", "little"u8);
+        }
+        foreach (var e in entries)
+            zip.Write("data/" + e.Key, e.Storage.NumBytes, (sink, crc) => StreamStorage(e.Storage, sink, crc), ct);
+        zip.Write("version", "3\n"u8);
+        if (options.Layout != SaveLayout.ZipTorch1) zip.Write(".data/serialization_id", SerializationId(zip.Names, zip.Crcs));
+        zip.Finish();
+    }
+
+    private static void StreamStorage(Storage storage, SpanAction sink, System.IO.Hashing.Crc32 crc)
+    {
+        var bytes = storage.Span;
+        for (int at = 0; at < bytes.Length; at += ChunkSize)
+        {
+            var chunk = bytes.Slice(at, Math.Min(ChunkSize, bytes.Length - at));
+            crc.Append(chunk);
+            sink(chunk);
+        }
+    }
+
+    /// <summary>
+    /// 40 digits like torch's: a hash of the record names and one of their CRCs, combined with boost's
+    /// hash_combine. torch hashes names with std::hash (implementation-defined), so no writer outside
+    /// libstdc++ can match its digits; readers only log the id.
+    /// </summary>
+    private static byte[] SerializationId(IEnumerable<string> names, IEnumerable<uint> crcs)
+    {
+        static ulong Combine(ulong seed, ulong value) => seed ^ (value + 0x9e3779b9UL + (seed << 6) + (seed >> 2));
+        ulong nameHash = 0, crcHash = 0;
+        foreach (var n in names)
+        {
+            ulong h = 14695981039346656037UL; // FNV-1a of the UTF-8 name
+            foreach (byte b in Encoding.UTF8.GetBytes(n)) h = (h ^ b) * 1099511628211UL;
+            nameHash = Combine(nameHash, h);
+        }
+        foreach (var c in crcs) crcHash = Combine(crcHash, c);
+        return Encoding.ASCII.GetBytes(nameHash.ToString("D20", CultureInfo.InvariantCulture) + crcHash.ToString("D20", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The legacy stream (torch-format.md §4): five pickles, then each storage as an int64 count and its bytes.</summary>
+    private static void WriteLegacy(Stream output, byte[] pickle, StorageTable storages, SaveOptions options, CancellationToken ct)
+    {
+        int protocol = options.PickleProtocol;
+        var none = new StorageTable();
+        var sysInfo = new Python.PyDict();
+        sysInfo.Add("protocol_version", LegacyStreamSource.ProtocolVersion);
+        sysInfo.Add("little_endian", true);
+        var sizes = new Python.PyDict();
+        sizes.Add("short", 2L);
+        sizes.Add("int", 4L);
+        sizes.Add("long", 4L);
+        sysInfo.Add("type_sizes", sizes);
+        output.Write(new TorchPickler(protocol, none, true, null).Dump(LegacyStreamSource.Magic));
+        output.Write(new TorchPickler(protocol, none, true, null).Dump(LegacyStreamSource.ProtocolVersion));
+        output.Write(new TorchPickler(protocol, none, true, null).Dump(sysInfo));
+        output.Write(pickle);
+        var keys = storages.Entries.Select(e => e.Key).OrderBy(k => k, StringComparer.Ordinal).ToList();
+        output.Write(new TorchPickler(protocol, none, true, null).Dump(new Python.PyList(keys)));
+        Span<byte> count = stackalloc byte[8];
+        foreach (var e in storages.Entries.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            ct.ThrowIfCancellationRequested();
+            BinaryPrimitives.WriteInt64LittleEndian(count, e.NumElements);
+            output.Write(count);
+            var bytes = e.Storage.Span;
+            for (int at = 0; at < bytes.Length; at += ChunkSize)
+            {
+                ct.ThrowIfCancellationRequested();
+                output.Write(bytes.Slice(at, Math.Min(ChunkSize, bytes.Length - at)));
+            }
+        }
+    }
+}
