@@ -9,7 +9,7 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('TorchSerial.Format.ps1xml')
-    CmdletsToExport      = @('Import-TorchCheckpoint')
+    CmdletsToExport      = @('Import-TorchCheckpoint', 'Save-Tensor', 'ConvertTo-Tensor')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

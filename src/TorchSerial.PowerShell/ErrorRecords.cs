@@ -13,6 +13,8 @@ internal static class ErrorRecords
     public const string FileNotFound = "FileNotFound";
     public const string InvalidMapLocation = ErrorIds.InvalidMapLocation;
     public const string UnexpectedFailure = "UnexpectedFailure";
+    public const string FileExists = "FileExists";
+    public const string FileReadOnly = "FileReadOnly";
 
     public static ErrorRecord From(TorchSerialException ex, object? target)
         => new(ex, ex.ErrorId, Category(ex.Kind), target);

@@ -11,7 +11,7 @@ BeforeAll {
 Describe 'The module' {
     It 'has a valid manifest whose exports are exactly the cmdlets it ships' {
         $Manifest.Name | Should -Be 'TorchSerial'
-        @((Get-Module TorchSerial).ExportedCmdlets.Keys) | Should -Be @('Import-TorchCheckpoint')
+        @((Get-Module TorchSerial).ExportedCmdlets.Keys | Sort-Object) | Should -Be @('ConvertTo-Tensor', 'Import-TorchCheckpoint', 'Save-Tensor')
         $Manifest.CompatiblePSEditions | Should -Be @('Core')
     }
 
@@ -48,7 +48,7 @@ Describe 'Help of <Name>' -ForEach $Cmdlets {
 
     It 'has a real synopsis and description' {
         $Help.Synopsis | Should -Not -BeNullOrEmpty
-        $Help.Synopsis | Should -Not -Match '^\s*Import-TorchCheckpoint\s*\['  # not the generated syntax stub
+        $Help.Synopsis | Should -Not -Match "^\s*$Name\s*\["  # not the generated syntax stub
         ($Help.Description.Text -join ' ').Length | Should -BeGreaterThan 200
     }
 

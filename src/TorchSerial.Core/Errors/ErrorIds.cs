@@ -56,6 +56,7 @@ public static class ErrorIds
     public const string InvalidSaveInput = "InvalidSaveInput";
     public const string UnsupportedValue = "UnsupportedValue";
     public const string WriteFailed = "WriteFailed";
+    public const string InvalidTensorData = "InvalidTensorData";
 
     // Locations.
     public const string DeviceUnavailable = "DeviceUnavailable";

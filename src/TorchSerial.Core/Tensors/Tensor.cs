@@ -66,6 +66,36 @@ public sealed class Tensor
     /// </summary>
     public Array ToArray() => ElementDecoder.Decode(DType, GetBytes());
 
+    /// <summary>
+    /// Makes a new contiguous tensor from values (any .NET numbers, bools or Complex), converted to
+    /// <paramref name="dtype"/> with torch's rounding. <paramref name="shape"/> defaults to one dimension;
+    /// its product must equal the number of values.
+    /// </summary>
+    public static Tensor FromValues(IReadOnlyList<object> values, DType dtype, long[]? shape = null, string name = "",
+        bool requiresGrad = false, bool isParameter = false)
+    {
+        if (dtype.IsQuantized)
+            throw new TorchSerialException(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument,
+                $"Quantized tensors ({dtype}) cannot be made from plain values; quantize them in torch.");
+        shape ??= new[] { (long)values.Count };
+        long numel = 1;
+        foreach (var d in shape)
+        {
+            if (d < 0) throw new TorchSerialException(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument, $"The shape [{string.Join(", ", shape)}] has a negative size.");
+            numel = checked(numel * d);
+        }
+        if (numel != values.Count)
+            throw new TorchSerialException(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument,
+                $"The shape [{string.Join(", ", shape)}] holds {numel} elements but {values.Count} values were given.");
+        var bytes = new byte[checked(numel * dtype.ItemSize)];
+        for (int i = 0; i < values.Count; i++) ElementEncoder.Encode(dtype, values[i], bytes.AsSpan(i * dtype.ItemSize, dtype.ItemSize), i);
+        var storage = new Storage("new", dtype.IsV3 ? DType.UInt8 : dtype, bytes.Length, "cpu", new Sources.MemorySource(bytes), untyped: dtype.IsV3);
+        var stride = new long[shape.Length];
+        long s = 1;
+        for (int i = shape.Length - 1; i >= 0; i--) { stride[i] = s; s *= Math.Max(1, shape[i]); }
+        return new Tensor(storage, dtype, 0, (long[])shape.Clone(), stride) { Name = name, RequiresGrad = requiresGrad, IsParameter = isParameter };
+    }
+
     /// <summary>A copy of this tensor object under another name, sharing the same storage.</summary>
     internal Tensor WithName(string name)
     {

@@ -1,0 +1,176 @@
+using System.Management.Automation;
+
+namespace TorchSerial.PowerShell.Commands;
+
+/// <summary>
+/// torch.save for PowerShell. One object given with -InputObject is saved as is; tensors piped in are
+/// gathered into an OrderedDict state_dict keyed by their Name. The file is written atomically.
+/// </summary>
+[Cmdlet(VerbsData.Save, "Tensor", DefaultParameterSetName = PathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(FileInfo))]
+public sealed class SaveTensorCommand : PSCmdlet, IDisposable
+{
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+    private readonly List<object?> _inputs = new();
+    private readonly CancellationTokenSource _cancel = new();
+
+    /// <summary>What to save: pipe tensors to build a state_dict, or give one object (a dict, a tensor, a list …).</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [AllowNull]
+    [AllowEmptyCollection]
+    public object? InputObject { get; set; }
+
+    /// <summary>The file to write. A wildcard must match exactly one existing file.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    /// <summary>The file to write, exactly as typed.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string LiteralPath { get; set; } = "";
+
+    /// <summary>Also replaces a read-only file.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Refuses to replace an existing file.</summary>
+    [Parameter]
+    [Alias("NoOverwrite")]
+    public SwitchParameter NoClobber { get; set; }
+
+    /// <summary>Returns the FileInfo of the written file.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    /// <summary>Writes the legacy (non-zip) stream of _use_new_zipfile_serialization=False.</summary>
+    [Parameter]
+    public SwitchParameter Legacy { get; set; }
+
+    /// <summary>The pickle protocol, 2 (torch's default) to 5.</summary>
+    [Parameter]
+    [ValidateRange(2, 5)]
+    public int PickleProtocol { get; set; } = 2;
+
+    protected override void ProcessRecord() => _inputs.Add(InputObject);
+
+    protected override void EndProcessing()
+    {
+        string? path = ResolveOutputPath();
+        if (path is null) return;
+        object? root = BuildRoot();
+        if (root is null && _inputs.Count != 1) return;
+
+        if (File.Exists(path))
+        {
+            if (NoClobber)
+            {
+                ThrowTerminatingError(new ErrorRecord(new IOException($"The file '{path}' already exists and -NoClobber was given."),
+                    ErrorRecords.FileExists, ErrorCategory.ResourceExists, path));
+                return;
+            }
+            if (!Force && new FileInfo(path).IsReadOnly)
+            {
+                ThrowTerminatingError(new ErrorRecord(new UnauthorizedAccessException($"The file '{path}' is read-only. Use -Force to replace it."),
+                    ErrorRecords.FileReadOnly, ErrorCategory.PermissionDenied, path));
+                return;
+            }
+        }
+        string what = root is System.Collections.Specialized.OrderedDictionary d && _inputs.Count > 1 ? $"Save {d.Count} tensors" : "Save checkpoint";
+        if (!ShouldProcess(path, what)) return;
+
+        try
+        {
+            var options = new SaveOptions
+            {
+                Layout = Legacy ? SaveLayout.Legacy : SaveLayout.Zip,
+                PickleProtocol = PickleProtocol,
+                Normalize = o => o is PSObject ps ? ps.BaseObject : o,
+            };
+            CheckpointWriter.SaveFile(root, path, options, overwrite: true, _cancel.Token);
+        }
+        catch (TorchSerialException ex)
+        {
+            ThrowTerminatingError(ErrorRecords.From(ex, path));
+        }
+        catch (OperationCanceledException)
+        {
+            throw new PipelineStoppedException();
+        }
+        if (PassThru) WriteObject(new FileInfo(path));
+    }
+
+    protected override void StopProcessing() => _cancel.Cancel();
+
+    public void Dispose() => _cancel.Dispose();
+
+    /// <summary>Piped tensors become an OrderedDict keyed by Name; one object is saved as it is.</summary>
+    private object? BuildRoot()
+    {
+        var items = _inputs.Select(i => i is PSObject ps ? ps.BaseObject : i).ToList();
+        bool piped = MyInvocation.ExpectingInput;
+        if (!piped || (items.Count == 1 && items[0] is not Tensor)) return items.Count == 1 ? items[0] : new Python.PyList(items);
+        var nonTensor = items.FirstOrDefault(i => i is not Tensor);
+        if (nonTensor is not null || items.Count == 0)
+        {
+            ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveInput,
+                items.Count == 0 ? "Nothing was piped to Save-Tensor." :
+                $"Save-Tensor gathers piped tensors into a state_dict, but it also received {(nonTensor is null ? "$null" : nonTensor.GetType().Name)}. " +
+                "Pipe only tensors, or pass one object with -InputObject.", nonTensor));
+            return null;
+        }
+        var state = new Python.PyDict { PythonType = "collections.OrderedDict" };
+        foreach (Tensor t in items.Cast<Tensor>())
+        {
+            if (string.IsNullOrEmpty(t.Name) || state.Contains(t.Name))
+            {
+                ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveInput,
+                    string.IsNullOrEmpty(t.Name)
+                        ? "A piped tensor has no Name; give it one (ConvertTo-Tensor -Name) so it can be a state_dict key."
+                        : $"Two piped tensors are both named '{t.Name}'; state_dict keys must be unique.", t));
+                return null;
+            }
+            state.Add(t.Name, t);
+        }
+        return state;
+    }
+
+    private string? ResolveOutputPath()
+    {
+        string input = ParameterSetName == LiteralPathSet ? LiteralPath : Path;
+        try
+        {
+            ProviderInfo provider;
+            string resolved;
+            if (ParameterSetName == PathSet && WildcardPattern.ContainsWildcardCharacters(input))
+            {
+                var matches = GetResolvedProviderPathFromPSPath(input, out provider);
+                if (matches.Count != 1)
+                {
+                    ThrowTerminatingError(ErrorRecords.BadArgument("AmbiguousPath", $"'{input}' matches {matches.Count} files; give exactly one.", input));
+                    return null;
+                }
+                resolved = matches[0];
+            }
+            else resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(input, out provider, out _);
+            if (provider.Name != "FileSystem")
+            {
+                ThrowTerminatingError(ErrorRecords.NotFileSystem(input, provider.Name));
+                return null;
+            }
+            if (Directory.Exists(resolved))
+            {
+                ThrowTerminatingError(ErrorRecords.BadArgument("PathIsDirectory", $"'{input}' is a folder; give a file name such as model.pt.", input));
+                return null;
+            }
+            return resolved;
+        }
+        catch (Exception ex) when (ex is ItemNotFoundException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or PSArgumentException)
+        {
+            ThrowTerminatingError(ErrorRecords.PathNotFound(input, ex));
+            return null;
+        }
+    }
+}
