@@ -7,13 +7,15 @@
     Test   builds, runs the xunit suite and the Pester suite (in a child pwsh), prints one closing
            line "N passed, N failed, N skipped" and exits non-zero on any failure or when no test ran.
     Demo   builds, imports the module and shows a real torch checkpoint shipped in the repository.
+    Bench  builds, then times TorchSerial and Debian's torch side by side on a GPT-2-small-shaped
+           state_dict (124M float32 parameters, ~0.5 GB) and prints the ratios. Needs /usr/bin/python3 with torch.
     Clean  removes out/ and the build outputs.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh -NoProfile -File ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
     [string] $Task = 'Build',
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release'
@@ -101,7 +103,31 @@ function Invoke-Demo {
     if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
 }
 
+function Invoke-Bench {
+    Invoke-Build
+    $python = '/usr/bin/python3'
+    & $python -c 'import torch' 2>$null
+    if ($LASTEXITCODE -ne 0) { throw "Bench needs Debian's torch: apt-get install -y python3-torch" }
+    $dir = Join-Path $out 'bench'
+    $null = New-Item -ItemType Directory -Force $dir
+    $ckpt = Join-Path $dir 'gpt2-small.pt'
+    $torch = & $python (Join-Path $root 'build/bench/torch_side.py') $ckpt $dir 3 | ConvertFrom-Json
+    if ($LASTEXITCODE -ne 0) { throw 'The torch side of the benchmark failed.' }
+    $ours = Invoke-ChildPwsh @('-File', (Join-Path $root 'build/bench/Measure-TorchSerial.ps1'), '-ModulePath', $moduleOut, '-Checkpoint', $ckpt, '-OutDir', $dir) | ConvertFrom-Json
+    $cpu = (Get-Content /proc/cpuinfo -ErrorAction SilentlyContinue | Select-String '^model name' | Select-Object -First 1) -replace '^model name\s*:\s*', ''
+    Write-Host ("Machine: {0}, {1} cores; torch {2}; {3:N0} parameters, {4:N0} bytes" -f $cpu, [Environment]::ProcessorCount, $torch.torch, $torch.params, $torch.bytes)
+    $rows = @(
+        [pscustomobject]@{ What = 'load (core API) vs torch.load'; TorchSerial = $ours.load_s; Torch = $torch.load_s }
+        [pscustomobject]@{ What = 'Import-TorchCheckpoint -AsObject vs torch.load'; TorchSerial = $ours.cmdlet_load_s; Torch = $torch.load_s }
+        [pscustomobject]@{ What = 'Save-Tensor vs torch.save'; TorchSerial = $ours.save_s; Torch = $torch.save_s }
+    )
+    $rows | Select-Object What, @{ n = 'TorchSerial s'; e = { '{0:N3}' -f $_.TorchSerial } }, @{ n = 'torch s'; e = { '{0:N3}' -f $_.Torch } },
+        @{ n = 'ratio (torch/ours)'; e = { '{0:N2}x' -f ($_.Torch / $_.TorchSerial) } } | Format-Table -AutoSize | Out-String | Write-Host
+    Write-Host ("Peak working set of the TorchSerial process: {0:N0} MB for {1:N0} MB of tensors" -f ($ours.peak_working_set / 1MB), ($torch.bytes / 1MB))
+}
+
 switch ($Task) {
+    'Bench' { Invoke-Bench }
     'Build' { Invoke-Build }
     'Test' { Invoke-Tests }
     'Demo' { Invoke-Demo }

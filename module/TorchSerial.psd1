@@ -8,6 +8,7 @@
     Description          = 'Reads PyTorch checkpoints (torch.save files: zip, legacy stream and tar) with no Python, exactly as torch.load does, and safely: nothing in a file is ever executed.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
+    RequiredAssemblies   = @('TorchSerial.Core.dll')
     FormatsToProcess     = @('TorchSerial.Format.ps1xml')
     CmdletsToExport      = @('Import-TorchCheckpoint', 'Save-Tensor', 'ConvertTo-Tensor')
     FunctionsToExport    = @()

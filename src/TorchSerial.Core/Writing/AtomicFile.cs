@@ -16,7 +16,7 @@ internal static class AtomicFile
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
                 write(stream);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: false);
             }
             File.Move(temp, path, overwrite);
         }
