@@ -113,6 +113,9 @@ internal sealed class ZipDirectory
             ZipEntry.Stored when e.CompressedSize != e.UncompressedSize =>
                 throw Corrupt($"stored record '{e.Name}' has different compressed ({e.CompressedSize}) and uncompressed ({e.UncompressedSize}) sizes"),
             ZipEntry.Stored => new StreamRangeSource(_stream, start, e.UncompressedSize, e.Name),
+            // Deflate cannot expand data more than 1032:1; a larger claim is a bomb, refused before any allocation.
+            ZipEntry.Deflated when e.UncompressedSize > e.CompressedSize * 1032 + 1024 => throw Fail.Data(ErrorIds.ZipBomb,
+                $"Record '{e.Name}' claims to inflate from {e.CompressedSize} to {e.UncompressedSize} bytes, more than deflate can expand; the archive is a zip bomb or corrupt.", e.Name),
             ZipEntry.Deflated => new DeflatedSource(_stream, start, e.CompressedSize, e.UncompressedSize, e.Name),
             _ => throw Fail.Unsupported(ErrorIds.UnsupportedCompression,
                 $"Record '{e.Name}' uses zip compression method {e.Method}; torch checkpoints use only stored (0) or deflate (8)."),
@@ -122,9 +125,10 @@ internal sealed class ZipDirectory
     /// <summary>Reads a small record (data.pkl, version, byteorder) fully into memory.</summary>
     public byte[] ReadAll(ZipEntry e)
     {
+        var source = Open(e); // checks the claim against the file (and deflate's ratio) before anything is allocated
         if (e.UncompressedSize > Array.MaxLength) throw Fail.Unsupported(ErrorIds.TensorTooLarge, $"Record '{e.Name}' is larger than 2 GiB.");
         var buffer = new byte[e.UncompressedSize];
-        Open(e).ReadInto(buffer);
+        source.ReadInto(buffer);
         return buffer;
     }
 

@@ -23,6 +23,7 @@ public static class ErrorIds
     public const string TruncatedZip = "TruncatedZip";
     public const string CorruptZip = "CorruptZip";
     public const string UnsupportedCompression = "UnsupportedCompression";
+    public const string ZipBomb = "ZipBomb";
     public const string UnsupportedFormatVersion = "UnsupportedFormatVersion";
     public const string MissingRecord = "MissingRecord";
     public const string RecordSizeMismatch = "RecordSizeMismatch";
@@ -37,6 +38,7 @@ public static class ErrorIds
     public const string PickleTruncated = "PickleTruncated";
     public const string PickleStructure = "PickleStructure";
     public const string PickleTooDeep = "PickleTooDeep";
+    public const string PickleTooLarge = "PickleTooLarge";
     public const string InvalidPersistentId = "InvalidPersistentId";
     public const string StringDecodeFailed = "StringDecodeFailed";
 

@@ -20,14 +20,20 @@ internal sealed class Unpickler
     private readonly Stack<int> _marks = new();
     private readonly Dictionary<long, object?> _memo = new();
     private long _opOffset;
+    private long _pushes;
+    private readonly long _maxPushes;
 
-    public Unpickler(PickleInput input, GlobalPolicy policy, StringEncoding encoding, Func<object?, object?> persistentLoad)
+    public Unpickler(PickleInput input, GlobalPolicy policy, StringEncoding encoding, Func<object?, object?> persistentLoad,
+        long maxValues = LoadOptions.DefaultMaxPickleValues)
     {
+        _maxPushes = maxValues;
         _in = input;
         _policy = policy;
         _encoding = encoding;
         _persistentLoad = persistentLoad;
     }
+
+    public IPickleObserver? Observer { get; init; }
 
     /// <summary>Runs the pickle up to STOP and returns its value.</summary>
     public object? Load()
@@ -183,16 +189,39 @@ internal sealed class Unpickler
         }
     }
 
-    private object Global(string module, string name) => TorchGlobals.Resolve(module, name, _policy, _in.Record, _opOffset);
+    private object Global(string module, string name)
+    {
+        Observer?.GlobalReferenced(TorchGlobals.Canonical(module, name), _in.Record, _opOffset);
+        return TorchGlobals.Resolve(module, name, _policy, _in.Record, _opOffset);
+    }
 
-    private object? Call(object? f, PyTuple args, string how) => f switch
+    private void Used(object? global, string how)
+    {
+        if (Observer is null) return;
+        string? name = global switch { Callable c => c.FullName, PyGlobal g => g.FullName, PyObject o => o.Type.FullName, _ => null };
+        if (name is not null) Observer.GlobalUsed(name, how, _in.Record, _opOffset);
+    }
+
+    private object? Call(object? f, PyTuple args, string how)
+    {
+        Used(f, how);
+        return Invoke(f, args, how);
+    }
+
+    private object? Invoke(object? f, PyTuple args, string how) => f switch
     {
         Callable c => c.Call(args),
         PyGlobal g => new PyObject(g, args, how),
         _ => throw Structure($"{how} applied to {PickleArgs.Describe(f)}, which is not a callable global"),
     };
 
-    private object? New(object? cls, PyTuple args, PyDict? kwargs, string how) => cls switch
+    private object? New(object? cls, PyTuple args, PyDict? kwargs, string how)
+    {
+        Used(cls, how);
+        return Instantiate(cls, args, kwargs, how);
+    }
+
+    private object? Instantiate(object? cls, PyTuple args, PyDict? kwargs, string how) => cls switch
     {
         Callable c => c.NewObject(args),
         PyGlobal g => new PyObject(g, args, how) { KwArgs = kwargs },
@@ -201,6 +230,7 @@ internal sealed class Unpickler
 
     private void Build(object? target, object? state)
     {
+        Used(target, "BUILD");
         switch (target)
         {
             case PyDict d: d.State = state; break; // e.g. a state_dict's _metadata attribute
@@ -318,7 +348,14 @@ internal sealed class Unpickler
     /// <summary>Python ints become long when they fit, BigInteger otherwise.</summary>
     private static object Normalize(BigInteger v) => v >= long.MinValue && v <= long.MaxValue ? (object)(long)v : v;
 
-    private void Push(object? v) => _stack.Add(v);
+    private void Push(object? v)
+    {
+        if (++_pushes > _maxPushes)
+            throw Fail.Data(ErrorIds.PickleTooLarge,
+                $"The pickle in '{_in.Record}' creates more than {_maxPushes} values (at offset {_opOffset}); TorchSerial stops there to protect the session's memory.",
+                _in.Record, _opOffset);
+        _stack.Add(v);
+    }
 
     private object? Pop()
     {

@@ -6,5 +6,5 @@ public sealed class PyList : List<object?>
     public PyList() { }
     public PyList(IEnumerable<object?> items) : base(items) { }
 
-    public override string ToString() => "[" + string.Join(", ", this.Select(PyRepr.Of)) + "]";
+    public override string ToString() => PyRepr.Of(this);
 }

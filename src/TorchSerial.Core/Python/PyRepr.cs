@@ -17,8 +17,45 @@ public static class PyRepr
         _ => value.ToString() ?? "",
     };
 
-    /// <summary>Python's <c>repr()</c> for the simple values that appear inside tuples.</summary>
-    public static string Of(object? value) => value is string s ? "'" + s + "'" : Str(value);
+    /// <summary>Python's <c>repr()</c>, shortened: nesting past a few levels and text past a few hundred characters become '…'.</summary>
+    public static string Of(object? value)
+    {
+        var sb = new System.Text.StringBuilder();
+        Append(sb, value, 0);
+        return sb.ToString();
+    }
+
+    private const int MaxDepth = 6, MaxLength = 300;
+
+    // Containers call back into this with a depth, so a pickle nested 200,000 levels deep renders as
+    // '[[[[[[…]]]]]]' instead of overflowing the stack (which would kill the pwsh process).
+    internal static void Append(System.Text.StringBuilder sb, object? value, int depth)
+    {
+        if (sb.Length > MaxLength) return;
+        switch (value)
+        {
+            case string s: sb.Append('\'').Append(s.Length > MaxLength ? s[..MaxLength] + "…" : s).Append('\''); break;
+            case PyTuple t: Sequence(sb, t, "(", t.Count == 1 ? ",)" : ")", depth); break;
+            case PyList l: Sequence(sb, l, "[", "]", depth); break;
+            default: sb.Append(Str(value)); break;
+        }
+    }
+
+    private static void Sequence(System.Text.StringBuilder sb, IReadOnlyList<object?> items, string open, string close, int depth)
+    {
+        sb.Append(open);
+        if (depth >= MaxDepth && items.Count > 0) sb.Append('…');
+        else
+        {
+            for (int i = 0; i < items.Count; i++)
+            {
+                if (i > 0) sb.Append(", ");
+                if (sb.Length > MaxLength) { sb.Append('…'); break; }
+                Append(sb, items[i], depth + 1);
+            }
+        }
+        sb.Append(close);
+    }
 
     private static string Bytes(byte[] bytes)
     {

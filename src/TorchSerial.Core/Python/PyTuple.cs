@@ -9,5 +9,5 @@ public sealed class PyTuple : ReadOnlyCollection<object?>
 
     public PyTuple(IList<object?> items) : base(items) { }
 
-    public override string ToString() => "(" + string.Join(", ", this.Select(PyRepr.Of)) + (Count == 1 ? ",)" : ")");
+    public override string ToString() => PyRepr.Of(this);
 }

@@ -8,6 +8,21 @@ namespace TorchSerial;
 /// </summary>
 public static class CheckpointReader
 {
+    /// <summary>
+    /// Everything a load does except reading storage bytes: container, pickle, placement, geometry
+    /// checks and naming. The scanner uses it to predict a load without loading tensor data.
+    /// </summary>
+    internal static (LoadedGraph Graph, List<Tensor> Tensors) LoadStructure(Stream stream, LoadOptions options)
+    {
+        var graph = FormatSniffer.Detect(stream) switch
+        {
+            CheckpointFormat.Zip => ZipCheckpointSource.Load(stream, options),
+            CheckpointFormat.LegacyTar => LegacyTarSource.Load(stream, options),
+            _ => LegacyStreamSource.Load(stream, options),
+        };
+        return (graph, TensorCollector.Collect(graph.Root));
+    }
+
     /// <summary>Loads a checkpoint file. The file is closed when this returns.</summary>
     public static Checkpoint Load(string path, LoadOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -38,13 +53,7 @@ public static class CheckpointReader
     {
         try
         {
-            var graph = FormatSniffer.Detect(stream) switch
-            {
-                CheckpointFormat.Zip => ZipCheckpointSource.Load(stream, options),
-                CheckpointFormat.LegacyTar => LegacyTarSource.Load(stream, options),
-                _ => LegacyStreamSource.Load(stream, options),
-            };
-            var tensors = TensorCollector.Collect(graph.Root);
+            var (graph, tensors) = LoadStructure(stream, options);
             foreach (var storage in graph.Storages)
             {
                 ct.ThrowIfCancellationRequested();

@@ -14,6 +14,17 @@ public sealed class LoadOptions
     /// <summary>A device that replaces every saved location (torch's <c>map_location='cpu'</c>); null keeps saved locations.</summary>
     public string? MapLocation { get; init; }
 
+    /// <summary>
+    /// The most values one pickle may push (about 32 bytes of memory each). Real checkpoints push thousands;
+    /// the cap turns a pickle bomb into an error instead of exhausting the session's memory.
+    /// </summary>
+    public long MaxPickleValues { get; init; } = DefaultMaxPickleValues;
+
+    public const long DefaultMaxPickleValues = 32L << 20;
+
+    /// <summary>Told about every global a pickle references and every opcode that uses one (the scanner listens).</summary>
+    internal IPickleObserver? Observer { get; init; }
+
     /// <summary>Tag-to-tag remapping applied before restoring (torch's dict <c>map_location</c>); tags not listed pass through.</summary>
     public IReadOnlyDictionary<string, string>? LocationMap { get; init; }
 }

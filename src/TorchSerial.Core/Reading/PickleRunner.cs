@@ -10,6 +10,6 @@ internal static class PickleRunner
         var input = new PickleInput(stream, end, record);
         persistentLoad ??= pid => throw Fail.Data(ErrorIds.InvalidPersistentId,
             $"The pickle in '{record}' uses a persistent id where none is expected.", record);
-        return new Unpickler(input, options.Policy, options.Encoding, persistentLoad).Load();
+        return new Unpickler(input, options.Policy, options.Encoding, persistentLoad, options.MaxPickleValues) { Observer = options.Observer }.Load();
     }
 }

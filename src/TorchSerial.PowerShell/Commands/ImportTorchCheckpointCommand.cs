@@ -1,7 +1,4 @@
-using System.Collections;
 using System.Management.Automation;
-using TorchSerial.Pickle;
-using TorchSerial.PowerShell.Completion;
 
 namespace TorchSerial.PowerShell.Commands;
 
@@ -12,49 +9,13 @@ namespace TorchSerial.PowerShell.Commands;
 [Cmdlet(VerbsData.Import, "TorchCheckpoint", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(Tensor))]
 [OutputType(typeof(object))]
-public sealed class ImportTorchCheckpointCommand : InputPathCmdlet, IDisposable
+public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _cancel = new();
 
     /// <summary>Emit the whole loaded object (what torch.load returns) instead of one tensor per record.</summary>
     [Parameter]
     public SwitchParameter AsObject { get; set; }
-
-    /// <summary>Globals to admit beyond the default allow-list, as module.name patterns with wildcards; admitted globals load as inert objects.</summary>
-    [Parameter]
-    [SupportsWildcards]
-    [ArgumentCompleter(typeof(AllowGlobalCompleter))]
-    public string[] AllowGlobal { get; set; } = Array.Empty<string>();
-
-    /// <summary>How Python 2 byte strings are decoded, as torch.load's encoding argument.</summary>
-    [Parameter]
-    [ValidateSet("utf-8", "latin1", "bytes", "ascii", IgnoreCase = true)]
-    public string Encoding { get; set; } = "utf-8";
-
-    /// <summary>Where storages go: a device name such as 'cpu' for every storage, or a hashtable that maps saved location tags to others.</summary>
-    [Parameter]
-    [ArgumentCompleter(typeof(LocationCompleter))]
-    public object? MapLocation { get; set; }
-
-    private LoadOptions? _options;
-
-    protected override void BeginProcessing()
-    {
-        var (map, table) = ParseMapLocation(MapLocation);
-        _options = new LoadOptions
-        {
-            Policy = AllowGlobal.Length == 0 ? GlobalPolicy.Default : new GlobalPolicy(AllowGlobal),
-            Encoding = Encoding.ToLowerInvariant() switch
-            {
-                "latin1" => StringEncoding.Latin1,
-                "bytes" => StringEncoding.Bytes,
-                "ascii" => StringEncoding.Ascii,
-                _ => StringEncoding.Utf8,
-            },
-            MapLocation = map,
-            LocationMap = table,
-        };
-    }
 
     protected override void ProcessRecord()
     {
@@ -64,7 +25,7 @@ public sealed class ImportTorchCheckpointCommand : InputPathCmdlet, IDisposable
             try
             {
                 WriteVerbose($"Loading '{path}'.");
-                checkpoint = CheckpointReader.Load(path, _options, _cancel.Token);
+                checkpoint = CheckpointReader.Load(path, Options, _cancel.Token);
             }
             catch (TorchSerialException ex)
             {
@@ -86,24 +47,4 @@ public sealed class ImportTorchCheckpointCommand : InputPathCmdlet, IDisposable
     protected override void StopProcessing() => _cancel.Cancel();
 
     public void Dispose() => _cancel.Dispose();
-
-    private (string?, IReadOnlyDictionary<string, string>?) ParseMapLocation(object? value)
-    {
-        switch (value is PSObject ps ? ps.BaseObject : value)
-        {
-            case null:
-                return (null, null);
-            case string s when !string.IsNullOrWhiteSpace(s):
-                return (s.Trim(), null);
-            case IDictionary d:
-                var table = new Dictionary<string, string>(StringComparer.Ordinal);
-                foreach (DictionaryEntry e in d)
-                    table[e.Key?.ToString() ?? ""] = (e.Value is PSObject pv ? pv.BaseObject : e.Value)?.ToString() ?? "";
-                return (null, table);
-            default:
-                ThrowTerminatingError(ErrorRecords.BadArgument(ErrorRecords.InvalidMapLocation,
-                    $"-MapLocation takes a device name such as 'cpu' or a hashtable such as @{{ 'cuda:1' = 'cpu' }}; got {value}.", value));
-                return (null, null);
-        }
-    }
 }

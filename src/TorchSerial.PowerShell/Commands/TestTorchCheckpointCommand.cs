@@ -1,0 +1,55 @@
+using System.Management.Automation;
+
+namespace TorchSerial.PowerShell.Commands;
+
+/// <summary>
+/// Diagnoses checkpoints without loading their tensor data: format, records, every global with a verdict,
+/// problems, and a status that agrees with what Import-TorchCheckpoint would do. -Quiet answers $true/$false.
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Test, "TorchCheckpoint", DefaultParameterSetName = PathSet)]
+[OutputType(typeof(ScanReport))]
+[OutputType(typeof(bool))]
+public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _cancel = new();
+
+    /// <summary>Emits $true when Import-TorchCheckpoint would load the file with no problem found, else $false.</summary>
+    [Parameter]
+    public SwitchParameter Quiet { get; set; }
+
+    /// <summary>Skips the CRC-32 check of zip records (which reads every record's bytes from disk, in chunks).</summary>
+    [Parameter]
+    public SwitchParameter SkipCrc { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var path in ResolveInputPaths())
+        {
+            ScanReport report;
+            try
+            {
+                report = CheckpointScanner.Scan(path, Options, verifyCrc: !SkipCrc, _cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (TorchSerialException ex)
+            {
+                WriteError(ErrorRecords.From(ex, path));
+                continue;
+            }
+            catch (Exception ex) when (ex is not PipelineStoppedException)
+            {
+                WriteError(ErrorRecords.Unexpected(ex, path));
+                continue;
+            }
+            if (Quiet) WriteObject(report.Status == ScanStatus.Ok);
+            else WriteObject(report);
+        }
+    }
+
+    protected override void StopProcessing() => _cancel.Cancel();
+
+    public void Dispose() => _cancel.Dispose();
+}

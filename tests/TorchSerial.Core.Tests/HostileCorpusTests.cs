@@ -1,0 +1,124 @@
+using TorchSerial.Python;
+using Xunit;
+
+namespace TorchSerial.Tests;
+
+/// <summary>The hostile corpus (tests/fixtures/craft.py): each file's ErrorId, and the scan agrees with the load.</summary>
+public class HostileCorpusTests
+{
+    public static IEnumerable<object?[]> Corpus() => Fixtures.CraftedExpected.GetProperty("hostile").EnumerateObject()
+        .Select(p => new object?[] { p.Name, p.Value.ValueKind == System.Text.Json.JsonValueKind.Null ? null : p.Value.GetString() });
+
+    [Theory]
+    [MemberData(nameof(Corpus))]
+    public void Each_attack_ends_in_its_error_id(string file, string? errorId)
+    {
+        var ex = Record.Exception(() => CheckpointReader.Load(Fixtures.Crafted(file)));
+        if (errorId is null) Assert.Null(ex);
+        else Assert.Equal(errorId, Assert.IsType<TorchSerialException>(ex).ErrorId);
+    }
+
+    public static IEnumerable<object[]> EveryFixture() => new[] { "crafted", "torch" }
+        .SelectMany(d => Directory.GetFiles(Path.Combine(Fixtures.Dir, d), "*.pt"))
+        .Select(f => new object[] { Path.GetRelativePath(Fixtures.Dir, f) });
+
+    [Theory]
+    [MemberData(nameof(EveryFixture))]
+    public void The_scan_predicts_exactly_what_a_load_does(string file)
+    {
+        var path = Path.Combine(Fixtures.Dir, file);
+        var load = Record.Exception(() => CheckpointReader.Load(path)) as TorchSerialException;
+        var report = CheckpointScanner.Scan(path);
+        Assert.Equal(load?.ErrorId, report.ErrorId);
+        Assert.Equal(load is null, report.IsLoadable);
+    }
+
+    [Fact]
+    public void The_scan_lists_every_dangerous_global_with_its_reason_and_opcodes()
+    {
+        var build = CheckpointScanner.Scan(Fixtures.Crafted("build_setstate.pt"));
+        Assert.Equal(ScanStatus.Unsafe, build.Status);
+        var g = Assert.Single(build.UnsafeGlobals);
+        Assert.Equal(("os.system", "executes a shell command"), (g.FullName, g.Reason));
+        Assert.Contains(build.Globals, x => x.FullName == "collections.OrderedDict" && x.Verdict == Pickle.GlobalVerdict.Allowed && x.Opcodes.Contains("REDUCE"));
+
+        var eval = Assert.Single(CheckpointScanner.Scan(Fixtures.Crafted("builtins_eval.pt")).UnsafeGlobals);
+        Assert.Equal(("builtins.eval", "evaluates Python code"), (eval.FullName, eval.Reason));
+        Assert.Equal(new[] { "REDUCE" }, eval.Opcodes);
+        Assert.Equal(new[] { "NEWOBJ" }, Assert.Single(CheckpointScanner.Scan(Fixtures.Crafted("subprocess_newobj.pt")).UnsafeGlobals).Opcodes);
+        Assert.Equal(new[] { "INST" }, Assert.Single(CheckpointScanner.Scan(Fixtures.Crafted("inst_exec.pt")).UnsafeGlobals).Opcodes);
+    }
+
+    [Fact]
+    public void A_crc_mismatch_loads_but_the_scan_warns()
+    {
+        var report = CheckpointScanner.Scan(Fixtures.Crafted("crc_mismatch.pt"));
+        Assert.Equal(ScanStatus.Warning, report.Status);
+        Assert.Equal("CrcMismatch", Assert.Single(report.Problems).ErrorId);
+        Assert.Equal(ScanStatus.Ok, CheckpointScanner.Scan(Fixtures.Crafted("crc_mismatch.pt"), verifyCrc: false).Status);
+    }
+
+    [Fact]
+    public void The_scan_reads_no_tensor_data()
+    {
+        var report = CheckpointScanner.Scan(Fixtures.Torch("views.pt"), verifyCrc: false);
+        Assert.Equal(15, report.TensorCount);
+        Assert.Equal(7, report.StorageCount);
+        Assert.Equal(ScanStatus.Ok, report.Status);
+        // The structure pass leaves every storage unread.
+        using var s = File.OpenRead(Fixtures.Torch("views.pt"));
+        var (graph, _) = CheckpointReader.LoadStructure(s, new LoadOptions());
+        Assert.All(graph.Storages, st => Assert.False(st.IsLoaded));
+    }
+
+    [Fact]
+    public void Deep_nesting_loads_walks_and_displays()
+    {
+        var root = CheckpointReader.Load(Fixtures.Crafted("deep_nesting.pt")).Root;
+        var text = PyRepr.Of(root);
+        Assert.StartsWith("[[[[[[", text);
+        Assert.True(text.Length < 400);
+        Assert.NotNull(root!.ToString());
+    }
+
+    [Fact]
+    public void Deeply_nested_tuple_keys_are_refused_not_recursed()
+    {
+        // d = {((((…)),),): 1} 100 levels deep, built from opcodes: the key hash must not recurse without bound.
+        var bytes = new List<byte> { 0x80, 2, (byte)'}', (byte)'N' };
+        for (int i = 0; i < 100; i++) bytes.Add(0x85);
+        bytes.AddRange(new byte[] { (byte)'K', 1, (byte)'s', (byte)'.' });
+        var ex = Assert.Throws<TorchSerialException>(() => PickleMachineTests.Unpickle(bytes.ToArray()));
+        Assert.Equal(ErrorIds.PickleTooDeep, ex.ErrorId);
+    }
+
+    [Fact]
+    public void A_pickle_bomb_is_stopped_by_the_value_cap()
+    {
+        // ']' then 'h\0' (GET of memo 0) pushed a million times: cheap bytes, many values.
+        var bytes = new List<byte> { 0x80, 2, (byte)']', (byte)'q', 0, (byte)'(' };
+        for (int i = 0; i < 1_000_000; i++) { bytes.Add((byte)'h'); bytes.Add(0); }
+        bytes.AddRange(new[] { (byte)'e', (byte)'.' });
+        using var ms = new MemoryStream(bytes.ToArray());
+        var input = new Pickle.PickleInput(ms, ms.Length, "bomb");
+        var vm = new Pickle.Unpickler(input, Pickle.GlobalPolicy.Default, StringEncoding.Utf8, _ => null, maxValues: 100_000);
+        Assert.Equal(ErrorIds.PickleTooLarge, Assert.Throws<TorchSerialException>(() => vm.Load()).ErrorId);
+    }
+
+    [Fact]
+    public void Sets_and_dicts_of_colliding_numbers_stay_linear()
+    {
+        // 200,000 distinct integers above 2^64 that all round to the same double.
+        var bytes = new List<byte> { 0x80, 2, 0x8F, (byte)'(' };
+        for (int i = 0; i < 200_000; i++)
+        {
+            bytes.Add(0x8A); bytes.Add(9);
+            bytes.AddRange(BitConverter.GetBytes((long)i)); bytes.Add(1);
+        }
+        bytes.AddRange(new byte[] { 0x90, (byte)'.' });
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var set = Assert.IsType<PySet>(PickleMachineTests.Unpickle(bytes.ToArray()));
+        Assert.Equal(200_000, set.Count);
+        Assert.True(sw.Elapsed.TotalSeconds < 5, $"took {sw.Elapsed.TotalSeconds:N1} s");
+    }
+}
