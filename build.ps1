@@ -78,9 +78,11 @@ function Invoke-Tests {
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     $null = New-Item -ItemType Directory $results
 
+    $env:TORCHSERIAL_RESULTS = $results
     dotnet test (Join-Path $root 'tests/TorchSerial.Core.Tests') -c $Configuration --no-build --nologo `
         --logger 'trx;LogFileName=core.trx' --logger 'console;verbosity=minimal' --results-directory $results
     $xunit = if (Test-Path "$results/core.trx") { Read-TrxCounts "$results/core.trx" } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
+    if (Test-Path "$results/fuzz-summary.txt") { Get-Content "$results/fuzz-summary.txt" | Write-Host }
     Write-Host ("xunit: {0} passed, {1} failed, {2} skipped" -f $xunit.Passed, $xunit.Failed, $xunit.Skipped)
 
     $pesterPath = Get-PesterPath

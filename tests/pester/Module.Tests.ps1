@@ -11,7 +11,7 @@ BeforeAll {
 Describe 'The module' {
     It 'has a valid manifest whose exports are exactly the cmdlets it ships' {
         $Manifest.Name | Should -Be 'TorchSerial'
-        @((Get-Module TorchSerial).ExportedCmdlets.Keys | Sort-Object) | Should -Be @('ConvertTo-Tensor', 'Import-TorchCheckpoint', 'Save-Tensor')
+        @((Get-Module TorchSerial).ExportedCmdlets.Keys | Sort-Object) | Should -Be @('ConvertTo-Tensor', 'Import-TorchCheckpoint', 'Save-Tensor', 'Test-TorchCheckpoint')
         $Manifest.CompatiblePSEditions | Should -Be @('Core')
     }
 
@@ -29,7 +29,7 @@ Describe 'The module' {
     It 'has a format view for every output type' {
         $views = Get-FormatData -TypeName 'TorchSerial.*' -PowerShellVersion $PSVersionTable.PSVersion
         $types = $views.TypeNames
-        foreach ($t in 'TorchSerial.Tensor', 'TorchSerial.Storage', 'TorchSerial.Python.PyObject', 'TorchSerial.Quantization') {
+        foreach ($t in 'TorchSerial.Tensor', 'TorchSerial.Storage', 'TorchSerial.Python.PyObject', 'TorchSerial.Quantization', 'TorchSerial.ScanReport', 'TorchSerial.GlobalReference', 'TorchSerial.ScanProblem') {
             $types | Should -Contain $t
         }
     }

@@ -26,17 +26,7 @@ public static class CheckpointReader
     /// <summary>Loads a checkpoint file. The file is closed when this returns.</summary>
     public static Checkpoint Load(string path, LoadOptions? options = null, CancellationToken cancellationToken = default)
     {
-        FileStream stream;
-        try
-        {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.RandomAccess);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new TorchSerialException(ex is FileNotFoundException or DirectoryNotFoundException ? ErrorIds.FileNotFound : ErrorIds.FileOpenFailed,
-                ex is FileNotFoundException or DirectoryNotFoundException ? ErrorKind.ObjectNotFound : ErrorKind.ResourceUnavailable,
-                $"Cannot open '{path}': {ex.Message}", ex);
-        }
+        var stream = CheckpointFile.OpenRead(path);
         using (stream) return Load(stream, path, options ?? new LoadOptions(), cancellationToken);
     }
 

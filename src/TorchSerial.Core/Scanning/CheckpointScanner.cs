@@ -16,13 +16,7 @@ public static class CheckpointScanner
     public static ScanReport Scan(string path, LoadOptions? options = null, bool verifyCrc = true, CancellationToken cancellationToken = default)
     {
         options ??= new LoadOptions();
-        FileStream stream;
-        try { stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.RandomAccess); }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new TorchSerialException(ex is FileNotFoundException or DirectoryNotFoundException ? ErrorIds.FileNotFound : ErrorIds.FileOpenFailed,
-                ex is FileNotFoundException or DirectoryNotFoundException ? ErrorKind.ObjectNotFound : ErrorKind.ResourceUnavailable, $"Cannot open '{path}': {ex.Message}", ex);
-        }
+        var stream = CheckpointFile.OpenRead(path);
         using (stream) return Scan(stream, path, options, verifyCrc, cancellationToken);
     }
 
@@ -89,7 +83,14 @@ public static class CheckpointScanner
     private static ScanProblem Problem(TorchSerialException ex)
         => new() { ErrorId = ex.ErrorId, Record = ex.Record, Offset = ex.Offset, Message = ex.Message };
 
-    private static IReadOnlyList<string> ZipRecords(Stream stream) => ZipDirectory.Read(stream).Entries.Select(e => e.Name).ToList();
+    /// <summary>Record names without the root folder, as <see cref="Checkpoint.Records"/> lists them.</summary>
+    private static IReadOnlyList<string> ZipRecords(Stream stream)
+    {
+        var names = ZipDirectory.Read(stream).Entries.Select(e => e.Name).ToList();
+        int slash = names.Count > 0 ? names[0].IndexOf('/') : -1;
+        string prefix = slash > 0 ? names[0][..(slash + 1)] : "";
+        return names.Select(n => n.StartsWith(prefix, StringComparison.Ordinal) ? n[prefix.Length..] : n).ToList();
+    }
 
     /// <summary>Streams each record through CRC-32 with one 1 MiB buffer. A stored CRC of 0 means "not computed" (torch's opt-out).</summary>
     private static void VerifyCrcs(Stream stream, List<ScanProblem> problems, CancellationToken ct)

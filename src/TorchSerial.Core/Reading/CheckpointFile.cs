@@ -1,0 +1,19 @@
+namespace TorchSerial;
+
+/// <summary>Opens checkpoint files for reading, turning the usual I/O failures into stable ErrorIds.</summary>
+internal static class CheckpointFile
+{
+    public static FileStream OpenRead(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.RandomAccess);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            bool missing = ex is FileNotFoundException or DirectoryNotFoundException;
+            throw new TorchSerialException(missing ? ErrorIds.FileNotFound : ErrorIds.FileOpenFailed,
+                missing ? ErrorKind.ObjectNotFound : ErrorKind.ResourceUnavailable, $"Cannot open '{path}': {ex.Message}", ex);
+        }
+    }
+}

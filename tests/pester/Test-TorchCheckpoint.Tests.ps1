@@ -1,0 +1,77 @@
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $script:Hostile = $CraftedExpected.hostile.GetEnumerator() | ForEach-Object { @{ File = $_.Key; Id = $_.Value } }
+    $script:AllFixtures = Get-ChildItem (Join-Path $FixtureDir 'crafted'), (Join-Path $FixtureDir 'torch') -Filter *.pt |
+        ForEach-Object { @{ File = $_.FullName; Leaf = $_.Name } }
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $script:Crafted = Join-Path $FixtureDir 'crafted'
+}
+
+Describe 'Test-TorchCheckpoint' {
+    It 'agrees with Import-TorchCheckpoint on <Leaf>' -ForEach $AllFixtures {
+        $null = Import-TorchCheckpoint -LiteralPath $File -ErrorVariable err -ErrorAction SilentlyContinue
+        $report = Test-TorchCheckpoint -LiteralPath $File
+        $report | Should -BeOfType ([TorchSerial.ScanReport])
+        if ($err) {
+            $report.ErrorId | Should -Be ($err[0].FullyQualifiedErrorId -split ',')[0]
+            $report.IsLoadable | Should -BeFalse
+        } else {
+            $report.ErrorId | Should -BeNullOrEmpty
+            $report.IsLoadable | Should -BeTrue
+        }
+    }
+
+    It 'names the hostile file <File> with <Id>' -ForEach $Hostile {
+        $report = Test-TorchCheckpoint -LiteralPath (Join-Path $Crafted $File)
+        if ($Id) { $report.ErrorId | Should -Be $Id } else { $report.IsLoadable | Should -BeTrue }
+    }
+
+    It 'reports each unsafe global with its reason and opcode' {
+        $g = (Test-TorchCheckpoint -LiteralPath (Join-Path $Crafted 'os_system.pt')).Globals
+        $g | Should -HaveCount 1
+        $g[0].FullName | Should -Be 'os.system'
+        "$($g[0].Verdict)" | Should -Be 'Refused'
+        $g[0].Reason | Should -Be 'executes a shell command'
+        $g[0].Opcodes | Should -Be @('REDUCE')
+        (Test-TorchCheckpoint -LiteralPath (Join-Path $Crafted 'os_system.pt')).Status | Should -Be 'Unsafe'
+    }
+
+    It 'lists allowed globals of a normal checkpoint and counts its tensors without loading them' {
+        $r = Test-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'torch/state_dict.pt')
+        $r.Status | Should -Be 'Ok'
+        "$($r.Format)" | Should -Be 'Zip'
+        $r.TensorCount | Should -Be 9
+        $r.Records | Should -Contain 'data.pkl'
+        $r.Globals.FullName | Should -Contain 'torch._utils._rebuild_tensor_v2'
+        ($r.Globals | Where-Object Verdict -NE 'Allowed') | Should -BeNullOrEmpty
+    }
+
+    It '-AllowGlobal turns the verdict into AllowedByUser and the status into Ok' {
+        $r = Test-TorchCheckpoint -LiteralPath (Join-Path $Crafted 'os_system.pt') -AllowGlobal 'os.*'
+        "$($r.Globals[0].Verdict)" | Should -Be 'AllowedByUser'
+        $r.Status | Should -Be 'Ok'
+    }
+
+    It 'warns about a CRC mismatch that torch.load would not notice' {
+        $r = Test-TorchCheckpoint -LiteralPath (Join-Path $Crafted 'crc_mismatch.pt')
+        $r.Status | Should -Be 'Warning'
+        $r.Problems[0].ErrorId | Should -Be 'CrcMismatch'
+        (Test-TorchCheckpoint -LiteralPath (Join-Path $Crafted 'crc_mismatch.pt') -SkipCrc).Status | Should -Be 'Ok'
+    }
+
+    It '-Quiet answers one Boolean per file, for CI gates' {
+        Test-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'torch/params.pt') -Quiet | Should -BeExactly $true
+        Test-TorchCheckpoint -LiteralPath (Join-Path $Crafted 'lfs_pointer.pt') -Quiet | Should -BeExactly $false
+        $answers = Get-ChildItem $Crafted -Filter 'os_*.pt' | Test-TorchCheckpoint -Quiet
+        $answers | Should -Be @($false)
+    }
+
+    It 'scans a folder from Get-ChildItem and shows a table' {
+        $text = Get-ChildItem $Crafted -Filter '*.pt' | Test-TorchCheckpoint | Out-String -Width 200
+        $text | Should -Match 'Unsafe\s+Zip\s+0\s+os\.system'
+        $text | Should -Match 'Invalid.*GitLfsPointer'
+    }
+}
