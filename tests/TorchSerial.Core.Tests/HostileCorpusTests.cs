@@ -1,3 +1,4 @@
+using TorchSerial.Containers;
 using TorchSerial.Python;
 using Xunit;
 
@@ -50,18 +51,41 @@ public class HostileCorpusTests
     }
 
     [Fact]
-    public void A_crc_mismatch_loads_but_the_scan_warns()
+    public void A_crc_mismatch_is_refused_unless_crc_checks_are_turned_off()
     {
         var report = CheckpointScanner.Scan(Fixtures.Crafted("crc_mismatch.pt"));
+        Assert.Equal((ScanStatus.Invalid, ErrorIds.CrcMismatch), (report.Status, report.ErrorId));
+        var lenient = new LoadOptions { VerifyCrc = false };
+        Assert.Equal(ScanStatus.Ok, CheckpointScanner.Scan(Fixtures.Crafted("crc_mismatch.pt"), lenient).Status);
+        var damaged = CheckpointReader.Load(Fixtures.Crafted("crc_mismatch.pt"), lenient).Tensors[0].GetBytes();
+        var original = CheckpointReader.Load(Fixtures.Torch("views.pt")).Tensors[0].GetBytes();
+        Assert.NotEqual(original, damaged); // exactly what torch.load would return silently
+    }
+
+    [Fact]
+    public void Unreferenced_storage_records_are_a_warning()
+    {
+        var dir = Directory.CreateTempSubdirectory();
+        var path = Path.Combine(dir.FullName, "extra.pt");
+        using (var src = File.OpenRead(Fixtures.Torch("params.pt")))
+        using (var dst = File.Create(path))
+        {
+            var zip = ZipDirectory.Read(src);
+            var writer = new ZipRecordWriter(dst, "extra");
+            foreach (var e in zip.Entries) writer.Write(e.Name[(e.Name.IndexOf('/') + 1)..], zip.ReadAll(e));
+            writer.Write("data/99", new byte[] { 1, 2, 3, 4 });
+            writer.Finish();
+        }
+        var report = CheckpointScanner.Scan(path);
         Assert.Equal(ScanStatus.Warning, report.Status);
-        Assert.Equal("CrcMismatch", Assert.Single(report.Problems).ErrorId);
-        Assert.Equal(ScanStatus.Ok, CheckpointScanner.Scan(Fixtures.Crafted("crc_mismatch.pt"), verifyCrc: false).Status);
+        Assert.Equal(("UnreferencedRecord", "data/99"), (Assert.Single(report.Problems).ErrorId, report.Problems[0].Record));
+        dir.Delete(true);
     }
 
     [Fact]
     public void The_scan_reads_no_tensor_data()
     {
-        var report = CheckpointScanner.Scan(Fixtures.Torch("views.pt"), verifyCrc: false);
+        var report = CheckpointScanner.Scan(Fixtures.Torch("views.pt"), new LoadOptions { VerifyCrc = false });
         Assert.Equal(15, report.TensorCount);
         Assert.Equal(7, report.StorageCount);
         Assert.Equal(ScanStatus.Ok, report.Status);

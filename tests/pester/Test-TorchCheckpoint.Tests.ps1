@@ -55,11 +55,12 @@ Describe 'Test-TorchCheckpoint' {
         $r.Status | Should -Be 'Ok'
     }
 
-    It 'warns about a CRC mismatch that torch.load would not notice' {
+    It 'catches a CRC mismatch that torch.load would not notice, as Import does' {
         $r = Test-TorchCheckpoint -LiteralPath (Join-Path $Crafted 'crc_mismatch.pt')
-        $r.Status | Should -Be 'Warning'
-        $r.Problems[0].ErrorId | Should -Be 'CrcMismatch'
+        $r.Status | Should -Be 'Invalid'
+        $r.ErrorId | Should -Be 'CrcMismatch'
         (Test-TorchCheckpoint -LiteralPath (Join-Path $Crafted 'crc_mismatch.pt') -SkipCrc).Status | Should -Be 'Ok'
+        Import-TorchCheckpoint -LiteralPath (Join-Path $Crafted 'crc_mismatch.pt') -SkipCrc | Should -HaveCount 15
     }
 
     It '-Quiet answers one Boolean per file, for CI gates' {

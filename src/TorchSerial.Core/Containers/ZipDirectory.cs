@@ -14,6 +14,7 @@ internal sealed class ZipDirectory
     private const uint EocdSig = 0x06054b50, Zip64LocatorSig = 0x07064b50, Zip64EocdSig = 0x06064b50;
     private const uint CentralSig = 0x02014b50, LocalSig = 0x04034b50;
     private readonly Stream _stream;
+    private FileSnapshot? _snapshot;
     private readonly Dictionary<string, ZipEntry> _byName = new(StringComparer.Ordinal);
 
     private ZipDirectory(Stream stream, List<ZipEntry> entries)
@@ -26,6 +27,13 @@ internal sealed class ZipDirectory
     public IReadOnlyList<ZipEntry> Entries { get; }
 
     public ZipEntry? Find(string name) => _byName.GetValueOrDefault(name);
+
+    public static ZipDirectory Read(Stream stream, FileSnapshot? snapshot)
+    {
+        var dir = Read(stream);
+        dir._snapshot = snapshot;
+        return dir;
+    }
 
     public static ZipDirectory Read(Stream stream)
     {
@@ -112,11 +120,12 @@ internal sealed class ZipDirectory
         {
             ZipEntry.Stored when e.CompressedSize != e.UncompressedSize =>
                 throw Corrupt($"stored record '{e.Name}' has different compressed ({e.CompressedSize}) and uncompressed ({e.UncompressedSize}) sizes"),
-            ZipEntry.Stored => new StreamRangeSource(_stream, start, e.UncompressedSize, e.Name),
+            // CRC 0 means "not computed" (torch's opt-out), not a checksum to hold the bytes to.
+            ZipEntry.Stored => new StreamRangeSource(_stream, start, e.UncompressedSize, e.Name, _snapshot) { ExpectedCrc = e.Crc32 == 0 ? null : e.Crc32 },
             // Deflate cannot expand data more than 1032:1; a larger claim is a bomb, refused before any allocation.
             ZipEntry.Deflated when e.UncompressedSize > e.CompressedSize * 1032 + 1024 => throw Fail.Data(ErrorIds.ZipBomb,
                 $"Record '{e.Name}' claims to inflate from {e.CompressedSize} to {e.UncompressedSize} bytes, more than deflate can expand; the archive is a zip bomb or corrupt.", e.Name),
-            ZipEntry.Deflated => new DeflatedSource(_stream, start, e.CompressedSize, e.UncompressedSize, e.Name),
+            ZipEntry.Deflated => new DeflatedSource(_stream, start, e.CompressedSize, e.UncompressedSize, e.Name) { ExpectedCrc = e.Crc32 == 0 ? null : e.Crc32 },
             _ => throw Fail.Unsupported(ErrorIds.UnsupportedCompression,
                 $"Record '{e.Name}' uses zip compression method {e.Method}; torch checkpoints use only stored (0) or deflate (8)."),
         };

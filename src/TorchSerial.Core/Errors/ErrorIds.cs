@@ -10,6 +10,8 @@ public static class ErrorIds
     public const string FileNotFound = "FileNotFound";
     public const string FileOpenFailed = "FileOpenFailed";
     public const string Stopped = "Stopped";
+    public const string CheckpointClosed = "CheckpointClosed";
+    public const string CheckpointChanged = "CheckpointChanged";
 
     // What the file is, when it is not a checkpoint we can read.
     public const string EmptyFile = "EmptyFile";
@@ -24,6 +26,7 @@ public static class ErrorIds
     public const string CorruptZip = "CorruptZip";
     public const string UnsupportedCompression = "UnsupportedCompression";
     public const string ZipBomb = "ZipBomb";
+    public const string CrcMismatch = "CrcMismatch";
     public const string UnsupportedFormatVersion = "UnsupportedFormatVersion";
     public const string MissingRecord = "MissingRecord";
     public const string RecordSizeMismatch = "RecordSizeMismatch";

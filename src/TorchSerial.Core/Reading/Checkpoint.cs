@@ -1,10 +1,13 @@
 namespace TorchSerial;
 
 /// <summary>A loaded checkpoint: the object torch.load would return and the tensors inside it.</summary>
-public sealed class Checkpoint
+public sealed class Checkpoint : IDisposable
 {
-    internal Checkpoint(string? path, LoadedGraph graph, IReadOnlyList<Tensor> tensors)
+    private readonly IDisposable? _owner;
+
+    internal Checkpoint(string? path, LoadedGraph graph, IReadOnlyList<Tensor> tensors, IDisposable? owner)
     {
+        _owner = owner;
         Path = path;
         Format = graph.Format;
         Root = graph.Root;
@@ -32,4 +35,10 @@ public sealed class Checkpoint
 
     public string ByteOrder { get; }
     public long? FormatVersion { get; }
+
+    /// <summary>True when tensor data is read on first use from the still-open file (see <see cref="CheckpointReader.Open"/>).</summary>
+    public bool IsLazy => _owner is not null;
+
+    /// <summary>Closes the file of a lazy checkpoint; data not read by then can no longer be (CheckpointClosed).</summary>
+    public void Dispose() => _owner?.Dispose();
 }

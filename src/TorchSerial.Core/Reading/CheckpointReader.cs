@@ -30,6 +30,30 @@ public static class CheckpointReader
         using (stream) return Load(stream, path, options ?? new LoadOptions(), cancellationToken);
     }
 
+    /// <summary>
+    /// Opens a checkpoint lazily: names, dtypes, shapes, strides, sharing and locations are all there, but no
+    /// tensor data is read until first used (GetBytes, ToArray, a save). The file stays open until the result
+    /// is disposed (or collected). Reads check that the file was not changed in place since it was opened
+    /// (size, modification time, and the zip CRC-32 of each record) and fail with CheckpointChanged if it was;
+    /// replacing the file by rename (as Save-Tensor does) is safe, since the open handle keeps the original.
+    /// </summary>
+    public static Checkpoint Open(string path, LoadOptions? options = null)
+    {
+        options ??= new LoadOptions();
+        var stream = CheckpointFile.OpenRead(path);
+        try
+        {
+            var lazy = options.WithSnapshot(new Sources.FileSnapshot(stream.SafeFileHandle));
+            var (graph, tensors) = LoadStructure(stream, lazy);
+            return new Checkpoint(path, graph, tensors, owner: stream);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Loads a checkpoint from a seekable stream (as torch.load needs a seekable file-like object).</summary>
     public static Checkpoint Load(Stream stream, LoadOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -44,12 +68,14 @@ public static class CheckpointReader
         try
         {
             var (graph, tensors) = LoadStructure(stream, options);
+            long total = graph.Storages.Sum(s => s.NumBytes), done = 0;
+            var progress = options.Progress;
             foreach (var storage in graph.Storages)
             {
                 ct.ThrowIfCancellationRequested();
-                storage.EnsureLoaded();
+                storage.EnsureLoaded(progress is null ? null : n => progress(done += n, total), ct);
             }
-            return new Checkpoint(path, graph, tensors);
+            return new Checkpoint(path, graph, tensors, owner: null);
         }
         catch (EndOfStreamException ex)
         {

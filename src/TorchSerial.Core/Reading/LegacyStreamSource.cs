@@ -77,7 +77,7 @@ internal static class LegacyStreamSource
                 throw Fail.Data(ErrorIds.RecordSizeMismatch,
                     $"storage has wrong byte size: storage '{key}' should hold {storage.NumElements} elements but the stream says {count}.", key, at);
             if (end - stream.Position < storage.NumBytes) throw Truncated(key, at);
-            storage.Attach(new StreamRangeSource(stream, stream.Position, storage.NumBytes, $"storage '{key}'"));
+            storage.Attach(new StreamRangeSource(stream, stream.Position, storage.NumBytes, $"storage '{key}'", options.Snapshot));
             stream.Seek(storage.NumBytes, SeekOrigin.Current);
         }
         return new LoadedGraph(CheckpointFormat.LegacyStream, rootObject, order, Array.Empty<string>());

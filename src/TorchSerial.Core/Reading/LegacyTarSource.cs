@@ -49,7 +49,7 @@ internal static class LegacyTarSource
             if (numel < 0) throw Fail.Data(ErrorIds.NegativeSize, $"Storage '{key}' claims a negative size ({numel}).", "storages");
             long nbytes = numel > (sEnd - stream.Position) / type.DType.ItemSize ? -1 : numel * type.DType.ItemSize;
             if (nbytes < 0) throw Truncated("storages");
-            var storage = new Storage(key, type.DType, nbytes, location, new StreamRangeSource(stream, stream.Position, nbytes, $"storage '{key}'"), type.IsUntyped);
+            var storage = new Storage(key, type.DType, nbytes, location, new StreamRangeSource(stream, stream.Position, nbytes, $"storage '{key}'", options.Snapshot), type.IsUntyped);
             storage.Device = LocationRestorer.Restore(location, options, key);
             objects[key] = storage;
             order.Add(storage);

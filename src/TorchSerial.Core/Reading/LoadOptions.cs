@@ -22,6 +22,32 @@ public sealed class LoadOptions
 
     public const long DefaultMaxPickleValues = 32L << 20;
 
+    /// <summary>
+    /// Check each zip record's bytes against the CRC-32 stored for it (default). torch.load never does, and
+    /// loads damaged data silently; turn this off only to recover what a damaged file still holds.
+    /// </summary>
+    public bool VerifyCrc { get; init; } = true;
+
+    /// <summary>Reports bytes read so far and the total, as storages are read (eager loads).</summary>
+    public Action<long, long>? Progress { get; init; }
+
+    /// <summary>The same options, reporting progress to <paramref name="progress"/>.</summary>
+    public LoadOptions WithProgress(Action<long, long>? progress) => Copy(progress, Snapshot, Observer, Policy, MapLocation);
+
+    internal LoadOptions WithSnapshot(Sources.FileSnapshot snapshot) => Copy(Progress, snapshot, Observer, Policy, MapLocation);
+
+    /// <summary>The scanner's second pass: every global admitted (as inert data) and reported, every storage on the host.</summary>
+    internal LoadOptions ForInventory(IPickleObserver observer) => Copy(Progress, Snapshot, observer, new GlobalPolicy(new[] { "*" }), "cpu");
+
+    private LoadOptions Copy(Action<long, long>? progress, Sources.FileSnapshot? snapshot, IPickleObserver? observer, GlobalPolicy policy, string? map) => new()
+    {
+        Policy = policy, Encoding = Encoding, MapLocation = map, LocationMap = LocationMap, MaxPickleValues = MaxPickleValues,
+        VerifyCrc = VerifyCrc, Progress = progress, Snapshot = snapshot, Observer = observer,
+    };
+
+    /// <summary>Set for lazy loads: the open file's identity, checked before every read.</summary>
+    internal Sources.FileSnapshot? Snapshot { get; init; }
+
     /// <summary>Told about every global a pickle references and every opcode that uses one (the scanner listens).</summary>
     internal IPickleObserver? Observer { get; init; }
 

@@ -10,7 +10,7 @@ internal static class ZipCheckpointSource
 
     public static LoadedGraph Load(Stream stream, LoadOptions options)
     {
-        var dir = ZipDirectory.Read(stream);
+        var dir = ZipDirectory.Read(stream, options.Snapshot);
         if (dir.Entries.Count == 0) throw Fail.Data(ErrorIds.CorruptZip, "The zip archive is empty: it holds no records.");
         string first = dir.Entries[0].Name;
         int slash = first.IndexOf('/');
@@ -53,6 +53,7 @@ internal static class ZipCheckpointSource
             {
                 NeedsSwap = swap,
                 SwapUnit = swap && !claim.Type.IsUntyped ? claim.Type.DType.SwapUnit : 0,
+                VerifyCrc = options.VerifyCrc,
             };
             storage.Device = LocationRestorer.Restore(claim.Location, options, claim.Key);
             storages.Add(claim.Key, storage);

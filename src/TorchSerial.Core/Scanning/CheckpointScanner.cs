@@ -13,14 +13,15 @@ namespace TorchSerial;
 /// </summary>
 public static class CheckpointScanner
 {
-    public static ScanReport Scan(string path, LoadOptions? options = null, bool verifyCrc = true, CancellationToken cancellationToken = default)
+    /// <summary>Scans a file. CRCs are checked as the load would check them (<see cref="LoadOptions.VerifyCrc"/>).</summary>
+    public static ScanReport Scan(string path, LoadOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new LoadOptions();
         var stream = CheckpointFile.OpenRead(path);
-        using (stream) return Scan(stream, path, options, verifyCrc, cancellationToken);
+        using (stream) return Scan(stream, path, options, cancellationToken);
     }
 
-    private static ScanReport Scan(Stream stream, string path, LoadOptions options, bool verifyCrc, CancellationToken ct)
+    private static ScanReport Scan(Stream stream, string path, LoadOptions options, CancellationToken ct)
     {
         var problems = new List<ScanProblem>();
         CheckpointFormat? format = null;
@@ -36,11 +37,7 @@ public static class CheckpointScanner
 
         // Pass 2: every global, admitted as inert data, with the opcodes that use it.
         var recorder = new GlobalRecorder(options.Policy);
-        var admitAll = new LoadOptions
-        {
-            Policy = new GlobalPolicy(new[] { "*" }), Encoding = options.Encoding, MapLocation = "cpu",
-            MaxPickleValues = options.MaxPickleValues, Observer = recorder,
-        };
+        var admitAll = options.ForInventory(recorder);
         try { CheckpointReader.LoadStructure(stream, admitAll); }
         catch (TorchSerialException ex) when (verdict is null || ex.ErrorId != verdict.ErrorId) { problems.Add(Problem(ex)); }
         catch (TorchSerialException) { }
@@ -52,7 +49,9 @@ public static class CheckpointScanner
             try
             {
                 records ??= ZipRecords(stream);
-                if (verifyCrc) VerifyCrcs(stream, problems, ct);
+                // The load checks storage CRCs as it reads them, so a mismatch is the load's verdict too.
+                if (options.VerifyCrc && verdict is null) verdict = FirstCrcMismatch(stream, structure!.Value.Graph, ct);
+                if (verdict is null) problems.AddRange(UnreferencedRecords(structure!.Value.Graph));
             }
             catch (TorchSerialException ex) when (verdict is not null) { _ = ex; } // the container error is already the verdict
         }
@@ -92,32 +91,33 @@ public static class CheckpointScanner
         return names.Select(n => n.StartsWith(prefix, StringComparison.Ordinal) ? n[prefix.Length..] : n).ToList();
     }
 
-    /// <summary>Streams each record through CRC-32 with one 1 MiB buffer. A stored CRC of 0 means "not computed" (torch's opt-out).</summary>
-    private static void VerifyCrcs(Stream stream, List<ScanProblem> problems, CancellationToken ct)
+    /// <summary>Streams each storage record through CRC-32 with one 1 MiB buffer, as a load would check it (CRC 0 = not computed).</summary>
+    private static TorchSerialException? FirstCrcMismatch(Stream stream, LoadedGraph graph, CancellationToken ct)
     {
         var dir = ZipDirectory.Read(stream);
+        string root = dir.Entries[0].Name[..(dir.Entries[0].Name.IndexOf('/') + 1)];
         var buffer = new byte[1 << 20];
-        foreach (var e in dir.Entries)
+        foreach (var storage in graph.Storages)
         {
-            if (e.Method != ZipEntry.Stored || e.Crc32 == 0 || e.UncompressedSize == 0) continue;
-            long at = dir.DataOffset(e), left = e.UncompressedSize;
+            var e = dir.Find(root + "data/" + storage.Key);
+            if (e is null || e.Crc32 == 0 || e.UncompressedSize == 0) continue;
             var crc = new Crc32();
-            stream.Position = at;
-            while (left > 0)
-            {
-                ct.ThrowIfCancellationRequested();
-                int n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
-                if (n == 0) break;
-                crc.Append(buffer.AsSpan(0, n));
-                left -= n;
-            }
+            dir.Open(e).CopyTo(chunk => crc.Append(chunk.Span), buffer, ct);
             if (crc.GetCurrentHashAsUInt32() != e.Crc32)
-                problems.Add(new ScanProblem
-                {
-                    ErrorId = "CrcMismatch", Record = e.Name,
-                    Message = $"Record '{e.Name}' does not match its CRC-32 (stored {e.Crc32:x8}, computed {crc.GetCurrentHashAsUInt32():x8}): its bytes changed after it was written. torch.load does not check CRCs, so it would load the damaged data silently.",
-                });
+                return Fail.Data(ErrorIds.CrcMismatch,
+                    $"The bytes of storage '{storage.Key}' do not match the CRC-32 recorded for them (stored {e.Crc32:x8}, computed {crc.GetCurrentHashAsUInt32():x8}): " +
+                    "the file was damaged after it was written. torch.load would load them silently. Fetch the file again, or load with -SkipCrc to recover what it holds.",
+                    e.Name);
         }
+        return null;
+    }
+
+    /// <summary>Storage records no tensor refers to: harmless to a load, but a sign of a hand-edited or mis-repacked file.</summary>
+    private static IEnumerable<ScanProblem> UnreferencedRecords(LoadedGraph graph)
+    {
+        var used = graph.Storages.Select(s => "data/" + s.Key).ToHashSet(StringComparer.Ordinal);
+        return graph.Records.Where(r => r.StartsWith("data/", StringComparison.Ordinal) && !used.Contains(r))
+            .Select(r => new ScanProblem { ErrorId = "UnreferencedRecord", Record = r, Message = $"Record '{r}' holds storage bytes that no tensor in the pickle refers to." });
     }
 
     /// <summary>Collects globals in first-reference order with the opcodes that apply them.</summary>

@@ -1,6 +1,6 @@
 namespace TorchSerial.Sources;
 
-/// <summary>Bytes already in memory (a deflated record after inflation, a crafted test buffer).</summary>
+/// <summary>Bytes already in memory (tensors made from values, crafted test buffers).</summary>
 public sealed class MemorySource : StorageSource
 {
     private readonly ReadOnlyMemory<byte> _bytes;
@@ -9,5 +9,5 @@ public sealed class MemorySource : StorageSource
 
     public override long Length => _bytes.Length;
 
-    public override void ReadInto(Span<byte> destination) => _bytes.Span.CopyTo(destination);
+    protected override void ReadRange(long offset, Span<byte> destination) => _bytes.Span.Slice((int)offset, destination.Length).CopyTo(destination);
 }

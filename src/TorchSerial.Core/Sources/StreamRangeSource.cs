@@ -1,41 +1,61 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace TorchSerial.Sources;
 
 /// <summary>
-/// A byte range of a seekable stream (a stored zip record, a legacy-stream storage, a tar member).
-/// Reads go straight into the destination buffer: no intermediate copy.
+/// A byte range of a file or seekable stream (a stored zip record, a legacy-stream storage, a tar member).
+/// Reads go straight into the destination buffer. Files are read with positional reads on the handle, so
+/// concurrent readers need no lock; a lazy load also checks that the file was not changed underneath.
 /// </summary>
 public sealed class StreamRangeSource : StorageSource
 {
     private readonly Stream _stream;
+    private readonly SafeFileHandle? _handle;
     private readonly long _offset;
     private readonly long _length;
     private readonly string _what;
+    private readonly FileSnapshot? _snapshot;
 
-    public StreamRangeSource(Stream stream, long offset, long length, string what)
+    public StreamRangeSource(Stream stream, long offset, long length, string what, FileSnapshot? snapshot = null)
     {
         _stream = stream;
+        _handle = (stream as FileStream)?.SafeFileHandle;
         _offset = offset;
         _length = length;
         _what = what;
+        _snapshot = snapshot;
     }
 
     public override long Length => _length;
 
-    public override void ReadInto(Span<byte> destination)
+    protected override void ReadRange(long offset, Span<byte> destination)
     {
-        // Several storages share one stream; the lock keeps seek+read pairs together.
-        lock (_stream)
+        _snapshot?.EnsureUnchanged(_what);
+        int done = 0;
+        try
         {
-            _stream.Position = _offset;
-            int done = 0;
             while (done < destination.Length)
             {
-                int n = _stream.Read(destination[done..]);
+                int n;
+                if (_handle is not null) n = RandomAccess.Read(_handle, destination[done..], _offset + offset + done);
+                else
+                {
+                    lock (_stream)
+                    {
+                        _stream.Position = _offset + offset + done;
+                        n = _stream.Read(destination[done..]);
+                    }
+                }
                 if (n == 0)
                     throw Fail.Data(ErrorIds.RecordSizeMismatch,
-                        $"The data of {_what} ends after {done} of its {destination.Length} bytes: the file is truncated.", _what);
+                        $"The data of {_what} ends after {offset + done} of its {_length} bytes: the file is truncated.", _what);
                 done += n;
             }
+        }
+        catch (ObjectDisposedException ex)
+        {
+            throw new TorchSerialException(ErrorIds.CheckpointClosed, ErrorKind.InvalidArgument,
+                $"The data of {_what} cannot be read: its lazily loaded checkpoint was closed. Load it again.", ex);
         }
     }
 }

@@ -71,6 +71,9 @@ public sealed class Storage
     /// <summary>A copy of the storage's raw bytes, in little-endian order.</summary>
     public byte[] GetBytes() => Span.ToArray();
 
+    /// <summary>True when the bytes are checked against the container's CRC-32 as they are read.</summary>
+    internal bool VerifyCrc { get; init; }
+
     internal ReadOnlySpan<byte> Span
     {
         get
@@ -81,20 +84,73 @@ public sealed class Storage
     }
 
     /// <summary>Reads the bytes from the source into their final buffer, once.</summary>
-    internal byte[] EnsureLoaded()
+    internal byte[] EnsureLoaded(Action<int>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (_root is not null) { _root.EnsureLoaded(); return Array.Empty<byte>(); }
-        if (_data is not null) return _data;
-        if (NumBytes > Array.MaxLength)
-            throw Fail.Unsupported(ErrorIds.TensorTooLarge,
-                $"Storage '{Key}' holds {NumBytes} bytes, more than one .NET array can hold ({Array.MaxLength}).");
-        if (_source is null)
-            throw Fail.Data(ErrorIds.MissingRecord, $"The file never supplies the data of storage '{Key}': it is incomplete.", Key);
-        var data = GC.AllocateUninitializedArray<byte>((int)NumBytes);
-        _source.ReadInto(data);
-        if (SwapUnit > 1) ByteOrder.SwapInPlace(data, SwapUnit);
-        _data = data;
-        _source = null;
-        return data;
+        if (_root is not null) { _root.EnsureLoaded(progress, cancellationToken); return Array.Empty<byte>(); }
+        lock (this)
+        {
+            if (_data is not null) return _data;
+            if (NumBytes > Array.MaxLength)
+                throw Fail.Unsupported(ErrorIds.TensorTooLarge,
+                    $"Storage '{Key}' holds {NumBytes} bytes, more than one .NET array can hold ({Array.MaxLength}).");
+            var source = SourceOrFail();
+            var data = GC.AllocateUninitializedArray<byte>((int)NumBytes);
+            source.ReadInto(data, progress, cancellationToken);
+            if (VerifyCrc) CheckCrc(source, data);
+            if (SwapUnit > 1) ByteOrder.SwapInPlace(data, SwapUnit);
+            _data = data;
+            _source = null;
+            return data;
+        }
     }
+
+    /// <summary>
+    /// Streams the bytes (little-endian) to <paramref name="sink"/> through <paramref name="buffer"/>. A storage
+    /// not yet read is streamed from its source and not kept, so saving a lazy checkpoint does not grow memory.
+    /// </summary>
+    internal void CopyTo(Action<ReadOnlyMemory<byte>> sink, byte[] buffer, CancellationToken cancellationToken)
+    {
+        StorageSource? source;
+        lock (this) source = _root is null && _data is null ? _source : null;
+        if (source is null)
+        {
+            var memory = _root is null ? EnsureLoaded(cancellationToken: cancellationToken).AsMemory() : _root.EnsureLoaded().AsMemory(checked((int)_rootOffset), checked((int)NumBytes));
+            for (int at = 0; at < memory.Length; at += buffer.Length)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                sink(memory.Slice(at, Math.Min(buffer.Length, memory.Length - at)));
+            }
+            return;
+        }
+        var crc = VerifyCrc && source.ExpectedCrc is not null ? new System.IO.Hashing.Crc32() : null;
+        source.CopyTo(chunk =>
+        {
+            crc?.Append(chunk.Span);
+            if (SwapUnit > 1)
+            {
+                // The chunk lives in the copy buffer, which the source refills next: swapping it in place is safe.
+                var swapped = Writable(chunk);
+                ByteOrder.SwapInPlace(swapped.Span, SwapUnit);
+                sink(swapped);
+            }
+            else sink(chunk);
+        }, buffer, cancellationToken);
+        if (crc is not null && crc.GetCurrentHashAsUInt32() != source.ExpectedCrc) throw CrcMismatch(source);
+    }
+
+    private static Memory<byte> Writable(ReadOnlyMemory<byte> chunk)
+        => System.Runtime.InteropServices.MemoryMarshal.AsMemory(chunk);
+
+    private StorageSource SourceOrFail() => _source
+        ?? throw Fail.Data(ErrorIds.MissingRecord, $"The file never supplies the data of storage '{Key}': it is incomplete.", Key);
+
+    private void CheckCrc(StorageSource source, ReadOnlySpan<byte> data)
+    {
+        if (source.ExpectedCrc is not { } expected) return;
+        if (System.IO.Hashing.Crc32.HashToUInt32(data) != expected) throw CrcMismatch(source);
+    }
+
+    private TorchSerialException CrcMismatch(StorageSource source) => Fail.Data(ErrorIds.CrcMismatch,
+        $"The bytes of storage '{Key}' do not match the CRC-32 recorded for them (expected {source.ExpectedCrc:x8}): the file was damaged " +
+        "(or changed while open). torch.load would load them silently. Fetch the file again, or load with -SkipCrc to recover what it holds.", Key);
 }

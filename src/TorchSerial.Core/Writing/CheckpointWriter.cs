@@ -43,7 +43,7 @@ public static class CheckpointWriter
         if (stem.Length == 0) throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, $"invalid file name: {path}");
         var effective = new SaveOptions
         {
-            Layout = options.Layout, PickleProtocol = options.PickleProtocol, Normalize = options.Normalize,
+            Layout = options.Layout, PickleProtocol = options.PickleProtocol, Normalize = options.Normalize, Progress = options.Progress,
             ArchiveName = IsAscii(stem) ? stem : "archive", // torch routes non-ASCII paths through a Python file object
         };
         AtomicFile.Write(full, overwrite, stream => Save(root, stream, effective, cancellationToken));
@@ -67,22 +67,25 @@ public static class CheckpointWriter
             zip.Write(".storage_alignment", "64"u8);
             zip.Write("byteorder", "little"u8);
         }
+        var buffer = new byte[ChunkSize];
+        var progress = new SaveProgress(options.Progress, storages.Entries.Sum(e => e.Storage.NumBytes));
         foreach (var e in entries)
-            zip.Write("data/" + e.Key, e.Storage.NumBytes, (sink, crc) => StreamStorage(e.Storage, sink, crc), ct);
+            zip.Write("data/" + e.Key, e.Storage.NumBytes, (sink, crc) => e.Storage.CopyTo(chunk =>
+            {
+                crc.Append(chunk.Span);
+                sink(chunk.Span);
+                progress.Add(chunk.Length);
+            }, buffer, ct), ct);
         zip.Write("version", "3\n"u8);
         if (options.Layout != SaveLayout.ZipTorch1) zip.Write(".data/serialization_id", SerializationId(zip.Names, zip.Crcs));
         zip.Finish();
     }
 
-    private static void StreamStorage(Storage storage, SpanAction sink, System.IO.Hashing.Crc32 crc)
+    /// <summary>Adds up bytes written and reports them with the total.</summary>
+    private sealed class SaveProgress(Action<long, long>? report, long total)
     {
-        var bytes = storage.Span;
-        for (int at = 0; at < bytes.Length; at += ChunkSize)
-        {
-            var chunk = bytes.Slice(at, Math.Min(ChunkSize, bytes.Length - at));
-            crc.Append(chunk);
-            sink(chunk);
-        }
+        private long _done;
+        public void Add(int n) { _done += n; report?.Invoke(_done, total); }
     }
 
     /// <summary>
@@ -123,18 +126,15 @@ public static class CheckpointWriter
         output.Write(pickle);
         var keys = storages.Entries.Select(e => e.Key).OrderBy(k => k, StringComparer.Ordinal).ToList();
         output.Write(new TorchPickler(protocol, none, true, null).Dump(new Python.PyList(keys)));
-        Span<byte> count = stackalloc byte[8];
+        var count = new byte[8];
+        var buffer = new byte[ChunkSize];
+        var progress = new SaveProgress(options.Progress, storages.Entries.Sum(e => e.Storage.NumBytes));
         foreach (var e in storages.Entries.OrderBy(e => e.Key, StringComparer.Ordinal))
         {
             ct.ThrowIfCancellationRequested();
             BinaryPrimitives.WriteInt64LittleEndian(count, e.NumElements);
             output.Write(count);
-            var bytes = e.Storage.Span;
-            for (int at = 0; at < bytes.Length; at += ChunkSize)
-            {
-                ct.ThrowIfCancellationRequested();
-                output.Write(bytes.Slice(at, Math.Min(ChunkSize, bytes.Length - at)));
-            }
+            e.Storage.CopyTo(chunk => { output.Write(chunk.Span); progress.Add(chunk.Length); }, buffer, ct);
         }
     }
 }

@@ -28,6 +28,9 @@ public sealed class SaveOptions
     /// </summary>
     public Func<object?, object?>? Normalize { get; init; }
 
+    /// <summary>Reports storage bytes written so far and the total.</summary>
+    public Action<long, long>? Progress { get; init; }
+
     internal void Validate()
     {
         if (PickleProtocol is < 2 or > 5)

@@ -27,6 +27,10 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet
     [ArgumentCompleter(typeof(LocationCompleter))]
     public object? MapLocation { get; set; }
 
+    /// <summary>Skips the CRC-32 check of zip records, to recover what a damaged file still holds (torch never checks).</summary>
+    [Parameter]
+    public SwitchParameter SkipCrc { get; set; }
+
     protected LoadOptions Options { get; private set; } = new();
 
     protected override void BeginProcessing()
@@ -44,6 +48,7 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet
             },
             MapLocation = map,
             LocationMap = table,
+            VerifyCrc = !SkipCrc,
         };
     }
 

@@ -17,15 +17,22 @@ public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet, IDispo
     [Parameter]
     public SwitchParameter AsObject { get; set; }
 
+    /// <summary>Read no tensor data now: metadata at once, each storage's bytes on first use. The file stays open while its tensors live.</summary>
+    [Parameter]
+    public SwitchParameter Lazy { get; set; }
+
     protected override void ProcessRecord()
     {
         foreach (var path in ResolveInputPaths())
         {
             Checkpoint checkpoint;
+            var progress = new ProgressReporter(this, "Import-TorchCheckpoint", $"Reading {path}");
             try
             {
-                WriteVerbose($"Loading '{path}'.");
-                checkpoint = CheckpointReader.Load(path, Options, _cancel.Token);
+                WriteVerbose($"Loading '{path}'{(Lazy ? " lazily" : "")}.");
+                checkpoint = Lazy
+                    ? CheckpointReader.Open(path, Options)
+                    : CheckpointReader.Load(path, Options.WithProgress(progress.Report), _cancel.Token);
             }
             catch (TorchSerialException ex)
             {
@@ -37,6 +44,10 @@ public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet, IDispo
             {
                 WriteError(ErrorRecords.Unexpected(ex, path));
                 continue;
+            }
+            finally
+            {
+                progress.Complete();
             }
             WriteVerbose($"'{path}': {checkpoint.Format} checkpoint, {checkpoint.Tensors.Count} tensors over {checkpoint.Storages.Count} storages.");
             if (AsObject) WriteObject(checkpoint.Root, enumerateCollection: false);

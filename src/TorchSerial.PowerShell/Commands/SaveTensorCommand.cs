@@ -81,6 +81,7 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
         string what = root is System.Collections.Specialized.OrderedDictionary d && _inputs.Count > 1 ? $"Save {d.Count} tensors" : "Save checkpoint";
         if (!ShouldProcess(path, what)) return;
 
+        var progress = new ProgressReporter(this, "Save-Tensor", $"Writing {path}");
         try
         {
             var options = new SaveOptions
@@ -88,6 +89,7 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
                 Layout = Legacy ? SaveLayout.Legacy : SaveLayout.Zip,
                 PickleProtocol = PickleProtocol,
                 Normalize = o => o is PSObject ps ? ps.BaseObject : o,
+                Progress = progress.Report,
             };
             CheckpointWriter.SaveFile(root, path, options, overwrite: true, _cancel.Token);
         }
@@ -98,6 +100,10 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
         catch (OperationCanceledException)
         {
             throw new PipelineStoppedException();
+        }
+        finally
+        {
+            progress.Complete();
         }
         if (PassThru) WriteObject(new FileInfo(path));
     }

@@ -17,10 +17,6 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet, IDisposa
     [Parameter]
     public SwitchParameter Quiet { get; set; }
 
-    /// <summary>Skips the CRC-32 check of zip records (which reads every record's bytes from disk, in chunks).</summary>
-    [Parameter]
-    public SwitchParameter SkipCrc { get; set; }
-
     protected override void ProcessRecord()
     {
         foreach (var path in ResolveInputPaths())
@@ -28,7 +24,7 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet, IDisposa
             ScanReport report;
             try
             {
-                report = CheckpointScanner.Scan(path, Options, verifyCrc: !SkipCrc, _cancel.Token);
+                report = CheckpointScanner.Scan(path, Options, _cancel.Token);
             }
             catch (OperationCanceledException)
             {
