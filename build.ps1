@@ -9,13 +9,15 @@
     Demo   builds, imports the module and shows a real torch checkpoint shipped in the repository.
     Bench  builds, then times TorchSerial and Debian's torch side by side on a GPT-2-small-shaped
            state_dict (124M float32 parameters, ~0.5 GB) and prints the ratios. Needs /usr/bin/python3 with torch.
+    MicroBench  runs the BenchmarkDotNet project (build/bench/TorchSerial.Benchmarks) over the core's hot
+           paths: pickle parsing, lazy open, storage reads and the zip writer (several minutes).
     Clean  removes out/ and the build outputs.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh -NoProfile -File ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'MicroBench', 'Clean')]
     [string] $Task = 'Build',
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release'
@@ -116,20 +118,41 @@ function Invoke-Bench {
     $torch = & $python (Join-Path $root 'build/bench/torch_side.py') $ckpt $dir 3 | ConvertFrom-Json
     if ($LASTEXITCODE -ne 0) { throw 'The torch side of the benchmark failed.' }
     $ours = Invoke-ChildPwsh @('-File', (Join-Path $root 'build/bench/Measure-TorchSerial.ps1'), '-ModulePath', $moduleOut, '-Checkpoint', $ckpt, '-OutDir', $dir) | ConvertFrom-Json
+    $bare = Invoke-ChildPwsh @('-File', (Join-Path $root 'build/bench/Measure-PeakMemory.ps1'), '-ModulePath', $moduleOut, '-Checkpoint', $ckpt) | ConvertFrom-Json
+    $loaded = Invoke-ChildPwsh @('-File', (Join-Path $root 'build/bench/Measure-PeakMemory.ps1'), '-ModulePath', $moduleOut, '-Checkpoint', $ckpt, '-Load') | ConvertFrom-Json
+    $tensorBytes = $torch.params * 4
+
+    # Whole-process cost of answering "what is in this file?": start, import, list, exit (best of 3).
+    $wholeOurs = 1..3 | ForEach-Object {
+        (Measure-Command { Invoke-ChildPwsh @('-Command', "Import-Module '$moduleOut/TorchSerial.psd1'; Import-TorchCheckpoint -LiteralPath '$ckpt' -Lazy | Measure-Object | Out-Null") }).TotalSeconds
+    } | Measure-Object -Minimum
+    $wholeTorch = 1..3 | ForEach-Object {
+        (Measure-Command { & $python -c "import torch; torch.load('$ckpt')" }).TotalSeconds
+    } | Measure-Object -Minimum
+
     $cpu = (Get-Content /proc/cpuinfo -ErrorAction SilentlyContinue | Select-String '^model name' | Select-Object -First 1) -replace '^model name\s*:\s*', ''
-    Write-Host ("Machine: {0}, {1} cores; torch {2}; {3:N0} parameters, {4:N0} bytes" -f $cpu, [Environment]::ProcessorCount, $torch.torch, $torch.params, $torch.bytes)
+    $mem = [math]::Round(((Get-Content /proc/meminfo -ErrorAction SilentlyContinue | Select-String '^MemTotal') -replace '\D', '') / 1MB)
+    Write-Host ("Machine: {0}, {1} cores, {2} GiB; .NET {3}; torch {4}; {5:N0} parameters, {6:N0} bytes" -f $cpu, [Environment]::ProcessorCount, $mem, [Environment]::Version, $torch.torch, $torch.params, $torch.bytes)
     $rows = @(
-        [pscustomobject]@{ What = 'load (core API) vs torch.load'; TorchSerial = $ours.load_s; Torch = $torch.load_s }
-        [pscustomobject]@{ What = 'Import-TorchCheckpoint -AsObject vs torch.load'; TorchSerial = $ours.cmdlet_load_s; Torch = $torch.load_s }
-        [pscustomobject]@{ What = 'Save-Tensor vs torch.save'; TorchSerial = $ours.save_s; Torch = $torch.save_s }
+        [pscustomobject]@{ What = 'eager load (core) vs torch.load'; Ours = $ours.load_s; Theirs = $torch.load_s; Target = 0.6 }
+        [pscustomobject]@{ What = 'Import-TorchCheckpoint -AsObject vs torch.load'; Ours = $ours.cmdlet_load_s; Theirs = $torch.load_s; Target = 0.6 }
+        [pscustomobject]@{ What = 'Import -Lazy | Measure-Object vs torch.load'; Ours = $ours.lazy_list_s; Theirs = $torch.load_s; Target = 0.05 }
+        [pscustomobject]@{ What = 'Save-Tensor vs torch.save'; Ours = $ours.save_s; Theirs = $torch.save_s; Target = 0.6 }
+        [pscustomobject]@{ What = 'Save-Tensor of a lazy load vs torch.save'; Ours = $ours.lazy_save_s; Theirs = $torch.save_s; Target = $null }
+        [pscustomobject]@{ What = 'pwsh: import + lazy list vs python: import torch + load'; Ours = $wholeOurs.Minimum; Theirs = $wholeTorch.Minimum; Target = $null }
     )
-    $rows | Select-Object What, @{ n = 'TorchSerial s'; e = { '{0:N3}' -f $_.TorchSerial } }, @{ n = 'torch s'; e = { '{0:N3}' -f $_.Torch } },
-        @{ n = 'ratio (torch/ours)'; e = { '{0:N2}x' -f ($_.Torch / $_.TorchSerial) } } | Format-Table -AutoSize | Out-String | Write-Host
-    Write-Host ("Peak working set of the TorchSerial process: {0:N0} MB for {1:N0} MB of tensors" -f ($ours.peak_working_set / 1MB), ($torch.bytes / 1MB))
+    $rows | Select-Object What, @{ n = 'TorchSerial s'; e = { '{0:N3}' -f $_.Ours } }, @{ n = 'torch s'; e = { '{0:N3}' -f $_.Theirs } },
+        @{ n = 'ours/torch'; e = { '{0:N3}' -f ($_.Ours / $_.Theirs) } }, @{ n = 'target'; e = { if ($_.Target) { '<= {0}' -f $_.Target } else { '' } } } |
+        Format-Table -AutoSize | Out-String -Width 150 | Write-Host
+    Write-Host ("Eager peak working set: {0:N0} MiB over a bare module import ({1:N0} MiB), for {2:N0} MiB of tensors: {3:N3} x tensor bytes (target <= 1.15)" -f `
+        (($loaded.peak - $bare.peak) / 1MB), ($bare.peak / 1MB), ($tensorBytes / 1MB), (($loaded.peak - $bare.peak) / $tensorBytes))
 }
 
 switch ($Task) {
     'Bench' { Invoke-Bench }
+    'MicroBench' {
+        Invoke-Native 'BenchmarkDotNet' { dotnet run -c Release --project (Join-Path $root 'build/bench/TorchSerial.Benchmarks') -- --filter '*' --artifacts (Join-Path $out 'BenchmarkDotNet') }
+    }
     'Build' { Invoke-Build }
     'Test' { Invoke-Tests }
     'Demo' { Invoke-Demo }

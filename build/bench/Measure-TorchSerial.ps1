@@ -12,11 +12,13 @@ param(
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $ModulePath 'TorchSerial.psd1')
 
-function Measure-Best([scriptblock] $work) {
+function Measure-Best([scriptblock] $work, [scriptblock] $before = {}) {
+    & $before
     & $work | Out-Null
     $best = [double]::MaxValue
     for ($i = 0; $i -lt $Repeats; $i++) {
         [GC]::Collect(); [GC]::WaitForPendingFinalizers()
+        & $before
         $sw = [Diagnostics.Stopwatch]::StartNew()
         & $work | Out-Null
         $best = [math]::Min($best, $sw.Elapsed.TotalSeconds)
@@ -24,11 +26,13 @@ function Measure-Best([scriptblock] $work) {
     $best
 }
 
-$proc = [Diagnostics.Process]::GetCurrentProcess()
-$load = Measure-Best { [TorchSerial.CheckpointReader]::Load($Checkpoint) }
-$obj = [TorchSerial.CheckpointReader]::Load($Checkpoint).Root
 $saveOut = Join-Path $OutDir 'torchserial_saved.pt'
-$save = Measure-Best { Save-Tensor -InputObject $obj -LiteralPath $saveOut }
+$freshTarget = { if (Test-Path $saveOut) { Remove-Item $saveOut }; sync }
+$load = Measure-Best { [TorchSerial.CheckpointReader]::Load($Checkpoint) }
 $cmdletLoad = Measure-Best { Import-TorchCheckpoint -LiteralPath $Checkpoint -AsObject }
-$proc.Refresh()
-[pscustomobject]@{ load_s = $load; cmdlet_load_s = $cmdletLoad; save_s = $save; peak_working_set = $proc.PeakWorkingSet64 } | ConvertTo-Json -Compress
+$lazyList = Measure-Best { Import-TorchCheckpoint -LiteralPath $Checkpoint -Lazy | Measure-Object NumElements -Sum }
+$obj = [TorchSerial.CheckpointReader]::Load($Checkpoint).Root
+$save = Measure-Best { Save-Tensor -InputObject $obj -LiteralPath $saveOut } $freshTarget
+$lazyObj = Import-TorchCheckpoint -LiteralPath $Checkpoint -Lazy -AsObject
+$lazySave = Measure-Best { Save-Tensor -InputObject $lazyObj -LiteralPath $saveOut } $freshTarget
+[pscustomobject]@{ load_s = $load; cmdlet_load_s = $cmdletLoad; lazy_list_s = $lazyList; save_s = $save; lazy_save_s = $lazySave } | ConvertTo-Json -Compress

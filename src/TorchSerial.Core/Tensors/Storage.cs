@@ -74,6 +74,12 @@ public sealed class Storage
     /// <summary>True when the bytes are checked against the container's CRC-32 as they are read.</summary>
     internal bool VerifyCrc { get; init; }
 
+    /// <summary>
+    /// The CRC-32 of the bytes as held (little-endian), once known: verified on load, or computed on a save.
+    /// Storage bytes never change after they are read, so a save can reuse it instead of hashing again.
+    /// </summary>
+    internal uint? KnownCrc { get; private set; }
+
     internal ReadOnlySpan<byte> Span
     {
         get
@@ -98,6 +104,7 @@ public sealed class Storage
             source.ReadInto(data, progress, cancellationToken);
             if (VerifyCrc) CheckCrc(source, data);
             if (SwapUnit > 1) ByteOrder.SwapInPlace(data, SwapUnit);
+            else if (VerifyCrc && source.ExpectedCrc is { } verified) KnownCrc = verified;
             _data = data;
             _source = null;
             return data;
@@ -108,7 +115,8 @@ public sealed class Storage
     /// Streams the bytes (little-endian) to <paramref name="sink"/> through <paramref name="buffer"/>. A storage
     /// not yet read is streamed from its source and not kept, so saving a lazy checkpoint does not grow memory.
     /// </summary>
-    internal void CopyTo(Action<ReadOnlyMemory<byte>> sink, byte[] buffer, CancellationToken cancellationToken)
+    /// <returns>The CRC-32 of the streamed bytes when it is known without hashing them again; otherwise null.</returns>
+    internal uint? CopyTo(Action<ReadOnlyMemory<byte>> sink, byte[] buffer, CancellationToken cancellationToken)
     {
         StorageSource? source;
         lock (this) source = _root is null && _data is null ? _source : null;
@@ -120,7 +128,7 @@ public sealed class Storage
                 cancellationToken.ThrowIfCancellationRequested();
                 sink(memory.Slice(at, Math.Min(buffer.Length, memory.Length - at)));
             }
-            return;
+            return _root is null ? KnownCrc : null;
         }
         var crc = VerifyCrc && source.ExpectedCrc is not null ? new System.IO.Hashing.Crc32() : null;
         source.CopyTo(chunk =>
@@ -136,6 +144,20 @@ public sealed class Storage
             else sink(chunk);
         }, buffer, cancellationToken);
         if (crc is not null && crc.GetCurrentHashAsUInt32() != source.ExpectedCrc) throw CrcMismatch(source);
+        // Verified and not swapped: the bytes written are the bytes the container's CRC describes.
+        return crc is not null && SwapUnit <= 1 ? source.ExpectedCrc : null;
+    }
+
+    /// <summary>True when <see cref="CopyTo"/> will verify, and so return, the CRC of what it streams.</summary>
+    internal bool StreamsVerifiedCrc
+    {
+        get { lock (this) return _root is null && _data is null && VerifyCrc && _source?.ExpectedCrc is not null && SwapUnit <= 1; }
+    }
+
+    /// <summary>Remembers a CRC a save computed, so the next save of the same storage does not hash it again.</summary>
+    internal void RememberCrc(uint crc)
+    {
+        if (_root is null && _data is not null) KnownCrc = crc;
     }
 
     private static Memory<byte> Writable(ReadOnlyMemory<byte> chunk)

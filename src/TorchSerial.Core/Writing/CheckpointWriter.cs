@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using System.IO.Hashing;
 using TorchSerial.Pickle;
 
 namespace TorchSerial;
@@ -70,15 +71,26 @@ public static class CheckpointWriter
         var buffer = new byte[ChunkSize];
         var progress = new SaveProgress(options.Progress, storages.Entries.Sum(e => e.Storage.NumBytes));
         foreach (var e in entries)
-            zip.Write("data/" + e.Key, e.Storage.NumBytes, (sink, crc) => e.Storage.CopyTo(chunk =>
-            {
-                crc.Append(chunk.Span);
-                sink(chunk.Span);
-                progress.Add(chunk.Length);
-            }, buffer, ct), ct);
+            zip.Write("data/" + e.Key, e.Storage.NumBytes, sink => StreamStorage(e.Storage, sink, buffer, progress, ct), ct);
         zip.Write("version", "3\n"u8);
         if (options.Layout != SaveLayout.ZipTorch1) zip.Write(".data/serialization_id", SerializationId(zip.Names, zip.Crcs));
         zip.Finish();
+    }
+
+    /// <summary>Streams a storage into a record and returns its CRC-32, hashing only when the storage does not know it yet.</summary>
+    private static uint StreamStorage(Storage storage, SpanAction sink, byte[] buffer, SaveProgress progress, CancellationToken ct)
+    {
+        Crc32? crc = storage.KnownCrc is null && !storage.StreamsVerifiedCrc ? new Crc32() : null;
+        uint? streamed = storage.CopyTo(chunk =>
+        {
+            crc?.Append(chunk.Span);
+            sink(chunk.Span);
+            progress.Add(chunk.Length);
+        }, buffer, ct);
+        if (crc is null) return storage.KnownCrc ?? streamed!.Value;
+        uint value = streamed ?? crc.GetCurrentHashAsUInt32();
+        storage.RememberCrc(value);
+        return value;
     }
 
     /// <summary>Adds up bytes written and reports them with the total.</summary>

@@ -32,11 +32,14 @@ internal sealed class ZipRecordWriter
     public void Write(string record, ReadOnlySpan<byte> data)
     {
         var copy = data.ToArray(); // small metadata records only
-        Write(record, copy.Length, (sink, crc) => { crc.Append(copy); sink(copy); });
+        Write(record, copy.Length, sink => { sink(copy); return Crc32.HashToUInt32(copy); });
     }
 
-    /// <summary>Writes one record whose bytes <paramref name="produce"/> streams through the sink (and the CRC).</summary>
-    public void Write(string record, long size, Action<SpanAction, Crc32> produce, CancellationToken ct = default)
+    /// <summary>
+    /// Writes one record whose bytes <paramref name="produce"/> streams through the sink; the producer returns
+    /// the CRC-32 of what it streamed (known already, or computed on the way).
+    /// </summary>
+    public uint Write(string record, long size, Func<SpanAction, uint> produce, CancellationToken ct = default)
     {
         var name = Encoding.UTF8.GetBytes(_root + "/" + record);
         long cursor = _position;
@@ -71,12 +74,10 @@ internal sealed class ZipRecordWriter
         fb[4..].Fill((byte)'Z');
         Emit(fb);
 
-        var crc = new Crc32();
         long before = _position;
-        produce(chunk => { ct.ThrowIfCancellationRequested(); Emit(chunk); }, crc);
+        uint crcValue = produce(chunk => { ct.ThrowIfCancellationRequested(); Emit(chunk); });
         if (_position - before != size)
             throw new TorchSerialException(ErrorIds.WriteFailed, ErrorKind.InvalidData, $"Record '{record}' produced {_position - before} bytes instead of {size}.");
-        uint crcValue = crc.GetCurrentHashAsUInt32();
         if (size > 0)
         {
             Span<byte> d = stackalloc byte[zip64 ? 24 : 16];
@@ -89,6 +90,7 @@ internal sealed class ZipRecordWriter
         }
         _central.Add((name, flags, crcValue, size, cursor));
         Names.Add(record);
+        return crcValue;
     }
 
     /// <summary>Writes the central directory and the zip64 + classic end records.</summary>
