@@ -66,7 +66,7 @@ public class CraftedFixtureTests
     public void Location_map_remaps_one_tag()
     {
         var ckpt = CheckpointReader.Load(Fixtures.Crafted("cuda_tagged.pt"),
-            new LoadOptions { LocationMap = new Dictionary<string, string> { ["cuda:1"] = "cpu" } });
+            new LoadOptions { MapLocation = MapLocation.Table(new Dictionary<string, string> { ["cuda:1"] = "cpu" }) });
         Assert.All(ckpt.Tensors, t => Assert.Equal(("cpu", "cuda:1"), (t.Device, t.SavedLocation)));
     }
 

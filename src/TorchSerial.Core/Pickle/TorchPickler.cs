@@ -18,9 +18,11 @@ internal sealed class TorchPickler
     private readonly bool _legacyIds;
     private readonly Func<object?, object?> _normalize;
     private readonly Stack<Action> _work = new();
+    private readonly LocationRegistry _registry;
 
-    public TorchPickler(int protocol, StorageTable storages, bool legacyPersistentIds, Func<object?, object?>? normalize)
+    public TorchPickler(int protocol, StorageTable storages, bool legacyPersistentIds, Func<object?, object?>? normalize, LocationRegistry? registry = null)
     {
+        _registry = registry ?? LocationRegistry.BuiltIn;
         _w = new PickleWriter(protocol);
         _storages = storages;
         _legacyIds = legacyPersistentIds;
@@ -282,7 +284,7 @@ internal sealed class TorchPickler
         var entry = _storages.Add(storage, viewDType);
         bool asUntyped = untyped || entry.DType.IsV3;
         var type = asUntyped ? new PyGlobal("torch.storage", "UntypedStorage") : new PyGlobal("torch", entry.DType.StorageClass!);
-        var location = LocationTag(storage.Device);
+        var location = LocationTag(storage.SaveTag ?? _registry.Tag(storage));
         object?[] pid = _legacyIds
             ? new object?[] { StorageTypename, type, entry.Key, location, entry.NumElements, null }
             : new object?[] { StorageTypename, type, entry.Key, location, entry.NumElements };
@@ -290,5 +292,5 @@ internal sealed class TorchPickler
     }
 
     // torch's cpu tagger returns one constant string (memoized after its first use); other tags are built per call.
-    private static string LocationTag(string device) => device == "cpu" ? "cpu" : new string(device.AsSpan());
+    private static string LocationTag(string tag) => tag == "cpu" ? "cpu" : new string(tag.AsSpan());
 }

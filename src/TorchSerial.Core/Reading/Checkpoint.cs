@@ -15,6 +15,7 @@ public sealed class Checkpoint : IDisposable
         Records = graph.Records;
         ByteOrder = graph.ByteOrder;
         FormatVersion = graph.FormatVersion;
+        PickleProtocol = graph.PickleProtocol;
         Tensors = tensors;
     }
 
@@ -35,6 +36,9 @@ public sealed class Checkpoint : IDisposable
 
     public string ByteOrder { get; }
     public long? FormatVersion { get; }
+
+    /// <summary>The pickle protocol the object was saved with (torch's <c>pickle_protocol</c>).</summary>
+    public int PickleProtocol { get; }
 
     /// <summary>True when tensor data is read on first use from the still-open file (see <see cref="CheckpointReader.Open"/>).</summary>
     public bool IsLazy => _owner is not null;

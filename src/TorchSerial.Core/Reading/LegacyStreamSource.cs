@@ -39,7 +39,7 @@ internal static class LegacyStreamSource
             if (!roots.TryGetValue(claim.Key, out var root))
             {
                 root = new Storage(claim.Key, claim.Type.DType, claim.NumBytes, claim.Location, null, claim.Type.IsUntyped);
-                root.Device = LocationRestorer.Restore(claim.Location, options, claim.Key);
+                root.Device = options.MapLocation.Resolve(root, claim.Location, options.Registry);
                 roots.Add(claim.Key, root);
                 storages[claim.Key] = root;
                 order.Add(root);
@@ -59,6 +59,9 @@ internal static class LegacyStreamSource
             return slice;
         }
 
+        long objectStart = stream.Position;
+        int pickleProtocol = stream.ReadByte() == 0x80 ? stream.ReadByte() : 1;
+        stream.Position = objectStart;
         var rootObject = PickleRunner.Run(stream, end, "object pickle", options, PersistentLoad);
         var keys = PickleRunner.Run(stream, end, "storage key list", options) as PyList
             ?? throw Fail.Data(ErrorIds.PickleStructure, "The legacy stream's storage key list is not a list.", "storage key list");
@@ -80,7 +83,7 @@ internal static class LegacyStreamSource
             storage.Attach(new StreamRangeSource(stream, stream.Position, storage.NumBytes, $"storage '{key}'", options.Snapshot));
             stream.Seek(storage.NumBytes, SeekOrigin.Current);
         }
-        return new LoadedGraph(CheckpointFormat.LegacyStream, rootObject, order, Array.Empty<string>());
+        return new LoadedGraph(CheckpointFormat.LegacyStream, rootObject, order, Array.Empty<string>()) { PickleProtocol = pickleProtocol };
     }
 
     private static TorchSerialException Truncated(string key, long at) => Fail.Data(ErrorIds.TruncatedLegacyStream,

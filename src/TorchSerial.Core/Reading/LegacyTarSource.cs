@@ -50,7 +50,7 @@ internal static class LegacyTarSource
             long nbytes = numel > (sEnd - stream.Position) / type.DType.ItemSize ? -1 : numel * type.DType.ItemSize;
             if (nbytes < 0) throw Truncated("storages");
             var storage = new Storage(key, type.DType, nbytes, location, new StreamRangeSource(stream, stream.Position, nbytes, $"storage '{key}'", options.Snapshot), type.IsUntyped);
-            storage.Device = LocationRestorer.Restore(location, options, key);
+            storage.Device = options.MapLocation.Resolve(storage, location, options.Registry);
             objects[key] = storage;
             order.Add(storage);
             stream.Seek(nbytes, SeekOrigin.Current);

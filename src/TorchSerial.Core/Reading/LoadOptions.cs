@@ -11,8 +11,11 @@ public sealed class LoadOptions
     /// <summary>How Python 2 byte strings are read (torch's <c>encoding=</c>, default utf-8).</summary>
     public StringEncoding Encoding { get; init; } = StringEncoding.Utf8;
 
-    /// <summary>A device that replaces every saved location (torch's <c>map_location='cpu'</c>); null keeps saved locations.</summary>
-    public string? MapLocation { get; init; }
+    /// <summary>torch's map_location: where each storage goes (a device name converts implicitly). Default: where it was saved.</summary>
+    public MapLocation MapLocation { get; init; } = MapLocation.Default;
+
+    /// <summary>The location handlers (torch's register_package); <see cref="LocationRegistry.BuiltIn"/> unless the caller keeps its own.</summary>
+    public LocationRegistry Registry { get; init; } = LocationRegistry.BuiltIn;
 
     /// <summary>
     /// The most values one pickle may push (about 32 bytes of memory each). Real checkpoints push thousands;
@@ -39,9 +42,12 @@ public sealed class LoadOptions
     /// <summary>The scanner's second pass: every global admitted (as inert data) and reported, every storage on the host.</summary>
     internal LoadOptions ForInventory(IPickleObserver observer) => Copy(Progress, Snapshot, observer, new GlobalPolicy(new[] { "*" }), "cpu");
 
-    private LoadOptions Copy(Action<long, long>? progress, Sources.FileSnapshot? snapshot, IPickleObserver? observer, GlobalPolicy policy, string? map) => new()
+    /// <summary>For rewriting tags: the file's structure, every storage left on the host, no device checked.</summary>
+    internal LoadOptions ForRetagging() => Copy(null, Snapshot, Observer, Policy, "cpu");
+
+    private LoadOptions Copy(Action<long, long>? progress, Sources.FileSnapshot? snapshot, IPickleObserver? observer, GlobalPolicy policy, MapLocation map) => new()
     {
-        Policy = policy, Encoding = Encoding, MapLocation = map, LocationMap = LocationMap, MaxPickleValues = MaxPickleValues,
+        Policy = policy, Encoding = Encoding, MapLocation = map, Registry = Registry, MaxPickleValues = MaxPickleValues,
         VerifyCrc = VerifyCrc, Progress = progress, Snapshot = snapshot, Observer = observer,
     };
 
@@ -50,7 +56,4 @@ public sealed class LoadOptions
 
     /// <summary>Told about every global a pickle references and every opcode that uses one (the scanner listens).</summary>
     internal IPickleObserver? Observer { get; init; }
-
-    /// <summary>Tag-to-tag remapping applied before restoring (torch's dict <c>map_location</c>); tags not listed pass through.</summary>
-    public IReadOnlyDictionary<string, string>? LocationMap { get; init; }
 }

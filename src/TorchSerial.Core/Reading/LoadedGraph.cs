@@ -5,4 +5,7 @@ internal sealed record LoadedGraph(CheckpointFormat Format, object? Root, IReadO
 {
     public string ByteOrder { get; init; } = "little";
     public long? FormatVersion { get; init; }
+
+    /// <summary>The object pickle's protocol (its PROTO opcode; 1 when it has none).</summary>
+    public int PickleProtocol { get; init; } = 2;
 }

@@ -55,7 +55,7 @@ internal static class ZipCheckpointSource
                 SwapUnit = swap && !claim.Type.IsUntyped ? claim.Type.DType.SwapUnit : 0,
                 VerifyCrc = options.VerifyCrc,
             };
-            storage.Device = LocationRestorer.Restore(claim.Location, options, claim.Key);
+            storage.Device = options.MapLocation.Resolve(storage, claim.Location, options.Registry);
             storages.Add(claim.Key, storage);
             order.Add(storage);
             return storage;
@@ -65,7 +65,10 @@ internal static class ZipCheckpointSource
         using var pklStream = new MemoryStream(pkl, writable: false);
         var rootObject = PickleRunner.Run(pklStream, pkl.Length, "data.pkl", options, PersistentLoad);
         var records = dir.Entries.Select(e => e.Name.StartsWith(root + "/", StringComparison.Ordinal) ? e.Name[(root.Length + 1)..] : e.Name).ToList();
-        return new LoadedGraph(CheckpointFormat.Zip, rootObject, order, records) { ByteOrder = byteOrder, FormatVersion = version };
+        return new LoadedGraph(CheckpointFormat.Zip, rootObject, order, records)
+        {
+            ByteOrder = byteOrder, FormatVersion = version, PickleProtocol = pkl.Length > 1 && pkl[0] == 0x80 ? pkl[1] : 1,
+        };
     }
 
     private static long? ReadVersion(ZipDirectory dir, Func<string, string> r)

@@ -10,6 +10,7 @@ public sealed class Storage
 {
     private StorageSource? _source;
     private byte[]? _data;
+    private Devices.DeviceBuffer? _onDevice;
     private readonly Storage? _root;
     private readonly long _rootOffset;
 
@@ -53,11 +54,14 @@ public sealed class Storage
     /// <summary>The location tag stored in the file, e.g. <c>cuda:1</c>.</summary>
     public string SavedLocation { get; }
 
-    /// <summary>Where the data is now.</summary>
+    /// <summary>Where the data is (or, for a lazy storage not read yet, will be): 'cpu', 'ilgpu-cpu' or 'cuda:N'.</summary>
     public string Device { get; internal set; }
 
     /// <summary>Whether the bytes have been read from the file yet.</summary>
-    public bool IsLoaded => _root?.IsLoaded ?? _data is not null;
+    public bool IsLoaded => _root?.IsLoaded ?? (_data is not null || _onDevice is not null);
+
+    /// <summary>The location tag to save with instead of the device's own tag (set when rewriting a file's tags).</summary>
+    internal string? SaveTag { get; set; }
 
     /// <summary>Gives a storage its bytes once the container says where they are (legacy formats list data after the pickle).</summary>
     internal void Attach(StorageSource source) => _source = source;
@@ -80,13 +84,23 @@ public sealed class Storage
     /// </summary>
     internal uint? KnownCrc { get; private set; }
 
+    /// <summary>The bytes on the host: the storage's own buffer, or a fresh copy back from its device.</summary>
     internal ReadOnlySpan<byte> Span
     {
         get
         {
             if (_root is not null) return _root.Span.Slice(checked((int)_rootOffset), checked((int)NumBytes));
-            return EnsureLoaded();
+            var host = EnsureLoaded();
+            return host.Length == NumBytes || _onDevice is null ? host : _onDevice.Download(NumBytes);
         }
+    }
+
+    /// <summary>A new storage holding the same bytes on <paramref name="device"/>; the bytes are copied, never shared.</summary>
+    internal Storage CopyToDevice(string device)
+    {
+        var copy = new Storage(Key, DType, NumBytes, SavedLocation, new Sources.MemorySource(Span.ToArray()), IsUntyped) { Device = device };
+        copy.EnsureLoaded();
+        return copy;
     }
 
     /// <summary>Reads the bytes from the source into their final buffer, once.</summary>
@@ -96,6 +110,7 @@ public sealed class Storage
         lock (this)
         {
             if (_data is not null) return _data;
+            if (_onDevice is not null) return Array.Empty<byte>();
             if (NumBytes > Array.MaxLength)
                 throw Fail.Unsupported(ErrorIds.TensorTooLarge,
                     $"Storage '{Key}' holds {NumBytes} bytes, more than one .NET array can hold ({Array.MaxLength}).");
@@ -105,9 +120,11 @@ public sealed class Storage
             if (VerifyCrc) CheckCrc(source, data);
             if (SwapUnit > 1) ByteOrder.SwapInPlace(data, SwapUnit);
             else if (VerifyCrc && source.ExpectedCrc is { } verified) KnownCrc = verified;
-            _data = data;
             _source = null;
-            return data;
+            if (Device == "cpu") return _data = data;
+            // Placed on an accelerator: the bytes live in its buffer, and the host copy is let go.
+            _onDevice = Devices.DeviceBuffer.Upload(Device, data);
+            return Array.Empty<byte>();
         }
     }
 
@@ -119,10 +136,10 @@ public sealed class Storage
     internal uint? CopyTo(Action<ReadOnlyMemory<byte>> sink, byte[] buffer, CancellationToken cancellationToken)
     {
         StorageSource? source;
-        lock (this) source = _root is null && _data is null ? _source : null;
+        lock (this) source = _root is null && _data is null && _onDevice is null ? _source : null;
         if (source is null)
         {
-            var memory = _root is null ? EnsureLoaded(cancellationToken: cancellationToken).AsMemory() : _root.EnsureLoaded().AsMemory(checked((int)_rootOffset), checked((int)NumBytes));
+            var memory = _root is not null || _onDevice is not null || Device != "cpu" ? Span.ToArray().AsMemory() : EnsureLoaded(cancellationToken: cancellationToken).AsMemory();
             for (int at = 0; at < memory.Length; at += buffer.Length)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -151,7 +168,7 @@ public sealed class Storage
     /// <summary>True when <see cref="CopyTo"/> will verify, and so return, the CRC of what it streams.</summary>
     internal bool StreamsVerifiedCrc
     {
-        get { lock (this) return _root is null && _data is null && VerifyCrc && _source?.ExpectedCrc is not null && SwapUnit <= 1; }
+        get { lock (this) return _root is null && _data is null && _onDevice is null && Device == "cpu" && VerifyCrc && _source?.ExpectedCrc is not null && SwapUnit <= 1; }
     }
 
     /// <summary>Remembers a CRC a save computed, so the next save of the same storage does not hash it again.</summary>

@@ -40,7 +40,7 @@ public sealed class Tensor
     public string SavedLocation => Storage.SavedLocation;
 
     /// <summary>The storage; the same object for every tensor sharing it in the file.</summary>
-    public Storage Storage { get; }
+    public Storage Storage { get; private set; }
 
     /// <summary>Quantization parameters for quantized dtypes; null otherwise.</summary>
     public Quantization? Quantization { get; internal set; }
@@ -94,6 +94,14 @@ public sealed class Tensor
         long s = 1;
         for (int i = shape.Length - 1; i >= 0; i--) { stride[i] = s; s *= Math.Max(1, shape[i]); }
         return new Tensor(storage, dtype, 0, (long[])shape.Clone(), stride) { Name = name, RequiresGrad = requiresGrad, IsParameter = isParameter };
+    }
+
+    /// <summary>The same view (name, dtype, geometry, flags) over another storage holding the same bytes.</summary>
+    internal Tensor WithStorage(Storage storage)
+    {
+        var t = (Tensor)MemberwiseClone();
+        t.Storage = storage;
+        return t;
     }
 
     /// <summary>A copy of this tensor object under another name, sharing the same storage.</summary>

@@ -23,7 +23,7 @@ public static class CheckpointWriter
         if (!output.CanWrite) throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, "The output stream is not writable.");
         var storages = new StorageTable();
         bool legacy = options.Layout == SaveLayout.Legacy;
-        var pickle = new TorchPickler(options.PickleProtocol, storages, legacy, options.Normalize).Dump(root);
+        var pickle = new TorchPickler(options.PickleProtocol, storages, legacy, options.Normalize, options.Registry).Dump(root);
         if (legacy) WriteLegacy(output, pickle, storages, options, cancellationToken);
         else WriteZip(output, pickle, storages, options, cancellationToken);
         output.Flush();
@@ -44,7 +44,7 @@ public static class CheckpointWriter
         if (stem.Length == 0) throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, $"invalid file name: {path}");
         var effective = new SaveOptions
         {
-            Layout = options.Layout, PickleProtocol = options.PickleProtocol, Normalize = options.Normalize, Progress = options.Progress,
+            Layout = options.Layout, PickleProtocol = options.PickleProtocol, Normalize = options.Normalize, Progress = options.Progress, Registry = options.Registry,
             ArchiveName = IsAscii(stem) ? stem : "archive", // torch routes non-ASCII paths through a Python file object
         };
         AtomicFile.Write(full, overwrite, stream => Save(root, stream, effective, cancellationToken));

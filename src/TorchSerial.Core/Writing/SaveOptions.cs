@@ -28,6 +28,9 @@ public sealed class SaveOptions
     /// </summary>
     public Func<object?, object?>? Normalize { get; init; }
 
+    /// <summary>The location taggers (torch's register_package): which tag each storage is saved with.</summary>
+    public LocationRegistry Registry { get; init; } = LocationRegistry.BuiltIn;
+
     /// <summary>Reports storage bytes written so far and the total.</summary>
     public Action<long, long>? Progress { get; init; }
 
