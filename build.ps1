@@ -11,13 +11,15 @@
            state_dict (124M float32 parameters, ~0.5 GB) and prints the ratios. Needs /usr/bin/python3 with torch.
     MicroBench  runs the BenchmarkDotNet project (build/bench/TorchSerial.Benchmarks) over the core's hot
            paths: pickle parsing, lazy open, storage reads and the zip writer (several minutes).
+    GpuCheck  on a CUDA machine: places a 1 GiB state_dict on cuda:0, reads it back, checks the bytes and reports
+           host->device GB/s next to a raw ILGPU copy (build/Invoke-GpuCheck.ps1; under 5 minutes).
     Clean  removes out/ and the build outputs.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh -NoProfile -File ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'MicroBench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'MicroBench', 'GpuCheck', 'Clean')]
     [string] $Task = 'Build',
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release'
@@ -150,6 +152,11 @@ function Invoke-Bench {
 
 switch ($Task) {
     'Bench' { Invoke-Bench }
+    'GpuCheck' {
+        Invoke-Build
+        Invoke-ChildPwsh @('-File', (Join-Path $root 'build/Invoke-GpuCheck.ps1'), '-ModulePath', $moduleOut)
+        if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+    }
     'MicroBench' {
         Invoke-Native 'BenchmarkDotNet' { dotnet run -c Release --project (Join-Path $root 'build/bench/TorchSerial.Benchmarks') -- --filter '*' --artifacts (Join-Path $out 'BenchmarkDotNet') }
     }

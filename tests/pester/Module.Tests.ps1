@@ -11,7 +11,7 @@ BeforeAll {
 Describe 'The module' {
     It 'has a valid manifest whose exports are exactly the cmdlets it ships' {
         $Manifest.Name | Should -Be 'TorchSerial'
-        @((Get-Module TorchSerial).ExportedCmdlets.Keys | Sort-Object) | Should -Be @('ConvertTo-Tensor', 'Import-TorchCheckpoint', 'Save-Tensor', 'Test-TorchCheckpoint')
+        @((Get-Module TorchSerial).ExportedCmdlets.Keys | Sort-Object) | Should -Be @('Convert-DeviceMap', 'ConvertTo-Tensor', 'Get-TorchDevice', 'Import-TorchCheckpoint', 'Register-TorchLocation', 'Save-Tensor', 'Test-TorchCheckpoint', 'Unregister-TorchLocation')
         $Manifest.CompatiblePSEditions | Should -Be @('Core')
     }
 
@@ -29,7 +29,7 @@ Describe 'The module' {
     It 'has a format view for every output type' {
         $views = Get-FormatData -TypeName 'TorchSerial.*' -PowerShellVersion $PSVersionTable.PSVersion
         $types = $views.TypeNames
-        foreach ($t in 'TorchSerial.Tensor', 'TorchSerial.Storage', 'TorchSerial.Python.PyObject', 'TorchSerial.Quantization', 'TorchSerial.ScanReport', 'TorchSerial.GlobalReference', 'TorchSerial.ScanProblem') {
+        foreach ($t in 'TorchSerial.Tensor', 'TorchSerial.Storage', 'TorchSerial.Python.PyObject', 'TorchSerial.Quantization', 'TorchSerial.ScanReport', 'TorchSerial.GlobalReference', 'TorchSerial.ScanProblem', 'TorchSerial.DeviceInfo', 'TorchSerial.LocationHandler') {
             $types | Should -Contain $t
         }
     }

@@ -98,8 +98,12 @@ public sealed class Storage
     /// <summary>A new storage holding the same bytes on <paramref name="device"/>; the bytes are copied, never shared.</summary>
     internal Storage CopyToDevice(string device)
     {
-        var copy = new Storage(Key, DType, NumBytes, SavedLocation, new Sources.MemorySource(Span.ToArray()), IsUntyped) { Device = device };
-        copy.EnsureLoaded();
+        var copy = new Storage(Key, DType, NumBytes, SavedLocation, null, IsUntyped) { Device = device, KnownCrc = KnownCrc };
+        // One copy, straight from where the bytes are (host array or device buffer) to where they go.
+        if (device == "cpu")
+            copy._data = _root is null && _onDevice is not null ? _onDevice.Download(NumBytes) : Span.ToArray();
+        else
+            copy._onDevice = Devices.DeviceBuffer.Upload(device, Span);
         return copy;
     }
 

@@ -96,6 +96,20 @@ public sealed class Tensor
         return new Tensor(storage, dtype, 0, (long[])shape.Clone(), stride) { Name = name, RequiresGrad = requiresGrad, IsParameter = isParameter };
     }
 
+    /// <summary>A contiguous tensor over a copy-free wrap of little-endian element bytes (their length must fit the shape).</summary>
+    public static Tensor FromBytes(byte[] bytes, DType dtype, long[] shape, string name = "")
+    {
+        long numel = shape.Aggregate(1L, (a, d) => checked(a * d));
+        if (numel * dtype.ItemSize != bytes.Length)
+            throw new TorchSerialException(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument,
+                $"The shape [{string.Join(", ", shape)}] of {dtype} needs {numel * dtype.ItemSize} bytes but {bytes.Length} were given.");
+        var storage = new Storage("new", dtype.IsV3 ? DType.UInt8 : dtype, bytes.Length, "cpu", new Sources.MemorySource(bytes), untyped: dtype.IsV3);
+        var stride = new long[shape.Length];
+        long s = 1;
+        for (int i = shape.Length - 1; i >= 0; i--) { stride[i] = s; s *= Math.Max(1, shape[i]); }
+        return new Tensor(storage, dtype, 0, (long[])shape.Clone(), stride) { Name = name };
+    }
+
     /// <summary>The same view (name, dtype, geometry, flags) over another storage holding the same bytes.</summary>
     internal Tensor WithStorage(Storage storage)
     {

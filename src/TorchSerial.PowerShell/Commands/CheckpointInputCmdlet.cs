@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Management.Automation;
 using TorchSerial.Pickle;
 using TorchSerial.PowerShell.Completion;
@@ -22,7 +21,7 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet
     [ValidateSet("utf-8", "latin1", "bytes", "ascii", IgnoreCase = true)]
     public string Encoding { get; set; } = "utf-8";
 
-    /// <summary>Where storages go: a device name such as 'cpu' for every storage, or a hashtable that maps saved location tags to others.</summary>
+    /// <summary>Where storages go: a device name ('cpu', 'ilgpu-cpu', 'cuda:0'), a hashtable that maps saved tags to devices, or a script block { param($storage, $location) ... }.</summary>
     [Parameter]
     [ArgumentCompleter(typeof(LocationCompleter))]
     public object? MapLocation { get; set; }
@@ -35,7 +34,6 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet
 
     protected override void BeginProcessing()
     {
-        var (map, table) = ParseMapLocation(MapLocation);
         Options = new LoadOptions
         {
             Policy = AllowGlobal.Length == 0 ? GlobalPolicy.Default : new GlobalPolicy(AllowGlobal),
@@ -46,29 +44,9 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet
                 "ascii" => StringEncoding.Ascii,
                 _ => StringEncoding.Utf8,
             },
-            MapLocation = map,
-            LocationMap = table,
+            MapLocation = MapLocationArgument.Parse(this, MapLocation),
+            Registry = RunspaceLocations.Current,
             VerifyCrc = !SkipCrc,
         };
-    }
-
-    private (string?, IReadOnlyDictionary<string, string>?) ParseMapLocation(object? value)
-    {
-        switch (value is PSObject ps ? ps.BaseObject : value)
-        {
-            case null:
-                return (null, null);
-            case string s when !string.IsNullOrWhiteSpace(s):
-                return (s.Trim(), null);
-            case IDictionary d:
-                var table = new Dictionary<string, string>(StringComparer.Ordinal);
-                foreach (DictionaryEntry e in d)
-                    table[e.Key?.ToString() ?? ""] = (e.Value is PSObject pv ? pv.BaseObject : e.Value)?.ToString() ?? "";
-                return (null, table);
-            default:
-                ThrowTerminatingError(ErrorRecords.BadArgument(ErrorRecords.InvalidMapLocation,
-                    $"-MapLocation takes a device name such as 'cpu' or a hashtable such as @{{ 'cuda:1' = 'cpu' }}; got {value}.", value));
-                return (null, null);
-        }
     }
 }

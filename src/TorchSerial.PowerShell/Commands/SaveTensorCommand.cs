@@ -58,26 +58,11 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
 
     protected override void EndProcessing()
     {
-        string? path = ResolveOutputPath();
+        string? path = OutputFile.Resolve(this, ParameterSetName == LiteralPathSet ? LiteralPath : Path, literal: ParameterSetName == LiteralPathSet);
         if (path is null) return;
         object? root = BuildRoot();
         if (root is null && _inputs.Count != 1) return;
-
-        if (File.Exists(path))
-        {
-            if (NoClobber)
-            {
-                ThrowTerminatingError(new ErrorRecord(new IOException($"The file '{path}' already exists and -NoClobber was given."),
-                    ErrorRecords.FileExists, ErrorCategory.ResourceExists, path));
-                return;
-            }
-            if (!Force && new FileInfo(path).IsReadOnly)
-            {
-                ThrowTerminatingError(new ErrorRecord(new UnauthorizedAccessException($"The file '{path}' is read-only. Use -Force to replace it."),
-                    ErrorRecords.FileReadOnly, ErrorCategory.PermissionDenied, path));
-                return;
-            }
-        }
+        if (!OutputFile.MayReplace(this, path, Force, NoClobber)) return;
         string what = root is System.Collections.Specialized.OrderedDictionary d && _inputs.Count > 1 ? $"Save {d.Count} tensors" : "Save checkpoint";
         if (!ShouldProcess(path, what)) return;
 
@@ -90,6 +75,7 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
                 PickleProtocol = PickleProtocol,
                 Normalize = o => o is PSObject ps ? ps.BaseObject : o,
                 Progress = progress.Report,
+                Registry = RunspaceLocations.Current,
             };
             CheckpointWriter.SaveFile(root, path, options, overwrite: true, _cancel.Token);
         }
@@ -141,42 +127,5 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
             state.Add(t.Name, t);
         }
         return state;
-    }
-
-    private string? ResolveOutputPath()
-    {
-        string input = ParameterSetName == LiteralPathSet ? LiteralPath : Path;
-        try
-        {
-            ProviderInfo provider;
-            string resolved;
-            if (ParameterSetName == PathSet && WildcardPattern.ContainsWildcardCharacters(input))
-            {
-                var matches = GetResolvedProviderPathFromPSPath(input, out provider);
-                if (matches.Count != 1)
-                {
-                    ThrowTerminatingError(ErrorRecords.BadArgument("AmbiguousPath", $"'{input}' matches {matches.Count} files; give exactly one.", input));
-                    return null;
-                }
-                resolved = matches[0];
-            }
-            else resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(input, out provider, out _);
-            if (provider.Name != "FileSystem")
-            {
-                ThrowTerminatingError(ErrorRecords.NotFileSystem(input, provider.Name));
-                return null;
-            }
-            if (Directory.Exists(resolved))
-            {
-                ThrowTerminatingError(ErrorRecords.BadArgument("PathIsDirectory", $"'{input}' is a folder; give a file name such as model.pt.", input));
-                return null;
-            }
-            return resolved;
-        }
-        catch (Exception ex) when (ex is ItemNotFoundException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or PSArgumentException)
-        {
-            ThrowTerminatingError(ErrorRecords.PathNotFound(input, ex));
-            return null;
-        }
     }
 }

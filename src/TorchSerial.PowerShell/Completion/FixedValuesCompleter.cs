@@ -20,12 +20,6 @@ public abstract class FixedValuesCompleter : IArgumentCompleter
     }
 }
 
-/// <summary>Devices -MapLocation accepts in this build.</summary>
-public sealed class LocationCompleter : FixedValuesCompleter
-{
-    protected override IEnumerable<string> Values => new[] { "cpu" };
-}
-
 /// <summary>Globals users commonly admit with -AllowGlobal.</summary>
 public sealed class AllowGlobalCompleter : FixedValuesCompleter
 {

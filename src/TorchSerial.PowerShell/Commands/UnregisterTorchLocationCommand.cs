@@ -1,0 +1,21 @@
+using System.Management.Automation;
+
+namespace TorchSerial.PowerShell.Commands;
+
+/// <summary>Removes a handler registered with Register-TorchLocation in this runspace.</summary>
+[Cmdlet(VerbsLifecycle.Unregister, "TorchLocation", SupportsShouldProcess = true)]
+public sealed class UnregisterTorchLocationCommand : PSCmdlet
+{
+    /// <summary>The handler's name.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = "";
+
+    protected override void ProcessRecord()
+    {
+        if (!ShouldProcess(Name, "Unregister location handler")) return;
+        if (!RunspaceLocations.ForChange().Unregister(Name))
+            WriteError(new ErrorRecord(new ItemNotFoundException($"No location handler named '{Name}' is registered in this runspace."),
+                "LocationHandlerNotFound", ErrorCategory.ObjectNotFound, Name));
+    }
+}

@@ -1,0 +1,154 @@
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $script:HasTorch = [bool](Find-TorchPython)
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $script:Torch = Join-Path $FixtureDir 'torch'
+    $script:Located = $Expected.located
+    function Get-Sums($tensors) { $tensors | ForEach-Object { Get-Sha256 $_.GetBytes() } }
+}
+
+Describe 'Get-TorchDevice' {
+    It 'lists the host, the ILGPU CPU accelerator and CUDA' {
+        $d = Get-TorchDevice
+        $d[0].Name | Should -Be 'cpu'
+        ($d | Where-Object Name -EQ 'ilgpu-cpu').IsAvailable | Should -BeTrue
+        "$(($d | Where-Object Name -EQ 'ilgpu-cpu').Type)" | Should -Be 'IlgpuCpu'
+        @($d | Where-Object { "$($_.Type)" -eq 'Cuda' }) | Should -Not -BeNullOrEmpty
+        (Get-TorchDevice -Available).Name | Should -Contain 'cpu'
+        (Get-TorchDevice ilgpu*).Name | Should -Be 'ilgpu-cpu'
+    }
+}
+
+Describe 'Import-TorchCheckpoint -MapLocation on files torch saved with cuda tags' {
+    It 'fails without -MapLocation with the message torch gives, adapted' {
+        Import-TorchCheckpoint -LiteralPath (Join-Path $Torch 'cuda1.pt') -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'DeviceUnavailable,*'
+        $err[0].Exception.Message | Should -BeLike 'Attempting to deserialize object on a CUDA device but no CUDA device is available*use -MapLocation cpu*'
+    }
+
+    It 'a device string: <File> loads onto the host with torch''s values' -ForEach @(@{ File = 'cuda0.pt' }, @{ File = 'cuda_mixed.pt' }, @{ File = 'cuda_mixed_legacy.pt' }) {
+        $t = Import-TorchCheckpoint -LiteralPath (Join-Path $Torch $File) -MapLocation cpu
+        $t.Name | Should -Be $Located[$File].tensors.name
+        $t.SavedLocation | Should -Be $Located[$File].tensors.location
+        Get-Sums $t | Should -Be $Located[$File].tensors.sha256
+        $t | ForEach-Object { $_.Device | Should -Be 'cpu' }
+    }
+
+    It 'a hashtable: listed tags are remapped, per storage' {
+        $t = Import-TorchCheckpoint -LiteralPath (Join-Path $Torch 'cuda_mixed.pt') -MapLocation @{ 'cuda:0' = 'ilgpu-cpu'; 'cuda:1' = 'cpu' }
+        $t | ForEach-Object { $_.Device | Should -Be $(if ($_.SavedLocation -eq 'cuda:0') { 'ilgpu-cpu' } else { 'cpu' }) }
+        Get-Sums $t | Should -Be $Located['cuda_mixed.pt'].tensors.sha256
+    }
+
+    It 'a script block: gets the storage and its tag, and $null means the default' {
+        $seen = [System.Collections.Generic.List[string]]::new()
+        $t = Import-TorchCheckpoint -LiteralPath (Join-Path $Torch 'cuda_mixed.pt') -MapLocation { param($storage, $location) $seen.Add($location); 'cpu' }
+        $seen | Sort-Object -Unique | Should -Be @('cuda:0', 'cuda:1')
+        Get-Sums $t | Should -Be $Located['cuda_mixed.pt'].tensors.sha256
+        { Import-TorchCheckpoint -LiteralPath (Join-Path $Torch 'cuda1.pt') -MapLocation { param($s, $l) $null } -ErrorAction Stop } |
+            Should -Throw -ErrorId 'DeviceUnavailable,TorchSerial.PowerShell.Commands.ImportTorchCheckpointCommand'
+    }
+}
+
+Describe 'Convert-DeviceMap' {
+    It 'places tensors on ilgpu-cpu and back with identical bytes, keeping storage sharing' {
+        $host1 = Import-TorchCheckpoint -LiteralPath (Join-Path $Torch 'views.pt')
+        $dev = $host1 | Convert-DeviceMap -MapLocation ilgpu-cpu
+        $dev | ForEach-Object { $_.Device | Should -Be 'ilgpu-cpu' }
+        [object]::ReferenceEquals($dev[0].Storage, $dev[3].Storage) | Should -BeTrue   # base and its transpose
+        $back = $dev | Convert-DeviceMap -MapLocation cpu
+        $back | ForEach-Object { $_.Device | Should -Be 'cpu' }
+        Get-Sums $back | Should -Be (Get-Sums $host1)
+        ($back | Where-Object Name -EQ 'transposed').ToArray() | Should -Be @(0, 3, 1, 4, 2, 5)
+    }
+
+    It 'saves placed tensors with tags torch knows' {
+        $out = Join-Path $TestDrive 'from-device.pt'
+        Import-TorchCheckpoint -LiteralPath (Join-Path $Torch 'params.pt') | Convert-DeviceMap -MapLocation ilgpu-cpu | Save-Tensor -LiteralPath $out
+        (Import-TorchCheckpoint -LiteralPath $out).SavedLocation | Should -Be @('cpu', 'cpu', 'cpu')
+    }
+
+    It '-WhatIf shows the tags that would change and writes nothing' {
+        $out = Join-Path $TestDrive 'whatif.pt'
+        $msg = Convert-DeviceMap -LiteralPath (Join-Path $Torch 'cuda_mixed.pt') -Destination $out -MapLocation @{ 'cuda:1' = 'cuda:0' } -WhatIf -Verbose 4>&1 | Out-String
+        Test-Path $out | Should -BeFalse
+        $msg | Should -Match 'cuda:1 -> cuda:0 \(\d+ storages?\)'
+    }
+
+    It 'rewrites tags in a file without loading it, keeping the layout' -ForEach @(@{ File = 'cuda_mixed.pt' }, @{ File = 'cuda_mixed_legacy.pt' }) {
+        $out = Join-Path $TestDrive "cpu-$File"
+        $written = Convert-DeviceMap -LiteralPath (Join-Path $Torch $File) -Destination $out -MapLocation cpu -PassThru
+        $written | Should -BeOfType ([IO.FileInfo])
+        $t = Import-TorchCheckpoint -LiteralPath $out
+        $t.SavedLocation | Sort-Object -Unique | Should -Be 'cpu'
+        Get-Sums $t | Should -Be $Located[$File].tensors.sha256
+        (Test-TorchCheckpoint -LiteralPath $out).Format | Should -Be (Test-TorchCheckpoint -LiteralPath (Join-Path $Torch $File) -MapLocation cpu).Format
+    }
+
+    It 'real torch loads the rewritten file with no map_location' -Skip:(-not $HasTorch) {
+        $zip = Join-Path $TestDrive 'portable.pt'
+        $legacy = Join-Path $TestDrive 'portable-legacy.pt'
+        Convert-DeviceMap -LiteralPath (Join-Path $Torch 'cuda_mixed.pt') -Destination $zip -MapLocation cpu
+        Convert-DeviceMap -LiteralPath (Join-Path $Torch 'cuda_mixed_legacy.pt') -Destination $legacy -MapLocation cpu
+        $py = @'
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from torch_describe import describe
+import torch
+expected = json.load(open(sys.argv[2]))["located"]
+for path, name in ((sys.argv[3], "cuda_mixed.pt"), (sys.argv[4], "cuda_mixed_legacy.pt")):
+    torch.load(path)  # no map_location: must not raise on a CPU-only machine
+    _, tensors = describe(path)
+    for got, exp in zip(tensors, expected[name]["tensors"]):
+        assert got["location"] == "cpu", got
+        exp = dict(exp, location="cpu")
+        assert got == exp, (got, exp)
+    assert len(tensors) == len(expected[name]["tensors"])
+print("ok")
+'@
+        $out = $py | & /usr/bin/python3 - $FixtureDir (Join-Path $FixtureDir 'expected.json') $zip $legacy 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
+    }
+}
+
+Describe 'Register-TorchLocation' {
+    AfterEach { Unregister-TorchLocation npu -ErrorAction SilentlyContinue; Unregister-TorchLocation early -ErrorAction SilentlyContinue }
+
+    It 'loads a custom npu:0 tag through a registered deserializer' {
+        { Import-TorchCheckpoint -LiteralPath (Join-Path $Torch 'npu.pt') -ErrorAction Stop } | Should -Throw -ErrorId 'UnknownLocation,*'
+        Register-TorchLocation -Name npu -Priority 30 -Deserializer { param($storage, $location) if ($location -like 'npu*') { 'cpu' } }
+        $t = Import-TorchCheckpoint -LiteralPath (Join-Path $Torch 'npu.pt')
+        $t.SavedLocation | Should -Be 'npu:0'
+        Get-Sums $t | Should -Be $Located['npu.pt'].tensors.sha256
+    }
+
+    It 'a tagger with a lower priority than cpu names the saved tag' {
+        $h = Register-TorchLocation -Name early -Priority 5 -Tagger { param($storage) 'npu:3' } -PassThru
+        $h.Priority | Should -Be 5
+        $out = Join-Path $TestDrive 'tagged.pt'
+        Import-TorchCheckpoint -LiteralPath (Join-Path $Torch 'params.pt') | Save-Tensor -LiteralPath $out
+        Unregister-TorchLocation early
+        Register-TorchLocation -Name npu -Priority 30 -Deserializer { param($s, $l) if ($l -like 'npu*') { 'cpu' } }
+        (Import-TorchCheckpoint -LiteralPath $out).SavedLocation | Should -Be @('npu:3', 'npu:3', 'npu:3')
+    }
+
+    It 'warns when a priority is taken, and goes last as torch does' {
+        $h = Register-TorchLocation -Name npu -Priority 10 -Deserializer { $null } -PassThru -WarningVariable w -WarningAction SilentlyContinue
+        $h.CollidedLate | Should -BeTrue
+        $w | Should -Not -BeNullOrEmpty
+    }
+
+    It 'keeps handlers to the runspace that registered them' {
+        Register-TorchLocation -Name npu -Priority 30 -Deserializer { param($s, $l) if ($l -like 'npu*') { 'cpu' } }
+        $module = $ModuleManifest; $file = Join-Path $Torch 'npu.pt'
+        $other = 1 | ForEach-Object -Parallel {
+            Import-Module $using:module
+            Import-TorchCheckpoint -LiteralPath $using:file -ErrorVariable e -ErrorAction SilentlyContinue | Out-Null
+            "$($e[0].FullyQualifiedErrorId)"
+        }
+        $other | Should -BeLike 'UnknownLocation,*'
+    }
+}
