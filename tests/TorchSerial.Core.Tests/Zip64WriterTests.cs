@@ -57,19 +57,10 @@ public class Zip64WriterTests
     }
 
     /// <summary>Writes through, except that all-zero chunks only move the position (leaving a hole).</summary>
-    private sealed class SparseZeroStream(FileStream inner) : Stream
+    private sealed class SparseZeroStream(FileStream inner) : WriteOnlyStream
     {
         private long _length;
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
         public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
         public override void Write(ReadOnlySpan<byte> buffer)
         {
             if (buffer.Length >= 4096 && !buffer.ContainsAnyExcept((byte)0)) inner.Seek(buffer.Length, SeekOrigin.Current);

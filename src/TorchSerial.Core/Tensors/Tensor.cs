@@ -89,11 +89,10 @@ public sealed class Tensor
                 $"The shape [{string.Join(", ", shape)}] holds {numel} elements but {values.Count} values were given.");
         var bytes = new byte[checked(numel * dtype.ItemSize)];
         for (int i = 0; i < values.Count; i++) ElementEncoder.Encode(dtype, values[i], bytes.AsSpan(i * dtype.ItemSize, dtype.ItemSize), i);
-        var storage = new Storage("new", dtype.IsV3 ? DType.UInt8 : dtype, bytes.Length, "cpu", new Sources.MemorySource(bytes), untyped: dtype.IsV3);
-        var stride = new long[shape.Length];
-        long s = 1;
-        for (int i = shape.Length - 1; i >= 0; i--) { stride[i] = s; s *= Math.Max(1, shape[i]); }
-        return new Tensor(storage, dtype, 0, (long[])shape.Clone(), stride) { Name = name, RequiresGrad = requiresGrad, IsParameter = isParameter };
+        var t = Contiguous(bytes, dtype, shape, name);
+        t.RequiresGrad = requiresGrad;
+        t.IsParameter = isParameter;
+        return t;
     }
 
     /// <summary>A contiguous tensor over a copy-free wrap of little-endian element bytes (their length must fit the shape).</summary>
@@ -103,6 +102,12 @@ public sealed class Tensor
         if (numel * dtype.ItemSize != bytes.Length)
             throw new TorchSerialException(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument,
                 $"The shape [{string.Join(", ", shape)}] of {dtype} needs {numel * dtype.ItemSize} bytes but {bytes.Length} were given.");
+        return Contiguous(bytes, dtype, shape, name);
+    }
+
+    /// <summary>A row-major tensor over its own new storage holding <paramref name="bytes"/>.</summary>
+    private static Tensor Contiguous(byte[] bytes, DType dtype, long[] shape, string name)
+    {
         var storage = new Storage("new", dtype.IsV3 ? DType.UInt8 : dtype, bytes.Length, "cpu", new Sources.MemorySource(bytes), untyped: dtype.IsV3);
         var stride = new long[shape.Length];
         long s = 1;

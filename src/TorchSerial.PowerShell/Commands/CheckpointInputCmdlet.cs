@@ -8,8 +8,15 @@ namespace TorchSerial.PowerShell.Commands;
 /// Base for cmdlets that read checkpoints: the input paths plus the options that decide what a load does
 /// (-AllowGlobal, -Encoding, -MapLocation), so Import-TorchCheckpoint and Test-TorchCheckpoint agree.
 /// </summary>
-public abstract class CheckpointInputCmdlet : InputPathCmdlet
+public abstract class CheckpointInputCmdlet : InputPathCmdlet, IDisposable
 {
+    /// <summary>Cancelled by Ctrl+C (StopProcessing); the core checks it between chunks.</summary>
+    protected CancellationTokenSource Cancel { get; } = new();
+
+    protected override void StopProcessing() => Cancel.Cancel();
+
+    public void Dispose() => Cancel.Dispose();
+
     /// <summary>Globals to admit beyond the default allow-list, as module.name patterns with wildcards; admitted globals load as inert objects.</summary>
     [Parameter]
     [SupportsWildcards]

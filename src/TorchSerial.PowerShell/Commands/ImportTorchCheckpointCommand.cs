@@ -9,9 +9,8 @@ namespace TorchSerial.PowerShell.Commands;
 [Cmdlet(VerbsData.Import, "TorchCheckpoint", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(Tensor))]
 [OutputType(typeof(object))]
-public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet, IDisposable
+public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet
 {
-    private readonly CancellationTokenSource _cancel = new();
 
     /// <summary>Emit the whole loaded object (what torch.load returns) instead of one tensor per record.</summary>
     [Parameter]
@@ -32,7 +31,7 @@ public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet, IDispo
                 WriteVerbose($"Loading '{path}'{(Lazy ? " lazily" : "")}.");
                 checkpoint = Lazy
                     ? CheckpointReader.Open(path, Options)
-                    : CheckpointReader.Load(path, Options.WithProgress(progress.Report), _cancel.Token);
+                    : CheckpointReader.Load(path, Options.WithProgress(progress.Report), Cancel.Token);
             }
             catch (TorchSerialException ex)
             {
@@ -55,7 +54,4 @@ public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet, IDispo
         }
     }
 
-    protected override void StopProcessing() => _cancel.Cancel();
-
-    public void Dispose() => _cancel.Dispose();
 }

@@ -9,9 +9,8 @@ namespace TorchSerial.PowerShell.Commands;
 [Cmdlet(VerbsDiagnostic.Test, "TorchCheckpoint", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(ScanReport))]
 [OutputType(typeof(bool))]
-public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet, IDisposable
+public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet
 {
-    private readonly CancellationTokenSource _cancel = new();
 
     /// <summary>Emits $true when Import-TorchCheckpoint would load the file with no problem found, else $false.</summary>
     [Parameter]
@@ -24,7 +23,7 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet, IDisposa
             ScanReport report;
             try
             {
-                report = CheckpointScanner.Scan(path, Options, _cancel.Token);
+                report = CheckpointScanner.Scan(path, Options, Cancel.Token);
             }
             catch (OperationCanceledException)
             {
@@ -45,7 +44,4 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet, IDisposa
         }
     }
 
-    protected override void StopProcessing() => _cancel.Cancel();
-
-    public void Dispose() => _cancel.Dispose();
 }
