@@ -70,6 +70,14 @@ Describe 'Test-TorchCheckpoint' {
         $answers | Should -Be @($false)
     }
 
+    It 'loads and displays a pickle nested 100,000 deep without overflowing the stack' {
+        $deep = Import-TorchCheckpoint -LiteralPath (Join-Path $Crafted 'deep_nesting.pt') -AsObject
+        ($deep | Out-String).Length | Should -BeLessThan 2000
+        ($deep | Format-Custom | Out-String).Length | Should -BeGreaterThan 0
+        ($deep | ConvertTo-Json -WarningAction SilentlyContinue).Length | Should -BeGreaterThan 0
+        "$deep" | Should -BeLike '*…*'
+    }
+
     It 'scans a folder from Get-ChildItem and shows a table' {
         $text = Get-ChildItem $Crafted -Filter '*.pt' | Test-TorchCheckpoint | Out-String -Width 200
         $text | Should -Match 'Unsafe\s+Zip\s+0\s+os\.system'
