@@ -50,7 +50,7 @@ public static class CheckpointScanner
             {
                 records ??= ZipRecords(stream);
                 // The load checks storage CRCs as it reads them, so a mismatch is the load's verdict too.
-                if (options.VerifyCrc && verdict is null) verdict = FirstCrcMismatch(stream, structure!.Value.Graph, ct);
+                if (options.VerifyCrc && verdict is null) verdict = FirstCrcMismatch(stream, structure!.Value.Graph, options.Progress, ct);
                 if (verdict is null) problems.AddRange(UnreferencedRecords(structure!.Value.Graph));
             }
             catch (TorchSerialException ex) when (verdict is not null) { _ = ex; } // the container error is already the verdict
@@ -92,9 +92,10 @@ public static class CheckpointScanner
     }
 
     /// <summary>Streams each storage record through CRC-32 with one 1 MiB buffer, as a load would check it (CRC 0 = not computed).</summary>
-    private static TorchSerialException? FirstCrcMismatch(Stream stream, LoadedGraph graph, CancellationToken ct)
+    private static TorchSerialException? FirstCrcMismatch(Stream stream, LoadedGraph graph, Action<long, long>? progress, CancellationToken ct)
     {
         var dir = ZipDirectory.Read(stream);
+        long total = graph.Storages.Sum(s => s.NumBytes), done = 0;
         string root = dir.Entries[0].Name[..(dir.Entries[0].Name.IndexOf('/') + 1)];
         var buffer = new byte[1 << 20];
         foreach (var storage in graph.Storages)
@@ -102,7 +103,7 @@ public static class CheckpointScanner
             var e = dir.Find(root + "data/" + storage.Key);
             if (e is null || e.Crc32 == 0 || e.UncompressedSize == 0) continue;
             var crc = new Crc32();
-            dir.Open(e).CopyTo(chunk => crc.Append(chunk.Span), buffer, ct);
+            dir.Open(e).CopyTo(chunk => { crc.Append(chunk.Span); progress?.Invoke(done += chunk.Length, total); }, buffer, ct);
             if (crc.GetCurrentHashAsUInt32() != e.Crc32)
                 return Fail.Data(ErrorIds.CrcMismatch,
                     $"The bytes of storage '{storage.Key}' do not match the CRC-32 recorded for them (stored {e.Crc32:x8}, computed {crc.GetCurrentHashAsUInt32():x8}): " +

@@ -21,9 +21,10 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet
         foreach (var path in ResolveInputPaths())
         {
             ScanReport report;
+            var progress = new ProgressReporter(this, "Test-TorchCheckpoint", $"Checking CRC-32s of {path}");
             try
             {
-                report = CheckpointScanner.Scan(path, Options, Cancel.Token);
+                report = CheckpointScanner.Scan(path, Options.WithProgress(progress.Report), Cancel.Token);
             }
             catch (OperationCanceledException)
             {
@@ -38,6 +39,10 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet
             {
                 WriteError(ErrorRecords.Unexpected(ex, path));
                 continue;
+            }
+            finally
+            {
+                progress.Complete();
             }
             if (Quiet) WriteObject(report.Status == ScanStatus.Ok);
             else WriteObject(report);
