@@ -39,6 +39,42 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet, IDisposable
 
     protected LoadOptions Options { get; private set; } = new();
 
+    /// <summary>
+    /// Runs <paramref name="work"/> on each input file with progress, and emits its result. A failing file becomes a
+    /// non-terminating ErrorRecord (its stable id, or UnexpectedFailure) and the next file goes on; Ctrl+C stops the loop.
+    /// </summary>
+    protected void ForEachFile<T>(string activity, Func<string, Action<long, long>, T> work, Action<string, T> emit)
+    {
+        foreach (var path in ResolveInputPaths())
+        {
+            T result;
+            var progress = new ProgressReporter(this, activity, path);
+            try
+            {
+                result = work(path, progress.Report);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException || ex is TorchSerialException { ErrorId: ErrorIds.Stopped })
+            {
+                return;
+            }
+            catch (TorchSerialException ex)
+            {
+                WriteError(ErrorRecords.From(ex, path));
+                continue;
+            }
+            catch (Exception ex) when (ex is not PipelineStoppedException)
+            {
+                WriteError(ErrorRecords.Unexpected(ex, path));
+                continue;
+            }
+            finally
+            {
+                progress.Complete();
+            }
+            emit(path, result);
+        }
+    }
+
     protected override void BeginProcessing()
     {
         Options = new LoadOptions

@@ -11,7 +11,6 @@ namespace TorchSerial.PowerShell.Commands;
 [OutputType(typeof(object))]
 public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet
 {
-
     /// <summary>Emit the whole loaded object (what torch.load returns) instead of one tensor per record.</summary>
     [Parameter]
     public SwitchParameter AsObject { get; set; }
@@ -20,38 +19,16 @@ public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet
     [Parameter]
     public SwitchParameter Lazy { get; set; }
 
-    protected override void ProcessRecord()
-    {
-        foreach (var path in ResolveInputPaths())
+    protected override void ProcessRecord() => ForEachFile("Import-TorchCheckpoint",
+        (path, progress) =>
         {
-            Checkpoint checkpoint;
-            var progress = new ProgressReporter(this, "Import-TorchCheckpoint", $"Reading {path}");
-            try
-            {
-                WriteVerbose($"Loading '{path}'{(Lazy ? " lazily" : "")}.");
-                checkpoint = Lazy
-                    ? CheckpointReader.Open(path, Options)
-                    : CheckpointReader.Load(path, Options.WithProgress(progress.Report), Cancel.Token);
-            }
-            catch (TorchSerialException ex)
-            {
-                if (ex.ErrorId == ErrorIds.Stopped) return;
-                WriteError(ErrorRecords.From(ex, path));
-                continue;
-            }
-            catch (Exception ex) when (ex is not PipelineStoppedException)
-            {
-                WriteError(ErrorRecords.Unexpected(ex, path));
-                continue;
-            }
-            finally
-            {
-                progress.Complete();
-            }
+            WriteVerbose($"Loading '{path}'{(Lazy ? " lazily" : "")}.");
+            return Lazy ? CheckpointReader.Open(path, Options) : CheckpointReader.Load(path, Options.WithProgress(progress), Cancel.Token);
+        },
+        (path, checkpoint) =>
+        {
             WriteVerbose($"'{path}': {checkpoint.Format} checkpoint, {checkpoint.Tensors.Count} tensors over {checkpoint.Storages.Count} storages.");
             if (AsObject) WriteObject(checkpoint.Root, enumerateCollection: false);
             else foreach (var tensor in checkpoint.Tensors) WriteObject(tensor);
-        }
-    }
-
+        });
 }
