@@ -27,12 +27,12 @@ $bytesPer = [long]$SizeMiB * 1MB / $parts
 $random = [Random]::new(20261129)
 $tensors = foreach ($i in 0..($parts - 1)) {
     $b = [byte[]]::new($bytesPer); $random.NextBytes($b)
-    [TorchSerial.Tensor]::FromBytes($b, [TorchSerial.DType]::Float32, [long[]]@($bytesPer / 4), "layer$i.weight")
+    [TorchSerial.Tensors.Tensor]::FromBytes($b, [TorchSerial.Tensors.DType]::Float32, [long[]]@($bytesPer / 4), "layer$i.weight")
 }
 $expected = $tensors | ForEach-Object { [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($_.GetBytes())) }
 
 # 2. Place on the device (one warm-up on a small tensor first: accelerator creation is not a transfer).
-$null = ,$tensors[0] | Select-Object -First 1 | ForEach-Object { [TorchSerial.Tensor]::FromBytes([byte[]]::new(4), [TorchSerial.DType]::Float32, [long[]]@(1), 'warm') } | Convert-DeviceMap -MapLocation $Device
+$null = ,$tensors[0] | Select-Object -First 1 | ForEach-Object { [TorchSerial.Tensors.Tensor]::FromBytes([byte[]]::new(4), [TorchSerial.Tensors.DType]::Float32, [long[]]@(1), 'warm') } | Convert-DeviceMap -MapLocation $Device
 $sw = [Diagnostics.Stopwatch]::StartNew()
 $placed = $tensors | Convert-DeviceMap -MapLocation $Device
 $placeSeconds = $sw.Elapsed.TotalSeconds
@@ -45,7 +45,7 @@ $readSeconds = $sw.Elapsed.TotalSeconds
 for ($i = 0; $i -lt $parts; $i++) { if ($actual[$i] -ne $expected[$i]) { throw "Bytes of layer$i differ after the round trip." } }
 
 # 4. Raw ILGPU copy of the same bytes, for comparison.
-$raw = ($tensors | ForEach-Object { [TorchSerial.DeviceDiagnostics]::MeasureRawUpload($Device, $_.GetBytes()) } | Measure-Object -Sum).Sum
+$raw = ($tensors | ForEach-Object { [TorchSerial.Devices.DeviceDiagnostics]::MeasureRawUpload($Device, $_.GetBytes()) } | Measure-Object -Sum).Sum
 $gib = $SizeMiB / 1024
 Write-Host ("Placed {0:N2} GiB on {1}: {2:N2} GB/s host->device (Convert-DeviceMap), raw ILGPU copy {3:N2} GB/s; read back {4:N2} GB/s; all bytes identical." -f `
     $gib, $Device, ($SizeMiB * 1MB / 1e9 / $placeSeconds), ($SizeMiB * 1MB / 1e9 / $raw), ($SizeMiB * 1MB / 1e9 / $readSeconds))

@@ -28,10 +28,10 @@ function Measure-Best([scriptblock] $work, [scriptblock] $before = {}) {
 
 $saveOut = Join-Path $OutDir 'torchserial_saved.pt'
 $freshTarget = { if (Test-Path $saveOut) { Remove-Item $saveOut }; sync }
-$load = Measure-Best { [TorchSerial.CheckpointReader]::Load($Checkpoint) }
+$load = Measure-Best { [TorchSerial.Reading.CheckpointReader]::Load($Checkpoint) }
 $cmdletLoad = Measure-Best { Import-TorchCheckpoint -LiteralPath $Checkpoint -AsObject }
 $lazyList = Measure-Best { Import-TorchCheckpoint -LiteralPath $Checkpoint -Lazy | Measure-Object NumElements -Sum }
-$obj = [TorchSerial.CheckpointReader]::Load($Checkpoint).Root
+$obj = [TorchSerial.Reading.CheckpointReader]::Load($Checkpoint).Root
 $save = Measure-Best { Save-Tensor -InputObject $obj -LiteralPath $saveOut } $freshTarget
 $lazyObj = Import-TorchCheckpoint -LiteralPath $Checkpoint -Lazy -AsObject
 $lazySave = Measure-Best { Save-Tensor -InputObject $lazyObj -LiteralPath $saveOut } $freshTarget

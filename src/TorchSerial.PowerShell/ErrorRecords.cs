@@ -1,3 +1,4 @@
+using TorchSerial.Errors;
 using System.Management.Automation;
 
 namespace TorchSerial.PowerShell;

@@ -1,3 +1,4 @@
+using TorchSerial.Torch;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Runtime.CompilerServices;

@@ -1,5 +1,10 @@
+using TorchSerial.Containers;
+using TorchSerial.Errors;
 using TorchSerial.Pickle;
 using TorchSerial.Python;
+using TorchSerial.Reading;
+using TorchSerial.Tensors;
+using TorchSerial.Torch;
 using Xunit;
 
 namespace TorchSerial.Tests;

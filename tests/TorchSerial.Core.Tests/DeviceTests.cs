@@ -1,4 +1,11 @@
-using TorchSerial.Python;
+using TorchSerial.Containers;
+using TorchSerial.Devices;
+using TorchSerial.Errors;
+using TorchSerial.Reading;
+using TorchSerial.Tensors;
+using TorchSerial.Torch;
+using TorchSerial.Toolbox;
+using TorchSerial.Writing;
 using Xunit;
 
 namespace TorchSerial.Tests;
@@ -28,7 +35,7 @@ public class DeviceTests
     [InlineData("cuda_mixed_legacy.pt")]
     public void A_device_string_sends_every_storage_there(string file)
     {
-        var ckpt = CheckpointReader.Load(Fixtures.Torch(file), new LoadOptions { MapLocation = "cpu" });
+        var ckpt = CheckpointReader.Load(Fixtures.Torch(file), new LoadOptions { Devices = IlgpuPlatform.Instance, MapLocation = "cpu" });
         ExpectedTensors.AssertMatch(Located(file), ckpt.Tensors);
     }
 
@@ -36,7 +43,7 @@ public class DeviceTests
     public void A_table_remaps_listed_tags_and_leaves_the_rest()
     {
         var table = MapLocation.Table(new Dictionary<string, string> { ["cuda:0"] = "ilgpu-cpu", ["cuda:1"] = "cpu" });
-        var ckpt = CheckpointReader.Load(Fixtures.Torch("cuda_mixed.pt"), new LoadOptions { MapLocation = table });
+        var ckpt = CheckpointReader.Load(Fixtures.Torch("cuda_mixed.pt"), new LoadOptions { Devices = IlgpuPlatform.Instance, MapLocation = table });
         foreach (var t in ckpt.Tensors) Assert.Equal(t.SavedLocation == "cuda:0" ? "ilgpu-cpu" : "cpu", t.Device);
         var expected = Located("cuda_mixed.pt").EnumerateArray().Select(e => e.GetProperty("sha256").GetString());
         Assert.Equal(expected, ckpt.Tensors.Select(t => Fixtures.Sha256(t.GetBytes())));
@@ -44,7 +51,7 @@ public class DeviceTests
         // Tags not in the table keep the default behaviour, which fails without CUDA, as in torch.
         var partial = MapLocation.Table(new Dictionary<string, string> { ["cuda:0"] = "cpu" });
         Assert.Equal(ErrorIds.DeviceUnavailable,
-            Assert.Throws<TorchSerialException>(() => CheckpointReader.Load(Fixtures.Torch("cuda_mixed.pt"), new LoadOptions { MapLocation = partial })).ErrorId);
+            Assert.Throws<TorchSerialException>(() => CheckpointReader.Load(Fixtures.Torch("cuda_mixed.pt"), new LoadOptions { Devices = IlgpuPlatform.Instance, MapLocation = partial })).ErrorId);
     }
 
     [Fact]
@@ -52,20 +59,20 @@ public class DeviceTests
     {
         var seen = new List<string>();
         var callback = MapLocation.Callback((storage, tag) => { seen.Add(tag); return tag == "cuda:1" ? "cpu" : (object?)storage; });
-        var ckpt = CheckpointReader.Load(Fixtures.Torch("cuda_mixed.pt"), new LoadOptions { MapLocation = callback });
+        var ckpt = CheckpointReader.Load(Fixtures.Torch("cuda_mixed.pt"), new LoadOptions { Devices = IlgpuPlatform.Instance, MapLocation = callback });
         Assert.All(ckpt.Tensors, t => Assert.Equal("cpu", t.Device));
         Assert.Equal(ckpt.Storages.Count, seen.Count);
 
         var none = MapLocation.Callback((_, _) => null);
         Assert.Equal(ErrorIds.DeviceUnavailable,
-            Assert.Throws<TorchSerialException>(() => CheckpointReader.Load(Fixtures.Torch("cuda1.pt"), new LoadOptions { MapLocation = none })).ErrorId);
+            Assert.Throws<TorchSerialException>(() => CheckpointReader.Load(Fixtures.Torch("cuda1.pt"), new LoadOptions { Devices = IlgpuPlatform.Instance, MapLocation = none })).ErrorId);
     }
 
     [Fact]
     public void Storages_placed_on_the_ilgpu_cpu_accelerator_keep_their_bytes()
     {
         var host = CheckpointReader.Load(Fixtures.Torch("views.pt"));
-        var placed = CheckpointReader.Load(Fixtures.Torch("views.pt"), new LoadOptions { MapLocation = "ilgpu-cpu" });
+        var placed = CheckpointReader.Load(Fixtures.Torch("views.pt"), new LoadOptions { Devices = IlgpuPlatform.Instance, MapLocation = "ilgpu-cpu" });
         Assert.All(placed.Tensors, t => Assert.Equal("ilgpu-cpu", t.Device));
         Assert.All(placed.Storages, s => Assert.True(s.IsLoaded));
         Assert.Equal(host.Tensors.Select(t => t.GetBytes()), placed.Tensors.Select(t => t.GetBytes()));
@@ -89,7 +96,7 @@ public class DeviceTests
     [Fact]
     public void Placed_tensors_save_with_tags_torch_understands()
     {
-        var placed = CheckpointReader.Load(Fixtures.Torch("params.pt"), new LoadOptions { MapLocation = "ilgpu-cpu" });
+        var placed = CheckpointReader.Load(Fixtures.Torch("params.pt"), new LoadOptions { Devices = IlgpuPlatform.Instance, MapLocation = "ilgpu-cpu" });
         using var ms = new MemoryStream();
         CheckpointWriter.Save(placed.Root, ms);
         ms.Position = 0;
@@ -107,7 +114,7 @@ public class DeviceTests
         var plan = CheckpointRetagger.Plan(Fixtures.Torch(file), MapLocation.Table(new Dictionary<string, string> { ["cuda:1"] = "cuda:0" }));
         Assert.All(plan, c => Assert.Equal(("cuda:1", "cuda:0"), (c.From, c.To)));
         var changes = CheckpointRetagger.Rewrite(Fixtures.Torch(file), dest, "cpu");
-        Assert.Equal(CheckpointReader.Open(Fixtures.Torch(file), new LoadOptions { MapLocation = "cpu" }).Storages.Count, changes.Count);
+        Assert.Equal(CheckpointReader.Open(Fixtures.Torch(file), new LoadOptions { Devices = IlgpuPlatform.Instance, MapLocation = "cpu" }).Storages.Count, changes.Count);
         var rewritten = CheckpointReader.Load(dest);
         Assert.Equal(file.Contains("legacy") ? CheckpointFormat.LegacyStream : CheckpointFormat.Zip, rewritten.Format);
         ExpectedTensors.AssertMatch(Located(file), rewritten.Tensors, "cpu");

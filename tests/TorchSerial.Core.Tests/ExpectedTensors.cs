@@ -1,3 +1,4 @@
+using TorchSerial.Tensors;
 using System.Collections;
 using System.Numerics;
 using System.Text.Json;

@@ -1,5 +1,8 @@
-using System.Diagnostics;
 using TorchSerial.Containers;
+using TorchSerial.Errors;
+using TorchSerial.Python;
+using TorchSerial.Reading;
+using System.Diagnostics;
 using Xunit;
 
 namespace TorchSerial.Tests;

@@ -1,5 +1,10 @@
 using TorchSerial.Containers;
+using TorchSerial.Errors;
+using TorchSerial.Pickle;
 using TorchSerial.Python;
+using TorchSerial.Reading;
+using TorchSerial.Scanning;
+using TorchSerial.Torch;
 using Xunit;
 
 namespace TorchSerial.Tests;
@@ -41,7 +46,7 @@ public class HostileCorpusTests
         Assert.Equal(ScanStatus.Unsafe, build.Status);
         var g = Assert.Single(build.UnsafeGlobals);
         Assert.Equal(("os.system", "executes a shell command"), (g.FullName, g.Reason));
-        Assert.Contains(build.Globals, x => x.FullName == "collections.OrderedDict" && x.Verdict == Pickle.GlobalVerdict.Allowed && x.Opcodes.Contains("REDUCE"));
+        Assert.Contains(build.Globals, x => x.FullName == "collections.OrderedDict" && x.Verdict == GlobalVerdict.Allowed && x.Opcodes.Contains("REDUCE"));
 
         var eval = Assert.Single(CheckpointScanner.Scan(Fixtures.Crafted("builtins_eval.pt")).UnsafeGlobals);
         Assert.Equal(("builtins.eval", "evaluates Python code"), (eval.FullName, eval.Reason));
@@ -125,7 +130,7 @@ public class HostileCorpusTests
         bytes.AddRange(new[] { (byte)'e', (byte)'.' });
         using var ms = new MemoryStream(bytes.ToArray());
         var input = new Pickle.PickleInput(ms, ms.Length, "bomb");
-        var vm = new Pickle.Unpickler(input, Pickle.GlobalPolicy.Default, StringEncoding.Utf8, _ => null, maxValues: 100_000);
+        var vm = new Pickle.Unpickler(input, TorchGlobals.Hooks(GlobalPolicy.Default, _ => null), StringEncoding.Utf8, maxValues: 100_000);
         Assert.Equal(ErrorIds.PickleTooLarge, Assert.Throws<TorchSerialException>(() => vm.Load()).ErrorId);
     }
 

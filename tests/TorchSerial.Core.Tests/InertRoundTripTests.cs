@@ -1,5 +1,8 @@
-using TorchSerial.Pickle;
+using TorchSerial.Errors;
 using TorchSerial.Python;
+using TorchSerial.Reading;
+using TorchSerial.Torch;
+using TorchSerial.Writing;
 using Xunit;
 
 namespace TorchSerial.Tests;

@@ -1,3 +1,7 @@
+using TorchSerial.Errors;
+using TorchSerial.Reading;
+using TorchSerial.Tensors;
+using TorchSerial.Writing;
 using Xunit;
 
 namespace TorchSerial.Tests;

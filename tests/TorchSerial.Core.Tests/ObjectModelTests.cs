@@ -1,5 +1,7 @@
-using System.Numerics;
 using TorchSerial.Python;
+using TorchSerial.Reading;
+using TorchSerial.Tensors;
+using System.Numerics;
 using Xunit;
 
 namespace TorchSerial.Tests;

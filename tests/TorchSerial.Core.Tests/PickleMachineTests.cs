@@ -1,6 +1,8 @@
-using System.Numerics;
+using TorchSerial.Errors;
 using TorchSerial.Pickle;
 using TorchSerial.Python;
+using TorchSerial.Torch;
+using System.Numerics;
 using Xunit;
 
 namespace TorchSerial.Tests;
@@ -11,8 +13,8 @@ public class PickleMachineTests
     internal static object? Unpickle(byte[] bytes, GlobalPolicy? policy = null)
     {
         using var ms = new MemoryStream(bytes);
-        return new Unpickler(new PickleInput(ms, bytes.Length, "test"), policy ?? GlobalPolicy.Default, StringEncoding.Utf8,
-            _ => throw new InvalidOperationException("no persistent ids here")).Load();
+        var hooks = TorchGlobals.Hooks(policy ?? GlobalPolicy.Default, _ => throw new InvalidOperationException("no persistent ids here"));
+        return new Unpickler(new PickleInput(ms, bytes.Length, "test"), hooks, StringEncoding.Utf8).Load();
     }
 
     [Theory]

@@ -1,7 +1,8 @@
+using TorchSerial.Pickle;
+using TorchSerial.Python;
 using System.Collections;
 using System.Numerics;
 using Razorvine.Pickle;
-using TorchSerial.Python;
 using Xunit;
 
 namespace TorchSerial.Tests;
@@ -22,7 +23,7 @@ public class RazorvineDifferentialTests
     {
         // Razorvine has no OrderedDict; a plain Hashtable receives its SETITEMS. (Its registry is process-wide,
         // which is fine in a test process and one reason the product does not use it: see docs/design.md.)
-        Unpickler.registerConstructor("collections", "OrderedDict", new PlainDict());
+        Razorvine.Pickle.Unpickler.registerConstructor("collections", "OrderedDict", new PlainDict());
     }
 
     [Theory]
@@ -30,7 +31,7 @@ public class RazorvineDifferentialTests
     public void Both_unpicklers_read_the_same_values(int protocol)
     {
         var bytes = File.ReadAllBytes(Fixtures.Pickle($"values_p{protocol}.pkl"));
-        var theirs = new Unpickler().loads(bytes);
+        var theirs = new Razorvine.Pickle.Unpickler().loads(bytes);
         var ours = PickleMachineTests.Unpickle(bytes);
         AssertSame(theirs, ours, "root");
     }

@@ -1,3 +1,5 @@
+using TorchSerial.Errors;
+using TorchSerial.Reading;
 using Xunit;
 
 namespace TorchSerial.Tests;

@@ -1,4 +1,7 @@
+using TorchSerial.Buffers;
+using TorchSerial.Containers;
 using TorchSerial.Python;
+using TorchSerial.Reading;
 using Xunit;
 
 namespace TorchSerial.Tests;

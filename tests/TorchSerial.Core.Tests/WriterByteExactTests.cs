@@ -1,3 +1,5 @@
+using TorchSerial.Reading;
+using TorchSerial.Writing;
 using Xunit;
 
 namespace TorchSerial.Tests;

@@ -1,4 +1,9 @@
+using TorchSerial.Buffers;
+using TorchSerial.Errors;
 using TorchSerial.Python;
+using TorchSerial.Reading;
+using TorchSerial.Tensors;
+using TorchSerial.Writing;
 using Xunit;
 
 namespace TorchSerial.Tests;

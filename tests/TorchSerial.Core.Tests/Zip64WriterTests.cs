@@ -1,5 +1,5 @@
-using System.Buffers.Binary;
 using TorchSerial.Containers;
+using System.Buffers.Binary;
 using Xunit;
 
 namespace TorchSerial.Tests;

@@ -34,7 +34,7 @@ BeforeAll {
         $groups = @{}
         for ($i = 0; $i -lt @($expected).Count; $i++) {
             $e = $expected[$i]; $t = @($actual)[$i]
-            $t | Should -BeOfType ([TorchSerial.Tensor])
+            $t | Should -BeOfType ([TorchSerial.Tensors.Tensor])
             $t.Name | Should -BeExactly $e.name
             "$($t.DType)" | Should -BeExactly $e.dtype
             @($t.Shape) -join ',' | Should -Be (@($e.shape) -join ',')

@@ -29,7 +29,7 @@ Describe 'The module' {
     It 'has a format view for every output type' {
         $views = Get-FormatData -TypeName 'TorchSerial.*' -PowerShellVersion $PSVersionTable.PSVersion
         $types = $views.TypeNames
-        foreach ($t in 'TorchSerial.Tensor', 'TorchSerial.Storage', 'TorchSerial.Python.PyObject', 'TorchSerial.Quantization', 'TorchSerial.ScanReport', 'TorchSerial.GlobalReference', 'TorchSerial.ScanProblem', 'TorchSerial.DeviceInfo', 'TorchSerial.LocationHandler') {
+        foreach ($t in 'TorchSerial.Tensors.Tensor', 'TorchSerial.Tensors.Storage', 'TorchSerial.Python.PyObject', 'TorchSerial.Tensors.Quantization', 'TorchSerial.Scanning.ScanReport', 'TorchSerial.Scanning.GlobalReference', 'TorchSerial.Scanning.ScanProblem', 'TorchSerial.Devices.DeviceInfo', 'TorchSerial.Torch.LocationHandler') {
             $types | Should -Contain $t
         }
     }

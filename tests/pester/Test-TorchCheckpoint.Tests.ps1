@@ -14,7 +14,7 @@ Describe 'Test-TorchCheckpoint' {
     It 'agrees with Import-TorchCheckpoint on <Leaf>' -ForEach $AllFixtures {
         $null = Import-TorchCheckpoint -LiteralPath $File -ErrorVariable err -ErrorAction SilentlyContinue
         $report = Test-TorchCheckpoint -LiteralPath $File
-        $report | Should -BeOfType ([TorchSerial.ScanReport])
+        $report | Should -BeOfType ([TorchSerial.Scanning.ScanReport])
         if ($err) {
             $report.ErrorId | Should -Be ($err[0].FullyQualifiedErrorId -split ',')[0]
             $report.IsLoadable | Should -BeFalse

@@ -1,7 +1,10 @@
+using TorchSerial.Python;
+using TorchSerial.Reading;
+using TorchSerial.Tensors;
+using TorchSerial.Writing;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
 using TorchSerial;
-using TorchSerial.Python;
 
 BenchmarkRunner.Run<CoreBenchmarks>(args: args);
 

@@ -1,4 +1,4 @@
-namespace TorchSerial;
+namespace TorchSerial.Containers;
 
 /// <summary>The container a checkpoint uses.</summary>
 public enum CheckpointFormat

@@ -1,3 +1,4 @@
+using TorchSerial.Errors;
 using System.Text;
 
 namespace TorchSerial.Containers;

@@ -1,6 +1,7 @@
+using TorchSerial.Buffers;
+using TorchSerial.Errors;
 using System.Buffers.Binary;
 using System.Text;
-using TorchSerial.Sources;
 
 namespace TorchSerial.Containers;
 
@@ -112,20 +113,19 @@ internal sealed class ZipDirectory
         return start;
     }
 
-    /// <summary>A lazy source of the entry's uncompressed bytes.</summary>
-    public StorageSource Open(ZipEntry e)
+    /// <summary>The entry's uncompressed bytes, read on use (its CRC is <see cref="ZipEntry.RecordedCrc"/>).</summary>
+    public StorageBuffer Open(ZipEntry e)
     {
         long start = DataOffset(e);
         return e.Method switch
         {
             ZipEntry.Stored when e.CompressedSize != e.UncompressedSize =>
                 throw Corrupt($"stored record '{e.Name}' has different compressed ({e.CompressedSize}) and uncompressed ({e.UncompressedSize}) sizes"),
-            // CRC 0 means "not computed" (torch's opt-out), not a checksum to hold the bytes to.
-            ZipEntry.Stored => new StreamRangeSource(_stream, start, e.UncompressedSize, e.Name, _snapshot) { ExpectedCrc = e.Crc32 == 0 ? null : e.Crc32 },
+            ZipEntry.Stored => new FileRangeBuffer(_stream, start, e.UncompressedSize, e.Name, _snapshot),
             // Deflate cannot expand data more than 1032:1; a larger claim is a bomb, refused before any allocation.
             ZipEntry.Deflated when e.UncompressedSize > e.CompressedSize * 1032 + 1024 => throw Fail.Data(ErrorIds.ZipBomb,
                 $"Record '{e.Name}' claims to inflate from {e.CompressedSize} to {e.UncompressedSize} bytes, more than deflate can expand; the archive is a zip bomb or corrupt.", e.Name),
-            ZipEntry.Deflated => new DeflatedSource(_stream, start, e.CompressedSize, e.UncompressedSize, e.Name) { ExpectedCrc = e.Crc32 == 0 ? null : e.Crc32 },
+            ZipEntry.Deflated => new DeflatedBuffer(_stream, start, e.CompressedSize, e.UncompressedSize, e.Name),
             _ => throw Fail.Unsupported(ErrorIds.UnsupportedCompression,
                 $"Record '{e.Name}' uses zip compression method {e.Method}; torch checkpoints use only stored (0) or deflate (8)."),
         };
@@ -137,7 +137,9 @@ internal sealed class ZipDirectory
         var source = Open(e); // checks the claim against the file (and deflate's ratio) before anything is allocated
         if (e.UncompressedSize > Array.MaxLength) throw Fail.Unsupported(ErrorIds.TensorTooLarge, $"Record '{e.Name}' is larger than 2 GiB.");
         var buffer = new byte[e.UncompressedSize];
-        source.ReadInto(buffer);
+        using var reader = source.OpenReader();
+        reader.ReadExactly(buffer);
+        reader.Finish();
         return buffer;
     }
 

@@ -5,4 +5,7 @@ internal sealed record ZipEntry(string Name, ushort Method, ushort Flags, uint C
 {
     public const ushort Stored = 0;
     public const ushort Deflated = 8;
+
+    /// <summary>The CRC-32 to hold the bytes to; a stored 0 means "not computed" (torch's opt-out), not a checksum.</summary>
+    public uint? RecordedCrc => Crc32 == 0 ? null : Crc32;
 }

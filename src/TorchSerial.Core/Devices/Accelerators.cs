@@ -1,3 +1,5 @@
+using TorchSerial.Errors;
+using TorchSerial.Torch;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Runtime.Loader;
@@ -16,7 +18,7 @@ namespace TorchSerial.Devices;
 /// </summary>
 internal static class Accelerators
 {
-    public const string IlgpuCpuName = "ilgpu-cpu";
+    public const string IlgpuCpuName = DeviceNames.IlgpuCpu;
     private static readonly object Gate = new();
     private static Context? _context;
     private static Device? _cpuDevice;

@@ -1,4 +1,4 @@
-namespace TorchSerial;
+namespace TorchSerial.Devices;
 
 /// <summary>What kind of memory a device is.</summary>
 public enum DeviceType

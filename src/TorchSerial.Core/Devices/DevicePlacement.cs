@@ -1,4 +1,8 @@
-namespace TorchSerial;
+using TorchSerial.Buffers;
+using TorchSerial.Tensors;
+using TorchSerial.Torch;
+
+namespace TorchSerial.Devices;
 
 /// <summary>Moves tensors between devices (host, ILGPU CPU accelerator, CUDA) by copying their storages.</summary>
 public static class DevicePlacement
@@ -6,7 +10,7 @@ public static class DevicePlacement
     /// <summary>
     /// Places each tensor where <paramref name="map"/> sends its current device. Tensors that share a storage
     /// still share one (new) storage afterwards; a tensor already where it should be is returned as it is.
-    /// Bytes are copied through the host, so every round trip returns identical bytes.
+    /// Each storage is copied once, straight between where its bytes are and where they go.
     /// </summary>
     public static IReadOnlyList<Tensor> Place(IEnumerable<Tensor> tensors, MapLocation map, LocationRegistry? registry = null)
     {
@@ -18,12 +22,25 @@ public static class DevicePlacement
             var source = t.Storage;
             if (!moved.TryGetValue(source, out var target))
             {
-                string device = map.Resolve(source, source.Device, registry);
-                target = device == source.Device ? source : source.CopyToDevice(device);
+                string device = map.Resolve(source, source.Device, registry, IlgpuPlatform.Instance);
+                target = device == source.Device ? source : source.WithBuffer(CopyTo(device, source.Buffer));
                 moved[source] = target;
             }
             result.Add(ReferenceEquals(target, source) ? t : t.WithStorage(target));
         }
         return result;
+    }
+
+    private static StorageBuffer CopyTo(string device, StorageBuffer bytes)
+    {
+        if (device != DeviceNames.Cpu) return DeviceBuffer.Upload(device, bytes);
+        var host = HostBuffer.Allocate(bytes.Length);
+        for (long at = 0; at < bytes.Length; at += StorageBuffer.ChunkSize)
+        {
+            int n = (int)Math.Min(StorageBuffer.ChunkSize, bytes.Length - at);
+            bytes.Read(at, host.Window(at, n));
+        }
+        host.KnownCrc = bytes.KnownCrc;
+        return host;
     }
 }

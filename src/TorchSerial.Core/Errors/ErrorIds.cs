@@ -1,4 +1,4 @@
-namespace TorchSerial;
+namespace TorchSerial.Errors;
 
 /// <summary>
 /// Every ErrorId the core can produce. They are public API: scripts match on them

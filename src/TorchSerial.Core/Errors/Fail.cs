@@ -1,4 +1,4 @@
-namespace TorchSerial;
+namespace TorchSerial.Errors;
 
 /// <summary>Short constructors for the exceptions the core throws most often.</summary>
 internal static class Fail

@@ -1,4 +1,4 @@
-namespace TorchSerial;
+namespace TorchSerial.Errors;
 
 /// <summary>
 /// The one exception type the core throws for bad input or an impossible request. It carries a

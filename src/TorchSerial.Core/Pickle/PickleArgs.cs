@@ -1,5 +1,6 @@
-using System.Numerics;
+using TorchSerial.Errors;
 using TorchSerial.Python;
+using System.Numerics;
 
 namespace TorchSerial.Pickle;
 
@@ -70,9 +71,7 @@ internal static class PickleArgs
         PyTuple t => $"a tuple of {t.Count}",
         PyList l => $"a list of {l.Count}",
         PyDict => "a dict",
-        Tensor => "a tensor",
-        Storage => "a storage",
-        _ => "a " + value.GetType().Name,
+        _ => "a " + value.GetType().Name.ToLowerInvariant(),
     };
 
     public static TorchSerialException Bad(string message) => Fail.Data(ErrorIds.PickleStructure, message);

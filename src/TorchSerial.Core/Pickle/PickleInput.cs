@@ -1,3 +1,4 @@
+using TorchSerial.Errors;
 using System.Buffers.Binary;
 
 namespace TorchSerial.Pickle;

@@ -1,4 +1,4 @@
-namespace TorchSerial;
+namespace TorchSerial.Pickle;
 
 /// <summary>
 /// How Python 2 byte strings (pickle STRING, BINSTRING, SHORT_BINSTRING) are read, as torch.load's

@@ -1,21 +1,21 @@
+using TorchSerial.Errors;
+using TorchSerial.Python;
 using System.Globalization;
 using System.Numerics;
 using System.Text;
-using TorchSerial.Python;
 
 namespace TorchSerial.Pickle;
 
 /// <summary>
 /// A pickle virtual machine for protocols 0 to 5. It reads exactly one pickle (up to STOP) and never
-/// executes anything: globals go through <see cref="GlobalPolicy"/> and <see cref="TorchGlobals"/>,
+/// executes anything: what globals and persistent ids mean comes from its <see cref="PickleHooks"/>, and
 /// calls only build data. It is iterative (no recursion), so nesting depth cannot overflow the stack.
 /// </summary>
 internal sealed class Unpickler
 {
     private readonly PickleInput _in;
-    private readonly GlobalPolicy _policy;
+    private readonly PickleHooks _hooks;
     private readonly StringEncoding _encoding;
-    private readonly Func<object?, object?> _persistentLoad;
     private readonly List<object?> _stack = new();
     private readonly Stack<int> _marks = new();
     private readonly Dictionary<long, object?> _memo = new();
@@ -23,14 +23,12 @@ internal sealed class Unpickler
     private long _pushes;
     private readonly long _maxPushes;
 
-    public Unpickler(PickleInput input, GlobalPolicy policy, StringEncoding encoding, Func<object?, object?> persistentLoad,
-        long maxValues = LoadOptions.DefaultMaxPickleValues)
+    public Unpickler(PickleInput input, PickleHooks hooks, StringEncoding encoding, long maxValues = PickleLimits.DefaultMaxValues)
     {
         _maxPushes = maxValues;
         _in = input;
-        _policy = policy;
+        _hooks = hooks;
         _encoding = encoding;
-        _persistentLoad = persistentLoad;
     }
 
     public IPickleObserver? Observer { get; init; }
@@ -178,8 +176,8 @@ internal sealed class Unpickler
                 break;
             }
             case Op.BUILD: { var state = Pop(); Build(Peek(), state); break; }
-            case Op.PERSID: Push(_persistentLoad(DecodePy2(_in.ReadLine()))); break;
-            case Op.BINPERSID: Push(_persistentLoad(Pop())); break;
+            case Op.PERSID: Push(_hooks.PersistentLoad(DecodePy2(_in.ReadLine()))); break;
+            case Op.BINPERSID: Push(_hooks.PersistentLoad(Pop())); break;
             case Op.EXT1: case Op.EXT2: case Op.EXT4:
                 throw Fail.Unsupported(ErrorIds.UnknownOpcode,
                     $"The pickle in '{_in.Record}' uses the copyreg extension registry (opcode 0x{op:X2} at offset {_opOffset}), which torch.save never writes.", _in.Record);
@@ -191,8 +189,8 @@ internal sealed class Unpickler
 
     private object Global(string module, string name)
     {
-        Observer?.GlobalReferenced(TorchGlobals.Canonical(module, name), _in.Record, _opOffset);
-        return TorchGlobals.Resolve(module, name, _policy, _in.Record, _opOffset);
+        Observer?.GlobalReferenced(_hooks.FullName(module, name), _in.Record, _opOffset);
+        return _hooks.FindClass(module, name, _in.Record, _opOffset);
     }
 
     private void Used(object? global, string how)
@@ -235,7 +233,7 @@ internal sealed class Unpickler
         {
             case PyDict d: d.State = state; break; // e.g. a state_dict's _metadata attribute
             case PyObject o: o.State = state; break;
-            case Tensor t: t.PythonState = state; break;
+            case var other when _hooks.Build(other, state): break;
             default: throw Structure($"BUILD on {PickleArgs.Describe(target)}, which cannot take state");
         }
     }

@@ -1,4 +1,7 @@
-namespace TorchSerial;
+using TorchSerial.Buffers;
+using TorchSerial.Containers;
+using TorchSerial.Tensors;
+namespace TorchSerial.Reading;
 
 /// <summary>A loaded checkpoint: the object torch.load would return and the tensors inside it.</summary>
 public sealed class Checkpoint : IDisposable

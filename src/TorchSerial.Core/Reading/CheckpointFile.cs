@@ -1,4 +1,5 @@
-namespace TorchSerial;
+using TorchSerial.Errors;
+namespace TorchSerial.Reading;
 
 /// <summary>Opens checkpoint files for reading, turning the usual I/O failures into stable ErrorIds.</summary>
 internal static class CheckpointFile

@@ -1,6 +1,10 @@
+using TorchSerial.Buffers;
 using TorchSerial.Containers;
+using TorchSerial.Errors;
+using TorchSerial.Tensors;
+using TorchSerial.Torch;
 
-namespace TorchSerial;
+namespace TorchSerial.Reading;
 
 /// <summary>
 /// torch.load for .NET: detects the container, runs the restricted unpickler, places storages and
@@ -43,7 +47,7 @@ public static class CheckpointReader
         var stream = CheckpointFile.OpenRead(path);
         try
         {
-            var lazy = options.WithSnapshot(new Sources.FileSnapshot(stream.SafeFileHandle));
+            var lazy = options.WithSnapshot(new FileSnapshot(stream.SafeFileHandle));
             var (graph, tensors) = LoadStructure(stream, lazy);
             return new Checkpoint(path, graph, tensors, owner: stream);
         }
@@ -73,7 +77,7 @@ public static class CheckpointReader
             foreach (var storage in graph.Storages)
             {
                 ct.ThrowIfCancellationRequested();
-                storage.EnsureLoaded(progress is null ? null : n => progress(done += n, total), ct);
+                storage.Load(progress is null ? null : n => progress(done += n, total), ct);
             }
             return new Checkpoint(path, graph, tensors, owner: null);
         }

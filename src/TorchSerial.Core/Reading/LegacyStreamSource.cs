@@ -1,10 +1,14 @@
-using System.Buffers.Binary;
-using System.Numerics;
+using TorchSerial.Buffers;
+using TorchSerial.Containers;
+using TorchSerial.Errors;
 using TorchSerial.Pickle;
 using TorchSerial.Python;
-using TorchSerial.Sources;
+using TorchSerial.Tensors;
+using TorchSerial.Torch;
+using System.Buffers.Binary;
+using System.Numerics;
 
-namespace TorchSerial;
+namespace TorchSerial.Reading;
 
 /// <summary>
 /// Reads the legacy stacked-pickle stream (torch 0.1.10–1.5, torch-format.md §4): magic, protocol
@@ -12,51 +16,38 @@ namespace TorchSerial;
 /// </summary>
 internal static class LegacyStreamSource
 {
-    public static readonly BigInteger Magic = BigInteger.Parse("1950A86A20F9469CFC6C", System.Globalization.NumberStyles.HexNumber);
-    public const long ProtocolVersion = 1001;
-
     public static LoadedGraph Load(Stream stream, LoadOptions options)
     {
         long end = stream.Length;
         stream.Position = 0;
         var magic = PickleRunner.Run(stream, end, "magic number", options);
-        if (magic is not BigInteger m || m != Magic)
+        if (magic is not BigInteger m || m != LegacyStreamFormat.Magic)
             throw Fail.Data(ErrorIds.InvalidMagicNumber,
                 $"Invalid magic number; corrupt file? The file is a pickle, but its first value is {PickleArgs.Describe(magic)}, not torch's legacy magic number. " +
                 "It may be a plain Python pickle rather than a torch.save checkpoint.", "magic number");
         var protocol = PickleRunner.Run(stream, end, "protocol version", options);
-        if (protocol is not long p || p != ProtocolVersion)
-            throw Fail.Data(ErrorIds.InvalidProtocolVersion, $"Invalid protocol version: {PyRepr.Str(protocol)} (expected {ProtocolVersion}).", "protocol version");
+        if (protocol is not long p || p != LegacyStreamFormat.ProtocolVersion)
+            throw Fail.Data(ErrorIds.InvalidProtocolVersion, $"Invalid protocol version: {PyRepr.Str(protocol)} (expected {LegacyStreamFormat.ProtocolVersion}).", "protocol version");
         PickleRunner.Run(stream, end, "sys_info", options);
 
-        var storages = new Dictionary<string, Storage>(StringComparer.Ordinal);
-        var roots = new Dictionary<string, Storage>(StringComparer.Ordinal);
-        var order = new List<Storage>();
+        var resolver = new StorageResolver(options.Storages());
 
+        // The data follows the pickle, so storages are made without bytes and attached once the key list is read.
         object? PersistentLoad(object? pid)
         {
             var claim = StorageClaim.Parse(pid, 6, "object pickle");
-            if (!roots.TryGetValue(claim.Key, out var root))
-            {
-                root = new Storage(claim.Key, claim.Type.DType, claim.NumBytes, claim.Location, null, claim.Type.IsUntyped);
-                root.Device = options.MapLocation.Resolve(root, claim.Location, options.Registry);
-                roots.Add(claim.Key, root);
-                storages[claim.Key] = root;
-                order.Add(root);
-            }
+            var root = resolver.Resolve(claim, _ => null);
             if (claim.ViewMetadata is not { } view) return root;
             // (view_key, offset, view_size): the storage is a slice of the root, in elements.
             if (view.Count != 3) throw PickleArgs.Bad("A legacy storage view should be (view_key, offset, size).");
             string viewKey = PickleArgs.String(view[0], "view key");
-            if (storages.TryGetValue(viewKey, out var existing)) return existing;
+            if (resolver.TryGet(viewKey, out var existing)) return existing;
             long offset = PickleArgs.Long(view[1], "view offset"), size = PickleArgs.Long(view[2], "view size");
             int item = claim.Type.DType.ItemSize;
             if (offset < 0 || size < 0 || offset > root.NumElements || size > root.NumElements - offset)
                 throw Fail.Data(ErrorIds.ViewOutOfBounds,
                     $"Storage view '{viewKey}' covers elements {offset}..{offset + size} of storage '{claim.Key}', which has {root.NumElements}.");
-            var slice = new Storage(viewKey, root, offset * item, size * item);
-            storages.Add(viewKey, slice);
-            return slice;
+            return resolver.View(viewKey, root, offset * item, size * item);
         }
 
         long objectStart = stream.Position;
@@ -70,7 +61,7 @@ internal static class LegacyStreamSource
         foreach (var k in keys)
         {
             string key = PickleArgs.String(k, "storage key");
-            if (!roots.TryGetValue(key, out var storage))
+            if (!resolver.TryGet(key, out var storage) || !resolver.Storages.Contains(storage))
                 throw Fail.Data(ErrorIds.MissingRecord, $"The storage key list names '{key}', which the object pickle never referenced.", key);
             long at = stream.Position;
             if (end - at < 8) throw Truncated(key, at);
@@ -80,10 +71,10 @@ internal static class LegacyStreamSource
                 throw Fail.Data(ErrorIds.RecordSizeMismatch,
                     $"storage has wrong byte size: storage '{key}' should hold {storage.NumElements} elements but the stream says {count}.", key, at);
             if (end - stream.Position < storage.NumBytes) throw Truncated(key, at);
-            storage.Attach(new StreamRangeSource(stream, stream.Position, storage.NumBytes, $"storage '{key}'", options.Snapshot));
+            resolver.Attach(storage, new StorageBytes(new FileRangeBuffer(stream, stream.Position, storage.NumBytes, $"storage '{key}'", options.Snapshot), null));
             stream.Seek(storage.NumBytes, SeekOrigin.Current);
         }
-        return new LoadedGraph(CheckpointFormat.LegacyStream, rootObject, order, Array.Empty<string>()) { PickleProtocol = pickleProtocol };
+        return new LoadedGraph(CheckpointFormat.LegacyStream, rootObject, resolver.Storages, Array.Empty<string>()) { PickleProtocol = pickleProtocol };
     }
 
     private static TorchSerialException Truncated(string key, long at) => Fail.Data(ErrorIds.TruncatedLegacyStream,

@@ -1,10 +1,13 @@
-using System.Buffers.Binary;
+using TorchSerial.Buffers;
 using TorchSerial.Containers;
+using TorchSerial.Errors;
 using TorchSerial.Pickle;
 using TorchSerial.Python;
-using TorchSerial.Sources;
+using TorchSerial.Tensors;
+using TorchSerial.Torch;
+using System.Buffers.Binary;
 
-namespace TorchSerial;
+namespace TorchSerial.Reading;
 
 /// <summary>
 /// Reads the pre-2017 tar checkpoint (torch ≤ 0.1.9, torch-format.md §5): members 'storages',
@@ -19,7 +22,7 @@ internal static class LegacyTarSource
             $"The tar checkpoint has no '{name}' member (it has: {string.Join(", ", tar.Names)}).", name);
 
         var objects = new Dictionary<string, object>(StringComparer.Ordinal);
-        var order = new List<Storage>();
+        var resolver = new StorageResolver(options.Storages());
         var header = new byte[8];
 
         // Both data members open with a pickled count, then one pickled 3-tuple header per item.
@@ -49,10 +52,9 @@ internal static class LegacyTarSource
             if (numel < 0) throw Fail.Data(ErrorIds.NegativeSize, $"Storage '{key}' claims a negative size ({numel}).", "storages");
             long nbytes = numel > (sEnd - stream.Position) / type.DType.ItemSize ? -1 : numel * type.DType.ItemSize;
             if (nbytes < 0) throw Truncated("storages");
-            var storage = new Storage(key, type.DType, nbytes, location, new StreamRangeSource(stream, stream.Position, nbytes, $"storage '{key}'", options.Snapshot), type.IsUntyped);
-            storage.Device = options.MapLocation.Resolve(storage, location, options.Registry);
-            objects[key] = storage;
-            order.Add(storage);
+            if (resolver.TryGet(key, out _)) throw Fail.Data(ErrorIds.PickleStructure, $"The tar checkpoint lists storage '{key}' twice.", "storages");
+            var bytes = new StorageBytes(new FileRangeBuffer(stream, stream.Position, nbytes, $"storage '{key}'", options.Snapshot), null);
+            objects[key] = resolver.Add(key, type, nbytes, location, bytes);
             stream.Seek(nbytes, SeekOrigin.Current);
         }
         var views = PickleRunner.Run(stream, sEnd, "storages", options) as PyList ?? throw PickleArgs.Bad("The tar storage view list is not a list.");
@@ -65,7 +67,7 @@ internal static class LegacyTarSource
             long offset = PickleArgs.Long(view[2], "view offset"), numel = PickleArgs.Long(view[3], "view size");
             if (offset < 0 || numel < 0 || offset > root.NumElements || numel > root.NumElements - offset)
                 throw Fail.Data(ErrorIds.ViewOutOfBounds, $"Storage view '{target}' covers elements {offset}..{offset + numel} of storage '{rootKey}', which has {root.NumElements}.");
-            objects[target] = new Storage(target, root, offset * root.DType.ItemSize, numel * root.DType.ItemSize);
+            objects[target] = resolver.View(target, root, offset * root.DType.ItemSize, numel * root.DType.ItemSize);
         }
 
         long tensorCount = OpenMember("tensors", out long tEnd);
@@ -101,7 +103,7 @@ internal static class LegacyTarSource
             return objects.TryGetValue(key, out var o) ? o : throw Fail.Data(ErrorIds.MissingRecord, $"The object pickle refers to key '{key}', which no storage or tensor has.", "pickle");
         }
         var rootObject = PickleRunner.Run(stream, pOff + pSize, "pickle", options, PersistentLoad);
-        return new LoadedGraph(CheckpointFormat.LegacyTar, rootObject, order, tar.Names.ToList());
+        return new LoadedGraph(CheckpointFormat.LegacyTar, rootObject, resolver.Storages, tar.Names.ToList());
     }
 
     private static TorchSerialException Truncated(string member) => Fail.Data(ErrorIds.CorruptTar,

@@ -1,9 +1,11 @@
+using TorchSerial.Buffers;
 using TorchSerial.Pickle;
+using TorchSerial.Torch;
 
-namespace TorchSerial;
+namespace TorchSerial.Reading;
 
 /// <summary>The knobs of a load; the counterparts of torch.load's arguments.</summary>
-public sealed class LoadOptions
+public sealed record LoadOptions
 {
     /// <summary>Which globals the pickle may reference (torch's weights_only allow-list plus user patterns).</summary>
     public GlobalPolicy Policy { get; init; } = GlobalPolicy.Default;
@@ -17,13 +19,16 @@ public sealed class LoadOptions
     /// <summary>The location handlers (torch's register_package); <see cref="LocationRegistry.BuiltIn"/> unless the caller keeps its own.</summary>
     public LocationRegistry Registry { get; init; } = LocationRegistry.BuiltIn;
 
+    /// <summary>The devices storages can be placed on; host memory only unless the caller gives the devices layer's platform.</summary>
+    public DevicePlatform Devices { get; init; } = DevicePlatform.HostOnly;
+
     /// <summary>
     /// The most values one pickle may push (about 32 bytes of memory each). Real checkpoints push thousands;
     /// the cap turns a pickle bomb into an error instead of exhausting the session's memory.
     /// </summary>
-    public long MaxPickleValues { get; init; } = DefaultMaxPickleValues;
+    public long MaxPickleValues { get; init; } = PickleLimits.DefaultMaxValues;
 
-    public const long DefaultMaxPickleValues = 32L << 20;
+    public const long DefaultMaxPickleValues = PickleLimits.DefaultMaxValues;
 
     /// <summary>
     /// Check each zip record's bytes against the CRC-32 stored for it (default). torch.load never does, and
@@ -35,25 +40,30 @@ public sealed class LoadOptions
     public Action<long, long>? Progress { get; init; }
 
     /// <summary>The same options, reporting progress to <paramref name="progress"/>.</summary>
-    public LoadOptions WithProgress(Action<long, long>? progress) => Copy(progress, Snapshot, Observer, Policy, MapLocation);
+    public LoadOptions WithProgress(Action<long, long>? progress) => this with { Progress = progress };
 
-    internal LoadOptions WithSnapshot(Sources.FileSnapshot snapshot) => Copy(Progress, snapshot, Observer, Policy, MapLocation);
-
-    /// <summary>The scanner's second pass: every global admitted (as inert data) and reported, every storage on the host.</summary>
-    internal LoadOptions ForInventory(IPickleObserver observer) => Copy(Progress, Snapshot, observer, new GlobalPolicy(new[] { "*" }), "cpu");
-
-    /// <summary>For rewriting tags: the file's structure, every storage left on the host, no device checked.</summary>
-    internal LoadOptions ForRetagging() => Copy(null, Snapshot, Observer, Policy, "cpu");
-
-    private LoadOptions Copy(Action<long, long>? progress, Sources.FileSnapshot? snapshot, IPickleObserver? observer, GlobalPolicy policy, MapLocation map) => new()
-    {
-        Policy = policy, Encoding = Encoding, MapLocation = map, Registry = Registry, MaxPickleValues = MaxPickleValues,
-        VerifyCrc = VerifyCrc, Progress = progress, Snapshot = snapshot, Observer = observer,
-    };
+    /// <summary>The largest storage held in a managed array once read; larger ones live in native memory (tests lower it).</summary>
+    internal long ManagedLimit { get; init; } = long.MaxValue;
 
     /// <summary>Set for lazy loads: the open file's identity, checked before every read.</summary>
-    internal Sources.FileSnapshot? Snapshot { get; init; }
+    internal FileSnapshot? Snapshot { get; init; }
 
     /// <summary>Told about every global a pickle references and every opcode that uses one (the scanner listens).</summary>
     internal IPickleObserver? Observer { get; init; }
+
+    internal LoadOptions WithSnapshot(FileSnapshot snapshot) => this with { Snapshot = snapshot };
+
+    /// <summary>
+    /// The scanner's second pass: every global admitted (as inert data) and reported. Saved locations are only
+    /// data to a scan, so every storage stays on the host and no device is asked for.
+    /// </summary>
+    internal LoadOptions ForInventory(IPickleObserver observer)
+        => this with { Observer = observer, Policy = new GlobalPolicy(new[] { "*" }), MapLocation = "cpu", Progress = null };
+
+    /// <summary>For rewriting tags: the file's structure, every storage left on the host, no device checked.</summary>
+    internal LoadOptions ForRetagging() => this with { Progress = null, MapLocation = "cpu" };
+
+    /// <summary>How the container's storages are made under these options.</summary>
+    internal StorageSettings Storages(bool bigEndian = false)
+        => new(MapLocation, Registry, Devices, VerifyCrc) { BigEndian = bigEndian, ManagedLimit = ManagedLimit };
 }

@@ -1,4 +1,7 @@
-namespace TorchSerial;
+using TorchSerial.Buffers;
+using TorchSerial.Containers;
+using TorchSerial.Tensors;
+namespace TorchSerial.Reading;
 
 /// <summary>What a container source hands back: the unpickled object and the storages it references.</summary>
 internal sealed record LoadedGraph(CheckpointFormat Format, object? Root, IReadOnlyList<Storage> Storages, IReadOnlyList<string> Records)

@@ -1,7 +1,10 @@
-using System.Text;
+using TorchSerial.Buffers;
 using TorchSerial.Containers;
+using TorchSerial.Errors;
+using TorchSerial.Torch;
+using System.Text;
 
-namespace TorchSerial;
+namespace TorchSerial.Reading;
 
 /// <summary>Reads the zip checkpoint of torch ≥ 1.6 (torch-format.md §2–3).</summary>
 internal static class ZipCheckpointSource
@@ -31,17 +34,14 @@ internal static class ZipCheckpointSource
             if (byteOrder is not ("little" or "big"))
                 throw Fail.Data(ErrorIds.CorruptZip, $"The 'byteorder' record says '{byteOrder}'; it should be 'little' or 'big'.", "byteorder");
         }
-        bool swap = (byteOrder == "big") == BitConverter.IsLittleEndian;
 
         var pklEntry = dir.Find(R("data.pkl")) ?? throw Fail.Data(ErrorIds.MissingRecord,
             $"The zip archive has no '{R("data.pkl")}' record, so it is not a torch.save checkpoint.", "data.pkl");
-        var storages = new Dictionary<string, Storage>(StringComparer.Ordinal);
-        var order = new List<Storage>();
+        var resolver = new StorageResolver(options.Storages(bigEndian: byteOrder == "big"));
 
-        object? PersistentLoad(object? pid)
+        // The zip says only where the bytes of a key are: the record data/<key>, which must hold exactly the claim.
+        StorageBytes? Locate(StorageClaim claim)
         {
-            var claim = StorageClaim.Parse(pid, 5, "data.pkl");
-            if (storages.TryGetValue(claim.Key, out var cached)) return cached;
             string recordName = "data/" + claim.Key;
             var entry = dir.Find(R(recordName)) ?? throw Fail.Data(ErrorIds.MissingRecord,
                 $"The pickle refers to storage '{claim.Key}', but the archive has no record '{R(recordName)}'. The file is incomplete or was repacked wrongly.", recordName);
@@ -49,23 +49,15 @@ internal static class ZipCheckpointSource
                 throw Fail.Data(ErrorIds.RecordSizeMismatch,
                     $"Record '{recordName}' holds {entry.UncompressedSize} bytes but the pickle says storage '{claim.Key}' has {claim.NumElements} " +
                     $"{claim.Type.DType} elements ({claim.NumBytes} bytes). The file is corrupt.", recordName);
-            var storage = new Storage(claim.Key, claim.Type.DType, claim.NumBytes, claim.Location, dir.Open(entry), claim.Type.IsUntyped)
-            {
-                NeedsSwap = swap,
-                SwapUnit = swap && !claim.Type.IsUntyped ? claim.Type.DType.SwapUnit : 0,
-                VerifyCrc = options.VerifyCrc,
-            };
-            storage.Device = options.MapLocation.Resolve(storage, claim.Location, options.Registry);
-            storages.Add(claim.Key, storage);
-            order.Add(storage);
-            return storage;
+            return new StorageBytes(dir.Open(entry), entry.RecordedCrc);
         }
 
         var pkl = dir.ReadAll(pklEntry);
         using var pklStream = new MemoryStream(pkl, writable: false);
-        var rootObject = PickleRunner.Run(pklStream, pkl.Length, "data.pkl", options, PersistentLoad);
+        var rootObject = PickleRunner.Run(pklStream, pkl.Length, "data.pkl", options,
+            pid => resolver.Resolve(StorageClaim.Parse(pid, 5, "data.pkl"), Locate));
         var records = dir.Entries.Select(e => e.Name.StartsWith(root + "/", StringComparison.Ordinal) ? e.Name[(root.Length + 1)..] : e.Name).ToList();
-        return new LoadedGraph(CheckpointFormat.Zip, rootObject, order, records)
+        return new LoadedGraph(CheckpointFormat.Zip, rootObject, resolver.Storages, records)
         {
             ByteOrder = byteOrder, FormatVersion = version, PickleProtocol = pkl.Length > 1 && pkl[0] == 0x80 ? pkl[1] : 1,
         };

@@ -1,8 +1,12 @@
-using System.IO.Hashing;
 using TorchSerial.Containers;
+using TorchSerial.Errors;
 using TorchSerial.Pickle;
+using TorchSerial.Reading;
+using TorchSerial.Tensors;
+using TorchSerial.Torch;
+using System.IO.Hashing;
 
-namespace TorchSerial;
+namespace TorchSerial.Scanning;
 
 /// <summary>
 /// Diagnoses a checkpoint without loading its tensor data. It runs the very parser Import uses, twice

@@ -1,6 +1,7 @@
-using TorchSerial.Pickle;
+using TorchSerial.Containers;
+using TorchSerial.Torch;
 
-namespace TorchSerial;
+namespace TorchSerial.Scanning;
 
 /// <summary>The overall verdict of a scan.</summary>
 public enum ScanStatus

@@ -1,4 +1,4 @@
-namespace TorchSerial;
+namespace TorchSerial.Tensors;
 
 /// <summary>How the bytes of one element are interpreted; drives <see cref="Tensor.ToArray"/>.</summary>
 public enum ElementKind

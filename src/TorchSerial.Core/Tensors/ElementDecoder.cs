@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 
-namespace TorchSerial;
+namespace TorchSerial.Tensors;
 
 /// <summary>Turns little-endian element bytes into a typed .NET array.</summary>
 internal static class ElementDecoder

@@ -1,7 +1,8 @@
+using TorchSerial.Errors;
 using System.Buffers.Binary;
 using System.Numerics;
 
-namespace TorchSerial;
+namespace TorchSerial.Tensors;
 
 /// <summary>
 /// Turns .NET values into the little-endian bytes of one element of a dtype, with the rounding torch

@@ -1,4 +1,4 @@
-namespace TorchSerial;
+namespace TorchSerial.Tensors;
 
 /// <summary>Exact decoding of the 8-bit float formats (OCP FP8 and the AMD "fnuz" variants).</summary>
 internal static class Float8

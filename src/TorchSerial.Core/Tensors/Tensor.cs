@@ -1,6 +1,8 @@
+using TorchSerial.Buffers;
+using TorchSerial.Errors;
 using System.Collections;
 
-namespace TorchSerial;
+namespace TorchSerial.Tensors;
 
 /// <summary>
 /// A tensor as torch.load returns it: a typed, strided view (<see cref="Shape"/>, <see cref="Stride"/>,
@@ -57,8 +59,72 @@ public sealed class Tensor
     /// <summary>True when the elements sit row-major and back to back in the storage.</summary>
     public bool IsContiguous => TensorGeometry.IsContiguous(Shape, Stride);
 
-    /// <summary>The logical elements, row-major, little-endian.</summary>
-    public byte[] GetBytes() => TensorGeometry.Gather(Storage.Span, DType.ItemSize, StorageOffset, Shape, Stride, NumElements);
+    /// <summary>Bytes of the logical elements: <see cref="NumElements"/> × the dtype's item size.</summary>
+    public long NumBytes => NumElements * DType.ItemSize;
+
+    /// <summary>The logical elements, row-major, little-endian (up to one .NET array's size; see <see cref="CopyTo"/> beyond).</summary>
+    public byte[] GetBytes()
+    {
+        if (NumBytes > Array.MaxLength)
+            throw Fail.Unsupported(ErrorIds.TensorTooLarge,
+                $"Tensor '{Name}' holds {NumBytes} bytes, more than one .NET array can hold ({Array.MaxLength}). Read it in pieces: " +
+                "CopyTo(stream) writes every byte, ReadBytes(start, count) reads a range of elements, EnumerateChunks() yields it chunk by chunk.");
+        return ReadBytes(0, NumElements);
+    }
+
+    /// <summary>The bytes of <paramref name="count"/> logical elements from element <paramref name="start"/> (row-major order).</summary>
+    public byte[] ReadBytes(long start, long count)
+    {
+        if (start < 0 || count < 0 || start > NumElements - count)
+            throw new TorchSerialException(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument,
+                $"Elements {start}..{start + count} are outside tensor '{Name}', which has {NumElements}.");
+        if (count * DType.ItemSize > Array.MaxLength)
+            throw Fail.Unsupported(ErrorIds.TensorTooLarge, $"{count} elements of {DType} do not fit in one .NET array; read fewer at a time.");
+        var bytes = GC.AllocateUninitializedArray<byte>((int)(count * DType.ItemSize));
+        TensorGeometry.Gather(Storage.Buffer, DType.ItemSize, StorageOffset, Shape, Stride, start, bytes);
+        return bytes;
+    }
+
+    /// <summary>
+    /// The logical elements in pieces of about <paramref name="chunkBytes"/> (whole elements), row-major, for tensors
+    /// of any size. A contiguous tensor over a whole storage not read yet is streamed from its file (CRC-checked) and not kept.
+    /// </summary>
+    public IEnumerable<byte[]> EnumerateChunks(int chunkBytes = Buffers.StorageBuffer.ChunkSize)
+    {
+        int item = DType.ItemSize;
+        long per = Math.Max(1, chunkBytes / item);
+        if (StreamsWholeStorage)
+        {
+            foreach (var chunk in StreamStorage((int)(per * item))) yield return chunk;
+            yield break;
+        }
+        for (long at = 0; at < NumElements; at += per) yield return ReadBytes(at, Math.Min(per, NumElements - at));
+    }
+
+    /// <summary>Writes the logical elements (row-major, little-endian) to <paramref name="destination"/>, chunk by chunk.</summary>
+    public void CopyTo(Stream destination, CancellationToken cancellationToken = default)
+    {
+        foreach (var chunk in EnumerateChunks())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            destination.Write(chunk);
+        }
+    }
+
+    private bool StreamsWholeStorage => !Storage.IsLoaded && StorageOffset == 0 && NumBytes == Storage.NumBytes && IsContiguous;
+
+    private IEnumerable<byte[]> StreamStorage(int chunkBytes)
+    {
+        using var reader = Storage.Buffer.OpenReader();
+        for (long at = 0; at < NumBytes; at += chunkBytes)
+        {
+            int n = (int)Math.Min(chunkBytes, NumBytes - at);
+            var chunk = new byte[n];
+            reader.ReadExactly(chunk);
+            yield return chunk;
+        }
+        reader.Finish();
+    }
 
     /// <summary>
     /// The logical elements as a typed array: <c>float[]</c>, <c>double[]</c>, <c>Half[]</c>, <c>long[]</c>,
@@ -108,7 +174,7 @@ public sealed class Tensor
     /// <summary>A row-major tensor over its own new storage holding <paramref name="bytes"/>.</summary>
     private static Tensor Contiguous(byte[] bytes, DType dtype, long[] shape, string name)
     {
-        var storage = new Storage("new", dtype.IsV3 ? DType.UInt8 : dtype, bytes.Length, "cpu", new Sources.MemorySource(bytes), untyped: dtype.IsV3);
+        var storage = new Storage("new", dtype.IsV3 ? DType.UInt8 : dtype, bytes.Length, "cpu", dtype.IsV3, new Buffers.ManagedBuffer(bytes));
         var stride = new long[shape.Length];
         long s = 1;
         for (int i = shape.Length - 1; i >= 0; i--) { stride[i] = s; s *= Math.Max(1, shape[i]); }

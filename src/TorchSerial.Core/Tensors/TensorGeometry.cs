@@ -1,4 +1,7 @@
-namespace TorchSerial;
+using TorchSerial.Buffers;
+using TorchSerial.Errors;
+
+namespace TorchSerial.Tensors;
 
 /// <summary>Checks and walks the strided layout of a tensor over its storage.</summary>
 internal static class TensorGeometry
@@ -52,51 +55,93 @@ internal static class TensorGeometry
         return true;
     }
 
-    /// <summary>Copies the logical elements of a strided view into a new row-major buffer.</summary>
-    public static byte[] Gather(ReadOnlySpan<byte> storage, int itemSize, long offset, long[] shape, long[] stride, long numel)
+    /// <summary>
+    /// Copies logical elements <paramref name="start"/>.. (row-major order) of a strided view into
+    /// <paramref name="destination"/>, whose length is a whole number of elements. Works for views of any size:
+    /// host bytes are read in place, others (device, native beyond a span) through the buffer.
+    /// </summary>
+    public static void Gather(StorageBuffer buffer, int itemSize, long offset, long[] shape, long[] stride, long start, Span<byte> destination)
     {
-        long total = numel * itemSize;
-        if (total > Array.MaxLength)
-            throw Fail.Unsupported(ErrorIds.TensorTooLarge, $"The tensor holds {total} bytes, more than one .NET array can hold.");
-        var result = GC.AllocateUninitializedArray<byte>((int)total);
-        if (numel == 0) return result;
+        long count = destination.Length / itemSize;
+        if (count == 0) return;
         if (IsContiguous(shape, stride))
         {
-            storage.Slice(checked((int)(offset * itemSize)), (int)total).CopyTo(result);
-            return result;
+            buffer.Read((offset + start) * itemSize, destination);
+            return;
         }
-        // Walk the index space with an odometer; the innermost dimension is copied as a run when its stride is 1.
-        int rank = shape.Length;
-        var index = new long[rank];
-        int inner = rank - 1;
-        long innerLen = shape[inner];
-        bool innerRun = stride[inner] == 1;
-        long dst = 0;
-        while (true)
+        long last = offset;
+        for (int i = 0; i < shape.Length; i++) last += (shape[i] - 1) * stride[i];
+        long extent = (last - offset + 1) * itemSize;
+        var walker = new RunWalker(shape, stride, offset, start, count);
+        if (extent <= Array.MaxLength)
         {
-            long src = offset;
-            for (int d = 0; d < inner; d++) src += index[d] * stride[d];
-            if (innerRun)
+            // One read of the whole extent, then copies from host memory: strided views are small in practice.
+            ReadOnlySpan<byte> span;
+            if (!buffer.TryGetSpan(offset * itemSize, (int)extent, out span))
             {
-                storage.Slice((int)(src * itemSize), (int)(innerLen * itemSize)).CopyTo(result.AsSpan((int)dst));
-                dst += innerLen * itemSize;
+                var copy = GC.AllocateUninitializedArray<byte>((int)extent);
+                buffer.Read(offset * itemSize, copy);
+                span = copy;
             }
+            long dst = 0;
+            while (walker.Next(out long src, out long len, out long step))
+            {
+                src -= offset;
+                if (step == 1) span.Slice((int)(src * itemSize), (int)(len * itemSize)).CopyTo(destination[(int)dst..]);
+                else
+                    for (long k = 0; k < len; k++)
+                        span.Slice((int)((src + k * step) * itemSize), itemSize).CopyTo(destination.Slice((int)(dst + k * itemSize), itemSize));
+                dst += len * itemSize;
+            }
+            return;
+        }
+        long at = 0;
+        while (walker.Next(out long src, out long len, out long step))
+        {
+            if (step == 1) buffer.Read(src * itemSize, destination.Slice((int)at, (int)(len * itemSize)));
             else
+                for (long k = 0; k < len; k++) buffer.Read((src + k * step) * itemSize, destination.Slice((int)(at + k * itemSize), itemSize));
+            at += len * itemSize;
+        }
+    }
+
+    /// <summary>
+    /// Walks a strided view in row-major order as runs along the innermost dimension: each run is a first
+    /// element index in the storage, a length, and the step between its elements.
+    /// </summary>
+    private struct RunWalker
+    {
+        private readonly long[] _shape, _stride, _index;
+        private readonly long _offset;
+        private long _left;
+
+        public RunWalker(long[] shape, long[] stride, long offset, long start, long count)
+        {
+            _shape = shape; _stride = stride; _offset = offset; _left = count;
+            _index = new long[shape.Length];
+            for (int d = shape.Length - 1; d >= 0; d--)
             {
-                for (long k = 0; k < innerLen; k++)
-                {
-                    storage.Slice((int)((src + k * stride[inner]) * itemSize), itemSize).CopyTo(result.AsSpan((int)dst));
-                    dst += itemSize;
-                }
+                _index[d] = start % shape[d];
+                start /= shape[d];
             }
-            int dim = inner - 1;
-            while (dim >= 0)
+        }
+
+        public bool Next(out long src, out long length, out long step)
+        {
+            int inner = _shape.Length - 1;
+            src = _offset;
+            for (int d = 0; d < _shape.Length; d++) src += _index[d] * _stride[d];
+            length = Math.Min(_shape[inner] - _index[inner], _left);
+            step = _stride[inner];
+            if (_left == 0) return false;
+            _left -= length;
+            _index[inner] += length;
+            for (int d = inner; d > 0 && _index[d] >= _shape[d]; d--)
             {
-                if (++index[dim] < shape[dim]) break;
-                index[dim] = 0;
-                dim--;
+                _index[d] = 0;
+                _index[d - 1]++;
             }
-            if (dim < 0) return result;
+            return true;
         }
     }
 }

@@ -1,4 +1,5 @@
-namespace TorchSerial;
+using TorchSerial.Errors;
+namespace TorchSerial.Writing;
 
 /// <summary>
 /// Writes a file through a temporary sibling and a final rename, so readers never see a half-written

@@ -1,10 +1,14 @@
+using TorchSerial.Containers;
+using TorchSerial.Errors;
+using TorchSerial.Python;
+using TorchSerial.Tensors;
+using TorchSerial.Torch;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using System.IO.Hashing;
-using TorchSerial.Pickle;
 
-namespace TorchSerial;
+namespace TorchSerial.Writing;
 
 /// <summary>
 /// torch.save for .NET: pickles the object (tensors as persistent ids), then writes each storage once,
@@ -23,7 +27,8 @@ public static class CheckpointWriter
         if (!output.CanWrite) throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, "The output stream is not writable.");
         var storages = new StorageTable();
         bool legacy = options.Layout == SaveLayout.Legacy;
-        var pickle = new TorchPickler(options.PickleProtocol, storages, legacy, options.Normalize, options.Registry).Dump(root);
+        var tag = options.LocationTag ?? options.Registry.Tag;
+        var pickle = new TorchPickler(options.PickleProtocol, storages.Record, tag, legacy, options.Normalize).Dump(root);
         if (legacy) WriteLegacy(output, pickle, storages, options, cancellationToken);
         else WriteZip(output, pickle, storages, options, cancellationToken);
         output.Flush();
@@ -45,6 +50,7 @@ public static class CheckpointWriter
         var effective = new SaveOptions
         {
             Layout = options.Layout, PickleProtocol = options.PickleProtocol, Normalize = options.Normalize, Progress = options.Progress, Registry = options.Registry,
+            LocationTag = options.LocationTag,
             ArchiveName = IsAscii(stem) ? stem : "archive", // torch routes non-ASCII paths through a Python file object
         };
         AtomicFile.Write(full, overwrite, stream => Save(root, stream, effective, cancellationToken));
@@ -80,16 +86,17 @@ public static class CheckpointWriter
     /// <summary>Streams a storage into a record and returns its CRC-32, hashing only when the storage does not know it yet.</summary>
     private static uint StreamStorage(Storage storage, SpanAction sink, byte[] buffer, SaveProgress progress, CancellationToken ct)
     {
-        Crc32? crc = storage.KnownCrc is null && !storage.StreamsVerifiedCrc ? new Crc32() : null;
-        uint? streamed = storage.CopyTo(chunk =>
+        var bytes = storage.Buffer;
+        Crc32? crc = bytes.KnownCrc is null && !bytes.StreamVerifiesCrc ? new Crc32() : null;
+        uint? streamed = bytes.CopyTo(chunk =>
         {
             crc?.Append(chunk.Span);
             sink(chunk.Span);
             progress.Add(chunk.Length);
         }, buffer, ct);
-        if (crc is null) return storage.KnownCrc ?? streamed!.Value;
-        uint value = streamed ?? crc.GetCurrentHashAsUInt32();
-        storage.RememberCrc(value);
+        uint value = streamed ?? crc!.GetCurrentHashAsUInt32();
+        // Bytes never change once they exist: the next save of a loaded storage need not hash them again.
+        if (bytes.IsResident) bytes.KnownCrc = value;
         return value;
     }
 
@@ -123,21 +130,20 @@ public static class CheckpointWriter
     private static void WriteLegacy(Stream output, byte[] pickle, StorageTable storages, SaveOptions options, CancellationToken ct)
     {
         int protocol = options.PickleProtocol;
-        var none = new StorageTable();
         var sysInfo = new Python.PyDict();
-        sysInfo.Add("protocol_version", LegacyStreamSource.ProtocolVersion);
+        sysInfo.Add("protocol_version", LegacyStreamFormat.ProtocolVersion);
         sysInfo.Add("little_endian", true);
         var sizes = new Python.PyDict();
         sizes.Add("short", 2L);
         sizes.Add("int", 4L);
         sizes.Add("long", 4L);
         sysInfo.Add("type_sizes", sizes);
-        output.Write(new TorchPickler(protocol, none, true, null).Dump(LegacyStreamSource.Magic));
-        output.Write(new TorchPickler(protocol, none, true, null).Dump(LegacyStreamSource.ProtocolVersion));
-        output.Write(new TorchPickler(protocol, none, true, null).Dump(sysInfo));
+        output.Write(TorchPickler.Plain(protocol).Dump(LegacyStreamFormat.Magic));
+        output.Write(TorchPickler.Plain(protocol).Dump(LegacyStreamFormat.ProtocolVersion));
+        output.Write(TorchPickler.Plain(protocol).Dump(sysInfo));
         output.Write(pickle);
         var keys = storages.Entries.Select(e => e.Key).OrderBy(k => k, StringComparer.Ordinal).ToList();
-        output.Write(new TorchPickler(protocol, none, true, null).Dump(new Python.PyList(keys)));
+        output.Write(TorchPickler.Plain(protocol).Dump(new Python.PyList(keys)));
         var count = new byte[8];
         var buffer = new byte[ChunkSize];
         var progress = new SaveProgress(options.Progress, storages.Entries.Sum(e => e.Storage.NumBytes));
@@ -146,7 +152,7 @@ public static class CheckpointWriter
             ct.ThrowIfCancellationRequested();
             BinaryPrimitives.WriteInt64LittleEndian(count, e.NumElements);
             output.Write(count);
-            e.Storage.CopyTo(chunk => { output.Write(chunk.Span); progress.Add(chunk.Length); }, buffer, ct);
+            e.Storage.Buffer.CopyTo(chunk => { output.Write(chunk.Span); progress.Add(chunk.Length); }, buffer, ct);
         }
     }
 }

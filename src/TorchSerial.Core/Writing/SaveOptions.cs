@@ -1,4 +1,7 @@
-namespace TorchSerial;
+using TorchSerial.Errors;
+using TorchSerial.Tensors;
+using TorchSerial.Torch;
+namespace TorchSerial.Writing;
 
 /// <summary>The container <see cref="CheckpointWriter"/> writes.</summary>
 public enum SaveLayout
@@ -30,6 +33,9 @@ public sealed class SaveOptions
 
     /// <summary>The location taggers (torch's register_package): which tag each storage is saved with.</summary>
     public LocationRegistry Registry { get; init; } = LocationRegistry.BuiltIn;
+
+    /// <summary>The tag each storage is saved with instead of the registry's answer (rewriting a file's tags); null asks the registry.</summary>
+    public Func<Storage, string>? LocationTag { get; init; }
 
     /// <summary>Reports storage bytes written so far and the total.</summary>
     public Action<long, long>? Progress { get; init; }

@@ -1,4 +1,7 @@
-namespace TorchSerial;
+using TorchSerial.Errors;
+using TorchSerial.Tensors;
+using TorchSerial.Torch;
+namespace TorchSerial.Writing;
 
 /// <summary>
 /// The storages a save writes, keyed by storage identity in first-pickled order ('0', '1', …) as torch
@@ -27,6 +30,13 @@ internal sealed class StorageTable
         _byStorage.Add(storage, e);
         Entries.Add(e);
         return e;
+    }
+
+    /// <summary>The record a storage goes to, as the pickler asks for it.</summary>
+    public StorageRecord Record(Storage storage, DType viewDType)
+    {
+        var e = Add(storage, viewDType);
+        return new StorageRecord(e.Key, e.DType, e.NumElements);
     }
 
     /// <summary>One storage as written: its key (a string object reused for every reference, as torch's is) and dtype.</summary>

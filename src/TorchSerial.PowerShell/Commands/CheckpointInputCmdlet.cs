@@ -1,5 +1,9 @@
-using System.Management.Automation;
+using TorchSerial.Devices;
+using TorchSerial.Errors;
 using TorchSerial.Pickle;
+using TorchSerial.Reading;
+using TorchSerial.Torch;
+using System.Management.Automation;
 using TorchSerial.PowerShell.Completion;
 
 namespace TorchSerial.PowerShell.Commands;
@@ -79,6 +83,7 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet, IDisposable
     {
         Options = new LoadOptions
         {
+            Devices = IlgpuPlatform.Instance,
             Policy = AllowGlobal.Length == 0 ? GlobalPolicy.Default : new GlobalPolicy(AllowGlobal),
             Encoding = Encoding.ToLowerInvariant() switch
             {

@@ -1,3 +1,9 @@
+using TorchSerial.Devices;
+using TorchSerial.Errors;
+using TorchSerial.Reading;
+using TorchSerial.Tensors;
+using TorchSerial.Torch;
+using TorchSerial.Toolbox;
 using System.Management.Automation;
 using TorchSerial.PowerShell.Completion;
 

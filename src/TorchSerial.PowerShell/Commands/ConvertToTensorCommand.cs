@@ -1,3 +1,5 @@
+using TorchSerial.Errors;
+using TorchSerial.Tensors;
 using System.Collections;
 using System.Management.Automation;
 using TorchSerial.PowerShell.Completion;
@@ -5,7 +7,7 @@ using TorchSerial.PowerShell.Completion;
 namespace TorchSerial.PowerShell.Commands;
 
 /// <summary>
-/// Makes a TorchSerial.Tensor from PowerShell or .NET values: numbers piped in one by one, or arrays
+/// Makes a TorchSerial.Tensors.Tensor from PowerShell or .NET values: numbers piped in one by one, or arrays
 /// given to -InputObject, converted to -DType with torch's rounding and laid out row-major in -Shape.
 /// </summary>
 [Cmdlet(VerbsData.ConvertTo, "Tensor")]
@@ -45,11 +47,11 @@ public sealed class ConvertToTensorCommand : PSCmdlet
 
     protected override void EndProcessing()
     {
-        var dtype = TorchSerial.DType.FromName(DType);
+        var dtype = Tensors.DType.FromName(DType);
         if (dtype is null)
         {
             ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.UnknownDType,
-                $"'{DType}' is not a torch dtype. Use one of: {string.Join(", ", TorchSerial.DType.All.Where(d => !d.IsQuantized))}.", DType));
+                $"'{DType}' is not a torch dtype. Use one of: {string.Join(", ", Tensors.DType.All.Where(d => !d.IsQuantized))}.", DType));
             return;
         }
         try

@@ -1,3 +1,4 @@
+using TorchSerial.Devices;
 using System.Management.Automation;
 
 namespace TorchSerial.PowerShell.Commands;

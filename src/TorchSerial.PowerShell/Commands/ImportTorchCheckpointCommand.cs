@@ -1,3 +1,5 @@
+using TorchSerial.Reading;
+using TorchSerial.Tensors;
 using System.Management.Automation;
 
 namespace TorchSerial.PowerShell.Commands;

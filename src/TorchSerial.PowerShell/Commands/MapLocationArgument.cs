@@ -1,3 +1,4 @@
+using TorchSerial.Torch;
 using System.Collections;
 using System.Management.Automation;
 
@@ -11,20 +12,20 @@ internal static class MapLocationArgument
         switch (value is PSObject ps ? ps.BaseObject : value)
         {
             case null:
-                return TorchSerial.MapLocation.Default;
+                return MapLocation.Default;
             case string s when !string.IsNullOrWhiteSpace(s):
-                return TorchSerial.MapLocation.Device(s.Trim());
+                return MapLocation.Device(s.Trim());
             case IDictionary d:
                 var table = new Dictionary<string, string>(StringComparer.Ordinal);
                 foreach (DictionaryEntry e in d)
                     table[e.Key?.ToString() ?? ""] = (e.Value is PSObject pv ? pv.BaseObject : e.Value)?.ToString() ?? "";
-                return TorchSerial.MapLocation.Table(table);
+                return MapLocation.Table(table);
             case ScriptBlock block:
-                return TorchSerial.MapLocation.Callback((storage, tag) => RunspaceLocations.First(block, storage, tag));
+                return MapLocation.Callback((storage, tag) => RunspaceLocations.First(block, storage, tag));
             default:
                 cmdlet.ThrowTerminatingError(ErrorRecords.BadArgument(ErrorRecords.InvalidMapLocation,
                     $"-MapLocation takes a device name such as 'cpu', a hashtable such as @{{ 'cuda:1' = 'cpu' }}, or a script block {{ param($storage, $location) ... }}; got {value}.", value));
-                return TorchSerial.MapLocation.Default;
+                return MapLocation.Default;
         }
     }
 }

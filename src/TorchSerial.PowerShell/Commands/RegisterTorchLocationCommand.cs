@@ -1,3 +1,5 @@
+using TorchSerial.Tensors;
+using TorchSerial.Torch;
 using System.Management.Automation;
 
 namespace TorchSerial.PowerShell.Commands;

@@ -1,3 +1,7 @@
+using TorchSerial.Errors;
+using TorchSerial.Python;
+using TorchSerial.Tensors;
+using TorchSerial.Writing;
 using System.Management.Automation;
 
 namespace TorchSerial.PowerShell.Commands;

@@ -1,3 +1,4 @@
+using TorchSerial.Scanning;
 using System.Management.Automation;
 
 namespace TorchSerial.PowerShell.Commands;

@@ -1,3 +1,4 @@
+using TorchSerial.Tensors;
 namespace TorchSerial.PowerShell.Completion;
 
 /// <summary>Every dtype name TorchSerial knows, for -DType.</summary>

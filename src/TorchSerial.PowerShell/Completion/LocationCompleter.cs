@@ -1,3 +1,4 @@
+using TorchSerial.Devices;
 namespace TorchSerial.PowerShell.Completion;
 
 /// <summary>The devices that exist here, for -MapLocation: cpu, ilgpu-cpu and each CUDA device.</summary>

@@ -1,33 +1,46 @@
+using TorchSerial.Errors;
+using TorchSerial.Pickle;
+using TorchSerial.Python;
+using TorchSerial.Tensors;
 using System.Collections;
 using System.Numerics;
 using System.Text;
-using TorchSerial.Python;
 
-namespace TorchSerial.Pickle;
+namespace TorchSerial.Torch;
 
 /// <summary>
 /// Pickles an object graph the way torch.save's pickler does: CPython's reductions for Python values,
-/// torch's for tensors and storages (persistent ids in the given <see cref="StorageTable"/>). It walks
+/// torch's for tensors and storages (persistent ids: the writer says each storage's record key and the
+/// location tag it is saved with). It walks
 /// containers with an explicit stack of pending actions, so nesting depth cannot overflow the stack.
 /// </summary>
 internal sealed class TorchPickler
 {
     private const string StorageTypename = "storage";
     private readonly PickleWriter _w;
-    private readonly StorageTable _storages;
+    private readonly Func<Storage, DType, StorageRecord> _record;
     private readonly bool _legacyIds;
     private readonly Func<object?, object?> _normalize;
     private readonly Stack<Action> _work = new();
-    private readonly LocationRegistry _registry;
+    private readonly Func<Storage, string> _tag;
 
-    public TorchPickler(int protocol, StorageTable storages, bool legacyPersistentIds, Func<object?, object?>? normalize, LocationRegistry? registry = null)
+    /// <summary>
+    /// A pickler whose storages go where <paramref name="record"/> says (key, dtype and size field, given the dtype of
+    /// the view that pickles it), saved with the location tag <paramref name="tag"/> gives (torch's location_tag).
+    /// </summary>
+    public TorchPickler(int protocol, Func<Storage, DType, StorageRecord> record, Func<Storage, string> tag, bool legacyPersistentIds,
+        Func<object?, object?>? normalize)
     {
-        _registry = registry ?? LocationRegistry.BuiltIn;
         _w = new PickleWriter(protocol);
-        _storages = storages;
+        _record = record;
+        _tag = tag;
         _legacyIds = legacyPersistentIds;
         _normalize = normalize ?? (o => o);
     }
+
+    /// <summary>A pickler for values that hold no tensors (the legacy stream's header pickles).</summary>
+    public static TorchPickler Plain(int protocol) => new(protocol,
+        (s, _) => throw new InvalidOperationException($"Storage '{s.Key}' in a pickle that holds no tensors."), _ => "cpu", true, null);
 
     /// <summary>Pickles one object (PROTO … STOP) and returns the bytes.</summary>
     public byte[] Dump(object? root)
@@ -281,10 +294,10 @@ internal sealed class TorchPickler
 
     private void SavePersistentId(Storage storage, DType viewDType, bool untyped)
     {
-        var entry = _storages.Add(storage, viewDType);
+        var entry = _record(storage, viewDType);
         bool asUntyped = untyped || entry.DType.IsV3;
         var type = asUntyped ? new PyGlobal("torch.storage", "UntypedStorage") : new PyGlobal("torch", entry.DType.StorageClass!);
-        var location = LocationTag(storage.SaveTag ?? _registry.Tag(storage));
+        var location = LocationTag(_tag(storage));
         object?[] pid = _legacyIds
             ? new object?[] { StorageTypename, type, entry.Key, location, entry.NumElements, null }
             : new object?[] { StorageTypename, type, entry.Key, location, entry.NumElements };
@@ -294,3 +307,6 @@ internal sealed class TorchPickler
     // torch's cpu tagger returns one constant string (memoized after its first use); other tags are built per call.
     private static string LocationTag(string tag) => tag == "cpu" ? "cpu" : new string(tag.AsSpan());
 }
+
+/// <summary>Where a save writes one storage: its record key, the dtype it is written as, and the persistent id's size field.</summary>
+internal readonly record struct StorageRecord(string Key, DType DType, long NumElements);

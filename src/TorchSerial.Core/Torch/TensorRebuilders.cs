@@ -1,7 +1,10 @@
+using TorchSerial.Errors;
+using TorchSerial.Pickle;
 using TorchSerial.Python;
+using TorchSerial.Tensors;
 using static TorchSerial.Pickle.PickleArgs;
 
-namespace TorchSerial.Pickle;
+namespace TorchSerial.Torch;
 
 /// <summary>
 /// torch's rebuild functions (torch/_utils.py), re-expressed as pure constructors of
@@ -34,15 +37,7 @@ internal static class TensorRebuilders
         Count(a, "_rebuild_tensor_v3", 7, 8);
         var storage = AsStorage(a[0], "_rebuild_tensor_v3");
         var dtype = a[6] as DType ?? throw Bad($"_rebuild_tensor_v3 expects a dtype as its 7th argument but got {Describe(a[6])}.");
-        if (storage.NeedsSwap && !storage.IsLoaded)
-        {
-            // An untyped storage does not know its element size until a tensor views it; swap by the
-            // tensor's dtype (torch itself skips this swap, which corrupts cross-endian v3 loads).
-            if (storage.NumBytes % dtype.ItemSize != 0)
-                throw Fail.Data(ErrorIds.RecordSizeMismatch,
-                    $"Storage '{storage.Key}' holds {storage.NumBytes} bytes, not a whole number of {dtype} elements.");
-            storage.SwapUnit = dtype.SwapUnit;
-        }
+        StorageResolver.SwapBy(storage, dtype);
         var t = Make(storage, dtype, a[1], a[2], a[3]);
         t.RequiresGrad = Bool(a[4], "requires_grad");
         if (a.Count == 8) t.Metadata = NonEmptyDict(a[7]);

@@ -1,8 +1,9 @@
+using TorchSerial.Errors;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
 
-namespace TorchSerial;
+namespace TorchSerial.Containers;
 
 /// <summary>
 /// Writes torch's zip container (torch-format.md §2.4) to any writable stream, seekable or not: every

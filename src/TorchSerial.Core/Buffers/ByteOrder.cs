@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
-namespace TorchSerial;
+namespace TorchSerial.Buffers;
 
 /// <summary>Byte swapping for checkpoints written on big-endian hosts (zip <c>byteorder</c> = <c>big</c>).</summary>
 internal static class ByteOrder

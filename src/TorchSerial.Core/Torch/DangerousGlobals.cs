@@ -1,4 +1,4 @@
-namespace TorchSerial.Pickle;
+namespace TorchSerial.Torch;
 
 /// <summary>Plain-words reasons for globals that are well-known attack vectors, shown in refusals.</summary>
 internal static class DangerousGlobals

@@ -1,8 +1,9 @@
-using System.Collections;
-using TorchSerial.Pickle;
+using TorchSerial.Errors;
 using TorchSerial.Python;
+using TorchSerial.Tensors;
+using System.Collections;
 
-namespace TorchSerial;
+namespace TorchSerial.Torch;
 
 /// <summary>
 /// Walks a loaded object depth-first in file order (dict insertion order, list order) and lists its

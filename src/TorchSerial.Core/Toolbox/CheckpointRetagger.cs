@@ -1,4 +1,9 @@
-namespace TorchSerial;
+using TorchSerial.Writing;
+using TorchSerial.Containers;
+using TorchSerial.Reading;
+using TorchSerial.Tensors;
+using TorchSerial.Torch;
+namespace TorchSerial.Toolbox;
 
 /// <summary>One storage whose saved location tag a rewrite changes.</summary>
 public sealed record TagChange(string StorageKey, string From, string To);
@@ -13,7 +18,7 @@ public static class CheckpointRetagger
     public static IReadOnlyList<TagChange> Plan(string path, MapLocation map, LoadOptions? options = null)
     {
         using var checkpoint = CheckpointReader.Open(path, (options ?? new LoadOptions()).ForRetagging());
-        return Retag(checkpoint, map);
+        return Retag(checkpoint, map).Changes;
     }
 
     /// <summary>Writes <paramref name="destination"/> (atomically) with the remapped tags and returns the changes.</summary>
@@ -21,9 +26,11 @@ public static class CheckpointRetagger
         bool overwrite = true, Action<long, long>? progress = null, CancellationToken cancellationToken = default)
     {
         using var checkpoint = CheckpointReader.Open(source, (options ?? new LoadOptions()).ForRetagging());
-        var changes = Retag(checkpoint, map);
+        var (changes, tags) = Retag(checkpoint, map);
         var save = new SaveOptions
         {
+            // Unchanged tags are kept as saved, not re-derived from the (host) device the storages sit on.
+            LocationTag = s => tags.TryGetValue(s, out var tag) ? tag : s.SavedLocation,
             Layout = checkpoint.Format == CheckpointFormat.LegacyStream ? SaveLayout.Legacy : SaveLayout.Zip,
             PickleProtocol = Math.Clamp(checkpoint.PickleProtocol, 2, 5),
             Progress = progress,
@@ -32,15 +39,17 @@ public static class CheckpointRetagger
         return changes;
     }
 
-    private static List<TagChange> Retag(Checkpoint checkpoint, MapLocation map)
+    /// <summary>Each storage's new tag (the map is asked once per storage) and the ones that change.</summary>
+    private static (List<TagChange> Changes, Dictionary<Storage, string> Tags) Retag(Checkpoint checkpoint, MapLocation map)
     {
         var changes = new List<TagChange>();
+        var tags = new Dictionary<Storage, string>();
         foreach (var storage in checkpoint.Storages)
         {
             string tag = map.Retag(storage, storage.SavedLocation);
-            storage.SaveTag = tag; // unchanged tags are kept as saved, not re-derived from the (host) device
+            tags[storage] = tag;
             if (tag != storage.SavedLocation) changes.Add(new TagChange(storage.Key, storage.SavedLocation, tag));
         }
-        return changes;
+        return (changes, tags);
     }
 }

@@ -1,7 +1,9 @@
+using TorchSerial.Errors;
 using TorchSerial.Pickle;
 using TorchSerial.Python;
+using TorchSerial.Tensors;
 
-namespace TorchSerial;
+namespace TorchSerial.Torch;
 
 /// <summary>The fields of a storage persistent id, decoded and checked.</summary>
 internal readonly record struct StorageClaim(StorageType Type, string Key, string Location, long NumElements, PyTuple? ViewMetadata)

@@ -1,4 +1,4 @@
-namespace TorchSerial.Sources;
+namespace TorchSerial.Buffers;
 
 /// <summary>A read-only window of a stream that never reads past its length.</summary>
 internal sealed class BoundedReadStream : Stream

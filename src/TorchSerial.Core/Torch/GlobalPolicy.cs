@@ -1,6 +1,9 @@
+using TorchSerial.Errors;
+using TorchSerial.Python;
+using TorchSerial.Tensors;
 using System.Text.RegularExpressions;
 
-namespace TorchSerial.Pickle;
+namespace TorchSerial.Torch;
 
 /// <summary>The policy's answer for one global.</summary>
 public enum GlobalVerdict

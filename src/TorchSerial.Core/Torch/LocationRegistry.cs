@@ -1,6 +1,7 @@
-using TorchSerial.Devices;
+using TorchSerial.Errors;
+using TorchSerial.Tensors;
 
-namespace TorchSerial;
+namespace TorchSerial.Torch;
 
 /// <summary>
 /// torch.serialization.register_package for TorchSerial: (priority, tagger, deserializer) entries tried in
@@ -63,8 +64,14 @@ public sealed class LocationRegistry
             $"Don't know how to determine the data location of storage '{storage.Key}' on device '{storage.Device}'.");
     }
 
-    /// <summary>Where a storage saved with <paramref name="tag"/> goes: the first deserializer that answers.</summary>
-    public string Restore(Storage storage, string tag)
+    /// <summary>
+    /// Where a storage saved with <paramref name="tag"/> goes: the first deserializer that answers, checked
+    /// against the devices <paramref name="platform"/> has (torch's validate_cuda_device and its peers).
+    /// </summary>
+    public string Restore(Storage storage, string tag, DevicePlatform? platform = null)
+        => Validate(Deserialize(storage, tag), platform ?? DevicePlatform.HostOnly);
+
+    private string Deserialize(Storage storage, string tag)
     {
         foreach (var h in Handlers)
         {
@@ -85,23 +92,36 @@ public sealed class LocationRegistry
 
     private static List<LocationHandler> BuiltInHandlers() => new()
     {
-        new("cpu", 10, s => s.Device is "cpu" or Accelerators.IlgpuCpuName ? "cpu" : null, (_, tag) => tag == "cpu" ? "cpu" : null) { IsBuiltIn = true },
+        new("cpu", 10, s => s.Device is DeviceNames.Cpu or DeviceNames.IlgpuCpu ? "cpu" : null, (_, tag) => tag == "cpu" ? "cpu" : null) { IsBuiltIn = true },
         new("cuda", 20, s => s.Device.StartsWith("cuda:", StringComparison.Ordinal) ? s.Device : null, (_, tag) => tag.StartsWith("cuda", StringComparison.Ordinal) ? Cuda(tag) : null) { IsBuiltIn = true },
         new("mps", 21, null, (_, tag) => tag.StartsWith("mps", StringComparison.Ordinal) ? Missing("MPS", tag) : null) { IsBuiltIn = true },
         new("meta", 22, null, (_, tag) => tag == "meta" ? Missing("meta", tag) : null) { IsBuiltIn = true },
         new("hpu", 24, null, (_, tag) => tag.StartsWith("hpu", StringComparison.Ordinal) ? Missing("HPU", tag) : null) { IsBuiltIn = true },
         new("xpu", 25, null, (_, tag) => tag.StartsWith("xpu", StringComparison.Ordinal) ? Missing("XPU", tag) : null) { IsBuiltIn = true },
         new("mtia", 26, null, (_, tag) => tag.StartsWith("mtia", StringComparison.Ordinal) ? Missing("MTIA", tag) : null) { IsBuiltIn = true },
-        new(Accelerators.IlgpuCpuName, 30, null, (_, tag) => tag == Accelerators.IlgpuCpuName ? IlgpuCpu() : null) { IsBuiltIn = true },
+        new(DeviceNames.IlgpuCpu, 30, null, (_, tag) => tag == DeviceNames.IlgpuCpu ? tag : null) { IsBuiltIn = true },
     };
 
-    /// <summary>torch's validate_cuda_device, with its two messages adapted to -MapLocation.</summary>
+    /// <summary>A CUDA tag's device name: 'cuda' is 'cuda:0'.</summary>
     private static string Cuda(string tag)
     {
         int index = 0;
         if (tag.Length > 4 && !(tag[4] == ':' && int.TryParse(tag.AsSpan(5), out index)))
             throw new TorchSerialException(ErrorIds.UnknownLocation, ErrorKind.InvalidData, $"'{tag}' is not a CUDA location; expected 'cuda' or 'cuda:N'.");
-        int count = Accelerators.CudaCount;
+        return $"cuda:{index}";
+    }
+
+    /// <summary>torch's validate_cuda_device, with its two messages adapted to -MapLocation, and the same for ILGPU's CPU device.</summary>
+    private static string Validate(string device, DevicePlatform platform)
+    {
+        if (device == DeviceNames.Cpu) return device;
+        if (device == DeviceNames.IlgpuCpu)
+            return platform.HasIlgpuCpu ? device
+                : throw new TorchSerialException(ErrorIds.DeviceUnavailable, ErrorKind.ResourceUnavailable, "ILGPU's CPU accelerator is not available in this process.");
+        if (!device.StartsWith("cuda:", StringComparison.Ordinal) || !int.TryParse(device.AsSpan(5), out int index) || index < 0)
+            throw new TorchSerialException(ErrorIds.DeviceUnavailable, ErrorKind.ResourceUnavailable,
+                $"The device '{device}' is not available here. Get-TorchDevice lists the devices that are.");
+        int count = platform.CudaCount;
         if (count == 0)
             throw new TorchSerialException(ErrorIds.DeviceUnavailable, ErrorKind.ResourceUnavailable,
                 "Attempting to deserialize object on a CUDA device but no CUDA device is available (ILGPU found none). " +
@@ -110,11 +130,8 @@ public sealed class LocationRegistry
             throw new TorchSerialException(ErrorIds.DeviceUnavailable, ErrorKind.ResourceUnavailable,
                 $"Attempting to deserialize object on CUDA device {index} but only {count} CUDA device{(count == 1 ? " is" : "s are")} available. " +
                 "Use -MapLocation to map your storages to an existing device.");
-        return $"cuda:{index}";
+        return device;
     }
-
-    private static string IlgpuCpu() => Accelerators.IlgpuCpuAvailable ? Accelerators.IlgpuCpuName
-        : throw new TorchSerialException(ErrorIds.DeviceUnavailable, ErrorKind.ResourceUnavailable, "ILGPU's CPU accelerator is not available in this process.");
 
     private static string Missing(string backend, string tag) => throw new TorchSerialException(ErrorIds.DeviceUnavailable, ErrorKind.ResourceUnavailable,
         $"Attempting to deserialize object on the {backend} device (tagged '{tag}'), which TorchSerial cannot use. " +

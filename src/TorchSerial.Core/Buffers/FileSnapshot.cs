@@ -1,13 +1,14 @@
+using TorchSerial.Errors;
 using Microsoft.Win32.SafeHandles;
 
-namespace TorchSerial.Sources;
+namespace TorchSerial.Buffers;
 
 /// <summary>
 /// The size and modification time of an open checkpoint file when a lazy load opened it. Lazy reads
 /// compare the open file against it (by handle, so a rename or replace of the path does not matter: the
 /// handle still reads the original file) and refuse to return data from a file changed in place.
 /// </summary>
-public sealed class FileSnapshot
+internal sealed class FileSnapshot
 {
     private readonly SafeFileHandle _handle;
     private readonly long _length;

@@ -1,13 +1,14 @@
+using TorchSerial.Errors;
 using Microsoft.Win32.SafeHandles;
 
-namespace TorchSerial.Sources;
+namespace TorchSerial.Buffers;
 
 /// <summary>
-/// A byte range of a file or seekable stream (a stored zip record, a legacy-stream storage, a tar member).
-/// Reads go straight into the destination buffer. Files are read with positional reads on the handle, so
-/// concurrent readers need no lock; a lazy load also checks that the file was not changed underneath.
+/// A byte range of a file or seekable stream (a stored zip record, a legacy-stream storage, a tar member),
+/// read on each use. Files are read with positional reads on the handle, so concurrent readers need no lock;
+/// a lazy load also checks that the file was not changed underneath.
 /// </summary>
-public sealed class StreamRangeSource : StorageSource
+internal sealed class FileRangeBuffer : StorageBuffer
 {
     private readonly Stream _stream;
     private readonly SafeFileHandle? _handle;
@@ -16,7 +17,7 @@ public sealed class StreamRangeSource : StorageSource
     private readonly string _what;
     private readonly FileSnapshot? _snapshot;
 
-    public StreamRangeSource(Stream stream, long offset, long length, string what, FileSnapshot? snapshot = null)
+    public FileRangeBuffer(Stream stream, long offset, long length, string what, FileSnapshot? snapshot = null)
     {
         _stream = stream;
         _handle = (stream as FileStream)?.SafeFileHandle;
@@ -28,7 +29,9 @@ public sealed class StreamRangeSource : StorageSource
 
     public override long Length => _length;
 
-    protected override void ReadRange(long offset, Span<byte> destination)
+    public override bool IsResident => false;
+
+    public override void Read(long offset, Span<byte> destination)
     {
         _snapshot?.EnsureUnchanged(_what);
         int done = 0;

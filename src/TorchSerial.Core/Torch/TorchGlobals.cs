@@ -1,9 +1,12 @@
+using TorchSerial.Errors;
+using TorchSerial.Pickle;
+using TorchSerial.Python;
+using TorchSerial.Tensors;
 using System.Numerics;
 using System.Text;
-using TorchSerial.Python;
 using static TorchSerial.Pickle.PickleArgs;
 
-namespace TorchSerial.Pickle;
+namespace TorchSerial.Torch;
 
 /// <summary>
 /// Maps a pickle GLOBAL to what TorchSerial puts on the stack: a modelled <see cref="Callable"/>,
@@ -20,6 +23,20 @@ internal static class TorchGlobals
         ["__builtin__"] = "builtins",
         ["copy_reg"] = "copyreg",
         ["torch.tensor"] = "torch._tensor",
+    };
+
+    /// <summary>The hooks that give a checkpoint's pickle its torch meaning under <paramref name="policy"/>.</summary>
+    public static PickleHooks Hooks(GlobalPolicy policy, Func<object?, object?> persistentLoad) => new()
+    {
+        FullName = Canonical,
+        FindClass = (module, name, record, offset) => Resolve(module, name, policy, record, offset),
+        PersistentLoad = persistentLoad,
+        Build = static (target, state) =>
+        {
+            if (target is not Tensor t) return false;
+            t.PythonState = state;
+            return true;
+        },
     };
 
     public static string Canonical(string module, string name)

@@ -1,0 +1,99 @@
+using TorchSerial.Errors;
+namespace TorchSerial.Buffers;
+
+/// <summary>
+/// Load-once: the bytes stay in their source (a file range, with its CRC and byte-swap layers) until first
+/// needed, are then read once into host memory (and moved to their device, when placed on one), and served
+/// from there. A streaming save of a storage not read yet goes straight from the source and keeps nothing.
+/// </summary>
+internal sealed class LazyBuffer : StorageBuffer
+{
+    private readonly long _length;
+    private readonly long _managedLimit;
+    private readonly string _key;
+    private StorageBuffer? _source;
+    private StorageBuffer? _resident;
+    private string _device = "cpu";
+    private Func<string, StorageBuffer, StorageBuffer>? _place;
+
+    public LazyBuffer(string key, long length, StorageBuffer? source, long managedLimit = long.MaxValue)
+    {
+        _key = key;
+        _length = length;
+        _source = source;
+        _managedLimit = managedLimit;
+    }
+
+    public override long Length => _length;
+    public override string Device => _resident?.Device ?? _device;
+    public override bool IsResident => _resident is not null;
+
+    public override uint? KnownCrc
+    {
+        get => _resident?.KnownCrc;
+        set { if (_resident is not null) _resident.KnownCrc = value; }
+    }
+
+    /// <summary>True when the source holds big-endian elements.</summary>
+    public bool BigEndian { get; init; }
+
+    /// <summary>Element size to byte-swap by (big-endian files); fixed by the first tensor over an untyped storage.</summary>
+    public int SwapUnit { get; set; }
+
+    /// <summary>For formats that list storage data after the pickle (legacy stream): where the bytes are, once known.</summary>
+    public void Attach(StorageBuffer source) => _source = source;
+
+    /// <summary>Where the bytes go when read: a device name and the function that moves host bytes there.</summary>
+    public void PlaceOn(string device, Func<string, StorageBuffer, StorageBuffer>? place)
+    {
+        _device = device;
+        _place = place;
+    }
+
+    public override void Read(long offset, Span<byte> destination) => Load().Read(offset, destination);
+
+    public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span) => Load().TryGetSpan(offset, length, out span);
+
+    public override ChunkReader OpenReader()
+    {
+        lock (this) return (_resident ?? Layered()).OpenReader();
+    }
+
+    public override bool StreamVerifiesCrc
+    {
+        get { lock (this) return _resident is null && _device == "cpu" && SwapUnit <= 1 && _source?.StreamVerifiesCrc == true; }
+    }
+
+    /// <summary>Reads the bytes into their final place, once, and returns the buffer that now holds them.</summary>
+    public StorageBuffer Load(Action<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        lock (this)
+        {
+            if (_resident is not null) return _resident;
+            var source = Layered();
+            var host = HostBuffer.Allocate(_length, _managedLimit);
+            using (var reader = source.OpenReader())
+            {
+                for (long at = 0; at < _length; at += ChunkSize)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    int n = (int)Math.Min(ChunkSize, _length - at);
+                    reader.ReadExactly(host.Window(at, n));
+                    progress?.Invoke(n);
+                }
+                reader.Finish();
+                host.KnownCrc = reader.VerifiedCrc;
+            }
+            _source = null;
+            _resident = _device == "cpu" || _place is null ? host : _place(_device, host);
+            return _resident;
+        }
+    }
+
+    private StorageBuffer Layered()
+    {
+        var source = _source ?? throw Fail.Data(ErrorIds.MissingRecord,
+            $"The file never supplies the data of storage '{_key}': it is incomplete.", _key);
+        return SwapUnit > 1 ? new SwappedBuffer(source, SwapUnit) : source;
+    }
+}

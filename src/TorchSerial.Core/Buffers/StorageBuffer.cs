@@ -1,0 +1,69 @@
+namespace TorchSerial.Buffers;
+
+/// <summary>
+/// Where the bytes of one storage live or come from: a managed array, native memory, a range of a file,
+/// a deflated record, a device. A buffer's length never changes, and neither do its bytes once they exist,
+/// which is what lets a known CRC-32 be reused and several tensors read one buffer at once.
+/// </summary>
+internal abstract class StorageBuffer
+{
+    /// <summary>Bytes moved per step: progress is reported and cancellation checked between steps.</summary>
+    public const int ChunkSize = 16 << 20;
+
+    public abstract long Length { get; }
+
+    /// <summary>Where the bytes are (or, for a lazy buffer not read yet, will be): 'cpu' unless a device holds them.</summary>
+    public virtual string Device => "cpu";
+
+    /// <summary>True when the bytes are held in memory (host or device) rather than read from their file on each use.</summary>
+    public virtual bool IsResident => true;
+
+    /// <summary>The CRC-32 of the bytes when it is known without hashing them (verified on load, or computed by a save).</summary>
+    public virtual uint? KnownCrc { get; set; }
+
+    /// <summary>Reads <paramref name="destination"/>.Length bytes starting at <paramref name="offset"/>.</summary>
+    public abstract void Read(long offset, Span<byte> destination);
+
+    /// <summary>A reader that yields every byte once, in order; layers such as CRC checks work on it.</summary>
+    public virtual ChunkReader OpenReader() => new RandomAccessReader(this);
+
+    /// <summary>Direct access to host memory for a range that fits in a span; false when the bytes are not on the host.</summary>
+    public virtual bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
+    {
+        span = default;
+        return false;
+    }
+
+    /// <summary>Streams every byte through <paramref name="scratch"/>, handing each chunk to <paramref name="sink"/>.</summary>
+    /// <returns>The CRC-32 of what was streamed when it is known or was verified on the way; otherwise null.</returns>
+    public uint? CopyTo(Action<ReadOnlyMemory<byte>> sink, byte[] scratch, CancellationToken cancellationToken)
+    {
+        using var reader = OpenReader();
+        for (long at = 0; at < Length; at += scratch.Length)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int n = (int)Math.Min(scratch.Length, Length - at);
+            reader.ReadExactly(scratch.AsSpan(0, n));
+            sink(scratch.AsMemory(0, n));
+        }
+        reader.Finish();
+        return KnownCrc ?? reader.VerifiedCrc;
+    }
+
+    /// <summary>True when streaming this buffer verifies, and so yields, its CRC-32 (no need to hash it again).</summary>
+    public virtual bool StreamVerifiesCrc => false;
+
+    private sealed class RandomAccessReader(StorageBuffer buffer) : ChunkReader
+    {
+        private long _at;
+
+        public override int Read(Span<byte> destination)
+        {
+            int n = (int)Math.Min(destination.Length, buffer.Length - _at);
+            if (n <= 0) return 0;
+            buffer.Read(_at, destination[..n]);
+            _at += n;
+            return n;
+        }
+    }
+}

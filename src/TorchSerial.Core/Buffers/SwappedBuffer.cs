@@ -1,0 +1,34 @@
+namespace TorchSerial.Buffers;
+
+/// <summary>A layer that turns big-endian elements of <paramref name="unit"/> bytes into little-endian ones as they are read.</summary>
+internal sealed class SwappedBuffer(StorageBuffer source, int unit) : StorageBuffer
+{
+    public override long Length => source.Length;
+    public override bool IsResident => source.IsResident;
+
+    public override void Read(long offset, Span<byte> destination)
+    {
+        if (offset % unit != 0 || destination.Length % unit != 0)
+            throw new ArgumentException($"Byte-swapped reads must cover whole {unit}-byte elements.");
+        source.Read(offset, destination);
+        ByteOrder.SwapInPlace(destination, unit);
+    }
+
+    public override ChunkReader OpenReader() => new Swapping(source.OpenReader(), unit);
+
+    private sealed class Swapping(ChunkReader inner, int unit) : ChunkReader
+    {
+        public override int Read(Span<byte> destination)
+        {
+            // Whole elements only: every chunk a caller asks for is a multiple of the element size but the last.
+            var whole = destination[..(destination.Length - destination.Length % unit)];
+            if (whole.Length == 0) throw new ArgumentException($"Byte-swapped reads must cover whole {unit}-byte elements.");
+            inner.ReadExactly(whole);
+            ByteOrder.SwapInPlace(whole, unit);
+            return whole.Length;
+        }
+
+        public override void Finish() => inner.Finish();
+        public override void Dispose() => inner.Dispose();
+    }
+}

@@ -1,0 +1,80 @@
+using TorchSerial.Errors;
+using TorchSerial.Buffers;
+using TorchSerial.Tensors;
+
+namespace TorchSerial.Torch;
+
+/// <summary>Where a container keeps one storage's bytes, and the CRC-32 it recorded for them (if any).</summary>
+internal readonly record struct StorageBytes(StorageBuffer Source, uint? Crc);
+
+/// <summary>How storages are made from what a container says: placement, CRC checks, byte order, memory.</summary>
+internal sealed record StorageSettings(MapLocation Map, LocationRegistry Registry, DevicePlatform Platform, bool VerifyCrc)
+{
+    /// <summary>True for big-endian files (zip <c>byteorder</c> = big): element bytes are swapped as they are read.</summary>
+    public bool BigEndian { get; init; }
+
+    /// <summary>The largest storage held in a managed array once read; larger ones go to native memory.</summary>
+    public long ManagedLimit { get; init; } = long.MaxValue;
+}
+
+/// <summary>
+/// The one path from a storage reference to a <see cref="Storage"/>, shared by every container: a container
+/// says only where the bytes of a key are; this does claim → storage → dedupe → placement. Each storage gets a
+/// load-once buffer over its bytes, with the CRC check and byte swap as layers, and a device to go to.
+/// </summary>
+internal sealed class StorageResolver(StorageSettings settings)
+{
+    private readonly Dictionary<string, Storage> _byKey = new(StringComparer.Ordinal);
+
+    /// <summary>Distinct root storages in the order they were first referenced.</summary>
+    public List<Storage> Storages { get; } = new();
+
+    public bool TryGet(string key, out Storage storage) => _byKey.TryGetValue(key, out storage!);
+
+    /// <summary>The storage a claim names, made the first time; <paramref name="locate"/> says where its bytes are.</summary>
+    public Storage Resolve(StorageClaim claim, Func<StorageClaim, StorageBytes?> locate)
+        => _byKey.TryGetValue(claim.Key, out var known) ? known : Add(claim.Key, claim.Type, claim.NumBytes, claim.Location, locate(claim));
+
+    /// <summary>A new root storage; <paramref name="bytes"/> may be null when the container gives them later (<see cref="Attach"/>).</summary>
+    public Storage Add(string key, StorageType type, long numBytes, string location, StorageBytes? bytes)
+    {
+        var buffer = new LazyBuffer(key, numBytes, bytes is { } b ? Layered(b, key) : null, settings.ManagedLimit)
+        {
+            BigEndian = settings.BigEndian,
+            SwapUnit = settings.BigEndian && !type.IsUntyped ? type.DType.SwapUnit : 0,
+        };
+        var storage = new Storage(key, type.DType, numBytes, location, type.IsUntyped, buffer);
+        string device = settings.Map.Resolve(storage, location, settings.Registry, settings.Platform);
+        buffer.PlaceOn(device, device == DeviceNames.Cpu ? null : settings.Platform.Place);
+        _byKey.Add(key, storage);
+        Storages.Add(storage);
+        return storage;
+    }
+
+    /// <summary>Gives a storage its bytes once the container reaches them (the legacy stream lists data after the pickle).</summary>
+    public void Attach(Storage storage, StorageBytes bytes) => ((LazyBuffer)storage.Buffer).Attach(Layered(bytes, storage.Key));
+
+    /// <summary>A view storage over part of a root (legacy formats), made once per key.</summary>
+    public Storage View(string key, Storage root, long byteOffset, long numBytes)
+    {
+        if (_byKey.TryGetValue(key, out var known)) return known;
+        var view = new Storage(key, root.DType, numBytes, root.SavedLocation, root.IsUntyped, new SliceBuffer(root.Buffer, byteOffset, numBytes));
+        _byKey.Add(key, view);
+        return view;
+    }
+
+    /// <summary>
+    /// An untyped storage learns its element size from the first tensor over it: that is the size to swap by in a
+    /// big-endian file. torch itself skips this swap, which corrupts cross-endian loads of v3 dtypes.
+    /// </summary>
+    public static void SwapBy(Storage storage, DType dtype)
+    {
+        if (storage.Buffer is not LazyBuffer { BigEndian: true, IsResident: false } lazy) return;
+        if (storage.NumBytes % dtype.ItemSize != 0)
+            throw Fail.Data(ErrorIds.RecordSizeMismatch, $"Storage '{storage.Key}' holds {storage.NumBytes} bytes, not a whole number of {dtype} elements.");
+        lazy.SwapUnit = dtype.SwapUnit;
+    }
+
+    private StorageBuffer Layered(StorageBytes bytes, string key)
+        => settings.VerifyCrc && bytes.Crc is { } crc ? new CrcCheckedBuffer(bytes.Source, crc, key) : bytes.Source;
+}
