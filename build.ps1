@@ -7,8 +7,10 @@
     Test   builds, runs the xunit suite and the Pester suite (in a child pwsh), prints one closing
            line "N passed, N failed, N skipped" and exits non-zero on any failure or when no test ran.
     Demo   builds, imports the module and shows a real torch checkpoint shipped in the repository.
-    Bench  builds, then times TorchSerial and Debian's torch side by side on a GPT-2-small-shaped
-           state_dict (124M float32 parameters, ~0.5 GB) and prints the ratios. Needs /usr/bin/python3 with torch.
+    Bench  builds, then times TorchSerial and Debian's torch side by side over a matrix of checkpoint shapes
+           (21 MB / 360 tensors, resnet-like 47 MB, 10,000 small, 40,000 tiny, GPT-2 small 0.5 GB, a 5.4 GB
+           shard, one 2.3 GB storage) against read and pipeline floors, plus cold start, and prints the ratios
+           (build/bench/Invoke-Bench.ps1). Needs /usr/bin/python3 with torch; -BenchRows picks rows.
     MicroBench  runs the BenchmarkDotNet project (build/bench/TorchSerial.Benchmarks) over the core's hot
            paths: pickle parsing, lazy open, storage reads and the zip writer (several minutes).
     GpuCheck  on a CUDA machine: places a 1 GiB state_dict on cuda:0, reads it back, checks the bytes and reports
@@ -22,7 +24,10 @@ param(
     [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'MicroBench', 'GpuCheck', 'Clean')]
     [string] $Task = 'Build',
     [ValidateSet('Debug', 'Release')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+    # Bench only: a comma-separated subset of the matrix's files (effnet.pt, resnet.pt, small10k.pt, tiny40k.pt,
+    # gpt2.pt, shard5g.pt, bigstorage.pt); all rows when empty.
+    [string] $BenchRows = ''
 )
 $ErrorActionPreference = 'Stop'
 $root = $PSScriptRoot
@@ -111,43 +116,7 @@ function Invoke-Demo {
 
 function Invoke-Bench {
     Invoke-Build
-    $python = '/usr/bin/python3'
-    & $python -c 'import torch' 2>$null
-    if ($LASTEXITCODE -ne 0) { throw "Bench needs Debian's torch: apt-get install -y python3-torch" }
-    $dir = Join-Path $out 'bench'
-    $null = New-Item -ItemType Directory -Force $dir
-    $ckpt = Join-Path $dir 'gpt2-small.pt'
-    $torch = & $python (Join-Path $root 'build/bench/torch_side.py') $ckpt $dir 3 | ConvertFrom-Json
-    if ($LASTEXITCODE -ne 0) { throw 'The torch side of the benchmark failed.' }
-    $ours = Invoke-ChildPwsh @('-File', (Join-Path $root 'build/bench/Measure-TorchSerial.ps1'), '-ModulePath', $moduleOut, '-Checkpoint', $ckpt, '-OutDir', $dir) | ConvertFrom-Json
-    $bare = Invoke-ChildPwsh @('-File', (Join-Path $root 'build/bench/Measure-PeakMemory.ps1'), '-ModulePath', $moduleOut, '-Checkpoint', $ckpt) | ConvertFrom-Json
-    $loaded = Invoke-ChildPwsh @('-File', (Join-Path $root 'build/bench/Measure-PeakMemory.ps1'), '-ModulePath', $moduleOut, '-Checkpoint', $ckpt, '-Load') | ConvertFrom-Json
-    $tensorBytes = $torch.params * 4
-
-    # Whole-process cost of answering "what is in this file?": start, import, list, exit (best of 3).
-    $wholeOurs = 1..3 | ForEach-Object {
-        (Measure-Command { Invoke-ChildPwsh @('-Command', "Import-Module '$moduleOut/TorchSerial.psd1'; Import-TorchCheckpoint -LiteralPath '$ckpt' -Lazy | Measure-Object | Out-Null") }).TotalSeconds
-    } | Measure-Object -Minimum
-    $wholeTorch = 1..3 | ForEach-Object {
-        (Measure-Command { & $python -c "import torch; torch.load('$ckpt')" }).TotalSeconds
-    } | Measure-Object -Minimum
-
-    $cpu = (Get-Content /proc/cpuinfo -ErrorAction SilentlyContinue | Select-String '^model name' | Select-Object -First 1) -replace '^model name\s*:\s*', ''
-    $mem = [math]::Round(((Get-Content /proc/meminfo -ErrorAction SilentlyContinue | Select-String '^MemTotal') -replace '\D', '') / 1MB)
-    Write-Host ("Machine: {0}, {1} cores, {2} GiB; .NET {3}; torch {4}; {5:N0} parameters, {6:N0} bytes" -f $cpu, [Environment]::ProcessorCount, $mem, [Environment]::Version, $torch.torch, $torch.params, $torch.bytes)
-    $rows = @(
-        [pscustomobject]@{ What = 'eager load (core) vs torch.load'; Ours = $ours.load_s; Theirs = $torch.load_s; Target = 0.6 }
-        [pscustomobject]@{ What = 'Import-TorchCheckpoint -AsObject vs torch.load'; Ours = $ours.cmdlet_load_s; Theirs = $torch.load_s; Target = 0.6 }
-        [pscustomobject]@{ What = 'Import -Lazy | Measure-Object vs torch.load'; Ours = $ours.lazy_list_s; Theirs = $torch.load_s; Target = 0.05 }
-        [pscustomobject]@{ What = 'Save-Tensor vs torch.save'; Ours = $ours.save_s; Theirs = $torch.save_s; Target = 0.6 }
-        [pscustomobject]@{ What = 'Save-Tensor of a lazy load vs torch.save'; Ours = $ours.lazy_save_s; Theirs = $torch.save_s; Target = $null }
-        [pscustomobject]@{ What = 'pwsh: import + lazy list vs python: import torch + load'; Ours = $wholeOurs.Minimum; Theirs = $wholeTorch.Minimum; Target = $null }
-    )
-    $rows | Select-Object What, @{ n = 'TorchSerial s'; e = { '{0:N3}' -f $_.Ours } }, @{ n = 'torch s'; e = { '{0:N3}' -f $_.Theirs } },
-        @{ n = 'ours/torch'; e = { '{0:N3}' -f ($_.Ours / $_.Theirs) } }, @{ n = 'target'; e = { if ($_.Target) { '<= {0}' -f $_.Target } else { '' } } } |
-        Format-Table -AutoSize | Out-String -Width 150 | Write-Host
-    Write-Host ("Eager peak working set: {0:N0} MiB over a bare module import ({1:N0} MiB), for {2:N0} MiB of tensors: {3:N3} x tensor bytes (target <= 1.15)" -f `
-        (($loaded.peak - $bare.peak) / 1MB), ($bare.peak / 1MB), ($tensorBytes / 1MB), (($loaded.peak - $bare.peak) / $tensorBytes))
+    & (Join-Path $root 'build/bench/Invoke-Bench.ps1') -ModulePath $moduleOut -OutDir (Join-Path $out 'bench') -ChildPwsh ${function:Invoke-ChildPwsh} -Only $BenchRows
 }
 
 switch ($Task) {

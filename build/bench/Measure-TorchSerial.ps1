@@ -1,26 +1,55 @@
 <#
 .SYNOPSIS
-    The TorchSerial side of build.ps1 -Task Bench: times Import-TorchCheckpoint and Save-Tensor in this
-    process after a warm-up (best of N), and prints one JSON line of seconds and peak working set.
+    The TorchSerial side of build.ps1 -Task Bench: for each row of the matrix, in this one process after a
+    warm-up (best of N), times an eager load and a -Lazy listing through the cmdlets, a Save-Tensor, and the
+    two floors the targets are set against: reading the file into fresh memory, and piping as many plain
+    objects as the file has tensors through Measure-Object. Prints one JSON object of seconds per row.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
-    [Parameter(Mandatory)] [string] $Checkpoint,
+    [Parameter(Mandatory)] [string] $Rows,
     [Parameter(Mandatory)] [string] $OutDir,
     [int] $Repeats = 3
 )
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $ModulePath 'TorchSerial.psd1')
 
-function Measure-Best([scriptblock] $work, [scriptblock] $before = {}) {
+# The read floor: the file's bytes into fresh memory, in 16 MiB reads, the way File.ReadAllBytes does it but
+# for any size (native memory past one array).
+Add-Type -TypeDefinition @'
+using System;
+using System.IO;
+using System.Runtime.InteropServices;
+public static class ReadFloor
+{
+    public static unsafe long Read(string path)
+    {
+        using var handle = File.OpenHandle(path);
+        long length = RandomAccess.GetLength(handle);
+        byte* memory = (byte*)NativeMemory.Alloc((nuint)Math.Max(1, length));
+        try
+        {
+            for (long at = 0; at < length; at += 16 << 20)
+            {
+                int n = (int)Math.Min(16 << 20, length - at);
+                RandomAccess.Read(handle, new Span<byte>(memory + at, n), at);
+            }
+            return length;
+        }
+        finally { NativeMemory.Free(memory); }
+    }
+}
+'@ -CompilerOptions '-unsafe'
+
+function Measure-Best([scriptblock] $work, [int] $n, [scriptblock] $before = {}) {
     & $before
-    & $work | Out-Null
+    $null = & $work
     $best = [double]::MaxValue
-    for ($i = 0; $i -lt $Repeats; $i++) {
-        [GC]::Collect(); [GC]::WaitForPendingFinalizers()
+    for ($i = 0; $i -lt $n; $i++) {
+        [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
         & $before
         $sw = [Diagnostics.Stopwatch]::StartNew()
-        & $work | Out-Null
+        $null = & $work
         $best = [math]::Min($best, $sw.Elapsed.TotalSeconds)
     }
     $best
@@ -28,11 +57,22 @@ function Measure-Best([scriptblock] $work, [scriptblock] $before = {}) {
 
 $saveOut = Join-Path $OutDir 'torchserial_saved.pt'
 $freshTarget = { if (Test-Path $saveOut) { Remove-Item $saveOut }; sync }
-$load = Measure-Best { [TorchSerial.Reading.CheckpointReader]::Load($Checkpoint) }
-$cmdletLoad = Measure-Best { Import-TorchCheckpoint -LiteralPath $Checkpoint -AsObject }
-$lazyList = Measure-Best { Import-TorchCheckpoint -LiteralPath $Checkpoint -Lazy | Measure-Object NumElements -Sum }
-$obj = [TorchSerial.Reading.CheckpointReader]::Load($Checkpoint).Root
-$save = Measure-Best { Save-Tensor -InputObject $obj -LiteralPath $saveOut } $freshTarget
-$lazyObj = Import-TorchCheckpoint -LiteralPath $Checkpoint -Lazy -AsObject
-$lazySave = Measure-Best { Save-Tensor -InputObject $lazyObj -LiteralPath $saveOut } $freshTarget
-[pscustomobject]@{ load_s = $load; cmdlet_load_s = $cmdletLoad; lazy_list_s = $lazyList; save_s = $save; lazy_save_s = $lazySave } | ConvertTo-Json -Compress
+$result = [ordered]@{}
+foreach ($row in (Get-Content $Rows -Raw | ConvertFrom-Json -AsHashtable).rows.GetEnumerator()) {
+    $path = $row.Value.path
+    $n = if ($row.Value.tensor_bytes -lt 1e9) { $Repeats } else { [math]::Max(1, $Repeats - 1) }
+    $count = $row.Value.tensors
+    $plain = [object[]]::new($count)
+    for ($i = 0; $i -lt $count; $i++) { $plain[$i] = [object]::new() }
+    $r = [ordered]@{}
+    $r.read_floor_s = Measure-Best { [ReadFloor]::Read($path) } $n
+    $r.pipe_floor_s = Measure-Best { $plain | Measure-Object } $n
+    $r.eager_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $path | Measure-Object } $n
+    $r.lazy_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $path -Lazy | Measure-Object } $n
+    $obj = Import-TorchCheckpoint -LiteralPath $path -AsObject
+    $r.save_s = Measure-Best { Save-Tensor -InputObject $obj -LiteralPath $saveOut } $n $freshTarget
+    $obj = $null
+    $result[$row.Key] = $r
+}
+if (Test-Path $saveOut) { Remove-Item $saveOut }
+$result | ConvertTo-Json -Compress -Depth 4

@@ -10,12 +10,14 @@ namespace TorchSerial.Buffers;
 internal sealed class DeflatedBuffer : StorageBuffer
 {
     private readonly Stream _stream;
-    private readonly long _offset, _compressed, _uncompressed;
+    private readonly Func<long> _locate;
+    private readonly long _compressed, _uncompressed;
     private readonly string _name;
 
-    public DeflatedBuffer(Stream stream, long offset, long compressed, long uncompressed, string name)
+    // locate finds the first compressed byte: the local header is read only when the bytes are first needed.
+    public DeflatedBuffer(Stream stream, Func<long> locate, long compressed, long uncompressed, string name)
     {
-        _stream = stream; _offset = offset; _compressed = compressed; _uncompressed = uncompressed; _name = name;
+        _stream = stream; _locate = locate; _compressed = compressed; _uncompressed = uncompressed; _name = name;
     }
 
     public override long Length => _uncompressed;
@@ -48,8 +50,9 @@ internal sealed class DeflatedBuffer : StorageBuffer
         public Inflater(DeflatedBuffer owner)
         {
             _owner = owner;
+            long start = owner._locate();
             Monitor.Enter(owner._stream, ref _locked);
-            owner._stream.Position = owner._offset;
+            owner._stream.Position = start;
             _inflate = new DeflateStream(new BoundedReadStream(owner._stream, owner._compressed), CompressionMode.Decompress, leaveOpen: false);
         }
 

@@ -12,20 +12,27 @@ internal sealed class FileRangeBuffer : StorageBuffer
 {
     private readonly Stream _stream;
     private readonly SafeFileHandle? _handle;
-    private readonly long _offset;
+    private readonly Func<long>? _locate;
+    private long _offset = -1;
     private readonly long _length;
     private readonly string _what;
     private readonly FileSnapshot? _snapshot;
 
     public FileRangeBuffer(Stream stream, long offset, long length, string what, FileSnapshot? snapshot = null)
+        : this(stream, null, length, what, snapshot) => _offset = offset;
+
+    /// <summary>A range whose start is found on first use (a zip record's local header is read only when its bytes are).</summary>
+    public FileRangeBuffer(Stream stream, Func<long>? locate, long length, string what, FileSnapshot? snapshot = null)
     {
         _stream = stream;
         _handle = (stream as FileStream)?.SafeFileHandle;
-        _offset = offset;
+        _locate = locate;
         _length = length;
         _what = what;
         _snapshot = snapshot;
     }
+
+    private long Start => _offset >= 0 ? _offset : _offset = _locate!();
 
     public override long Length => _length;
 
@@ -34,18 +41,19 @@ internal sealed class FileRangeBuffer : StorageBuffer
     public override void Read(long offset, Span<byte> destination)
     {
         _snapshot?.EnsureUnchanged(_what);
+        long start = Start;
         int done = 0;
         try
         {
             while (done < destination.Length)
             {
                 int n;
-                if (_handle is not null) n = RandomAccess.Read(_handle, destination[done..], _offset + offset + done);
+                if (_handle is not null) n = RandomAccess.Read(_handle, destination[done..], start + offset + done);
                 else
                 {
                     lock (_stream)
                     {
-                        _stream.Position = _offset + offset + done;
+                        _stream.Position = start + offset + done;
                         n = _stream.Read(destination[done..]);
                     }
                 }

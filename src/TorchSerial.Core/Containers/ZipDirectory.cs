@@ -16,12 +16,13 @@ internal sealed class ZipDirectory
     private const uint CentralSig = 0x02014b50, LocalSig = 0x04034b50;
     private readonly Stream _stream;
     private FileSnapshot? _snapshot;
-    private readonly Dictionary<string, ZipEntry> _byName = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ZipEntry> _byName;
 
     private ZipDirectory(Stream stream, List<ZipEntry> entries)
     {
         _stream = stream;
         Entries = entries;
+        _byName = new Dictionary<string, ZipEntry>(entries.Count, StringComparer.Ordinal);
         foreach (var e in entries) _byName.TryAdd(e.Name, e);
     }
 
@@ -74,14 +75,26 @@ internal sealed class ZipDirectory
                 $"The zip central directory claims {count} entries in {cdSize} bytes at offset {cdOffset}, which does not fit the {length}-byte file: the file is truncated or corrupt.");
         if (cdSize > int.MaxValue) throw Corrupt("its central directory is larger than 2 GiB");
 
-        var cd = ReadAt(stream, cdOffset, (int)cdSize);
+        // Pooled: a directory of 40,000 records is megabytes, and a fresh large array per open costs a full GC.
+        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent((int)cdSize);
+        try
+        {
+            var cd = rented.AsSpan(0, (int)cdSize);
+            ReadAt(stream, cdOffset, cd);
+            return new ZipDirectory(stream, Parse(cd, count));
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(rented); }
+    }
+
+    private static List<ZipEntry> Parse(ReadOnlySpan<byte> cd, long count)
+    {
         var entries = new List<ZipEntry>((int)Math.Min(count, 1 << 16));
         int p = 0;
         for (long i = 0; i < count; i++)
         {
-            if (p + 46 > cd.Length || BinaryPrimitives.ReadUInt32LittleEndian(cd.AsSpan(p)) != CentralSig)
+            if (p + 46 > cd.Length || BinaryPrimitives.ReadUInt32LittleEndian(cd[p..]) != CentralSig)
                 throw Corrupt($"central directory entry {i} is damaged");
-            var h = cd.AsSpan(p);
+            var h = cd[p..];
             ushort flags = BinaryPrimitives.ReadUInt16LittleEndian(h[8..]);
             ushort method = BinaryPrimitives.ReadUInt16LittleEndian(h[10..]);
             uint crc = BinaryPrimitives.ReadUInt32LittleEndian(h[16..]);
@@ -97,16 +110,17 @@ internal sealed class ZipDirectory
             entries.Add(new ZipEntry(name, method, flags, crc, csize, usize, offset));
             p += 46 + nameLen + extraLen + commentLen;
         }
-        return new ZipDirectory(stream, entries);
+        return entries;
     }
 
     /// <summary>Offset of the entry's first data byte, read from its local header (torch aligns it with an 'FB' extra field).</summary>
     public long DataOffset(ZipEntry e)
     {
         if (e.LocalHeaderOffset < 0 || e.LocalHeaderOffset > _stream.Length - 30) throw Corrupt($"the local header of '{e.Name}' lies outside the file");
-        var h = ReadAt(_stream, e.LocalHeaderOffset, 30);
+        Span<byte> h = stackalloc byte[30];
+        ReadAt(_stream, e.LocalHeaderOffset, h);
         if (BinaryPrimitives.ReadUInt32LittleEndian(h) != LocalSig) throw Corrupt($"the local header of '{e.Name}' is damaged");
-        long start = e.LocalHeaderOffset + 30 + BinaryPrimitives.ReadUInt16LittleEndian(h.AsSpan(26)) + BinaryPrimitives.ReadUInt16LittleEndian(h.AsSpan(28));
+        long start = e.LocalHeaderOffset + 30 + BinaryPrimitives.ReadUInt16LittleEndian(h[26..]) + BinaryPrimitives.ReadUInt16LittleEndian(h[28..]);
         if (e.CompressedSize < 0 || e.UncompressedSize < 0 || e.CompressedSize > _stream.Length - start)
             throw Fail.Data(ErrorIds.RecordSizeMismatch,
                 $"Record '{e.Name}' claims {e.CompressedSize} bytes at offset {start}, past the end of the {_stream.Length}-byte file: the file is truncated.", e.Name);
@@ -116,16 +130,20 @@ internal sealed class ZipDirectory
     /// <summary>The entry's uncompressed bytes, read on use (its CRC is <see cref="ZipEntry.RecordedCrc"/>).</summary>
     public StorageBuffer Open(ZipEntry e)
     {
-        long start = DataOffset(e);
+        // What the central directory says must fit the file now; the local header is read with the bytes, later.
+        if (e.CompressedSize < 0 || e.UncompressedSize < 0 || e.LocalHeaderOffset < 0 || e.CompressedSize > _stream.Length - e.LocalHeaderOffset - 30)
+            throw Fail.Data(ErrorIds.RecordSizeMismatch,
+                $"Record '{e.Name}' claims {e.CompressedSize} bytes at offset {e.LocalHeaderOffset}, past the end of the {_stream.Length}-byte file: the file is truncated.", e.Name);
+        long Start() => DataOffset(e);
         return e.Method switch
         {
             ZipEntry.Stored when e.CompressedSize != e.UncompressedSize =>
                 throw Corrupt($"stored record '{e.Name}' has different compressed ({e.CompressedSize}) and uncompressed ({e.UncompressedSize}) sizes"),
-            ZipEntry.Stored => new FileRangeBuffer(_stream, start, e.UncompressedSize, e.Name, _snapshot),
+            ZipEntry.Stored => new FileRangeBuffer(_stream, Start, e.UncompressedSize, e.Name, _snapshot),
             // Deflate cannot expand data more than 1032:1; a larger claim is a bomb, refused before any allocation.
             ZipEntry.Deflated when e.UncompressedSize > e.CompressedSize * 1032 + 1024 => throw Fail.Data(ErrorIds.ZipBomb,
                 $"Record '{e.Name}' claims to inflate from {e.CompressedSize} to {e.UncompressedSize} bytes, more than deflate can expand; the archive is a zip bomb or corrupt.", e.Name),
-            ZipEntry.Deflated => new DeflatedBuffer(_stream, start, e.CompressedSize, e.UncompressedSize, e.Name),
+            ZipEntry.Deflated => new DeflatedBuffer(_stream, Start, e.CompressedSize, e.UncompressedSize, e.Name),
             _ => throw Fail.Unsupported(ErrorIds.UnsupportedCompression,
                 $"Record '{e.Name}' uses zip compression method {e.Method}; torch checkpoints use only stored (0) or deflate (8)."),
         };
@@ -134,13 +152,40 @@ internal sealed class ZipDirectory
     /// <summary>Reads a small record (data.pkl, version, byteorder) fully into memory.</summary>
     public byte[] ReadAll(ZipEntry e)
     {
-        var source = Open(e); // checks the claim against the file (and deflate's ratio) before anything is allocated
+        var buffer = new byte[CheckedSize(e)];
+        ReadInto(e, buffer);
+        return buffer;
+    }
+
+    /// <summary>
+    /// Reads a record into an array rented from the shared pool (return it when done): the pickle of a checkpoint
+    /// of many tensors is megabytes, and a fresh large array for every load costs a full collection.
+    /// </summary>
+    public byte[] Rent(ZipEntry e, out int length)
+    {
+        length = CheckedSize(e);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        try { ReadInto(e, buffer.AsSpan(0, length)); }
+        catch
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+        return buffer;
+    }
+
+    private int CheckedSize(ZipEntry e)
+    {
+        _ = Open(e); // checks the claim against the file (and deflate's ratio) before anything is allocated
         if (e.UncompressedSize > Array.MaxLength) throw Fail.Unsupported(ErrorIds.TensorTooLarge, $"Record '{e.Name}' is larger than 2 GiB.");
-        var buffer = new byte[e.UncompressedSize];
-        using var reader = source.OpenReader();
+        return (int)e.UncompressedSize;
+    }
+
+    private void ReadInto(ZipEntry e, Span<byte> buffer)
+    {
+        using var reader = Open(e).OpenReader();
         reader.ReadExactly(buffer);
         reader.Finish();
-        return buffer;
     }
 
     private static void ApplyZip64Extra(ReadOnlySpan<byte> extra, ref long usize, ref long csize, ref long offset)
@@ -169,12 +214,32 @@ internal sealed class ZipDirectory
     internal static byte[] ReadAt(Stream s, long offset, int count)
     {
         var buffer = new byte[count];
+        ReadAt(s, offset, buffer);
+        return buffer;
+    }
+
+    /// <summary>
+    /// A positional read. Files are read on their handle: a buffered FileStream would refill its whole buffer
+    /// for every small header, which made opening a checkpoint of 40,000 records copy gigabytes.
+    /// </summary>
+    internal static void ReadAt(Stream s, long offset, Span<byte> destination)
+    {
+        if (s is FileStream { SafeFileHandle: var handle })
+        {
+            int done = 0;
+            while (done < destination.Length)
+            {
+                int n = RandomAccess.Read(handle, destination[done..], offset + done);
+                if (n == 0) throw new EndOfStreamException();
+                done += n;
+            }
+            return;
+        }
         lock (s)
         {
             s.Position = offset;
-            s.ReadExactly(buffer);
+            s.ReadExactly(destination);
         }
-        return buffer;
     }
 
     private static TorchSerialException Corrupt(string what) => Fail.Data(ErrorIds.CorruptZip, $"The zip archive is corrupt: {what}.");

@@ -9,9 +9,14 @@ namespace TorchSerial.Pickle;
 /// </summary>
 internal sealed class PickleInput
 {
-    private readonly Stream _stream;
+    private readonly Stream? _stream;
     private readonly long _end;
     private readonly string _record;
+
+    // A pickle already in memory (a zip's data.pkl) is read straight from its array: most of a load's time is
+    // spent here, one opcode or short string at a time, and a stream adds a virtual call and checks to each.
+    private readonly byte[]? _bytes;
+    private int _at;
 
     public PickleInput(Stream stream, long end, string record)
     {
@@ -20,16 +25,39 @@ internal sealed class PickleInput
         _record = record;
     }
 
-    public long Position => _stream.Position;
-    public long Remaining => _end - _stream.Position;
+    public PickleInput(byte[] bytes, int length, string record)
+    {
+        _bytes = bytes;
+        _end = length;
+        _record = record;
+    }
+
+    public long Position => _bytes is not null ? _at : _stream!.Position;
+    public long Remaining => _end - Position;
     public string Record => _record;
 
     public bool TryReadByte(out byte b)
     {
+        if (_bytes is not null)
+        {
+            if (_at >= _end) { b = 0; return false; }
+            b = _bytes[_at++];
+            return true;
+        }
         if (Remaining <= 0) { b = 0; return false; }
-        int v = _stream.ReadByte();
+        int v = _stream!.ReadByte();
         b = (byte)v;
         return v >= 0;
+    }
+
+    /// <summary>The next <paramref name="count"/> bytes, to decode at once (a view of the array where there is one).</summary>
+    public ReadOnlySpan<byte> ReadSpan(long count)
+    {
+        if (_bytes is null) return ReadBytes(count);
+        if (count < 0 || count > Remaining) throw Truncated(count);
+        var span = _bytes.AsSpan(_at, (int)count);
+        _at += (int)count;
+        return span;
     }
 
     public byte ReadByte()
@@ -41,8 +69,9 @@ internal sealed class PickleInput
     public byte[] ReadBytes(long count)
     {
         if (count < 0 || count > Remaining || count > Array.MaxLength) throw Truncated(count);
+        if (_bytes is not null) return ReadSpan(count).ToArray();
         var buffer = GC.AllocateUninitializedArray<byte>((int)count);
-        _stream.ReadExactly(buffer);
+        _stream!.ReadExactly(buffer);
         return buffer;
     }
 
@@ -68,13 +97,20 @@ internal sealed class PickleInput
     public void Skip(long count)
     {
         if (count < 0 || count > Remaining) throw Truncated(count);
-        _stream.Seek(count, SeekOrigin.Current);
+        if (_bytes is not null) _at += (int)count;
+        else _stream!.Seek(count, SeekOrigin.Current);
     }
 
     private ReadOnlySpan<byte> Fixed(Span<byte> buffer)
     {
         if (Remaining < buffer.Length) throw Truncated(buffer.Length);
-        _stream.ReadExactly(buffer);
+        if (_bytes is not null)
+        {
+            var span = _bytes.AsSpan(_at, buffer.Length);
+            _at += buffer.Length;
+            return span;
+        }
+        _stream!.ReadExactly(buffer);
         return buffer;
     }
 

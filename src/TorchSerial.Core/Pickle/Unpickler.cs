@@ -18,7 +18,7 @@ internal sealed class Unpickler
     private readonly StringEncoding _encoding;
     private readonly List<object?> _stack = new();
     private readonly Stack<int> _marks = new();
-    private readonly Dictionary<long, object?> _memo = new();
+    private readonly PickleMemo _memo = new();
     private long _opOffset;
     private long _pushes;
     private readonly long _maxPushes;
@@ -70,12 +70,12 @@ internal sealed class Unpickler
             case Op.DUP: Push(Peek()); break;
 
             case Op.NONE: Push(null); break;
-            case Op.NEWTRUE: Push(true); break;
-            case Op.NEWFALSE: Push(false); break;
+            case Op.NEWTRUE: Push(True); break;
+            case Op.NEWFALSE: Push(False); break;
             case Op.INT: Push(ParseIntLine()); break;
-            case Op.BININT: Push((long)_in.ReadInt32()); break;
-            case Op.BININT1: Push((long)_in.ReadByte()); break;
-            case Op.BININT2: Push((long)_in.ReadUInt16()); break;
+            case Op.BININT: Push(SmallInts.Box(_in.ReadInt32())); break;
+            case Op.BININT1: Push(SmallInts.Box(_in.ReadByte())); break;
+            case Op.BININT2: Push(SmallInts.Box(_in.ReadUInt16())); break;
             case Op.LONG: Push(ParseLongLine()); break;
             case Op.LONG1: Push(Normalize(new BigInteger(_in.ReadBytes(_in.ReadByte()), isUnsigned: false, isBigEndian: false))); break;
             case Op.LONG4:
@@ -94,9 +94,9 @@ internal sealed class Unpickler
                 break;
             case Op.SHORT_BINSTRING: Push(DecodePy2(_in.ReadBytes(_in.ReadByte()))); break;
             case Op.UNICODE: Push(Py2Literal.RawUnicodeEscape(_in.ReadLine())); break;
-            case Op.BINUNICODE: Push(Utf8(_in.ReadBytes(_in.ReadUInt32()))); break;
-            case Op.SHORT_BINUNICODE: Push(Utf8(_in.ReadBytes(_in.ReadByte()))); break;
-            case Op.BINUNICODE8: Push(Utf8(_in.ReadBytes(ToLength(_in.ReadUInt64())))); break;
+            case Op.BINUNICODE: Push(Utf8(_in.ReadSpan(_in.ReadUInt32()))); break;
+            case Op.SHORT_BINUNICODE: Push(Utf8(_in.ReadSpan(_in.ReadByte()))); break;
+            case Op.BINUNICODE8: Push(Utf8(_in.ReadSpan(ToLength(_in.ReadUInt64())))); break;
             case Op.BINBYTES: Push(_in.ReadBytes(_in.ReadUInt32())); break;
             case Op.SHORT_BINBYTES: Push(_in.ReadBytes(_in.ReadByte())); break;
             case Op.BINBYTES8: Push(_in.ReadBytes(ToLength(_in.ReadUInt64()))); break;
@@ -128,10 +128,10 @@ internal sealed class Unpickler
             }
             case Op.FROZENSET: { var s = new PySet(frozen: true); foreach (var i in PopMark()) s.AddUnique(i); Push(s); break; }
 
-            case Op.PUT: _memo[ParseIndexLine()] = Peek(); break;
-            case Op.BINPUT: _memo[_in.ReadByte()] = Peek(); break;
-            case Op.LONG_BINPUT: _memo[_in.ReadUInt32()] = Peek(); break;
-            case Op.MEMOIZE: _memo[_memo.Count] = Peek(); break;
+            case Op.PUT: _memo.Set(ParseIndexLine(), Peek()); break;
+            case Op.BINPUT: _memo.Set(_in.ReadByte(), Peek()); break;
+            case Op.LONG_BINPUT: _memo.Set(_in.ReadUInt32(), Peek()); break;
+            case Op.MEMOIZE: _memo.Set(_memo.Count, Peek()); break;
             case Op.GET: Push(Recall(ParseIndexLine())); break;
             case Op.BINGET: Push(Recall(_in.ReadByte())); break;
             case Op.LONG_BINGET: Push(Recall(_in.ReadUInt32())); break;
@@ -171,8 +171,8 @@ internal sealed class Unpickler
             case Op.OBJ:
             {
                 var items = PopMark();
-                if (items.Count == 0) throw Structure("OBJ without a class");
-                Push(New(items[0], new PyTuple(items.Skip(1).ToList()), null, "OBJ"));
+                if (items.Length == 0) throw Structure("OBJ without a class");
+                Push(New(items[0], new PyTuple(items[1..]), null, "OBJ"));
                 break;
             }
             case Op.BUILD: { var state = Pop(); Build(Peek(), state); break; }
@@ -266,7 +266,7 @@ internal sealed class Unpickler
     }
 
     private object? Recall(long index)
-        => _memo.TryGetValue(index, out var v) ? v
+        => _memo.TryGet(index, out var v) ? v
             : throw Fail.Data(ErrorIds.MemoKeyMissing,
                 $"The pickle in '{_in.Record}' refers to memo entry {index} at offset {_opOffset}, which was never stored: the pickle is corrupt.",
                 _in.Record, _opOffset);
@@ -294,7 +294,7 @@ internal sealed class Unpickler
         }
     }
 
-    private string Utf8(byte[] raw)
+    private string Utf8(ReadOnlySpan<byte> raw)
     {
         try { return StrictUtf8.GetString(raw); }
         catch (DecoderFallbackException)
@@ -303,6 +303,9 @@ internal sealed class Unpickler
             return Encoding.UTF8.GetString(raw);
         }
     }
+
+    // Booleans are immutable: one box each, as Python has one True and one False.
+    private static readonly object True = true, False = false;
 
     private static readonly Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
     private static readonly Encoding StrictAscii = Encoding.GetEncoding("us-ascii", EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
@@ -371,12 +374,13 @@ internal sealed class Unpickler
         return _stack[^1];
     }
 
-    private List<object?> PopMark()
+    private object?[] PopMark()
     {
         if (_marks.Count == 0) throw Structure("no MARK is open");
         int start = _marks.Pop();
-        var items = _stack.GetRange(start, _stack.Count - start);
-        _stack.RemoveRange(start, _stack.Count - start);
+        var items = new object?[_stack.Count - start];
+        _stack.CopyTo(start, items, 0, items.Length);
+        _stack.RemoveRange(start, items.Length);
         return items;
     }
 

@@ -8,8 +8,14 @@ namespace TorchSerial.Reading;
 internal static class PickleRunner
 {
     public static object? Run(Stream stream, long end, string record, LoadOptions options, Func<object?, object?>? persistentLoad = null)
+        => Run(new PickleInput(stream, end, record), record, options, persistentLoad);
+
+    /// <summary>Runs a pickle held in memory (a zip's data.pkl).</summary>
+    public static object? Run(byte[] pickle, int length, string record, LoadOptions options, Func<object?, object?>? persistentLoad = null)
+        => Run(new PickleInput(pickle, length, record), record, options, persistentLoad);
+
+    private static object? Run(PickleInput input, string record, LoadOptions options, Func<object?, object?>? persistentLoad)
     {
-        var input = new PickleInput(stream, end, record);
         persistentLoad ??= new Func<object?, object?>(pid => throw Fail.Data(ErrorIds.InvalidPersistentId,
             $"The pickle in '{record}' uses a persistent id where none is expected.", record));
         var hooks = TorchGlobals.Hooks(options.Policy, persistentLoad);

@@ -37,7 +37,7 @@ internal static class ZipCheckpointSource
 
         var pklEntry = dir.Find(R("data.pkl")) ?? throw Fail.Data(ErrorIds.MissingRecord,
             $"The zip archive has no '{R("data.pkl")}' record, so it is not a torch.save checkpoint.", "data.pkl");
-        var resolver = new StorageResolver(options.Storages(bigEndian: byteOrder == "big"));
+        var resolver = new StorageResolver(options.Storages(bigEndian: byteOrder == "big"), expected: dir.Entries.Count);
 
         // The zip says only where the bytes of a key are: the record data/<key>, which must hold exactly the claim.
         StorageBytes? Locate(StorageClaim claim)
@@ -52,14 +52,19 @@ internal static class ZipCheckpointSource
             return new StorageBytes(dir.Open(entry), entry.RecordedCrc);
         }
 
-        var pkl = dir.ReadAll(pklEntry);
-        using var pklStream = new MemoryStream(pkl, writable: false);
-        var rootObject = PickleRunner.Run(pklStream, pkl.Length, "data.pkl", options,
-            pid => resolver.Resolve(StorageClaim.Parse(pid, 5, "data.pkl"), Locate));
+        var pkl = dir.Rent(pklEntry, out int pklLength);
+        int protocol = pklLength > 1 && pkl[0] == 0x80 ? pkl[1] : 1;
+        object? rootObject;
+        try
+        {
+            Func<StorageClaim, StorageBytes?> locate = Locate; // one delegate for every storage, not one each
+            rootObject = PickleRunner.Run(pkl, pklLength, "data.pkl", options, pid => resolver.Resolve(StorageClaim.Parse(pid, 5, "data.pkl"), locate));
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(pkl); }
         var records = dir.Entries.Select(e => e.Name.StartsWith(root + "/", StringComparison.Ordinal) ? e.Name[(root.Length + 1)..] : e.Name).ToList();
         return new LoadedGraph(CheckpointFormat.Zip, rootObject, resolver.Storages, records)
         {
-            ByteOrder = byteOrder, FormatVersion = version, PickleProtocol = pkl.Length > 1 && pkl[0] == 0x80 ? pkl[1] : 1,
+            ByteOrder = byteOrder, FormatVersion = version, PickleProtocol = protocol,
         };
     }
 

@@ -12,18 +12,18 @@ internal static class TensorGeometry
     /// </summary>
     public static long Validate(Storage storage, DType dtype, long offset, long[] shape, long[] stride)
     {
-        string where = $"a tensor over storage '{storage.Key}'";
+        string Where() => $"a tensor over storage '{storage.Key}'"; // built only for an error
         if (shape.Length != stride.Length)
-            throw Fail.Data(ErrorIds.PickleStructure, $"{where} has {shape.Length} sizes but {stride.Length} strides.");
+            throw Fail.Data(ErrorIds.PickleStructure, $"{Where()} has {shape.Length} sizes but {stride.Length} strides.");
         if (offset < 0)
-            throw Fail.Data(ErrorIds.NegativeSize, $"{where} has a negative storage offset ({offset}).");
+            throw Fail.Data(ErrorIds.NegativeSize, $"{Where()} has a negative storage offset ({offset}).");
         long numel = 1, maxIndex = offset;
         try
         {
             for (int i = 0; i < shape.Length; i++)
             {
-                if (shape[i] < 0) throw Fail.Data(ErrorIds.NegativeSize, $"{where} has a negative size ({shape[i]}) in dimension {i}.");
-                if (stride[i] < 0) throw Fail.Data(ErrorIds.NegativeSize, $"{where} has a negative stride ({stride[i]}) in dimension {i}.");
+                if (shape[i] < 0) throw Fail.Data(ErrorIds.NegativeSize, $"{Where()} has a negative size ({shape[i]}) in dimension {i}.");
+                if (stride[i] < 0) throw Fail.Data(ErrorIds.NegativeSize, $"{Where()} has a negative stride ({stride[i]}) in dimension {i}.");
                 numel = checked(numel * shape[i]);
             }
             if (numel == 0) return 0;
@@ -31,13 +31,13 @@ internal static class TensorGeometry
             long needBytes = checked(checked(maxIndex + 1) * dtype.ItemSize);
             if (needBytes > storage.NumBytes)
                 throw Fail.Data(ErrorIds.ViewOutOfBounds,
-                    $"{where} reaches byte {needBytes} but the storage holds only {storage.NumBytes} bytes " +
+                    $"{Where()} reaches byte {needBytes} but the storage holds only {storage.NumBytes} bytes " +
                     $"(offset {offset}, shape [{string.Join(", ", shape)}], stride [{string.Join(", ", stride)}], dtype {dtype}).");
         }
         catch (OverflowException)
         {
             throw Fail.Data(ErrorIds.ArithmeticOverflow,
-                $"{where} has sizes, strides or an offset whose product overflows 64-bit arithmetic " +
+                $"{Where()} has sizes, strides or an offset whose product overflows 64-bit arithmetic " +
                 $"(offset {offset}, shape [{string.Join(", ", shape)}], stride [{string.Join(", ", stride)}]).");
         }
         return numel;

@@ -16,18 +16,22 @@ public sealed class LocationRegistry
     private readonly List<LocationHandler> _handlers;
     private readonly bool _frozen;
 
+    // Every storage of a load asks the handlers; they change only on (un)registration, so reads take a snapshot.
+    private volatile LocationHandler[] _snapshot;
+
     public LocationRegistry() : this(BuiltInHandlers(), frozen: false) { }
 
     private LocationRegistry(List<LocationHandler> handlers, bool frozen)
     {
         _handlers = handlers;
         _frozen = frozen;
+        _snapshot = handlers.ToArray();
     }
 
     /// <summary>torch's built-in entries (cpu 10, cuda 20, the other torch backends), plus ILGPU's CPU accelerator.</summary>
     public static LocationRegistry BuiltIn { get; } = new(BuiltInHandlers(), frozen: true);
 
-    public IReadOnlyList<LocationHandler> Handlers { get { lock (_handlers) return _handlers.ToList(); } }
+    public IReadOnlyList<LocationHandler> Handlers => _snapshot;
 
     /// <summary>Adds an entry. Like torch, an already-used priority does not fail: the new entry is tried last.</summary>
     public LocationHandler Register(string name, int priority, Func<Storage, string?>? tagger, Func<Storage, string, object?>? deserializer)
@@ -45,6 +49,7 @@ public sealed class LocationRegistry
                 _handlers.Insert(at < 0 ? _handlers.Count : at, handler);
             }
             handler.CollidedLate = collides;
+            _snapshot = _handlers.ToArray();
         }
         return handler;
     }
@@ -52,13 +57,18 @@ public sealed class LocationRegistry
     public bool Unregister(string name)
     {
         if (_frozen) return false;
-        lock (_handlers) return _handlers.RemoveAll(h => h.Name == name && !h.IsBuiltIn) > 0;
+        lock (_handlers)
+        {
+            bool removed = _handlers.RemoveAll(h => h.Name == name && !h.IsBuiltIn) > 0;
+            _snapshot = _handlers.ToArray();
+            return removed;
+        }
     }
 
     /// <summary>The tag a storage is saved with: the first tagger's non-empty answer.</summary>
     public string Tag(Storage storage)
     {
-        foreach (var h in Handlers)
+        foreach (var h in _snapshot)
             if (h.Tagger?.Invoke(storage) is { Length: > 0 } tag) return tag;
         throw new TorchSerialException(ErrorIds.UnknownLocation, ErrorKind.InvalidData,
             $"Don't know how to determine the data location of storage '{storage.Key}' on device '{storage.Device}'.");
@@ -73,7 +83,7 @@ public sealed class LocationRegistry
 
     private string Deserialize(Storage storage, string tag)
     {
-        foreach (var h in Handlers)
+        foreach (var h in _snapshot)
         {
             switch (h.Deserializer?.Invoke(storage, tag))
             {

@@ -22,12 +22,13 @@ internal sealed record StorageSettings(MapLocation Map, LocationRegistry Registr
 /// says only where the bytes of a key are; this does claim → storage → dedupe → placement. Each storage gets a
 /// load-once buffer over its bytes, with the CRC check and byte swap as layers, and a device to go to.
 /// </summary>
-internal sealed class StorageResolver(StorageSettings settings)
+internal sealed class StorageResolver(StorageSettings settings, int expected = 0)
 {
-    private readonly Dictionary<string, Storage> _byKey = new(StringComparer.Ordinal);
+    // Sized up front where the container knows how many storages to expect: growing them is a large array each time.
+    private readonly Dictionary<string, Storage> _byKey = new(expected, StringComparer.Ordinal);
 
     /// <summary>Distinct root storages in the order they were first referenced.</summary>
-    public List<Storage> Storages { get; } = new();
+    public List<Storage> Storages { get; } = new(expected);
 
     public bool TryGet(string key, out Storage storage) => _byKey.TryGetValue(key, out storage!);
 

@@ -71,7 +71,18 @@ internal static class TensorCollector
     /// </summary>
     private sealed class KeyPath(KeyPath? parent, object key)
     {
+        // The rendered path of a node whose children are tensors; siblings (a state_dict's entries) share it.
+        private string? _text;
+
         public static string Render(KeyPath? path)
+        {
+            if (path is null) return "";
+            string leaf = PyRepr.Str(path.Key);
+            if (path.Parent is not { } parent) return leaf;
+            return string.Concat(parent._text ??= Walk(parent), ".", leaf);
+        }
+
+        private static string Walk(KeyPath path)
         {
             var parts = new List<string>();
             for (var p = path; p is not null; p = p.Parent) parts.Add(PyRepr.Str(p.Key));
