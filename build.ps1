@@ -46,7 +46,15 @@ function Invoke-Build {
     $version = (Import-PowerShellDataFile (Join-Path $root 'module/TorchSerial.psd1')).ModuleVersion
     Invoke-Native 'dotnet build' { dotnet build (Join-Path $root 'TorchSerial.PowerShell.sln') -c $Configuration -nologo -v quiet "-p:Version=$version" }
     if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
-    Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $root 'src/TorchSerial.PowerShell') -c $Configuration -o $moduleOut --no-build -nologo -v quiet }
+    # ReadyToRun: the module's code is compiled ahead of time for this platform (the IL stays, so other
+    # platforms JIT it as before). It takes the first call's JIT out of every fresh pwsh that lists a file.
+    $rid = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
+    dotnet publish (Join-Path $root 'src/TorchSerial.PowerShell') -c $Configuration -o $moduleOut -r $rid --self-contained false `
+        -p:PublishReadyToRun=true "-p:Version=$version" -nologo -v quiet
+    if ($LASTEXITCODE -ne 0) {
+        Write-Warning "ReadyToRun publish for $rid failed; assembling the module from the portable build instead."
+        Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $root 'src/TorchSerial.PowerShell') -c $Configuration -o $moduleOut --no-build -nologo -v quiet }
+    }
     Get-ChildItem $moduleOut -Filter *.deps.json | Remove-Item
     Copy-Item (Join-Path $root 'module/*') $moduleOut -Recurse -Force
     $null = Test-ModuleManifest (Join-Path $moduleOut 'TorchSerial.psd1')

@@ -15,7 +15,26 @@ internal sealed class CrcCheckedBuffer(StorageBuffer source, uint expected, stri
 
     public override void Read(long offset, Span<byte> destination) => source.Read(offset, destination);
 
+    public override bool IsRandomAccess => source.IsRandomAccess;
+
     public override ChunkReader OpenReader() => new Checking(source.OpenReader(), this);
+
+    /// <summary>Large storages are read and hashed chunk by chunk on every core; the chunk CRCs combine into the one to check.</summary>
+    public override uint? Fill(HostBuffer target, Action<int>? progress, CancellationToken cancellationToken)
+    {
+        if (!source.IsRandomAccess || Length <= ParallelChunk) return FillInOrder(target, progress, cancellationToken);
+        var crcs = new uint[(Length + ParallelChunk - 1) / ParallelChunk];
+        ParallelChunks.For(Length, ParallelChunk, (i, at, n) =>
+        {
+            var window = target.Window(at, n);
+            source.Read(at, window);
+            crcs[i] = Crc32.HashToUInt32(window);
+            progress?.Invoke(n);
+        }, cancellationToken);
+        uint crc = crcs[0];
+        for (int i = 1; i < crcs.Length; i++) crc = Crc32Combine.Combine(crc, crcs[i], Math.Min(ParallelChunk, Length - (long)i * ParallelChunk));
+        return crc == expected ? expected : throw Mismatch();
+    }
 
     public TorchSerialException Mismatch() => Fail.Data(ErrorIds.CrcMismatch,
         $"The bytes of storage '{storageKey}' do not match the CRC-32 recorded for them (expected {expected:x8}): the file was damaged " +

@@ -24,6 +24,9 @@ internal sealed class DeflatedBuffer : StorageBuffer
 
     public override bool IsResident => false;
 
+    // Inflating is sequential: a read at an offset inflates everything before it.
+    public override bool IsRandomAccess => false;
+
     public override ChunkReader OpenReader() => new Inflater(this);
 
     public override void Read(long offset, Span<byte> destination)

@@ -72,18 +72,7 @@ internal sealed class LazyBuffer : StorageBuffer
             if (_resident is not null) return _resident;
             var source = Layered();
             var host = HostBuffer.Allocate(_length, _managedLimit);
-            using (var reader = source.OpenReader())
-            {
-                for (long at = 0; at < _length; at += ChunkSize)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    int n = (int)Math.Min(ChunkSize, _length - at);
-                    reader.ReadExactly(host.Window(at, n));
-                    progress?.Invoke(n);
-                }
-                reader.Finish();
-                host.KnownCrc = reader.VerifiedCrc;
-            }
+            host.KnownCrc = source.Fill(host, progress, cancellationToken);
             _source = null;
             _resident = _device == "cpu" || _place is null ? host : _place(_device, host);
             return _resident;

@@ -34,17 +34,30 @@ internal abstract class StorageBuffer
         return false;
     }
 
-    /// <summary>Streams every byte through <paramref name="scratch"/>, handing each chunk to <paramref name="sink"/>.</summary>
+    /// <summary>
+    /// Streams every byte to <paramref name="sink"/> in chunks: straight from host memory where the bytes are held
+    /// there, else through <paramref name="scratch"/> from wherever they are (a file, a device).
+    /// </summary>
     /// <returns>The CRC-32 of what was streamed when it is known or was verified on the way; otherwise null.</returns>
-    public uint? CopyTo(Action<ReadOnlyMemory<byte>> sink, byte[] scratch, CancellationToken cancellationToken)
+    public uint? CopyTo(SpanAction sink, byte[] scratch, CancellationToken cancellationToken)
     {
+        if (IsResident && Length > 0 && TryGetSpan(0, (int)Math.Min(Length, scratch.Length), out _))
+        {
+            for (long at = 0; at < Length; at += scratch.Length)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                TryGetSpan(at, (int)Math.Min(scratch.Length, Length - at), out var window);
+                sink(window);
+            }
+            return KnownCrc;
+        }
         using var reader = OpenReader();
         for (long at = 0; at < Length; at += scratch.Length)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int n = (int)Math.Min(scratch.Length, Length - at);
             reader.ReadExactly(scratch.AsSpan(0, n));
-            sink(scratch.AsMemory(0, n));
+            sink(scratch.AsSpan(0, n));
         }
         reader.Finish();
         return KnownCrc ?? reader.VerifiedCrc;
@@ -52,6 +65,43 @@ internal abstract class StorageBuffer
 
     /// <summary>True when streaming this buffer verifies, and so yields, its CRC-32 (no need to hash it again).</summary>
     public virtual bool StreamVerifiesCrc => false;
+
+    /// <summary>Chunks a large fill is split into, one core each.</summary>
+    public const int ParallelChunk = 8 << 20;
+
+    /// <summary>True when a read at any offset is cheap (memory, a file range), so a fill may split the bytes across cores.</summary>
+    public virtual bool IsRandomAccess => true;
+
+    /// <summary>
+    /// Reads every byte into <paramref name="target"/> (of the same length), reporting bytes as they arrive
+    /// (from any thread). Large random-access buffers are read on every core.
+    /// </summary>
+    /// <returns>The CRC-32 of the bytes when a layer verified it on the way; otherwise null.</returns>
+    public virtual uint? Fill(HostBuffer target, Action<int>? progress, CancellationToken cancellationToken)
+    {
+        if (!IsRandomAccess || Length <= ParallelChunk) return FillInOrder(target, progress, cancellationToken);
+        ParallelChunks.For(Length, ParallelChunk, (_, at, n) =>
+        {
+            Read(at, target.Window(at, n));
+            progress?.Invoke(n);
+        }, cancellationToken);
+        return null;
+    }
+
+    /// <summary>The front-to-back fill, through <see cref="OpenReader"/> and so through every layer's reader.</summary>
+    protected uint? FillInOrder(HostBuffer target, Action<int>? progress, CancellationToken cancellationToken)
+    {
+        using var reader = OpenReader();
+        for (long at = 0; at < Length; at += ChunkSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int n = (int)Math.Min(ChunkSize, Length - at);
+            reader.ReadExactly(target.Window(at, n));
+            progress?.Invoke(n);
+        }
+        reader.Finish();
+        return reader.VerifiedCrc;
+    }
 
     private sealed class RandomAccessReader(StorageBuffer buffer) : ChunkReader
     {

@@ -14,7 +14,17 @@ internal sealed class SwappedBuffer(StorageBuffer source, int unit) : StorageBuf
         ByteOrder.SwapInPlace(destination, unit);
     }
 
+    public override bool IsRandomAccess => source.IsRandomAccess;
+
     public override ChunkReader OpenReader() => new Swapping(source.OpenReader(), unit);
+
+    /// <summary>The source's fill (and its CRC check), then the swap, chunk by chunk on every core.</summary>
+    public override uint? Fill(HostBuffer target, Action<int>? progress, CancellationToken cancellationToken)
+    {
+        source.Fill(target, progress, cancellationToken);
+        ParallelChunks.For(Length, ParallelChunk, (_, at, n) => ByteOrder.SwapInPlace(target.Window(at, n), unit), cancellationToken);
+        return null; // the CRC describes the bytes as stored, not as swapped
+    }
 
     private sealed class Swapping(ChunkReader inner, int unit) : ChunkReader
     {

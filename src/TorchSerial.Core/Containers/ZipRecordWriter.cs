@@ -1,3 +1,4 @@
+using TorchSerial.Buffers;
 using TorchSerial.Errors;
 using System.Buffers.Binary;
 using System.IO.Hashing;
@@ -162,6 +163,3 @@ internal sealed class ZipRecordWriter
         _position += bytes.Length;
     }
 }
-
-/// <summary>Receives one chunk of a record's bytes.</summary>
-internal delegate void SpanAction(ReadOnlySpan<byte> chunk);

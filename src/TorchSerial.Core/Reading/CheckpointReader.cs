@@ -74,11 +74,17 @@ public static class CheckpointReader
             var (graph, tensors) = LoadStructure(stream, options);
             long total = graph.Storages.Sum(s => s.NumBytes), done = 0;
             var progress = options.Progress;
-            foreach (var storage in graph.Storages)
+            // Storages load on every core (the large ones split further into chunks). Progress is counted from all
+            // of them but reported on this thread only, since a PowerShell host takes progress from its own thread.
+            int caller = Environment.CurrentManagedThreadId;
+            Action<int>? report = progress is null ? null : n =>
             {
-                ct.ThrowIfCancellationRequested();
-                storage.Load(progress is null ? null : n => progress(done += n, total), ct);
-            }
+                long now = Interlocked.Add(ref done, n);
+                if (Environment.CurrentManagedThreadId == caller) progress(now, total);
+            };
+            var storages = graph.Storages;
+            ParallelChunks.Each(storages.Count, i => storages[i].Load(report, ct), ct);
+            if (progress is not null) progress(total, total);
             return new Checkpoint(path, graph, tensors, owner: null);
         }
         catch (EndOfStreamException ex)

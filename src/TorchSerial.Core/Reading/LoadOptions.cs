@@ -43,7 +43,7 @@ public sealed record LoadOptions
     public LoadOptions WithProgress(Action<long, long>? progress) => this with { Progress = progress };
 
     /// <summary>The largest storage held in a managed array once read; larger ones live in native memory (tests lower it).</summary>
-    internal long ManagedLimit { get; init; } = long.MaxValue;
+    internal long ManagedLimit { get; init; } = HostBuffer.DefaultManagedLimit;
 
     /// <summary>Set for lazy loads: the open file's identity, checked before every read.</summary>
     internal FileSnapshot? Snapshot { get; init; }

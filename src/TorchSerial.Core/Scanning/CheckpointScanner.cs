@@ -107,7 +107,7 @@ public static class CheckpointScanner
             var e = dir.Find(root + "data/" + storage.Key);
             if (e is null || e.Crc32 == 0 || e.UncompressedSize == 0) continue;
             var crc = new Crc32();
-            dir.Open(e).CopyTo(chunk => { crc.Append(chunk.Span); progress?.Invoke(done += chunk.Length, total); }, buffer, ct);
+            dir.Open(e).CopyTo(chunk => { crc.Append(chunk); progress?.Invoke(done += chunk.Length, total); }, buffer, ct);
             if (crc.GetCurrentHashAsUInt32() != e.Crc32)
                 return Fail.Data(ErrorIds.CrcMismatch,
                     $"The bytes of storage '{storage.Key}' do not match the CRC-32 recorded for them (stored {e.Crc32:x8}, computed {crc.GetCurrentHashAsUInt32():x8}): " +

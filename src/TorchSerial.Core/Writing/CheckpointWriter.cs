@@ -1,3 +1,4 @@
+using TorchSerial.Buffers;
 using TorchSerial.Containers;
 using TorchSerial.Errors;
 using TorchSerial.Python;
@@ -90,8 +91,8 @@ public static class CheckpointWriter
         Crc32? crc = bytes.KnownCrc is null && !bytes.StreamVerifiesCrc ? new Crc32() : null;
         uint? streamed = bytes.CopyTo(chunk =>
         {
-            crc?.Append(chunk.Span);
-            sink(chunk.Span);
+            crc?.Append(chunk);
+            sink(chunk);
             progress.Add(chunk.Length);
         }, buffer, ct);
         uint value = streamed ?? crc!.GetCurrentHashAsUInt32();
@@ -152,7 +153,7 @@ public static class CheckpointWriter
             ct.ThrowIfCancellationRequested();
             BinaryPrimitives.WriteInt64LittleEndian(count, e.NumElements);
             output.Write(count);
-            e.Storage.Buffer.CopyTo(chunk => { output.Write(chunk.Span); progress.Add(chunk.Length); }, buffer, ct);
+            e.Storage.Buffer.CopyTo(chunk => { output.Write(chunk); progress.Add(chunk.Length); }, buffer, ct);
         }
     }
 }

@@ -1,0 +1,76 @@
+using System.IO.Hashing;
+using TorchSerial.Buffers;
+using TorchSerial.Errors;
+using TorchSerial.Reading;
+using TorchSerial.Tensors;
+using TorchSerial.Writing;
+using Xunit;
+
+namespace TorchSerial.Tests;
+
+/// <summary>Large storages are read and CRC-checked in chunks on every core; the result must equal one pass.</summary>
+public class ParallelFillTests
+{
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(1L)]
+    [InlineData(4095L)]
+    [InlineData(StorageBuffer.ParallelChunk + 17L)]
+    [InlineData(3L * StorageBuffer.ParallelChunk)]
+    public void Chunk_crcs_combine_into_the_crc_of_the_whole(long secondLength)
+    {
+        var random = new Random(7);
+        var a = new byte[1000];
+        var b = new byte[secondLength];
+        random.NextBytes(a);
+        random.NextBytes(b);
+        uint whole = Crc32.HashToUInt32(a.Concat(b).ToArray());
+        Assert.Equal(whole, Crc32Combine.Combine(Crc32.HashToUInt32(a), Crc32.HashToUInt32(b), b.Length));
+    }
+
+    private static (string Path, byte[] Bytes) WriteBig(string name)
+    {
+        // 2.5 chunks of float32 values, so the fill splits into three uneven parts.
+        int count = (int)(2.5 * StorageBuffer.ParallelChunk / 4);
+        var bytes = new byte[count * 4];
+        new Random(11).NextBytes(bytes);
+        var t = Tensor.FromBytes(bytes, DType.Float32, new long[] { count }, "w");
+        string path = Path.Combine(Path.GetTempPath(), $"{name}-{Guid.NewGuid():N}.pt");
+        var dict = new Python.PyDict { PythonType = "collections.OrderedDict" };
+        dict.Add("w", t);
+        CheckpointWriter.SaveFile(dict, path);
+        return (path, bytes);
+    }
+
+    [Fact]
+    public void A_storage_larger_than_a_chunk_loads_its_exact_bytes_with_its_crc_verified()
+    {
+        var (path, bytes) = WriteBig("parallel-ok");
+        try
+        {
+            var ckpt = CheckpointReader.Load(path);
+            Assert.Equal(bytes, ckpt.Tensors[0].GetBytes());
+            Assert.Equal(Crc32.HashToUInt32(bytes), ckpt.Storages[0].Buffer.KnownCrc);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void One_damaged_byte_in_the_last_chunk_of_a_large_storage_is_a_crc_mismatch()
+    {
+        var (path, bytes) = WriteBig("parallel-bad");
+        try
+        {
+            var file = File.ReadAllBytes(path);
+            int at = FindData(file, bytes) + bytes.Length - 3;
+            file[at] ^= 0x40;
+            File.WriteAllBytes(path, file);
+            var ex = Assert.Throws<TorchSerialException>(() => CheckpointReader.Load(path));
+            Assert.Equal(ErrorIds.CrcMismatch, ex.ErrorId);
+            Assert.Equal(bytes.Length, CheckpointReader.Load(path, new LoadOptions { VerifyCrc = false }).Tensors[0].GetBytes().Length);
+        }
+        finally { File.Delete(path); }
+    }
+
+    private static int FindData(byte[] file, byte[] data) => file.AsSpan().IndexOf(data.AsSpan(0, 64));
+}
