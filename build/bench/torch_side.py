@@ -2,7 +2,7 @@
 """The torch side of build.ps1 -Task Bench: for each row of the matrix (a JSON file from make_checkpoints.py),
 times torch.load and torch.save in this process after a warm-up (best of N; fewer for files over 1 GB), and
 prints one JSON object of seconds per row."""
-import gc, json, os, sys, time
+import gc, json, os, subprocess, sys, time
 import torch
 
 rows = json.load(open(sys.argv[1]))["rows"]
@@ -40,7 +40,11 @@ for name, row in rows.items():
     save = best(lambda: torch.save(sd, saved), n, before=fresh_target)
     del sd
     gc.collect()
-    result["rows"][name] = {"load_s": load, "save_s": save}
+    # Peak memory of one load in a fresh process, over the same process after `import torch` (ru_maxrss, KiB).
+    probe = ("import resource, sys, torch; before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+             "sd = torch.load(sys.argv[1]); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)")
+    peak = int(subprocess.run([sys.executable, "-c", probe, path], capture_output=True, text=True, check=True).stdout) * 1024
+    result["rows"][name] = {"load_s": load, "save_s": save, "peak_bytes": peak}
 if os.path.exists(saved):
     os.remove(saved)
 print(json.dumps(result))

@@ -20,6 +20,19 @@ Describe 'The module' {
         [Diagnostics.FileVersionInfo]::GetVersionInfo($dll).ProductVersion | Should -BeLike "$($Manifest.Version)*"
     }
 
+    It 'loads no GPU library until a device is used: listing, loading and scanning need only the core' {
+        $fixture = Join-Path $FixtureDir 'torch/checkpoint.pt'
+        $pwsh = [Environment]::ProcessPath
+        $arguments = if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
+        $script = "Import-Module '$ModuleManifest'; `$null = Import-TorchCheckpoint -LiteralPath '$fixture' -Lazy; " +
+            "`$null = Import-TorchCheckpoint -LiteralPath '$fixture'; `$null = Test-TorchCheckpoint -LiteralPath '$fixture'; " +
+            "([AppDomain]::CurrentDomain.GetAssemblies().GetName().Name | Where-Object { `$_ -like 'TorchSerial*' -or `$_ -eq 'ILGPU' } | Sort-Object) -join ','"
+        $loaded = & $pwsh @arguments -NoProfile -NonInteractive -Command $script
+        $loaded | Should -Be 'TorchSerial.Core,TorchSerial.PowerShell'
+        $placed = & $pwsh @arguments -NoProfile -NonInteractive -Command ($script -replace "-Lazy;", "-Lazy | Convert-DeviceMap -MapLocation ilgpu-cpu;")
+        $placed | Should -Be 'ILGPU,TorchSerial.Core,TorchSerial.PowerShell'
+    }
+
     It 'ships every DLL it needs and not System.Management.Automation' {
         $dir = Split-Path $ModuleManifest
         Test-Path (Join-Path $dir 'TorchSerial.Core.dll') | Should -BeTrue
