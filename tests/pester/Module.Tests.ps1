@@ -23,7 +23,7 @@ Describe 'The module' {
     It 'loads no GPU library until a device is used: listing, loading and scanning need only the core' {
         $fixture = Join-Path $FixtureDir 'torch/checkpoint.pt'
         $pwsh = [Environment]::ProcessPath
-        $arguments = if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
+        [string[]] $arguments = @(if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
         $script = "Import-Module '$ModuleManifest'; `$null = Import-TorchCheckpoint -LiteralPath '$fixture' -Lazy; " +
             "`$null = Import-TorchCheckpoint -LiteralPath '$fixture'; `$null = Test-TorchCheckpoint -LiteralPath '$fixture'; " +
             "([AppDomain]::CurrentDomain.GetAssemblies().GetName().Name | Where-Object { `$_ -like 'TorchSerial*' -or `$_ -eq 'ILGPU' } | Sort-Object) -join ','"
