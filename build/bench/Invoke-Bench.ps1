@@ -41,7 +41,8 @@ if ($LASTEXITCODE -ne 0) { throw 'The torch side of the benchmark failed.' }
 $ours = & $ChildPwsh @('-File', (Join-Path $here 'Measure-TorchSerial.ps1'), '-ModulePath', $ModulePath, '-Rows', $rowsFile, '-OutDir', $OutDir, '-Repeats', $Repeats) |
     ConvertFrom-Json -AsHashtable
 
-$bare = (& $ChildPwsh @('-File', (Join-Path $here 'Measure-PeakMemory.ps1'), '-ModulePath', $ModulePath, '-Checkpoint', 'none') | ConvertFrom-Json).peak
+$bareRun = & $ChildPwsh @('-File', (Join-Path $here 'Measure-PeakMemory.ps1'), '-ModulePath', $ModulePath, '-Checkpoint', 'none') | ConvertFrom-Json
+$bare = if ($bareRun.relative) { 0 } else { $bareRun.peak } # relative runs already measure from just before the load
 
 $table = foreach ($name in $matrix.rows.Keys) {
     $row = $matrix.rows[$name]; $t = $torch.rows[$name]; $o = $ours[$name]

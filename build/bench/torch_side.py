@@ -40,9 +40,12 @@ for name, row in rows.items():
     save = best(lambda: torch.save(sd, saved), n, before=fresh_target)
     del sd
     gc.collect()
-    # Peak memory of one load in a fresh process, over the same process after `import torch` (ru_maxrss, KiB).
-    probe = ("import resource, sys, torch; before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
-             "sd = torch.load(sys.argv[1]); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)")
+    # Peak memory of one load in a fresh process, over the same process after `import torch`. The kernel's
+    # high-water mark is reset first (clear_refs 5), since importing torch peaks higher than it settles.
+    probe = ("import re, sys, torch\n"
+             "kb = lambda f: int(re.search(f + r':\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
+             "open('/proc/self/clear_refs', 'w').write('5'); before = kb('VmRSS')\n"
+             "sd = torch.load(sys.argv[1]); print(kb('VmHWM') - before)")
     peak = int(subprocess.run([sys.executable, "-c", probe, path], capture_output=True, text=True, check=True).stdout) * 1024
     result["rows"][name] = {"load_s": load, "save_s": save, "peak_bytes": peak}
 if os.path.exists(saved):

@@ -22,7 +22,7 @@ internal abstract class HostBuffer : StorageBuffer
     public const long DefaultManagedLimit = 64 << 10;
 
     /// <summary>A managed array when the bytes fit one (and <paramref name="managedLimit"/>), native memory beyond.</summary>
-    public static HostBuffer Allocate(long length, long managedLimit = long.MaxValue)
+    public static HostBuffer Allocate(long length, long managedLimit = DefaultManagedLimit)
         => length <= Math.Min(managedLimit, Array.MaxLength)
             ? new ManagedBuffer(GC.AllocateUninitializedArray<byte>((int)length))
             : new NativeBuffer(length);

@@ -16,7 +16,7 @@ internal sealed class LazyBuffer : StorageBuffer
     private string _device = "cpu";
     private Func<string, StorageBuffer, StorageBuffer>? _place;
 
-    public LazyBuffer(string key, long length, StorageBuffer? source, long managedLimit = long.MaxValue)
+    public LazyBuffer(string key, long length, StorageBuffer? source, long managedLimit = HostBuffer.DefaultManagedLimit)
     {
         _key = key;
         _length = length;

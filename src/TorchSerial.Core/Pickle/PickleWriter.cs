@@ -10,11 +10,21 @@ namespace TorchSerial.Pickle;
 /// </summary>
 internal sealed class PickleWriter
 {
-    private readonly MemoryStream _out = new();
-    private readonly Dictionary<object, int> _memo = new(ReferenceEqualityComparer.Instance);
+    private readonly MemoryStream _out;
+    private readonly Dictionary<object, int> _memo;
     private readonly Dictionary<string, int> _globalMemo = new(StringComparer.Ordinal);
 
-    public PickleWriter(int protocol) { Protocol = protocol; }
+    /// <param name="protocol">The pickle protocol, 2 to 5.</param>
+    /// <param name="expectedObjects">
+    /// How many objects the memo will likely hold; sizing it up front saves the chain of ever larger arrays that
+    /// growing it makes (a state_dict of 10,000 tensors memoizes about 80,000).
+    /// </param>
+    public PickleWriter(int protocol, int expectedObjects = 0)
+    {
+        Protocol = protocol;
+        _memo = new Dictionary<object, int>(expectedObjects, ReferenceEqualityComparer.Instance);
+        _out = new MemoryStream(Math.Max(256, expectedObjects * 12));
+    }
 
     public int Protocol { get; }
 

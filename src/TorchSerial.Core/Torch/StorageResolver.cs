@@ -14,7 +14,7 @@ internal sealed record StorageSettings(MapLocation Map, LocationRegistry Registr
     public bool BigEndian { get; init; }
 
     /// <summary>The largest storage held in a managed array once read; larger ones go to native memory.</summary>
-    public long ManagedLimit { get; init; } = long.MaxValue;
+    public long ManagedLimit { get; init; } = HostBuffer.DefaultManagedLimit;
 }
 
 /// <summary>

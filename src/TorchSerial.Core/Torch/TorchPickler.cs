@@ -29,9 +29,9 @@ internal sealed class TorchPickler
     /// the view that pickles it), saved with the location tag <paramref name="tag"/> gives (torch's location_tag).
     /// </summary>
     public TorchPickler(int protocol, Func<Storage, DType, StorageRecord> record, Func<Storage, string> tag, bool legacyPersistentIds,
-        Func<object?, object?>? normalize)
+        Func<object?, object?>? normalize, int expectedTensors = 0)
     {
-        _w = new PickleWriter(protocol);
+        _w = new PickleWriter(protocol, checked(expectedTensors * 8));
         _record = record;
         _tag = tag;
         _legacyIds = legacyPersistentIds;

@@ -29,7 +29,9 @@ public static class CheckpointWriter
         var storages = new StorageTable();
         bool legacy = options.Layout == SaveLayout.Legacy;
         var tag = options.LocationTag ?? options.Registry.Tag;
-        var pickle = new TorchPickler(options.PickleProtocol, storages.Record, tag, legacy, options.Normalize).Dump(root);
+        // A state_dict's size says how large the memo will grow; anything else starts small.
+        int expected = Math.Min((options.Normalize?.Invoke(root) ?? root) is System.Collections.ICollection c ? c.Count : 0, 1 << 20);
+        var pickle = new TorchPickler(options.PickleProtocol, storages.Record, tag, legacy, options.Normalize, expected).Dump(root);
         if (legacy) WriteLegacy(output, pickle, storages, options, cancellationToken);
         else WriteZip(output, pickle, storages, options, cancellationToken);
         output.Flush();
