@@ -10,12 +10,12 @@ namespace TorchSerial.Buffers;
 internal sealed class DeflatedBuffer : StorageBuffer
 {
     private readonly Stream _stream;
-    private readonly Func<long> _locate;
+    private readonly IRangeStart _locate;
     private readonly long _compressed, _uncompressed;
     private readonly string _name;
 
     // locate finds the first compressed byte: the local header is read only when the bytes are first needed.
-    public DeflatedBuffer(Stream stream, Func<long> locate, long compressed, long uncompressed, string name)
+    public DeflatedBuffer(Stream stream, IRangeStart locate, long compressed, long uncompressed, string name)
     {
         _stream = stream; _locate = locate; _compressed = compressed; _uncompressed = uncompressed; _name = name;
     }
@@ -53,7 +53,7 @@ internal sealed class DeflatedBuffer : StorageBuffer
         public Inflater(DeflatedBuffer owner)
         {
             _owner = owner;
-            long start = owner._locate();
+            long start = owner._locate.Locate();
             Monitor.Enter(owner._stream, ref _locked);
             owner._stream.Position = start;
             _inflate = new DeflateStream(new BoundedReadStream(owner._stream, owner._compressed), CompressionMode.Decompress, leaveOpen: false);

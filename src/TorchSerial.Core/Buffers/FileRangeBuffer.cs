@@ -12,7 +12,7 @@ internal sealed class FileRangeBuffer : StorageBuffer
 {
     private readonly Stream _stream;
     private readonly SafeFileHandle? _handle;
-    private readonly Func<long>? _locate;
+    private readonly IRangeStart? _locate;
     private long _offset = -1;
     private readonly long _length;
     private readonly string _what;
@@ -22,7 +22,7 @@ internal sealed class FileRangeBuffer : StorageBuffer
         : this(stream, null, length, what, snapshot) => _offset = offset;
 
     /// <summary>A range whose start is found on first use (a zip record's local header is read only when its bytes are).</summary>
-    public FileRangeBuffer(Stream stream, Func<long>? locate, long length, string what, FileSnapshot? snapshot = null)
+    public FileRangeBuffer(Stream stream, IRangeStart? locate, long length, string what, FileSnapshot? snapshot = null)
     {
         _stream = stream;
         _handle = (stream as FileStream)?.SafeFileHandle;
@@ -32,7 +32,7 @@ internal sealed class FileRangeBuffer : StorageBuffer
         _snapshot = snapshot;
     }
 
-    private long Start => _offset >= 0 ? _offset : _offset = _locate!();
+    private long Start => _offset >= 0 ? _offset : _offset = _locate!.Locate();
 
     public override long Length => _length;
 

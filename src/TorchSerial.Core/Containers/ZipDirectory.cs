@@ -134,16 +134,16 @@ internal sealed class ZipDirectory
         if (e.CompressedSize < 0 || e.UncompressedSize < 0 || e.LocalHeaderOffset < 0 || e.CompressedSize > _stream.Length - e.LocalHeaderOffset - 30)
             throw Fail.Data(ErrorIds.RecordSizeMismatch,
                 $"Record '{e.Name}' claims {e.CompressedSize} bytes at offset {e.LocalHeaderOffset}, past the end of the {_stream.Length}-byte file: the file is truncated.", e.Name);
-        long Start() => DataOffset(e);
+        var start = new LocalHeader(this, e);
         return e.Method switch
         {
             ZipEntry.Stored when e.CompressedSize != e.UncompressedSize =>
                 throw Corrupt($"stored record '{e.Name}' has different compressed ({e.CompressedSize}) and uncompressed ({e.UncompressedSize}) sizes"),
-            ZipEntry.Stored => new FileRangeBuffer(_stream, Start, e.UncompressedSize, e.Name, _snapshot),
+            ZipEntry.Stored => new FileRangeBuffer(_stream, start, e.UncompressedSize, e.Name, _snapshot),
             // Deflate cannot expand data more than 1032:1; a larger claim is a bomb, refused before any allocation.
             ZipEntry.Deflated when e.UncompressedSize > e.CompressedSize * 1032 + 1024 => throw Fail.Data(ErrorIds.ZipBomb,
                 $"Record '{e.Name}' claims to inflate from {e.CompressedSize} to {e.UncompressedSize} bytes, more than deflate can expand; the archive is a zip bomb or corrupt.", e.Name),
-            ZipEntry.Deflated => new DeflatedBuffer(_stream, Start, e.CompressedSize, e.UncompressedSize, e.Name),
+            ZipEntry.Deflated => new DeflatedBuffer(_stream, start, e.CompressedSize, e.UncompressedSize, e.Name),
             _ => throw Fail.Unsupported(ErrorIds.UnsupportedCompression,
                 $"Record '{e.Name}' uses zip compression method {e.Method}; torch checkpoints use only stored (0) or deflate (8)."),
         };
@@ -243,4 +243,10 @@ internal sealed class ZipDirectory
     }
 
     private static TorchSerialException Corrupt(string what) => Fail.Data(ErrorIds.CorruptZip, $"The zip archive is corrupt: {what}.");
+
+    /// <summary>Where a record's data starts: after its local header, read when the data is.</summary>
+    private sealed class LocalHeader(ZipDirectory directory, ZipEntry entry) : IRangeStart
+    {
+        public long Locate() => directory.DataOffset(entry);
+    }
 }

@@ -24,7 +24,7 @@ public static class CheckpointReader
             CheckpointFormat.LegacyTar => LegacyTarSource.Load(stream, options),
             _ => LegacyStreamSource.Load(stream, options),
         };
-        return (graph, TensorCollector.Collect(graph.Root));
+        return (graph, TensorCollector.Collect(graph.Root, graph.Storages.Count));
     }
 
     /// <summary>Loads a checkpoint file. The file is closed when this returns.</summary>

@@ -1,3 +1,4 @@
+using TorchSerial.Pickle;
 using TorchSerial.Errors;
 using TorchSerial.Python;
 using TorchSerial.Tensors;
@@ -12,10 +13,13 @@ namespace TorchSerial.Torch;
 /// </summary>
 internal static class TensorCollector
 {
-    public static List<Tensor> Collect(object? root)
+    /// <param name="root">The loaded object.</param>
+    /// <param name="expected">About how many tensors to expect (the storage count), to size the lists once.</param>
+    public static List<Tensor> Collect(object? root, int expected = 0)
     {
-        var result = new List<Tensor>();
-        var seenTensors = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var result = new List<Tensor>(expected);
+        var seenTensors = new HashSet<Tensor>(expected, ReferenceEqualityComparer.Instance);
+        var items = new List<(object?, KeyPath?)>();
         var seenContainers = new HashSet<object>(ReferenceEqualityComparer.Instance);
         var stack = new Stack<(object? Value, KeyPath? Path)>();
         stack.Push((root, null));
@@ -40,7 +44,11 @@ internal static class TensorCollector
                     break;
                 case PyDict d when seenContainers.Add(d):
                     if (d.State is not null) stack.Push((d.State, path)); // attributes come after the items in a pickle
-                    PushReversed(stack, d.Cast<DictionaryEntry>().Select(e => (e.Value, (KeyPath?)new KeyPath(path, e.Key))).ToList());
+                    // The dictionary enumerator's Key and Value, not its boxed DictionaryEntry items.
+                    items.Clear();
+                    var entries = d.GetEnumerator();
+                    while (entries.MoveNext()) items.Add((entries.Value, new KeyPath(path, entries.Key)));
+                    PushReversed(stack, items);
                     break;
                 case PyObject o when seenContainers.Add(o):
                     var parts = new List<(object?, KeyPath?)>();
@@ -51,8 +59,8 @@ internal static class TensorCollector
                     foreach (var p in parts) stack.Push(p);
                     break;
                 case IList list when value is PyList or PyTuple or PySet && seenContainers.Add(value):
-                    var items = new List<(object?, KeyPath?)>(list.Count);
-                    for (int i = 0; i < list.Count; i++) items.Add((list[i], new KeyPath(path, (long)i)));
+                    items.Clear();
+                    for (int i = 0; i < list.Count; i++) items.Add((list[i], new KeyPath(path, SmallInts.Box(i))));
                     PushReversed(stack, items);
                     break;
             }
