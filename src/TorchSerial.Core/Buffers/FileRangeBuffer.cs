@@ -48,7 +48,12 @@ internal sealed class FileRangeBuffer : StorageBuffer
             while (done < destination.Length)
             {
                 int n;
-                if (_handle is not null) n = RandomAccess.Read(_handle, destination[done..], start + offset + done);
+                if (_handle is not null)
+                {
+                    // Eager loads only: a lazy load's reads must see the file as it is now, for the change checks.
+                    n = _snapshot is null ? ReadWindow.Read(_handle, destination[done..], start + offset + done)
+                        : RandomAccess.Read(_handle, destination[done..], start + offset + done);
+                }
                 else
                 {
                     lock (_stream)

@@ -118,7 +118,7 @@ internal sealed class ZipDirectory
     {
         if (e.LocalHeaderOffset < 0 || e.LocalHeaderOffset > _stream.Length - 30) throw Corrupt($"the local header of '{e.Name}' lies outside the file");
         Span<byte> h = stackalloc byte[30];
-        ReadAt(_stream, e.LocalHeaderOffset, h);
+        ReadAt(_stream, e.LocalHeaderOffset, h, windowed: _snapshot is null); // lazy loads read the file as it is now
         if (BinaryPrimitives.ReadUInt32LittleEndian(h) != LocalSig) throw Corrupt($"the local header of '{e.Name}' is damaged");
         long start = e.LocalHeaderOffset + 30 + BinaryPrimitives.ReadUInt16LittleEndian(h[26..]) + BinaryPrimitives.ReadUInt16LittleEndian(h[28..]);
         if (e.CompressedSize < 0 || e.UncompressedSize < 0 || e.CompressedSize > _stream.Length - start)
@@ -222,14 +222,15 @@ internal sealed class ZipDirectory
     /// A positional read. Files are read on their handle: a buffered FileStream would refill its whole buffer
     /// for every small header, which made opening a checkpoint of 40,000 records copy gigabytes.
     /// </summary>
-    internal static void ReadAt(Stream s, long offset, Span<byte> destination)
+    internal static void ReadAt(Stream s, long offset, Span<byte> destination, bool windowed = false)
     {
         if (s is FileStream { SafeFileHandle: var handle })
         {
             int done = 0;
             while (done < destination.Length)
             {
-                int n = RandomAccess.Read(handle, destination[done..], offset + done);
+                int n = windowed ? ReadWindow.Read(handle, destination[done..], offset + done)
+                    : RandomAccess.Read(handle, destination[done..], offset + done);
                 if (n == 0) throw new EndOfStreamException();
                 done += n;
             }
