@@ -10,12 +10,19 @@ namespace TorchSerial.Tests;
 /// <summary>The unpickler against pickles CPython wrote at protocols 0 to 5 (tests/fixtures/pickles).</summary>
 public class PickleMachineTests
 {
+    /// <summary>Unpickles from memory, as a zip's data.pkl is read (with the memo scan).</summary>
     internal static object? Unpickle(byte[] bytes, GlobalPolicy? policy = null)
+        => new Unpickler(new PickleInput(bytes, bytes.Length, "test"), Hooks(policy), StringEncoding.Utf8).Load();
+
+    /// <summary>Unpickles from a stream, as the legacy formats are read (every memo entry kept).</summary>
+    internal static object? UnpickleStream(byte[] bytes, GlobalPolicy? policy = null)
     {
         using var ms = new MemoryStream(bytes);
-        var hooks = TorchGlobals.Hooks(policy ?? GlobalPolicy.Default, _ => throw new InvalidOperationException("no persistent ids here"));
-        return new Unpickler(new PickleInput(ms, bytes.Length, "test"), hooks, StringEncoding.Utf8).Load();
+        return new Unpickler(new PickleInput(ms, bytes.Length, "test"), Hooks(policy), StringEncoding.Utf8).Load();
     }
+
+    private static PickleHooks Hooks(GlobalPolicy? policy)
+        => TorchGlobals.Hooks(policy ?? GlobalPolicy.Default, _ => throw new InvalidOperationException("no persistent ids here"));
 
     [Theory]
     [InlineData(0)] [InlineData(1)] [InlineData(2)] [InlineData(3)] [InlineData(4)] [InlineData(5)]

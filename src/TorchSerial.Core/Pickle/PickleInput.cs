@@ -50,6 +50,13 @@ internal sealed class PickleInput
         return v >= 0;
     }
 
+    /// <summary>The bytes not read yet, when the pickle is in memory; empty (and false) for a stream.</summary>
+    public bool TryGetRest(out ReadOnlySpan<byte> rest)
+    {
+        rest = _bytes is null ? default : _bytes.AsSpan(_at, (int)(_end - _at));
+        return _bytes is not null;
+    }
+
     /// <summary>The next <paramref name="count"/> bytes, to decode at once (a view of the array where there is one).</summary>
     public ReadOnlySpan<byte> ReadSpan(long count)
     {

@@ -1,22 +1,44 @@
 namespace TorchSerial.Pickle;
 
 /// <summary>
-/// The pickle memo: index → value. Picklers number entries 0, 1, 2, … so they live in a growing array; an index
-/// far past the ones seen (crafted files) goes to a dictionary instead, so no index can force a large allocation.
-/// <see cref="Count"/> is the number of distinct indices, which is what MEMOIZE numbers by (CPython's len(memo)).
+/// The pickle memo: index → value. <see cref="Count"/> is the number of distinct indices set, which is what
+/// MEMOIZE numbers by (CPython's len(memo)).
+/// When the indices the pickle reads back are known (<see cref="MemoReadsScan"/>), only those keep their value,
+/// in a small dictionary, and the rest are only counted, one bit each: a state_dict's pickle memoizes about
+/// five objects per tensor and reads back a handful in all. Otherwise values live in an array that grows with
+/// the indices in order; an index far past those seen (crafted files) goes to a dictionary instead, so no index
+/// can force a large allocation.
 /// </summary>
 internal sealed class PickleMemo
 {
     private static readonly object Missing = new();
-    private object?[] _dense = new object?[64];
-    private Dictionary<long, object?>? _sparse;
+    private readonly HashSet<long>? _reads;
+    private readonly Dictionary<long, object?> _kept = new();
+    private object?[]? _dense;
+    private ulong[] _seen = new ulong[16];
+    private HashSet<long>? _seenFar;
 
-    public PickleMemo() => Array.Fill(_dense, Missing);
+    /// <param name="reads">The indices the pickle ever reads back; null keeps every value.</param>
+    public PickleMemo(HashSet<long>? reads = null)
+    {
+        _reads = reads;
+        if (reads is null)
+        {
+            _dense = new object?[64];
+            Array.Fill(_dense, Missing);
+        }
+    }
 
     public long Count { get; private set; }
 
     public void Set(long index, object? value)
     {
+        if (_dense is null)
+        {
+            if (MarkSeen(index)) Count++;
+            if (_reads!.Contains(index)) _kept[index] = value;
+            return;
+        }
         if (index >= 0 && index < _dense.Length)
         {
             if (ReferenceEquals(_dense[index], Missing)) Count++;
@@ -32,19 +54,44 @@ internal sealed class PickleMemo
             Set(index, value);
             return;
         }
-        _sparse ??= new Dictionary<long, object?>();
-        if (!_sparse.ContainsKey(index)) Count++;
-        _sparse[index] = value;
+        if (!_kept.ContainsKey(index)) Count++;
+        _kept[index] = value;
     }
 
     public bool TryGet(long index, out object? value)
     {
-        if (index >= 0 && index < _dense.Length && !ReferenceEquals(_dense[index], Missing))
+        value = null;
+        if (_dense is not null && index >= 0 && index < _dense.Length && !ReferenceEquals(_dense[index], Missing))
         {
             value = _dense[index];
             return true;
         }
-        value = null;
-        return _sparse is not null && _sparse.TryGetValue(index, out value);
+        if (_kept.TryGetValue(index, out value)) return true;
+        // The scan and the VM read the pickle one way, so an entry set but not kept is never read; if one is, they disagree.
+        if (_dense is null && IsSeen(index))
+            throw new InvalidOperationException($"Memo entry {index} is read, but the scan of the pickle found no read of it.");
+        return false;
+    }
+
+    /// <summary>Marks an index as set; true the first time.</summary>
+    private bool MarkSeen(long index)
+    {
+        if (index < 0 || index >= 1L << 26) return (_seenFar ??= new HashSet<long>()).Add(index);
+        int word = (int)(index >> 6);
+        if (word >= _seen.Length)
+        {
+            if (word > _seen.Length * 2 && index > Count + 4096) return (_seenFar ??= new HashSet<long>()).Add(index);
+            Array.Resize(ref _seen, Math.Max(word + 1, _seen.Length * 2));
+        }
+        ulong bit = 1UL << (int)(index & 63);
+        if ((_seen[word] & bit) != 0) return false;
+        _seen[word] |= bit;
+        return true;
+    }
+
+    private bool IsSeen(long index)
+    {
+        if (index < 0 || index >= 1L << 26 || (index >> 6) >= _seen.Length) return _seenFar?.Contains(index) == true;
+        return (_seen[index >> 6] & (1UL << (int)(index & 63))) != 0 || _seenFar?.Contains(index) == true;
     }
 }

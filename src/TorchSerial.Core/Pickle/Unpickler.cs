@@ -18,7 +18,7 @@ internal sealed class Unpickler
     private readonly StringEncoding _encoding;
     private readonly List<object?> _stack = new();
     private readonly Stack<int> _marks = new();
-    private readonly PickleMemo _memo = new();
+    private readonly PickleMemo _memo;
     private long _opOffset;
     private long _pushes;
     private readonly long _maxPushes;
@@ -27,6 +27,7 @@ internal sealed class Unpickler
     {
         _maxPushes = maxValues;
         _in = input;
+        _memo = new PickleMemo(input.TryGetRest(out var pickle) ? MemoReadsScan.Find(pickle) : null);
         _hooks = hooks;
         _encoding = encoding;
     }

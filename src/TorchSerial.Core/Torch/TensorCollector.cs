@@ -19,13 +19,31 @@ internal static class TensorCollector
     {
         var result = new List<Tensor>(expected);
         var seenTensors = new HashSet<Tensor>(expected, ReferenceEqualityComparer.Instance);
-        var items = new List<(object?, KeyPath?)>();
         var seenContainers = new HashSet<object>(ReferenceEqualityComparer.Instance);
-        var stack = new Stack<(object? Value, KeyPath? Path)>();
-        stack.Push((root, null));
-        while (stack.Count > 0)
+        // Containers are walked in place (a frame holds a dict's enumerator or a list's next index), so a
+        // state_dict of 40,000 entries costs one frame, not a copy of its items on the stack.
+        var frames = new List<Frame> { Frame.One(root, null) };
+        while (frames.Count > 0)
         {
-            var (value, path) = stack.Pop();
+            var top = frames[^1];
+            object? value;
+            KeyPath? path;
+            if (top.Entries is { } entries)
+            {
+                if (!entries.MoveNext()) { frames.RemoveAt(frames.Count - 1); continue; }
+                (value, path) = (entries.Value, new KeyPath(top.Path, entries.Key));
+            }
+            else if (top.List is { } list)
+            {
+                if (top.Next >= list.Count) { frames.RemoveAt(frames.Count - 1); continue; }
+                (value, path) = (list[top.Next], new KeyPath(top.Path, SmallInts.Box(top.Next)));
+                frames[^1] = top with { Next = top.Next + 1 };
+            }
+            else
+            {
+                frames.RemoveAt(frames.Count - 1);
+                (value, path) = (top.Value, top.Path);
+            }
             switch (value)
             {
                 case Tensor t:
@@ -43,34 +61,32 @@ internal static class TensorCollector
                 case string or byte[] or null or DType or Storage or PyGlobal or TorchSize:
                     break;
                 case PyDict d when seenContainers.Add(d):
-                    if (d.State is not null) stack.Push((d.State, path)); // attributes come after the items in a pickle
-                    // The dictionary enumerator's Key and Value, not its boxed DictionaryEntry items.
-                    items.Clear();
-                    var entries = d.GetEnumerator();
-                    while (entries.MoveNext()) items.Add((entries.Value, new KeyPath(path, entries.Key)));
-                    PushReversed(stack, items);
+                    if (d.State is not null) frames.Add(Frame.One(d.State, path)); // attributes come after the items in a pickle
+                    frames.Add(new Frame { Entries = d.GetEnumerator(), Path = path });
                     break;
                 case PyObject o when seenContainers.Add(o):
-                    var parts = new List<(object?, KeyPath?)>();
-                    if (o.State is not null) parts.Add((o.State, path));
-                    if (o.DictItems is not null) parts.Add((o.DictItems, path));
-                    if (o.ListItems is not null) parts.Add((o.ListItems, path));
-                    parts.Add((o.Args, path));
-                    foreach (var p in parts) stack.Push(p);
+                    if (o.State is not null) frames.Add(Frame.One(o.State, path));
+                    if (o.DictItems is not null) frames.Add(Frame.One(o.DictItems, path));
+                    if (o.ListItems is not null) frames.Add(Frame.One(o.ListItems, path));
+                    frames.Add(Frame.One(o.Args, path));
                     break;
-                case IList list when value is PyList or PyTuple or PySet && seenContainers.Add(value):
-                    items.Clear();
-                    for (int i = 0; i < list.Count; i++) items.Add((list[i], new KeyPath(path, SmallInts.Box(i))));
-                    PushReversed(stack, items);
+                case IList items when value is PyList or PyTuple or PySet && seenContainers.Add(value):
+                    frames.Add(new Frame { List = items, Path = path });
                     break;
             }
         }
         return result;
     }
 
-    private static void PushReversed(Stack<(object?, KeyPath?)> stack, List<(object?, KeyPath?)> items)
+    /// <summary>One value still to visit, or the rest of a dict's or a list's items.</summary>
+    private readonly record struct Frame
     {
-        for (int i = items.Count - 1; i >= 0; i--) stack.Push(items[i]);
+        public object? Value { get; init; }
+        public KeyPath? Path { get; init; }
+        public IDictionaryEnumerator? Entries { get; init; }
+        public IList? List { get; init; }
+        public int Next { get; init; }
+        public static Frame One(object? value, KeyPath? path) => new() { Value = value, Path = path };
     }
 
     /// <summary>
