@@ -21,7 +21,7 @@ param(
     [Parameter(Mandatory)] [string] $OutDir,
     [Parameter(Mandatory)] [scriptblock] $ChildPwsh,
     [string] $Only = '',
-    [int] $Repeats = 3
+    [int] $Repeats = 5
 )
 $ErrorActionPreference = 'Stop'
 $python = '/usr/bin/python3'
