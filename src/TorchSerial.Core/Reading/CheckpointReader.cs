@@ -83,7 +83,11 @@ public static class CheckpointReader
                 if (Environment.CurrentManagedThreadId == caller) progress(now, total);
             };
             var storages = graph.Storages;
-            ParallelChunks.Each(storages.Count, i => storages[i].Load(report, ct), ct);
+            // Storages bound for a device load on this thread: an accelerator's context (CUDA's) belongs to the
+            // thread that uses it, and uploads are bound by the bus, not the cores.
+            if (storages.Any(s => s.Device != DeviceNames.Cpu))
+                foreach (var storage in storages) storage.Load(report, ct);
+            else ParallelChunks.Each(storages.Count, i => storages[i].Load(report, ct), ct);
             if (progress is not null) progress(total, total);
             return new Checkpoint(path, graph, tensors, owner: null);
         }
