@@ -34,7 +34,14 @@ internal sealed unsafe class NativeBuffer : HostBuffer
 
     public override long Length => _length;
 
-    // Callers reach the bytes through the storage that holds this buffer, so it outlives every window.
+    // A window points into memory the finalizer frees: whoever uses one keeps this buffer alive until done
+    // (GC.KeepAlive), since a caller's own reference may be dead to the JIT before its last read of the span.
+    public override void Read(long offset, Span<byte> destination)
+    {
+        Window(offset, destination.Length).CopyTo(destination);
+        GC.KeepAlive(this);
+    }
+
     public override Span<byte> Window(long offset, int length)
     {
         if (offset < 0 || length < 0 || offset > _length - length)

@@ -49,6 +49,7 @@ internal abstract class StorageBuffer
                 TryGetSpan(at, (int)Math.Min(scratch.Length, Length - at), out var window);
                 sink(window);
             }
+            GC.KeepAlive(this); // windows of native memory are valid only while their buffer lives
             return KnownCrc;
         }
         using var reader = OpenReader();

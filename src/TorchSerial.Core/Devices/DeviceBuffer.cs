@@ -45,6 +45,7 @@ internal sealed class DeviceBuffer : StorageBuffer, IDisposable
                 buffer.View.SubView(at, n).AsContiguous().CopyFromCPU(span);
             }
             accelerator.Synchronize();
+            GC.KeepAlive(source); // its spans may point into native memory that its finalizer frees
         }
         catch
         {

@@ -93,6 +93,7 @@ internal static class TensorGeometry
                         span.Slice((int)((src + k * step) * itemSize), itemSize).CopyTo(destination.Slice((int)(dst + k * itemSize), itemSize));
                 dst += len * itemSize;
             }
+            GC.KeepAlive(buffer); // the span may point into native memory that the buffer's finalizer frees
             return;
         }
         long at = 0;
