@@ -30,6 +30,33 @@ public class DeviceTests
     }
 
     [Theory]
+    [InlineData("cuda1.pt")]
+    [InlineData("cuda_mixed.pt")]
+    [InlineData("cuda_mixed_legacy.pt")]
+    public void A_lazy_load_needs_no_device_until_its_bytes_are_placed(string file)
+    {
+        // Saved locations are data: listing, moving to the host and saving file to file work on a CPU machine.
+        using var lazy = CheckpointReader.Open(Fixtures.Torch(file));
+        var expected = Located(file).EnumerateArray().ToList();
+        Assert.Equal(expected.Select(e => e.GetProperty("location").GetString()), lazy.Tensors.Select(t => t.SavedLocation));
+        Assert.Equal(lazy.Tensors.Select(t => t.SavedLocation), lazy.Tensors.Select(t => t.Device));
+        var ex = Assert.Throws<TorchSerialException>(() => lazy.Tensors[0].GetBytes());
+        Assert.Equal(ErrorIds.DeviceUnavailable, ex.ErrorId);
+        Assert.Contains($"'{lazy.Tensors[0].Storage.Key}'", ex.Message);
+
+        var onHost = DevicePlacement.Place(lazy.Tensors, "cpu");
+        Assert.All(onHost, t => Assert.Equal("cpu", t.Device));
+        Assert.Equal(expected.Select(e => e.GetProperty("sha256").GetString()), onHost.Select(t => Fixtures.Sha256(t.GetBytes())));
+
+        using var saved = new MemoryStream();
+        CheckpointWriter.Save(lazy.Root, saved, new SaveOptions { Layout = file.Contains("legacy") ? SaveLayout.Legacy : SaveLayout.Zip });
+        saved.Position = 0;
+        var back = CheckpointReader.Load(saved, new LoadOptions { MapLocation = "cpu" });
+        Assert.Equal(lazy.Tensors.Select(t => t.SavedLocation), back.Tensors.Select(t => t.SavedLocation));
+        Assert.Equal(expected.Select(e => e.GetProperty("sha256").GetString()), back.Tensors.Select(t => Fixtures.Sha256(t.GetBytes())));
+    }
+
+    [Theory]
     [InlineData("cuda0.pt")]
     [InlineData("cuda_mixed.pt")]
     [InlineData("cuda_mixed_legacy.pt")]

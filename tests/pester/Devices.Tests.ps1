@@ -23,6 +23,16 @@ Describe 'Get-TorchDevice' {
 }
 
 Describe 'Import-TorchCheckpoint -MapLocation on files torch saved with cuda tags' {
+    It 'lists a GPU checkpoint lazily on a CPU machine, fails on its bytes, and moves it to the host on request' {
+        $t = Import-TorchCheckpoint -LiteralPath (Join-Path $Torch 'cuda_mixed.pt') -Lazy
+        $t.Count | Should -Be $Located['cuda_mixed.pt'].tensors.Count
+        @($t.SavedLocation | Sort-Object -Unique) | Should -Be @('cuda:0', 'cuda:1')
+        { $t[0].GetBytes() } | Should -Throw -ExpectedMessage '*no CUDA device is available*'
+        $onHost = $t | Convert-DeviceMap -MapLocation cpu
+        $onHost.Device | Sort-Object -Unique | Should -Be 'cpu'
+        Get-Sums $onHost | Should -Be $Located['cuda_mixed.pt'].tensors.sha256
+    }
+
     It 'fails without -MapLocation with the message torch gives, adapted' {
         Import-TorchCheckpoint -LiteralPath (Join-Path $Torch 'cuda1.pt') -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -BeLike 'DeviceUnavailable,*'

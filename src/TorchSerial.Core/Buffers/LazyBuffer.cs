@@ -52,6 +52,14 @@ internal sealed class LazyBuffer : StorageBuffer
 
     public override void Read(long offset, Span<byte> destination) => Load().Read(offset, destination);
 
+    /// <summary>Copies the bytes into <paramref name="target"/> from wherever they are now, without keeping them here.</summary>
+    public override uint? Fill(HostBuffer target, Action<int>? progress, CancellationToken cancellationToken)
+    {
+        StorageBuffer from;
+        lock (this) from = _resident ?? Layered();
+        return from.Fill(target, progress, cancellationToken);
+    }
+
     public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span) => Load().TryGetSpan(offset, length, out span);
 
     public override ChunkReader OpenReader()
@@ -64,12 +72,19 @@ internal sealed class LazyBuffer : StorageBuffer
         get { lock (this) return _resident is null && _device == "cpu" && SwapUnit <= 1 && _source?.StreamVerifiesCrc == true; }
     }
 
+    private TorchSerialException? _refusal;
+
+    /// <summary>Makes every load fail with <paramref name="reason"/> (its device does not exist here); streaming still works.</summary>
+    public void RefuseLoad(TorchSerialException reason) => _refusal = reason;
+
     /// <summary>Reads the bytes into their final place, once, and returns the buffer that now holds them.</summary>
     public StorageBuffer Load(Action<int>? progress = null, CancellationToken cancellationToken = default)
     {
         lock (this)
         {
             if (_resident is not null) return _resident;
+            if (_refusal is not null)
+                throw new TorchSerialException(_refusal.ErrorId, _refusal.Kind, $"Storage '{_key}' cannot be read: {_refusal.Message}", _refusal);
             var source = Layered();
             var host = HostBuffer.Allocate(_length, _managedLimit);
             host.KnownCrc = source.Fill(host, progress, cancellationToken);

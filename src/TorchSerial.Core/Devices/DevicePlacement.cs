@@ -31,16 +31,15 @@ public static class DevicePlacement
         return result;
     }
 
+    /// <summary>
+    /// One copy, from where the bytes are to where they go. Bytes not read yet come from the file (through their
+    /// CRC check) and are not kept where they were bound for, which may be a device this machine lacks.
+    /// </summary>
     private static StorageBuffer CopyTo(string device, StorageBuffer bytes)
     {
-        if (device != DeviceNames.Cpu) return DeviceBuffer.Upload(device, bytes);
+        if (device != DeviceNames.Cpu && bytes.IsResident) return DeviceBuffer.Upload(device, bytes);
         var host = HostBuffer.Allocate(bytes.Length);
-        for (long at = 0; at < bytes.Length; at += StorageBuffer.ChunkSize)
-        {
-            int n = (int)Math.Min(StorageBuffer.ChunkSize, bytes.Length - at);
-            bytes.Read(at, host.Window(at, n));
-        }
-        host.KnownCrc = bytes.KnownCrc;
-        return host;
+        host.KnownCrc = bytes.Fill(host, null, CancellationToken.None) ?? bytes.KnownCrc;
+        return device == DeviceNames.Cpu ? host : DeviceBuffer.Upload(device, host);
     }
 }

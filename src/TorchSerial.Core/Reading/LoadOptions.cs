@@ -65,5 +65,5 @@ public sealed record LoadOptions
 
     /// <summary>How the container's storages are made under these options.</summary>
     internal StorageSettings Storages(bool bigEndian = false)
-        => new(MapLocation, Registry, Devices, VerifyCrc) { BigEndian = bigEndian, ManagedLimit = ManagedLimit };
+        => new(MapLocation, Registry, Devices, VerifyCrc) { BigEndian = bigEndian, ManagedLimit = ManagedLimit, DeferDeviceCheck = Snapshot is not null };
 }

@@ -81,7 +81,8 @@ public sealed class LocationRegistry
     public string Restore(Storage storage, string tag, DevicePlatform? platform = null)
         => Validate(Deserialize(storage, tag), platform ?? DevicePlatform.HostOnly);
 
-    private string Deserialize(Storage storage, string tag)
+    /// <summary>The device the first deserializer that answers names, not checked against the machine.</summary>
+    internal string Deserialize(Storage storage, string tag)
     {
         foreach (var h in _snapshot)
         {
@@ -122,7 +123,7 @@ public sealed class LocationRegistry
     }
 
     /// <summary>torch's validate_cuda_device, with its two messages adapted to -MapLocation, and the same for ILGPU's CPU device.</summary>
-    private static string Validate(string device, DevicePlatform platform)
+    internal static string Validate(string device, DevicePlatform platform)
     {
         if (device == DeviceNames.Cpu) return device;
         if (device == DeviceNames.IlgpuCpu)

@@ -28,6 +28,15 @@ public abstract class MapLocation
             _ => registry.Restore(storage, savedTag, platform),
         };
 
+    /// <summary>The device the storage goes to, before checking that it exists here (lazy loads check on first use).</summary>
+    internal string Target(Storage storage, string savedTag, LocationRegistry registry)
+        => Checked(Map(storage, savedTag)) switch
+        {
+            string device => registry.Deserialize(storage, device),
+            Storage other => other.Device,
+            _ => registry.Deserialize(storage, savedTag),
+        };
+
     /// <summary>The tag the storage would have after the map, without placing anything (for rewriting files).</summary>
     internal string Retag(Storage storage, string savedTag) => Checked(Map(storage, savedTag)) as string ?? savedTag;
 

@@ -13,6 +13,12 @@ internal sealed record StorageSettings(MapLocation Map, LocationRegistry Registr
     /// <summary>True for big-endian files (zip <c>byteorder</c> = big): element bytes are swapped as they are read.</summary>
     public bool BigEndian { get; init; }
 
+    /// <summary>
+    /// Lazy loads: a device that does not exist here is an error on first use of the bytes, not at open. Listing a
+    /// GPU checkpoint, or streaming it file to file, needs no GPU: saved locations are data until bytes are placed.
+    /// </summary>
+    public bool DeferDeviceCheck { get; init; }
+
     /// <summary>The largest storage held in a managed array once read; larger ones go to native memory.</summary>
     public long ManagedLimit { get; init; } = HostBuffer.DefaultManagedLimit;
 }
@@ -45,7 +51,14 @@ internal sealed class StorageResolver(StorageSettings settings, int expected = 0
             SwapUnit = settings.BigEndian && !type.IsUntyped ? type.DType.SwapUnit : 0,
         };
         var storage = new Storage(key, type.DType, numBytes, location, type.IsUntyped, buffer);
-        string device = settings.Map.Resolve(storage, location, settings.Registry, settings.Platform);
+        string device;
+        if (!settings.DeferDeviceCheck) device = settings.Map.Resolve(storage, location, settings.Registry, settings.Platform);
+        else
+        {
+            device = settings.Map.Target(storage, location, settings.Registry);
+            try { LocationRegistry.Validate(device, settings.Platform); }
+            catch (TorchSerialException ex) when (ex.ErrorId == ErrorIds.DeviceUnavailable) { buffer.RefuseLoad(ex); }
+        }
         buffer.PlaceOn(device, device == DeviceNames.Cpu ? null : settings.Platform.Place);
         _byKey.Add(key, storage);
         Storages.Add(storage);
