@@ -12,7 +12,8 @@ namespace TorchSerial.Buffers;
 internal static class ReadWindow
 {
     private const int WindowSize = 256 << 10;
-    private const int SmallRead = 16 << 10;
+    /// <summary>Reads up to this size go through the window; larger ones go straight to their destination.</summary>
+    public const int SmallRead = 16 << 10;
 
     [ThreadStatic] private static byte[]? t_window;
     [ThreadStatic] private static SafeFileHandle? t_handle;

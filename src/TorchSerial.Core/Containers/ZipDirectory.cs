@@ -118,7 +118,9 @@ internal sealed class ZipDirectory
     {
         if (e.LocalHeaderOffset < 0 || e.LocalHeaderOffset > _stream.Length - 30) throw Corrupt($"the local header of '{e.Name}' lies outside the file");
         Span<byte> h = stackalloc byte[30];
-        ReadAt(_stream, e.LocalHeaderOffset, h, windowed: _snapshot is null); // lazy loads read the file as it is now
+        // The window pays off only where records are small and side by side; a large record's header read through it
+        // would copy the window's worth of data for 30 bytes. Lazy loads never use it: they read the file as it is now.
+        ReadAt(_stream, e.LocalHeaderOffset, h, windowed: _snapshot is null && e.CompressedSize <= ReadWindow.SmallRead);
         if (BinaryPrimitives.ReadUInt32LittleEndian(h) != LocalSig) throw Corrupt($"the local header of '{e.Name}' is damaged");
         long start = e.LocalHeaderOffset + 30 + BinaryPrimitives.ReadUInt16LittleEndian(h[26..]) + BinaryPrimitives.ReadUInt16LittleEndian(h[28..]);
         if (e.CompressedSize < 0 || e.UncompressedSize < 0 || e.CompressedSize > _stream.Length - start)
