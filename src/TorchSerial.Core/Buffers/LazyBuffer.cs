@@ -69,7 +69,7 @@ internal sealed class LazyBuffer : StorageBuffer
 
     public override bool StreamVerifiesCrc
     {
-        get { lock (this) return _resident is null && _device == "cpu" && SwapUnit <= 1 && _source?.StreamVerifiesCrc == true; }
+        get { lock (this) return _resident is null && SwapUnit <= 1 && _source?.StreamVerifiesCrc == true; }
     }
 
     private TorchSerialException? _refusal;

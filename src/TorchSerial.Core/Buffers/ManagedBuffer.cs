@@ -7,7 +7,5 @@ internal sealed class ManagedBuffer(ReadOnlyMemory<byte> bytes) : HostBuffer
 {
     public override long Length => bytes.Length;
 
-    public ReadOnlyMemory<byte> Memory => bytes;
-
     public override Span<byte> Window(long offset, int length) => MemoryMarshal.AsMemory(bytes).Span.Slice(checked((int)offset), length);
 }

@@ -154,8 +154,9 @@ internal sealed class ZipDirectory
     /// <summary>Reads a small record (data.pkl, version, byteorder) fully into memory.</summary>
     public byte[] ReadAll(ZipEntry e)
     {
-        var buffer = new byte[CheckedSize(e)];
-        ReadInto(e, buffer);
+        var (source, length) = Checked(e);
+        var buffer = new byte[length];
+        ReadInto(source, buffer);
         return buffer;
     }
 
@@ -165,9 +166,9 @@ internal sealed class ZipDirectory
     /// </summary>
     public byte[] Rent(ZipEntry e, out int length)
     {
-        length = CheckedSize(e);
+        (var source, length) = Checked(e);
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
-        try { ReadInto(e, buffer.AsSpan(0, length)); }
+        try { ReadInto(source, buffer.AsSpan(0, length)); }
         catch
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
@@ -176,16 +177,17 @@ internal sealed class ZipDirectory
         return buffer;
     }
 
-    private int CheckedSize(ZipEntry e)
+    /// <summary>The record's bytes and size; opening checks the claim against the file (and deflate's ratio) before anything is allocated.</summary>
+    private (StorageBuffer Source, int Length) Checked(ZipEntry e)
     {
-        _ = Open(e); // checks the claim against the file (and deflate's ratio) before anything is allocated
+        var source = Open(e);
         if (e.UncompressedSize > Array.MaxLength) throw Fail.Unsupported(ErrorIds.TensorTooLarge, $"Record '{e.Name}' is larger than 2 GiB.");
-        return (int)e.UncompressedSize;
+        return (source, (int)e.UncompressedSize);
     }
 
-    private void ReadInto(ZipEntry e, Span<byte> buffer)
+    private static void ReadInto(StorageBuffer source, Span<byte> buffer)
     {
-        using var reader = Open(e).OpenReader();
+        using var reader = source.OpenReader();
         reader.ReadExactly(buffer);
         reader.Finish();
     }

@@ -20,9 +20,6 @@ internal sealed class DeviceBuffer : StorageBuffer, IDisposable
     public override string Device { get; }
     public override long Length => _length;
 
-    /// <summary>The ILGPU view of the bytes, for kernels.</summary>
-    public ArrayView1D<byte, Stride1D.Dense> View => _buffer.View.SubView(0, _length);
-
     /// <summary>Copies <paramref name="source"/> onto <paramref name="device"/> chunk by chunk, straight from where its bytes are.</summary>
     public static DeviceBuffer Upload(string device, StorageBuffer source, CancellationToken cancellationToken = default)
     {
