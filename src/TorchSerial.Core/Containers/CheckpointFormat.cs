@@ -9,4 +9,10 @@ public enum CheckpointFormat
     LegacyStream,
     /// <summary>The tar archive of torch ≤ 0.1.9.</summary>
     LegacyTar,
+    /// <summary>A safetensors file: a JSON header, then raw little-endian tensor data.</summary>
+    SafeTensors,
+    /// <summary>A sharded set: a <c>*.index.json</c> naming the shard file of every tensor (Hugging Face's layout).</summary>
+    ShardedSet,
+    /// <summary>A TorchScript archive (torch.jit.save): its parameters and buffers, read without running its code.</summary>
+    TorchScript,
 }

@@ -9,7 +9,7 @@ namespace TorchSerial.Containers;
 /// </summary>
 internal static class FormatSniffer
 {
-    public static CheckpointFormat Detect(Stream stream)
+    public static CheckpointFormat Detect(Stream stream, string? name = null)
     {
         long length = stream.Length;
         if (length == 0)
@@ -26,12 +26,27 @@ internal static class FormatSniffer
         if (span.StartsWith("PK"u8))
             throw Fail.Data(ErrorIds.CorruptZip, "The file starts like a zip archive but not with a local file header; torch.load would not read it either.");
         if (TarDirectory.IsHeader(span)) return CheckpointFormat.LegacyTar;
+        if (LooksLikeSafeTensors(span, name)) return CheckpointFormat.SafeTensors;
+        if (ShardIndex.LooksLikeIndex(span)) return CheckpointFormat.ShardedSet;
         if (LooksLikeMarkup(span) || LooksLikeText(span))
             throw Fail.Data(ErrorIds.HtmlOrTextFile,
                 $"The file is {(LooksLikeMarkup(span) ? "an HTML or XML page" : "plain text")}, not a checkpoint: often an error page saved in place of a download. It starts with: '{Preview(span)}'.");
         if (span[0] is 0x80 or (byte)'(' or (byte)'L' or (byte)'I' or (byte)'}' or (byte)']' or 0x8A) return CheckpointFormat.LegacyStream;
         throw Fail.Data(ErrorIds.NotACheckpoint,
             $"The file is not a PyTorch checkpoint: it is neither a zip archive, a tar archive nor a pickle stream (first bytes {Convert.ToHexString(span[..Math.Min(8, span.Length)])}).");
+    }
+
+    /// <summary>
+    /// An 8-byte length whose high bytes are zero, then a JSON object. A file named .safetensors that is no other
+    /// format is read as one too, so that its header's own error (too large, truncated) is what the user sees.
+    /// </summary>
+    private static bool LooksLikeSafeTensors(ReadOnlySpan<byte> s, string? name)
+    {
+        bool named = name is not null && name.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
+        if (s.Length < 10) return named;
+        if (s[4] == 0 && s[5] == 0 && s[6] == 0 && s[7] == 0 && s[8..].TrimStart(" \t\r\n"u8) is { Length: > 0 } json && json[0] == '{')
+            return true;
+        return named && !(s[0] is 0x80 && s[1] <= 5);
     }
 
     private static bool LooksLikeMarkup(ReadOnlySpan<byte> s)

@@ -35,6 +35,38 @@ public static class ErrorIds
     public const string InvalidProtocolVersion = "InvalidProtocolVersion";
     public const string CorruptTar = "CorruptTar";
 
+    // safetensors (formats-next.md §1.4): one id per rule of the reference reader, plus what it lacks.
+    public const string SafeTensorsHeaderTooSmall = "SafeTensorsHeaderTooSmall";
+    public const string SafeTensorsHeaderTooLarge = "SafeTensorsHeaderTooLarge";
+    public const string SafeTensorsInvalidHeaderLength = "SafeTensorsInvalidHeaderLength";
+    public const string SafeTensorsInvalidHeader = "SafeTensorsInvalidHeader";
+    public const string SafeTensorsDuplicateName = "SafeTensorsDuplicateName";
+    public const string SafeTensorsInvalidName = "SafeTensorsInvalidName";
+    public const string SafeTensorsUnknownDType = "SafeTensorsUnknownDType";
+    public const string SafeTensorsUnsupportedDType = "SafeTensorsUnsupportedDType";
+    public const string SafeTensorsOffsetReversed = "SafeTensorsOffsetReversed";
+    public const string SafeTensorsOffsetOverlap = "SafeTensorsOffsetOverlap";
+    public const string SafeTensorsOffsetGap = "SafeTensorsOffsetGap";
+    public const string SafeTensorsSizeMismatch = "SafeTensorsSizeMismatch";
+    public const string SafeTensorsMisalignedSize = "SafeTensorsMisalignedSize";
+    public const string SafeTensorsOverflow = "SafeTensorsOverflow";
+    public const string SafeTensorsTrailingBytes = "SafeTensorsTrailingBytes";
+    public const string SafeTensorsTruncated = "SafeTensorsTruncated";
+    public const string SafeTensorsSharedStorage = "SafeTensorsSharedStorage";
+
+    // Sharded sets (*.index.json).
+    public const string ShardIndexInvalid = "ShardIndexInvalid";
+    public const string ShardMissing = "ShardMissing";
+    public const string ShardPathOutsideSet = "ShardPathOutsideSet";
+    public const string ShardTensorMissing = "ShardTensorMissing";
+    public const string ShardUnlistedTensor = "ShardUnlistedTensor";
+    public const string ShardDuplicateTensor = "ShardDuplicateTensor";
+    public const string ShardTotalSizeMismatch = "ShardTotalSizeMismatch";
+    public const string ShardSetExists = "ShardSetExists";
+
+    // TorchScript archives (their weights are read; their code never runs).
+    public const string TorchScriptStructure = "TorchScriptStructure";
+
     // Pickle machine.
     public const string UnknownOpcode = "UnknownOpcode";
     public const string MemoKeyMissing = "MemoKeyMissing";
@@ -62,6 +94,8 @@ public static class ErrorIds
     public const string UnsupportedValue = "UnsupportedValue";
     public const string WriteFailed = "WriteFailed";
     public const string InvalidTensorData = "InvalidTensorData";
+    public const string UnsupportedSaveFormat = "UnsupportedSaveFormat";
+    public const string VerifyFailed = "VerifyFailed";
 
     // Locations.
     public const string DeviceUnavailable = "DeviceUnavailable";

@@ -1,5 +1,6 @@
 using TorchSerial.Buffers;
 using TorchSerial.Containers;
+using TorchSerial.Python;
 using TorchSerial.Tensors;
 namespace TorchSerial.Reading;
 
@@ -19,7 +20,11 @@ public sealed class Checkpoint : IDisposable
         ByteOrder = graph.ByteOrder;
         FormatVersion = graph.FormatVersion;
         PickleProtocol = graph.PickleProtocol;
+        Metadata = graph.Metadata;
+        Constants = graph.Constants;
         Tensors = tensors;
+        if (path is not null)
+            foreach (var t in tensors.Concat(Constants)) t.SourceFile ??= path;
     }
 
     public string? Path { get; }
@@ -28,8 +33,14 @@ public sealed class Checkpoint : IDisposable
     /// <summary>Exactly what torch.load returns, in TorchSerial's object model.</summary>
     public object? Root { get; }
 
-    /// <summary>Every tensor, depth-first in file order, each named by its key path.</summary>
+    /// <summary>
+    /// Every tensor, depth-first in file order, each named by its key path (for a TorchScript archive, its
+    /// state_dict; for a sharded set, in the index's order).
+    /// </summary>
     public IReadOnlyList<Tensor> Tensors { get; }
+
+    /// <summary>A TorchScript archive's tensor constants, named c0, c1, … as its code calls them; empty otherwise.</summary>
+    public IReadOnlyList<Tensor> Constants { get; }
 
     /// <summary>Distinct storages in the order the pickle first references them.</summary>
     public IReadOnlyList<Storage> Storages { get; }
@@ -40,8 +51,14 @@ public sealed class Checkpoint : IDisposable
     public string ByteOrder { get; }
     public long? FormatVersion { get; }
 
-    /// <summary>The pickle protocol the object was saved with (torch's <c>pickle_protocol</c>).</summary>
+    /// <summary>The pickle protocol the object was saved with (torch's <c>pickle_protocol</c>); 0 for containers without a pickle.</summary>
     public int PickleProtocol { get; }
+
+    /// <summary>
+    /// The container's own metadata: safetensors' <c>__metadata__</c> (string to string), or the <c>metadata</c> of a
+    /// sharded set's index (with <c>total_size</c>); null for torch.save files.
+    /// </summary>
+    public PyDict? Metadata { get; }
 
     /// <summary>True when tensor data is read on first use from the still-open file (see <see cref="CheckpointReader.Open"/>).</summary>
     public bool IsLazy => _owner is not null;

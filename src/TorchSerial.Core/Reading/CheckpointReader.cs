@@ -16,22 +16,45 @@ public static class CheckpointReader
     /// Everything a load does except reading storage bytes: container, pickle, placement, geometry
     /// checks and naming. The scanner uses it to predict a load without loading tensor data.
     /// </summary>
-    internal static (LoadedGraph Graph, List<Tensor> Tensors) LoadStructure(Stream stream, LoadOptions options)
+    internal static (LoadedGraph Graph, List<Tensor> Tensors) LoadStructure(Stream stream, LoadOptions options, string? path = null)
     {
-        var graph = FormatSniffer.Detect(stream) switch
+        var format = FormatSniffer.Detect(stream, path);
+        if (format == CheckpointFormat.ShardedSet)
+        {
+            if (path is null)
+                throw new TorchSerialException(ErrorIds.NotACheckpoint, ErrorKind.InvalidArgument,
+                    "The stream holds a shard index; a sharded set must be opened by the index's path, so its shards can be found.");
+            using var set = ShardedSetReader.Open(path, stream, options, eager: false, CancellationToken.None);
+            var g = new LoadedGraph(set.Format, set.Root, set.Storages, set.Records) { Metadata = set.Metadata, PickleProtocol = 0 };
+            return (g, set.Tensors.ToList());
+        }
+        var graph = format switch
         {
             CheckpointFormat.Zip => ZipCheckpointSource.Load(stream, options),
             CheckpointFormat.LegacyTar => LegacyTarSource.Load(stream, options),
+            CheckpointFormat.SafeTensors => SafeTensorsSource.Load(stream, options),
             _ => LegacyStreamSource.Load(stream, options),
         };
-        return (graph, TensorCollector.Collect(graph.Root, graph.Storages.Count));
+        return (graph, graph.Tensors ?? TensorCollector.Collect(graph.Root, graph.Storages.Count));
     }
 
-    /// <summary>Loads a checkpoint file. The file is closed when this returns.</summary>
+    /// <summary>Loads a checkpoint file (or a sharded set, by its index). The file is closed when this returns.</summary>
     public static Checkpoint Load(string path, LoadOptions? options = null, CancellationToken cancellationToken = default)
     {
+        options ??= new LoadOptions();
         var stream = CheckpointFile.OpenRead(path);
-        using (stream) return Load(stream, path, options ?? new LoadOptions(), cancellationToken);
+        using (stream)
+        {
+            if (IsSet(stream, path)) return ShardedSetReader.Open(path, stream, options, eager: true, cancellationToken);
+            return Load(stream, path, options, cancellationToken);
+        }
+    }
+
+    private static bool IsSet(Stream stream, string path)
+    {
+        bool set = FormatSniffer.Detect(stream, path) == CheckpointFormat.ShardedSet;
+        stream.Position = 0;
+        return set;
     }
 
     /// <summary>
@@ -47,8 +70,10 @@ public static class CheckpointReader
         var stream = CheckpointFile.OpenRead(path);
         try
         {
+            if (IsSet(stream, path))
+                using (stream) return ShardedSetReader.Open(path, stream, options, eager: false, CancellationToken.None);
             var lazy = options.WithSnapshot(new FileSnapshot(stream.SafeFileHandle));
-            var (graph, tensors) = LoadStructure(stream, lazy);
+            var (graph, tensors) = LoadStructure(stream, lazy, path);
             return new Checkpoint(path, graph, tensors, owner: stream);
         }
         catch
@@ -71,8 +96,22 @@ public static class CheckpointReader
     {
         try
         {
-            var (graph, tensors) = LoadStructure(stream, options);
-            long total = graph.Storages.Sum(s => s.NumBytes), done = 0;
+            var (graph, tensors) = LoadStructure(stream, options, path);
+            LoadAll(graph.Storages, options, ct);
+            return new Checkpoint(path, graph, tensors, owner: null);
+        }
+        catch (EndOfStreamException ex)
+        {
+            throw new TorchSerialException(ErrorIds.PickleTruncated, ErrorKind.InvalidData, "The file ends unexpectedly: it is truncated.", ex);
+        }
+    }
+
+    /// <summary>Reads every storage's bytes into its final place, on every core unless a device is involved.</summary>
+    internal static void LoadAll(IReadOnlyList<Storage> storages, LoadOptions options, CancellationToken ct)
+    {
+        try
+        {
+            long total = storages.Sum(s => s.NumBytes), done = 0;
             var progress = options.Progress;
             // Storages load on every core (the large ones split further into chunks). Progress is counted from all
             // of them but reported on this thread only, since a PowerShell host takes progress from its own thread.
@@ -82,18 +121,12 @@ public static class CheckpointReader
                 long now = Interlocked.Add(ref done, n);
                 if (Environment.CurrentManagedThreadId == caller) progress(now, total);
             };
-            var storages = graph.Storages;
             // Storages bound for a device load on this thread: an accelerator's context (CUDA's) belongs to the
             // thread that uses it, and uploads are bound by the bus, not the cores.
             if (storages.Any(s => s.Device != DeviceNames.Cpu))
                 foreach (var storage in storages) storage.Load(report, ct);
             else ParallelChunks.Each(storages.Count, i => storages[i].Load(report, ct), ct);
             if (progress is not null) progress(total, total);
-            return new Checkpoint(path, graph, tensors, owner: null);
-        }
-        catch (EndOfStreamException ex)
-        {
-            throw new TorchSerialException(ErrorIds.PickleTruncated, ErrorKind.InvalidData, "The file ends unexpectedly: it is truncated.", ex);
         }
         catch (OperationCanceledException ex)
         {

@@ -36,6 +36,12 @@ public sealed record LoadOptions
     /// </summary>
     public bool VerifyCrc { get; init; } = true;
 
+    /// <summary>
+    /// Where a sharded set's inconsistencies go when they are tolerated (the cmdlets' -SkipIndexCheck writes them as
+    /// warnings); null (the default) makes each an error.
+    /// </summary>
+    public Action<string>? Warning { get; init; }
+
     /// <summary>Reports bytes read so far and the total, as storages are read (eager loads).</summary>
     public Action<long, long>? Progress { get; init; }
 

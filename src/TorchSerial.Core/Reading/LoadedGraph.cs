@@ -1,5 +1,6 @@
 using TorchSerial.Buffers;
 using TorchSerial.Containers;
+using TorchSerial.Python;
 using TorchSerial.Tensors;
 namespace TorchSerial.Reading;
 
@@ -11,4 +12,13 @@ internal sealed record LoadedGraph(CheckpointFormat Format, object? Root, IReadO
 
     /// <summary>The object pickle's protocol (its PROTO opcode; 1 when it has none).</summary>
     public int PickleProtocol { get; init; } = 2;
+
+    /// <summary>String metadata the container keeps beside the object (safetensors' <c>__metadata__</c>, a set's index metadata).</summary>
+    public PyDict? Metadata { get; init; }
+
+    /// <summary>The tensors, when the container names them itself (TorchScript's state_dict); null to walk the object for them.</summary>
+    public List<Tensor>? Tensors { get; init; }
+
+    /// <summary>A TorchScript archive's tensor constants (the code's <c>CONSTANTS.c0</c>, …); empty for other containers.</summary>
+    public IReadOnlyList<Tensor> Constants { get; init; } = Array.Empty<Tensor>();
 }

@@ -14,6 +14,10 @@ internal static class PickleRunner
     public static object? Run(byte[] pickle, int length, string record, LoadOptions options, Func<object?, object?>? persistentLoad = null)
         => Run(new PickleInput(pickle, length, record), record, options, persistentLoad);
 
+    /// <summary>Runs a pickle held in memory with hooks other than torch.save's (a TorchScript archive's).</summary>
+    public static object? Run(byte[] pickle, int length, string record, LoadOptions options, PickleHooks hooks)
+        => new Unpickler(new PickleInput(pickle, length, record), hooks, options.Encoding, options.MaxPickleValues) { Observer = options.Observer }.Load();
+
     private static object? Run(PickleInput input, string record, LoadOptions options, Func<object?, object?>? persistentLoad)
     {
         persistentLoad ??= new Func<object?, object?>(pid => throw Fail.Data(ErrorIds.InvalidPersistentId,

@@ -1,6 +1,7 @@
 using TorchSerial.Buffers;
 using TorchSerial.Containers;
 using TorchSerial.Errors;
+using TorchSerial.Pickle;
 using TorchSerial.Torch;
 using System.Text;
 
@@ -21,11 +22,6 @@ internal static class ZipCheckpointSource
         string root = first[..slash];
         string R(string name) => root + "/" + name;
 
-        if (dir.Find(R("constants.pkl")) is not null)
-            throw Fail.Unsupported(ErrorIds.TorchScriptArchive,
-                "The file is a TorchScript archive (written by torch.jit.save), not a torch.save checkpoint. TorchSerial does not run TorchScript; " +
-                "in Python, save its weights with torch.save(torch.jit.load(path).state_dict(), 'weights.pt') and load that.");
-
         long? version = ReadVersion(dir, R);
         string byteOrder = "little";
         if (dir.Find(R("byteorder")) is { } bo)
@@ -34,38 +30,52 @@ internal static class ZipCheckpointSource
             if (byteOrder is not ("little" or "big"))
                 throw Fail.Data(ErrorIds.CorruptZip, $"The 'byteorder' record says '{byteOrder}'; it should be 'little' or 'big'.", "byteorder");
         }
+        var records = dir.Entries.Select(e => e.Name.StartsWith(root + "/", StringComparison.Ordinal) ? e.Name[(root.Length + 1)..] : e.Name).ToList();
+        var settings = options.Storages(bigEndian: byteOrder == "big");
+        if (dir.Find(R("constants.pkl")) is not null) return TorchScriptSource.Load(dir, R, records, settings, options) with
+        {
+            ByteOrder = byteOrder, FormatVersion = version,
+        };
 
-        var pklEntry = dir.Find(R("data.pkl")) ?? throw Fail.Data(ErrorIds.MissingRecord,
-            $"The zip archive has no '{R("data.pkl")}' record, so it is not a torch.save checkpoint.", "data.pkl");
-        var resolver = new StorageResolver(options.Storages(bigEndian: byteOrder == "big"), expected: dir.Entries.Count);
+        var resolver = new StorageResolver(settings, expected: dir.Entries.Count);
+        var (rootObject, protocol) = RunPickle(dir, R, "data.pkl", "data/", resolver, options, null);
+        return new LoadedGraph(CheckpointFormat.Zip, rootObject, resolver.Storages, records)
+        {
+            ByteOrder = byteOrder, FormatVersion = version, PickleProtocol = protocol,
+        };
+    }
 
-        // The zip says only where the bytes of a key are: the record data/<key>, which must hold exactly the claim.
+    /// <summary>
+    /// Runs one pickle record of the archive whose persistent ids name storages in <paramref name="storageDir"/>; the zip
+    /// says only where a key's bytes are: the record there, which must hold exactly what the pickle claims.
+    /// </summary>
+    internal static (object? Root, int Protocol) RunPickle(ZipDirectory dir, Func<string, string> r, string pickleName, string storageDir,
+        StorageResolver resolver, LoadOptions options, Func<Func<object?, object?>, PickleHooks>? hooks)
+    {
+        var pklEntry = dir.Find(r(pickleName)) ?? throw Fail.Data(ErrorIds.MissingRecord,
+            $"The zip archive has no '{r(pickleName)}' record, so it is not a torch.save checkpoint.", pickleName);
         StorageBytes? Locate(StorageClaim claim)
         {
-            string recordName = "data/" + claim.Key;
-            var entry = dir.Find(R(recordName)) ?? throw Fail.Data(ErrorIds.MissingRecord,
-                $"The pickle refers to storage '{claim.Key}', but the archive has no record '{R(recordName)}'. The file is incomplete or was repacked wrongly.", recordName);
+            string recordName = storageDir + claim.Key;
+            var entry = dir.Find(r(recordName)) ?? throw Fail.Data(ErrorIds.MissingRecord,
+                $"The pickle refers to storage '{claim.Key}', but the archive has no record '{r(recordName)}'. The file is incomplete or was repacked wrongly.", recordName);
             if (entry.UncompressedSize != claim.NumBytes)
                 throw Fail.Data(ErrorIds.RecordSizeMismatch,
                     $"Record '{recordName}' holds {entry.UncompressedSize} bytes but the pickle says storage '{claim.Key}' has {claim.NumElements} " +
                     $"{claim.Type.DType} elements ({claim.NumBytes} bytes). The file is corrupt.", recordName);
             return new StorageBytes(dir.Open(entry), entry.RecordedCrc);
         }
-
         var pkl = dir.Rent(pklEntry, out int pklLength);
         int protocol = pklLength > 1 && pkl[0] == 0x80 ? pkl[1] : 1;
-        object? rootObject;
         try
         {
             Func<StorageClaim, StorageBytes?> locate = Locate; // one delegate for every storage, not one each
-            rootObject = PickleRunner.Run(pkl, pklLength, "data.pkl", options, pid => resolver.Resolve(StorageClaim.Parse(pid, 5, "data.pkl"), locate));
+            Func<object?, object?> load = pid => resolver.Resolve(StorageClaim.Parse(pid, 5, pickleName), locate);
+            object? value = hooks is null ? PickleRunner.Run(pkl, pklLength, pickleName, options, load)
+                : PickleRunner.Run(pkl, pklLength, pickleName, options, hooks(load));
+            return (value, protocol);
         }
         finally { System.Buffers.ArrayPool<byte>.Shared.Return(pkl); }
-        var records = dir.Entries.Select(e => e.Name.StartsWith(root + "/", StringComparison.Ordinal) ? e.Name[(root.Length + 1)..] : e.Name).ToList();
-        return new LoadedGraph(CheckpointFormat.Zip, rootObject, resolver.Storages, records)
-        {
-            ByteOrder = byteOrder, FormatVersion = version, PickleProtocol = protocol,
-        };
     }
 
     private static long? ReadVersion(ZipDirectory dir, Func<string, string> r)

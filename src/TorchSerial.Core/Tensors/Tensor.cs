@@ -24,6 +24,12 @@ public sealed class Tensor
     /// <summary>The key path of the tensor inside the checkpoint, joined with '.'.</summary>
     public string Name { get; internal set; }
 
+    /// <summary>
+    /// The file the tensor was read from: the checkpoint itself, or for a sharded set the shard that holds it.
+    /// Null for tensors made in memory or loaded from a stream.
+    /// </summary>
+    public string? SourceFile { get; internal set; }
+
     public DType DType { get; }
     public long[] Shape { get; }
     public long[] Stride { get; }
@@ -62,7 +68,7 @@ public sealed class Tensor
     /// <summary>Bytes of the logical elements: <see cref="NumElements"/> × the dtype's item size.</summary>
     public long NumBytes => NumElements * DType.ItemSize;
 
-    /// <summary>The logical elements, row-major, little-endian (up to one .NET array's size; see <see cref="CopyTo"/> beyond).</summary>
+    /// <summary>The logical elements, row-major, little-endian (up to one .NET array's size; see <see cref="CopyTo(Stream, CancellationToken)"/> beyond).</summary>
     public byte[] GetBytes()
     {
         if (NumBytes > Array.MaxLength)
@@ -103,11 +109,29 @@ public sealed class Tensor
 
     /// <summary>Writes the logical elements (row-major, little-endian) to <paramref name="destination"/>, chunk by chunk.</summary>
     public void CopyTo(Stream destination, CancellationToken cancellationToken = default)
+        => CopyTo(chunk => destination.Write(chunk), new byte[1 << 20], cancellationToken);
+
+    /// <summary>
+    /// Streams the logical elements to <paramref name="sink"/>: a tensor that is its whole storage streams the storage
+    /// (from memory, or from its file CRC-checked); a view is gathered through <paramref name="scratch"/>. Memory stays
+    /// at one scratch buffer whatever the size.
+    /// </summary>
+    internal void CopyTo(SpanAction sink, byte[] scratch, CancellationToken cancellationToken)
     {
-        foreach (var chunk in EnumerateChunks())
+        if (StorageOffset == 0 && NumBytes == Storage.NumBytes && IsContiguous)
+        {
+            Storage.Buffer.CopyTo(sink, scratch, cancellationToken);
+            return;
+        }
+        int item = DType.ItemSize;
+        long per = Math.Max(1, scratch.Length / item);
+        for (long at = 0; at < NumElements; at += per)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            destination.Write(chunk);
+            long n = Math.Min(per, NumElements - at);
+            var window = scratch.AsSpan(0, (int)(n * item));
+            TensorGeometry.Gather(Storage.Buffer, item, StorageOffset, Shape, Stride, at, window);
+            sink(window);
         }
     }
 
@@ -175,10 +199,7 @@ public sealed class Tensor
     private static Tensor Contiguous(byte[] bytes, DType dtype, long[] shape, string name)
     {
         var storage = new Storage("new", dtype.IsV3 ? DType.UInt8 : dtype, bytes.Length, "cpu", dtype.IsV3, new Buffers.ManagedBuffer(bytes));
-        var stride = new long[shape.Length];
-        long s = 1;
-        for (int i = shape.Length - 1; i >= 0; i--) { stride[i] = s; s *= Math.Max(1, shape[i]); }
-        return new Tensor(storage, dtype, 0, (long[])shape.Clone(), stride) { Name = name };
+        return new Tensor(storage, dtype, 0, (long[])shape.Clone(), TensorGeometry.ContiguousStrides(shape)) { Name = name };
     }
 
     /// <summary>The same view (name, dtype, geometry, flags) over another storage holding the same bytes.</summary>

@@ -43,6 +43,15 @@ internal static class TensorGeometry
         return numel;
     }
 
+    /// <summary>The strides of a row-major tensor of <paramref name="shape"/> (size-0 and size-1 dimensions count as 1).</summary>
+    public static long[] ContiguousStrides(long[] shape)
+    {
+        var stride = new long[shape.Length];
+        long s = 1;
+        for (int i = shape.Length - 1; i >= 0; i--) { stride[i] = s; s *= Math.Max(1, shape[i]); }
+        return stride;
+    }
+
     public static bool IsContiguous(long[] shape, long[] stride)
     {
         long expected = 1;

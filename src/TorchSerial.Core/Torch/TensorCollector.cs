@@ -15,7 +15,8 @@ internal static class TensorCollector
 {
     /// <param name="root">The loaded object.</param>
     /// <param name="expected">About how many tensors to expect (the storage count), to size the lists once.</param>
-    public static List<Tensor> Collect(object? root, int expected = 0)
+    /// <param name="rename">False to leave the tensors as they are and list renamed copies (a caller's own objects).</param>
+    public static List<Tensor> Collect(object? root, int expected = 0, bool rename = true)
     {
         var result = new List<Tensor>(expected);
         var seenTensors = new HashSet<Tensor>(expected, ReferenceEqualityComparer.Instance);
@@ -47,7 +48,7 @@ internal static class TensorCollector
             switch (value)
             {
                 case Tensor t:
-                    if (seenTensors.Add(t))
+                    if (rename && seenTensors.Add(t))
                     {
                         t.Name = KeyPath.Render(path);
                         result.Add(t);

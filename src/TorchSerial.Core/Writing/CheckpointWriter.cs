@@ -26,6 +26,17 @@ public static class CheckpointWriter
         options ??= new SaveOptions();
         options.Validate();
         if (!output.CanWrite) throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, "The output stream is not writable.");
+        if (options.MaxShardSize is not null || options.Verify)
+            throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument,
+                "Sharding and verifying need files: use SaveFile.");
+        if (options.Layout == SaveLayout.SafeTensors)
+        {
+            var plan = SharedTensorPlan.Make(FlatStateDict.From(root, options.Normalize, "safetensors"), options.CopySharedTensors);
+            var progress = new SaveProgress(options.Progress, plan.Kept.Sum(t => t.Value.NumBytes));
+            SafeTensorsWriter.Write(plan.Kept, SafeTensorsWriter.Metadata(plan.Removed, options.Metadata), output, progress.Add, cancellationToken);
+            output.Flush();
+            return;
+        }
         var storages = new StorageTable();
         bool legacy = options.Layout == SaveLayout.Legacy;
         var tag = options.LocationTag ?? options.Registry.Tag;
@@ -39,24 +50,61 @@ public static class CheckpointWriter
 
     /// <summary>
     /// Writes a checkpoint file atomically: into a temporary file in the target folder, then moved over the
-    /// target. The zip root folder is the file name without its last extension, as torch names it.
+    /// target. The zip root folder is the file name without its last extension, as torch names it. With
+    /// <see cref="SaveOptions.MaxShardSize"/> it writes a sharded set instead; with <see cref="SaveOptions.Verify"/>
+    /// it reads back what it wrote and compares every tensor.
     /// </summary>
-    public static void SaveFile(object? root, string path, SaveOptions? options = null, bool overwrite = true, CancellationToken cancellationToken = default)
+    /// <returns>The files written: the one file, or a set's index followed by its shards.</returns>
+    public static IReadOnlyList<string> SaveFile(object? root, string path, SaveOptions? options = null, bool overwrite = true,
+        CancellationToken cancellationToken = default)
     {
         options ??= new SaveOptions();
+        options.Validate();
         string full = Path.GetFullPath(path);
         string folder = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(folder))
             throw new TorchSerialException(ErrorIds.WriteFailed, ErrorKind.ObjectNotFound, $"Parent directory {folder} does not exist.");
-        string stem = Path.GetFileNameWithoutExtension(full);
-        if (stem.Length == 0) throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, $"invalid file name: {path}");
-        var effective = new SaveOptions
+        IReadOnlyList<string> written;
+        if (options.MaxShardSize is not null)
         {
-            Layout = options.Layout, PickleProtocol = options.PickleProtocol, Normalize = options.Normalize, Progress = options.Progress, Registry = options.Registry,
-            LocationTag = options.LocationTag,
-            ArchiveName = IsAscii(stem) ? stem : "archive", // torch routes non-ASCII paths through a Python file object
-        };
-        AtomicFile.Write(full, overwrite, stream => Save(root, stream, effective, cancellationToken));
+            var format = options.Layout == SaveLayout.SafeTensors ? "safetensors" : "a sharded set";
+            written = ShardedWriter.Save(FlatStateDict.From(root, options.Normalize, format), full, options, overwrite, cancellationToken);
+        }
+        else
+        {
+            WriteOne(root, full, options, null, overwrite, cancellationToken);
+            written = new[] { full };
+        }
+        if (options.Verify) SaveVerifier.Verify(root, options.Normalize, written[0], cancellationToken);
+        return written;
+    }
+
+    /// <summary>One file, atomically. <paramref name="removed"/> is a safetensors save's shared-tensor plan when the caller made it.</summary>
+    internal static void WriteOne(object? root, string full, SaveOptions options, IReadOnlyList<KeyValuePair<string, string>>? removed,
+        bool overwrite, CancellationToken ct)
+    {
+        if (options.Layout == SaveLayout.SafeTensors)
+        {
+            var tensors = FlatStateDict.From(root, options.Normalize, "safetensors");
+            if (removed is null)
+            {
+                var plan = SharedTensorPlan.Make(tensors, options.CopySharedTensors);
+                (tensors, removed) = (plan.Kept.ToList(), plan.Removed);
+            }
+            var metadata = SafeTensorsWriter.Metadata(removed, options.Metadata);
+            var progress = new SaveProgress(options.Progress, tensors.Sum(t => t.Value.NumBytes));
+            AtomicFile.Write(full, overwrite, stream =>
+            {
+                SafeTensorsWriter.Write(tensors, metadata, stream, progress.Add, ct);
+                stream.Flush();
+            });
+            return;
+        }
+        string stem = Path.GetFileNameWithoutExtension(full);
+        if (stem.Length == 0) throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, $"invalid file name: {full}");
+        // torch routes non-ASCII paths through a Python file object, which names the root 'archive'.
+        var effective = options with { ArchiveName = IsAscii(stem) ? stem : "archive" };
+        AtomicFile.Write(full, overwrite, stream => Save(root, stream, effective, ct));
     }
 
     private static bool IsAscii(string s) => s.All(c => c < 128);

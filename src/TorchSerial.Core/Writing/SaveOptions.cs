@@ -12,10 +12,15 @@ public enum SaveLayout
     ZipTorch1,
     /// <summary>The legacy stacked-pickle stream of <c>_use_new_zipfile_serialization=False</c>.</summary>
     Legacy,
+    /// <summary>
+    /// safetensors, byte for byte as the reference writer lays it out; shared tensors as <c>save_model</c> treats them.
+    /// The object must be a flat dict of name → tensor.
+    /// </summary>
+    SafeTensors,
 }
 
 /// <summary>The knobs of a save; the counterparts of torch.save's arguments.</summary>
-public sealed class SaveOptions
+public sealed record SaveOptions
 {
     public SaveLayout Layout { get; init; } = SaveLayout.Zip;
 
@@ -37,6 +42,30 @@ public sealed class SaveOptions
     /// <summary>The tag each storage is saved with instead of the registry's answer (rewriting a file's tags); null asks the registry.</summary>
     public Func<Storage, string>? LocationTag { get; init; }
 
+    /// <summary>
+    /// safetensors metadata to add to <c>{"format": "pt"}</c> (the user's keys win); for a sharded set, it goes into the
+    /// index's metadata, as huggingface_hub puts it.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>>? Metadata { get; init; }
+
+    /// <summary>
+    /// safetensors only: tensors that share memory with no tensor covering the storage are written as separate
+    /// contiguous copies instead of refused.
+    /// </summary>
+    public bool CopySharedTensors { get; init; }
+
+    /// <summary>
+    /// Splits the save into shards of at most this many bytes (huggingface_hub's greedy split; a larger tensor gets a
+    /// shard of its own) plus a <c>*.index.json</c>; null writes one file.
+    /// </summary>
+    public long? MaxShardSize { get; init; }
+
+    /// <summary>A sharded save replaces an existing set and deletes stale shards of the same name; without it an existing set is refused.</summary>
+    public bool ReplaceSet { get; init; }
+
+    /// <summary>Reads back what was written and compares every tensor's logical bytes with its source.</summary>
+    public bool Verify { get; init; }
+
     /// <summary>Reports storage bytes written so far and the total.</summary>
     public Action<long, long>? Progress { get; init; }
 
@@ -45,6 +74,8 @@ public sealed class SaveOptions
         if (PickleProtocol is < 2 or > 5)
             throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument,
                 $"Pickle protocol {PickleProtocol} is not supported: torch.save writes protocols 2 to 5.");
+        if (MaxShardSize is <= 0)
+            throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, $"The shard size must be positive, not {MaxShardSize}.");
         if (string.IsNullOrEmpty(ArchiveName) || ArchiveName.Contains('/'))
             throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, $"invalid archive name: '{ArchiveName}'.");
     }

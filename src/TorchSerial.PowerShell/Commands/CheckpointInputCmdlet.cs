@@ -41,6 +41,10 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet, IDisposable
     [Parameter]
     public SwitchParameter SkipCrc { get; set; }
 
+    /// <summary>Loads a sharded set even when its index and shards disagree, with each problem as a warning.</summary>
+    [Parameter]
+    public SwitchParameter SkipIndexCheck { get; set; }
+
     protected LoadOptions Options { get; private set; } = new();
 
     /// <summary>
@@ -95,6 +99,7 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet, IDisposable
             MapLocation = MapLocationArgument.Parse(this, MapLocation),
             Registry = RunspaceLocations.Current,
             VerifyCrc = !SkipCrc,
+            Warning = SkipIndexCheck ? WriteWarning : null,
         };
     }
 }

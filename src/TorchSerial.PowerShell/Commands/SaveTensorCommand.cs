@@ -58,6 +58,32 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
     [ValidateRange(2, 5)]
     public int PickleProtocol { get; set; } = 2;
 
+    /// <summary>Torch (torch.save's zip) or SafeTensors; by default SafeTensors for a .safetensors path, Torch otherwise.</summary>
+    [Parameter]
+    [ValidateSet("Torch", "SafeTensors", IgnoreCase = true)]
+    public string? Format { get; set; }
+
+    /// <summary>
+    /// Writes a sharded set with shards of at most this size and a *.index.json, as huggingface_hub does: a number of
+    /// bytes or a size with a unit. Units are decimal as Hugging Face's are ('5GB' is 5,000,000,000 bytes; KiB, MiB and
+    /// GiB are binary). Quote it: unquoted, PowerShell reads 5GB as its own binary 5 GiB.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? MaxShardSize { get; set; }
+
+    /// <summary>safetensors metadata to add to {"format": "pt"} (string values); for a sharded set it goes into the index.</summary>
+    [Parameter]
+    public System.Collections.IDictionary? Metadata { get; set; }
+
+    /// <summary>safetensors: write tensors that share memory, when none covers the whole storage, as separate copies instead of refusing.</summary>
+    [Parameter]
+    public SwitchParameter CopySharedTensors { get; set; }
+
+    /// <summary>Reads back what was written and compares every tensor's dtype, shape and bytes with its source.</summary>
+    [Parameter]
+    public SwitchParameter Verify { get; set; }
+
     protected override void ProcessRecord() => _inputs.Add(InputObject);
 
     protected override void EndProcessing()
@@ -71,21 +97,32 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
         if (!ShouldProcess(path, what)) return;
 
         var progress = new ProgressReporter(this, "Save-Tensor", $"Writing {path}");
+        IReadOnlyList<string> written = Array.Empty<string>();
         try
         {
             var options = new SaveOptions
             {
-                Layout = Legacy ? SaveLayout.Legacy : SaveLayout.Zip,
+                Layout = ChooseLayout(path),
                 PickleProtocol = PickleProtocol,
                 Normalize = o => o is PSObject ps ? ps.BaseObject : o,
                 Progress = progress.Report,
                 Registry = RunspaceLocations.Current,
+                Metadata = MetadataPairs(),
+                CopySharedTensors = CopySharedTensors,
+                MaxShardSize = MaxShardSize is null ? null : ShardSize.Parse(MaxShardSize),
+                ReplaceSet = Force,
+                Verify = Verify,
             };
-            CheckpointWriter.SaveFile(root, path, options, overwrite: true, _cancel.Token);
+            written = CheckpointWriter.SaveFile(root, path, options, overwrite: true, _cancel.Token);
+            if (written.Count > 1) WriteVerbose($"Wrote a set of {written.Count - 1} shards: {string.Join(", ", written)}.");
         }
         catch (TorchSerialException ex)
         {
             ThrowTerminatingError(ErrorRecords.From(ex, path));
+        }
+        catch (FormatException ex)
+        {
+            ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveOption, ex.Message, MaxShardSize));
         }
         catch (OperationCanceledException)
         {
@@ -95,7 +132,28 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
         {
             progress.Complete();
         }
-        if (PassThru) WriteObject(new FileInfo(path));
+        if (PassThru) foreach (var file in written) WriteObject(new FileInfo(file));
+    }
+
+    private SaveLayout ChooseLayout(string path)
+    {
+        bool safe = Format is not null ? Format.Equals("SafeTensors", StringComparison.OrdinalIgnoreCase)
+            : path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
+        if (safe && (Legacy || PickleProtocol != 2))
+            ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveOption,
+                "-Legacy and -PickleProtocol are torch.save options; safetensors has no pickle. Drop them or use -Format Torch.", path));
+        if (!safe && Format is not null && path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+            WriteWarning($"Writing a torch file under the safetensors name '{System.IO.Path.GetFileName(path)}', as -Format Torch asks.");
+        return safe ? SaveLayout.SafeTensors : Legacy ? SaveLayout.Legacy : SaveLayout.Zip;
+    }
+
+    private List<KeyValuePair<string, string>>? MetadataPairs()
+    {
+        if (Metadata is null) return null;
+        var pairs = new List<KeyValuePair<string, string>>();
+        foreach (System.Collections.DictionaryEntry e in Metadata)
+            pairs.Add(new(LanguagePrimitives.ConvertTo<string>(e.Key), LanguagePrimitives.ConvertTo<string>(e.Value) ?? ""));
+        return pairs;
     }
 
     protected override void StopProcessing() => _cancel.Cancel();
