@@ -94,7 +94,42 @@ $lines += ''
 $lines += ('Cold start (fresh pwsh, best of 5): bare `pwsh -c exit` {0} ms; the same script shape with a built-in module {1} ms; ' +
     'Import-Module TorchSerial {2} ms; + lazy listing of {3} {4} ms: **{5} ms over bare** (target <= 100) {6}, {7} ms over the built-in shape') -f `
     (Ms $coldBare), (Ms $coldShape), (Ms $coldImport), (Split-Path $coldFile -Leaf), (Ms $coldList), (Ms ($coldList - $coldBare)), (Mark (($coldList - $coldBare) -le 0.1)), (Ms ($coldList - $coldShape))
+
+# safetensors and sharded sets, on the GPT-2 file: loads and listings against torch.load of the .pt, conversions
+# against `cp` of the same file and against torch's own route (torch.load, then the bytes through numpy).
+$formats = $null
+$gpt2 = $matrix.rows['GPT-2 small, 0.5 GB']
+if ($gpt2) {
+    $ft = & $python (Join-Path $here 'formats_torch.py') $gpt2.path $OutDir $Repeats | ConvertFrom-Json -AsHashtable
+    $fo = & $ChildPwsh @('-File', (Join-Path $here 'Measure-Formats.ps1'), '-ModulePath', $ModulePath, '-Source', $gpt2.path, '-OutDir', $OutDir,
+        '-Repeats', $Repeats) | ConvertFrom-Json -AsHashtable
+    $peakOf = {
+        param($extra)
+        $p = (& $ChildPwsh (@('-File', (Join-Path $here 'Measure-PeakMemory.ps1'), '-ModulePath', $ModulePath) + $extra) | ConvertFrom-Json).peak
+        $p - $bare
+    }
+    $convertPeak = & $peakOf @('-Checkpoint', $gpt2.path, '-ConvertTo', (Join-Path $OutDir 'peak.safetensors'))
+    $reshardPeak = & $peakOf @('-Checkpoint', (Join-Path $OutDir 'ours.safetensors'), '-ConvertTo', (Join-Path $OutDir 'ours-set/peak.safetensors'),
+        '-MaxShardSize', '100MB')
+    $formats = [ordered]@{ torch = $ft; ours = $fo; convert_peak_bytes = $convertPeak; reshard_peak_bytes = $reshardPeak }
+    $mib = 64MB
+    $lines += ''
+    $lines += "safetensors and sharded sets, GPT-2 small ($([math]::Round($gpt2.tensor_bytes / 1e6)) MB; the set is $($fo.shards) shards of <= 100 MB):"
+    $lines += ''
+    $lines += '| operation | ms | against | ratio | target |'
+    $lines += '|---|---:|---|---:|---|'
+    $lines += '| eager load of the .safetensors | {0} | torch.load of the .pt {1} ms | {2:N3} | <= 0.5 {3} |' -f (Ms $fo.st_eager_s), (Ms $ft.load_s), ($fo.st_eager_s / $ft.load_s), (Mark ($fo.st_eager_s -le 0.5 * $ft.load_s))
+    $lines += '| -Lazy listing of the .safetensors | {0} | torch.load of the .pt | {1:N4} | <= 0.02 {2} |' -f (Ms $fo.st_list_s), ($fo.st_list_s / $ft.load_s), (Mark ($fo.st_list_s -le 0.02 * $ft.load_s))
+    $lines += '| -Lazy listing of the set (index.json) | {0} | torch.load of the .pt | {1:N4} | <= 0.02 {2} |' -f (Ms $fo.set_list_s), ($fo.set_list_s / $ft.load_s), (Mark ($fo.set_list_s -le 0.02 * $ft.load_s))
+    foreach ($op in @(@{ n = 'convert .pt → .safetensors'; o = $fo.convert_s; t = $ft.convert_s; p = $convertPeak }, @{ n = 're-shard into 100 MB shards'; o = $fo.reshard_s; t = $ft.reshard_s; p = $reshardPeak })) {
+        $lines += '| {0} | {1} | cp {2} ms / torch route {3} ms | {4:N2} / {5:N2} | <= 1.5 / <= 0.5 {6} {7} |' -f $op.n, (Ms $op.o), (Ms $ft.cp_s), (Ms $op.t),
+            ($op.o / $ft.cp_s), ($op.o / $op.t), (Mark ($op.o -le 1.5 * $ft.cp_s)), (Mark ($op.o -le 0.5 * $op.t))
+        $lines += '| … its peak memory over a bare import | {0:N1} MiB | torch route {1:N0} MiB | | <= 64 MiB {2} |' -f ($op.p / 1MB), ($ft.convert_peak_bytes / 1MB), (Mark ($op.p -le $mib))
+    }
+    Remove-Item (Join-Path $OutDir 'ours-set') -Recurse -ErrorAction SilentlyContinue
+    Remove-Item (Join-Path $OutDir 'ours.safetensors'), (Join-Path $OutDir 'peak.safetensors') -ErrorAction SilentlyContinue
+}
 $lines | Set-Content (Join-Path $OutDir 'results.md')
-[ordered]@{ machine = $machine; rows = $table; cold = @{ bare_s = $coldBare; shape_s = $coldShape; import_s = $coldImport; list_s = $coldList; file = $coldFile } } |
+[ordered]@{ machine = $machine; rows = $table; formats = $formats; cold = @{ bare_s = $coldBare; shape_s = $coldShape; import_s = $coldImport; list_s = $coldList; file = $coldFile } } |
     ConvertTo-Json -Depth 5 | Set-Content (Join-Path $OutDir 'results.json')
 $lines | Write-Host

@@ -6,7 +6,9 @@
     `import torch`, so start-up transients are not counted; elsewhere the peak working set after a bare import
     is the baseline (the caller subtracts the same script's figure without -Load).
 #>
-param([Parameter(Mandatory)] [string] $ModulePath, [Parameter(Mandatory)] [string] $Checkpoint, [switch] $Load)
+param([Parameter(Mandatory)] [string] $ModulePath, [Parameter(Mandatory)] [string] $Checkpoint, [switch] $Load,
+    # Instead of an eager load: a streaming conversion of the checkpoint to this file (-Lazy | Save-Tensor).
+    [string] $ConvertTo = '', [string] $MaxShardSize = '')
 Import-Module (Join-Path $ModulePath 'TorchSerial.psd1')
 $null = [TorchSerial.Tensors.DType]::Float32   # touch the core assembly, as a load would
 $status = '/proc/self/status'
@@ -18,6 +20,10 @@ if (Test-Path $status) {
     [IO.File]::WriteAllText('/proc/self/clear_refs', '5')
     $before = Get-Kb 'VmRSS'
     if ($Load) { $ckpt = Import-TorchCheckpoint -LiteralPath $Checkpoint; $null = $ckpt.Count }
+    if ($ConvertTo) {
+        $shard = if ($MaxShardSize) { @{ MaxShardSize = $MaxShardSize; Force = $true } } else { @{} }
+        Import-TorchCheckpoint -LiteralPath $Checkpoint -Lazy | Save-Tensor -LiteralPath $ConvertTo @shard
+    }
     [pscustomobject]@{ peak = (Get-Kb 'VmHWM') - $before; relative = $true } | ConvertTo-Json -Compress
     return
 }

@@ -21,6 +21,7 @@ public class Fuzzer
     {
         "torch/checkpoint.pt", "torch/legacy_checkpoint.pt", "torch/views_proto4.pt", "torch/quantized.pt",
         "crafted/tar_legacy.pt", "crafted/v3_dtypes.pt", "crafted/deflated.pt",
+        "formats/st_dtypes.safetensors", "formats/ts_traced.pt",
     };
 
     // Lengths that break arithmetic: zero, negative, just past int32 and uint32, huge.

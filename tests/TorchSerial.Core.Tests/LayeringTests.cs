@@ -20,7 +20,7 @@ public class LayeringTests
         ["Tensors"] = new[] { "Buffers", "Errors" },
         ["Python"] = new[] { "Errors" },
         ["Pickle"] = new[] { "Python", "Errors" },
-        ["Containers"] = new[] { "Buffers", "Errors" },
+        ["Containers"] = new[] { "Tensors", "Buffers", "Errors" },
         ["Torch"] = new[] { "Pickle", "Python", "Containers", "Tensors", "Buffers", "Errors" },
         ["Reading"] = new[] { "Torch", "Pickle", "Python", "Containers", "Tensors", "Buffers", "Errors" },
         ["Writing"] = new[] { "Torch", "Pickle", "Python", "Containers", "Tensors", "Buffers", "Errors" },

@@ -25,7 +25,7 @@ public class RefusalTests
     [InlineData("crafted/bad_protocol.pt", ErrorIds.InvalidProtocolVersion, "999")]
     [InlineData("crafted/unsafe_global.pt", ErrorIds.UnsafeGlobal, "-AllowGlobal 'posix.system'")]
     [InlineData("torch/sparse.pt", ErrorIds.UnsupportedTensorFeature, "Tensor 'w' is a sparse tensor (torch.sparse_coo)")]
-    [InlineData("torch/torchscript.pt", ErrorIds.TorchScriptArchive, "torch.jit.save")]
+    [InlineData("crafted/torchscript_like.pt", ErrorIds.TorchScriptStructure, "not a script module")]
     [InlineData("pickles/values_p2.pkl", ErrorIds.InvalidMagicNumber, "plain Python pickle")]
     public void Bad_input_gets_a_stable_error_id(string file, string errorId, string messagePart)
     {

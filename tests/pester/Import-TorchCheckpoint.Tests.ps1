@@ -21,7 +21,7 @@ BeforeDiscovery {
         @{ File = 'crafted/cuda_tagged.pt'; Id = 'DeviceUnavailable' }
         @{ File = 'crafted/py2_strings.pt'; Id = 'StringDecodeFailed' }
         @{ File = 'torch/sparse.pt'; Id = 'UnsupportedTensorFeature' }
-        @{ File = 'torch/torchscript.pt'; Id = 'TorchScriptArchive' }
+        @{ File = 'crafted/torchscript_like.pt'; Id = 'TorchScriptStructure' }
     )
 }
 

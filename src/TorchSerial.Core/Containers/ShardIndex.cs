@@ -94,7 +94,7 @@ public sealed class ShardIndex
 
     private static object? ToValue(JsonElement v) => v.ValueKind switch
     {
-        JsonValueKind.Number => v.TryGetInt64(out long l) ? l : v.GetDouble(),
+        JsonValueKind.Number => v.TryGetInt64(out long l) ? (object)l : v.GetDouble(),
         JsonValueKind.String => v.GetString(),
         JsonValueKind.True => true,
         JsonValueKind.False => false,

@@ -13,7 +13,8 @@ internal sealed record ScriptModuleClass(string QualifiedName, IReadOnlyList<str
 internal static class TorchScriptClasses
 {
     private static readonly Regex ClassLine = new(@"^class\s+([A-Za-z_][A-Za-z0-9_]*)\s*[(:]", RegexOptions.CultureInvariant);
-    private static readonly Regex ListLine = new(@"^\s+(__parameters__|__buffers__)\s*=\s*\[(.*)\]\s*$", RegexOptions.CultureInvariant);
+    // PythonPrint indents class bodies by two spaces and writes these lists before any method.
+    private static readonly Regex ListLine = new(@"^  (__parameters__|__buffers__)\s*=\s*\[(.*)\]\s*$", RegexOptions.CultureInvariant);
     private static readonly Regex Quoted = new("\"((?:[^\"\\\\]|\\\\.)*)\"", RegexOptions.CultureInvariant);
 
     /// <summary>The module name of a code record: <c>code/__torch__/a/b.py</c> holds the classes of <c>__torch__.a.b</c>.</summary>
@@ -27,19 +28,22 @@ internal static class TorchScriptClasses
     public static void Read(string module, string source, Dictionary<string, ScriptModuleClass> classes)
     {
         string? current = null;
+        bool inMethods = false;
         List<string>? parameters = null, buffers = null;
         void Close()
         {
             if (current is not null && parameters is not null)
                 classes[current] = new ScriptModuleClass(current, parameters, buffers ?? new List<string>());
             current = null;
+            inMethods = false;
             parameters = buffers = null;
         }
         foreach (var line in source.Split('\n'))
         {
             if (line.Length == 0 || line[0] is ' ' or '\t')
             {
-                if (current is null) continue;
+                if (current is null || inMethods) continue;
+                if (line.StartsWith("  def ", StringComparison.Ordinal)) { inMethods = true; continue; }
                 var m = ListLine.Match(line);
                 if (!m.Success) continue;
                 var names = Quoted.Matches(m.Groups[2].Value).Select(q => Regex.Unescape(q.Groups[1].Value)).ToList();

@@ -26,9 +26,8 @@ public static class CheckpointWriter
         options ??= new SaveOptions();
         options.Validate();
         if (!output.CanWrite) throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, "The output stream is not writable.");
-        if (options.MaxShardSize is not null || options.Verify)
-            throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument,
-                "Sharding and verifying need files: use SaveFile.");
+        if (options.MaxShardSize is not null)
+            throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, "Sharding writes files: use SaveFile.");
         if (options.Layout == SaveLayout.SafeTensors)
         {
             var plan = SharedTensorPlan.Make(FlatStateDict.From(root, options.Normalize, "safetensors"), options.CopySharedTensors);
@@ -51,8 +50,7 @@ public static class CheckpointWriter
     /// <summary>
     /// Writes a checkpoint file atomically: into a temporary file in the target folder, then moved over the
     /// target. The zip root folder is the file name without its last extension, as torch names it. With
-    /// <see cref="SaveOptions.MaxShardSize"/> it writes a sharded set instead; with <see cref="SaveOptions.Verify"/>
-    /// it reads back what it wrote and compares every tensor.
+    /// <see cref="SaveOptions.MaxShardSize"/> it writes a sharded set instead (Toolbox.SaveVerifier proves either).
     /// </summary>
     /// <returns>The files written: the one file, or a set's index followed by its shards.</returns>
     public static IReadOnlyList<string> SaveFile(object? root, string path, SaveOptions? options = null, bool overwrite = true,
@@ -75,7 +73,6 @@ public static class CheckpointWriter
             WriteOne(root, full, options, null, overwrite, cancellationToken);
             written = new[] { full };
         }
-        if (options.Verify) SaveVerifier.Verify(root, options.Normalize, written[0], cancellationToken);
         return written;
     }
 

@@ -63,9 +63,6 @@ public sealed record SaveOptions
     /// <summary>A sharded save replaces an existing set and deletes stale shards of the same name; without it an existing set is refused.</summary>
     public bool ReplaceSet { get; init; }
 
-    /// <summary>Reads back what was written and compares every tensor's logical bytes with its source.</summary>
-    public bool Verify { get; init; }
-
     /// <summary>Reports storage bytes written so far and the total.</summary>
     public Action<long, long>? Progress { get; init; }
 

@@ -47,7 +47,7 @@ internal static class ShardedWriter
         long done = 0, bytes = shards.Sum(StorageBytes);
         var shardOptions = options with
         {
-            MaxShardSize = null, Verify = false,
+            MaxShardSize = null,
             Metadata = shards.Count == 1 ? options.Metadata : null,
             Progress = options.Progress is null ? null : (d, _) => options.Progress(done + d, bytes),
         };

@@ -1,6 +1,7 @@
 using TorchSerial.Errors;
 using TorchSerial.Python;
 using TorchSerial.Tensors;
+using TorchSerial.Toolbox;
 using TorchSerial.Writing;
 using System.Management.Automation;
 
@@ -111,9 +112,13 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
                 CopySharedTensors = CopySharedTensors,
                 MaxShardSize = MaxShardSize is null ? null : ShardSize.Parse(MaxShardSize),
                 ReplaceSet = Force,
-                Verify = Verify,
             };
             written = CheckpointWriter.SaveFile(root, path, options, overwrite: true, _cancel.Token);
+            if (Verify)
+            {
+                WriteVerbose($"Verifying '{written[0]}' against its source.");
+                SaveVerifier.Verify(root, options.Normalize, written[0], _cancel.Token);
+            }
             if (written.Count > 1) WriteVerbose($"Wrote a set of {written.Count - 1} shards: {string.Join(", ", written)}.");
         }
         catch (TorchSerialException ex)

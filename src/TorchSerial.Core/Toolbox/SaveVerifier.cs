@@ -3,19 +3,24 @@ using TorchSerial.Errors;
 using TorchSerial.Reading;
 using TorchSerial.Tensors;
 using TorchSerial.Torch;
+using TorchSerial.Writing;
 
-namespace TorchSerial.Writing;
+namespace TorchSerial.Toolbox;
 
 /// <summary>
 /// Proves a save: reads the written file (or set) back through the ordinary reader, so every container check and
 /// CRC runs, and compares each source tensor's dtype, shape and logical bytes with what was written, chunk by chunk.
 /// A name a safetensors save dropped as a shared duplicate must be recorded in the metadata as removed → kept.
 /// </summary>
-internal static class SaveVerifier
+public static class SaveVerifier
 {
     private const int ChunkBytes = 1 << 20;
 
-    public static void Verify(object? root, Func<object?, object?>? normalize, string writtenPath, CancellationToken ct)
+    /// <param name="root">What was saved.</param>
+    /// <param name="normalize">The save's unwrapping of caller objects (PSObject), or null.</param>
+    /// <param name="writtenPath">The file written, or a set's index.</param>
+    /// <param name="ct">Stops the comparison between chunks.</param>
+    public static void Verify(object? root, Func<object?, object?>? normalize, string writtenPath, CancellationToken ct = default)
     {
         var sources = Sources(root, normalize);
         using var written = CheckpointReader.Open(writtenPath);
