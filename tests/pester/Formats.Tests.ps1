@@ -63,6 +63,14 @@ Describe 'Sharded sets' {
         $err[0].FullyQualifiedErrorId | Should -BeLike "$($FormatsExpected.set_errors[$_]),*"
     }
 
+    It 'scans a set whole: Ok for a good one, Invalid with the consistency error for a damaged one' {
+        $ok = Test-TorchCheckpoint (Join-Path $Formats 'set_st/model.safetensors.index.json')
+        "$($ok.Status)", "$($ok.Format)", $ok.TensorCount | Should -Be @('Ok', 'ShardedSet', 4)
+        $bad = Test-TorchCheckpoint (Join-Path $Formats 'set_bad_duplicate/pytorch_model.bin.index.json')
+        "$($bad.Status)", $bad.ErrorId | Should -Be @('Invalid', 'ShardDuplicateTensor')
+        Test-TorchCheckpoint (Join-Path $Formats 'set_bad_missing_shard/pytorch_model.bin.index.json') -Quiet | Should -BeFalse
+    }
+
     It 'takes what the shards hold with -SkipIndexCheck, each problem a warning' {
         $w = $null
         $t = Import-TorchCheckpoint (Join-Path $Formats 'set_bad_unlisted/pytorch_model.bin.index.json') -SkipIndexCheck -WarningVariable w 3>$null
@@ -76,6 +84,7 @@ Describe 'TorchScript archives' {
     It 'gives the state_dict of <_> without running its code' -ForEach @('ts_script.pt', 'ts_traced.pt') {
         $t = Import-TorchCheckpoint (Join-Path $Formats $_)
         $t.Name | Should -Be ($FormatsExpected.torchscript[$_].state_dict | ForEach-Object name)
+        "$((Test-TorchCheckpoint (Join-Path $Formats $_)).Format)" | Should -Be 'TorchScript'
         foreach ($i in 0..($t.Count - 1)) {
             Get-Sha256 $t[$i].GetBytes() | Should -Be $FormatsExpected.torchscript[$_].state_dict[$i].sha256
         }

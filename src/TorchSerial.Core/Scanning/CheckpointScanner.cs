@@ -29,20 +29,20 @@ public static class CheckpointScanner
     {
         var problems = new List<ScanProblem>();
         CheckpointFormat? format = null;
-        try { format = FormatSniffer.Detect(stream); }
+        try { format = FormatSniffer.Detect(stream, path); }
         catch (TorchSerialException ex) { return Report(path, null, ex, problems, new GlobalRecorder(options.Policy), null, null); }
 
         // Pass 1: exactly what Import-TorchCheckpoint would do, minus reading storage bytes.
         TorchSerialException? verdict = null;
         (LoadedGraph Graph, List<Tensor> Tensors)? structure = null;
-        try { structure = CheckpointReader.LoadStructure(stream, options); }
+        try { structure = CheckpointReader.LoadStructure(stream, options, path); }
         catch (TorchSerialException ex) { verdict = ex; }
         ct.ThrowIfCancellationRequested();
 
         // Pass 2: every global, admitted as inert data, with the opcodes that use it.
         var recorder = new GlobalRecorder(options.Policy);
         var admitAll = options.ForInventory(recorder);
-        try { CheckpointReader.LoadStructure(stream, admitAll); }
+        try { CheckpointReader.LoadStructure(stream, admitAll, path); }
         catch (TorchSerialException ex) when (verdict is null || ex.ErrorId != verdict.ErrorId) { problems.Add(Problem(ex)); }
         catch (TorchSerialException) { }
         ct.ThrowIfCancellationRequested();
@@ -59,7 +59,7 @@ public static class CheckpointScanner
             }
             catch (TorchSerialException ex) when (verdict is not null) { _ = ex; } // the container error is already the verdict
         }
-        return Report(path, format, verdict, problems, recorder, structure, records);
+        return Report(path, structure?.Graph.Format ?? format, verdict, problems, recorder, structure, records);
     }
 
     private static ScanReport Report(string path, CheckpointFormat? format, TorchSerialException? verdict, List<ScanProblem> problems,
