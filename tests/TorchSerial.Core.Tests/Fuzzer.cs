@@ -50,6 +50,7 @@ public class Fuzzer
         var strategies = new (string Name, Func<byte[], Random, byte[]> Mutate)[]
         {
             ("byte flips", FlipBytes), ("truncations", Truncate), ("length edits", EditLength), ("opcode splices", SpliceOpcode),
+            ("safetensors header edits", EditSafeTensorsHeader),
         };
         foreach (var (name, mutate) in strategies)
         {
@@ -99,6 +100,35 @@ public class Fuzzer
         int at = r.Next(Math.Max(1, b.Length - width));
         for (int i = 0; i < width && at + i < b.Length; i++) b[at + i] = (byte)(v >> (8 * i));
         return b;
+    }
+
+    // JSON pieces a hostile safetensors header is made of: huge and negative numbers, deep nesting, stray quotes and
+    // NULs, duplicate and metadata keys, offsets past the end, sub-byte dtypes.
+    private static readonly string[] HeaderSplices =
+    {
+        "18446744073709551615", "-1", "1e300", "0.5", new string('[', 200), new string('{', 200), "\"", "\\u0000", ",", "]", "}",
+        "\"__metadata__\":{\"a\":1},", "\"a\":{\"dtype\":\"F4\",\"shape\":[3],\"data_offsets\":[0,1]},",
+        "\"bool\":{\"dtype\":\"BOOL\",\"shape\":[6],\"data_offsets\":[0,6]},", "\"dtype\":\"F6_E3M2\",", "[4294967296,4294967296]",
+        "\"data_offsets\":[0,9223372036854775807]", "null", "true", "\"\\ud800\"",
+    };
+
+    private static byte[]? _safeTensors;
+
+    /// <summary>Splices a hostile JSON piece into the header of a real safetensors file, fixing its length field half the time.</summary>
+    private static byte[] EditSafeTensorsHeader(byte[] _, Random r)
+    {
+        var b = _safeTensors ??= File.ReadAllBytes(Path.Combine(Fixtures.Dir, "formats/st_dtypes.safetensors"));
+        int n = (int)BitConverter.ToUInt64(b, 0);
+        var json = b.AsSpan(8, n).ToArray().ToList();
+        var splice = System.Text.Encoding.UTF8.GetBytes(HeaderSplices[r.Next(HeaderSplices.Length)]);
+        int at = 1 + r.Next(Math.Max(1, json.Count - 2));
+        if (r.Next(2) == 0) json.InsertRange(at, splice);
+        else { json.RemoveRange(at, Math.Min(splice.Length, json.Count - at)); json.InsertRange(at, splice); }
+        var output = new byte[8 + json.Count + (b.Length - 8 - n)];
+        BitConverter.GetBytes((ulong)(r.Next(2) == 0 ? json.Count : n)).CopyTo(output, 0);
+        json.CopyTo(output, 8);
+        b.AsSpan(8 + n).CopyTo(output.AsSpan(8 + json.Count));
+        return output;
     }
 
     /// <summary>Inserts or overwrites an opcode inside data.pkl and re-wraps the zip, so the damage reaches the pickle machine.</summary>

@@ -40,6 +40,11 @@ internal static class SafeTensorsJson
         {
             throw Invalid($"it is not valid JSON ({ex.Message})");
         }
+        catch (InvalidOperationException ex)
+        {
+            // A string that JSON allows but UTF-16 cannot hold (an escaped lone surrogate).
+            throw Invalid($"it holds a string that is not valid Unicode ({ex.Message})");
+        }
         return (entries, metadata);
     }
 

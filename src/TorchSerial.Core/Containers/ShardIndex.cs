@@ -60,21 +60,27 @@ public sealed class ShardIndex
         }
         using (doc)
         {
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw Invalid("it is not a JSON object");
-            if (!root.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
-                throw Invalid("it has no \"weight_map\" object (tensor name → shard file)");
-            var metadata = new List<KeyValuePair<string, object?>>();
-            if (root.TryGetProperty("metadata", out var meta) && meta.ValueKind == JsonValueKind.Object)
-                foreach (var p in meta.EnumerateObject()) metadata.Add(new(p.Name, ToValue(p.Value)));
-            var weights = new List<KeyValuePair<string, string>>();
-            foreach (var p in map.EnumerateObject())
-            {
-                if (p.Value.ValueKind != JsonValueKind.String) throw Invalid($"the shard of tensor '{p.Name}' is not a file name");
-                weights.Add(new(p.Name, p.Value.GetString()!));
-            }
-            return Create(metadata, weights);
+            try { return FromDocument(doc); }
+            catch (InvalidOperationException ex) { throw Invalid($"it holds a string that is not valid Unicode ({ex.Message})"); }
         }
+    }
+
+    private static ShardIndex FromDocument(JsonDocument doc)
+    {
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw Invalid("it is not a JSON object");
+        if (!root.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
+            throw Invalid("it has no \"weight_map\" object (tensor name → shard file)");
+        var metadata = new List<KeyValuePair<string, object?>>();
+        if (root.TryGetProperty("metadata", out var meta) && meta.ValueKind == JsonValueKind.Object)
+            foreach (var p in meta.EnumerateObject()) metadata.Add(new(p.Name, ToValue(p.Value)));
+        var weights = new List<KeyValuePair<string, string>>();
+        foreach (var p in map.EnumerateObject())
+        {
+            if (p.Value.ValueKind != JsonValueKind.String) throw Invalid($"the shard of tensor '{p.Name}' is not a file name");
+            weights.Add(new(p.Name, p.Value.GetString()!));
+        }
+        return Create(metadata, weights);
     }
 
     /// <summary>An index for a set being written.</summary>

@@ -14,9 +14,14 @@ internal static class AtomicFile
         string temp = Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
             {
-                write(stream);
+                // Blocks go to disk on a second thread while the caller produces the next (reads, CRC-checks).
+                using (var blocks = new BackgroundWriteStream(stream))
+                {
+                    write(blocks);
+                    blocks.Flush();
+                }
                 stream.Flush(flushToDisk: false);
             }
             File.Move(temp, path, overwrite);

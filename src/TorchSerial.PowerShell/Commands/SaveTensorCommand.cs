@@ -59,7 +59,10 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
     [ValidateRange(2, 5)]
     public int PickleProtocol { get; set; } = 2;
 
-    /// <summary>Torch (torch.save's zip) or SafeTensors; by default SafeTensors for a .safetensors path, Torch otherwise.</summary>
+    /// <summary>
+    /// Torch (torch.save's zip) or SafeTensors; by default SafeTensors for a .safetensors path, Torch otherwise.
+    /// TorchScript is read, never written: an archive holds compiled code, which only torch.jit makes.
+    /// </summary>
     [Parameter]
     [ValidateSet("Torch", "SafeTensors", IgnoreCase = true)]
     public string? Format { get; set; }

@@ -1,0 +1,112 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+
+namespace TorchSerial.Writing;
+
+/// <summary>
+/// A write-only stream that hands full blocks to a second thread, which writes them to the file. A save reads
+/// (and CRC-checks) its source while the previous block goes to disk, instead of one after the other; at most a
+/// few blocks are in flight, so memory stays flat. A failure of the writing thread surfaces on the next write,
+/// flush or dispose, as the IOException it was.
+/// </summary>
+internal sealed class BackgroundWriteStream : Stream
+{
+    private const int BlockSize = 4 << 20;
+    private const int InFlight = 3;
+
+    private readonly Stream _inner;
+    private readonly BlockingCollection<(byte[] Block, int Length)> _queue = new(InFlight);
+    private readonly Thread _writer;
+    private readonly ManualResetEventSlim _idle = new(true);
+    private byte[] _block = ArrayPool<byte>.Shared.Rent(BlockSize);
+    private int _filled, _pending;
+    private long _written;
+    private Exception? _failure;
+
+    public BackgroundWriteStream(Stream inner)
+    {
+        _inner = inner;
+        _writer = new Thread(Drain) { IsBackground = true, Name = "TorchSerial writer" };
+        _writer.Start();
+    }
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => _written; set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> data)
+    {
+        while (data.Length > 0)
+        {
+            int n = Math.Min(data.Length, BlockSize - _filled);
+            data[..n].CopyTo(_block.AsSpan(_filled));
+            _filled += n;
+            _written += n;
+            data = data[n..];
+            if (_filled == BlockSize) Hand();
+        }
+    }
+
+    public override void Flush()
+    {
+        if (_filled > 0) Hand();
+        _idle.Wait();
+        Rethrow();
+        _inner.Flush();
+    }
+
+    private void Hand()
+    {
+        Rethrow();
+        if (Interlocked.Increment(ref _pending) == 1) _idle.Reset();
+        _queue.Add((_block, _filled));
+        _block = ArrayPool<byte>.Shared.Rent(BlockSize);
+        _filled = 0;
+    }
+
+    private void Drain()
+    {
+        foreach (var (block, length) in _queue.GetConsumingEnumerable())
+        {
+            try
+            {
+                if (_failure is null) _inner.Write(block, 0, length);
+            }
+            catch (Exception ex)
+            {
+                _failure = ex;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(block);
+                if (Interlocked.Decrement(ref _pending) == 0) _idle.Set();
+            }
+        }
+    }
+
+    private void Rethrow()
+    {
+        if (_failure is { } ex) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _queue.CompleteAdding();
+            _writer.Join();
+            ArrayPool<byte>.Shared.Return(_block);
+            _queue.Dispose();
+            _idle.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
