@@ -10,7 +10,8 @@
     CompatiblePSEditions = @('Core')
     RequiredAssemblies   = @('TorchSerial.Core.dll')
     FormatsToProcess     = @('TorchSerial.Format.ps1xml')
-    CmdletsToExport      = @('Import-TorchCheckpoint', 'Save-Tensor', 'ConvertTo-Tensor', 'Test-TorchCheckpoint', 'Convert-DeviceMap', 'Get-TorchDevice', 'Register-TorchLocation', 'Unregister-TorchLocation')
+    CmdletsToExport      = @('Import-TorchCheckpoint', 'Save-Tensor', 'ConvertTo-Tensor', 'Test-TorchCheckpoint', 'Convert-DeviceMap', 'Get-TorchDevice', 'Register-TorchLocation', 'Unregister-TorchLocation',
+        'Rename-Tensor', 'Get-TensorHash', 'Compare-TorchCheckpoint', 'Measure-Tensor')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

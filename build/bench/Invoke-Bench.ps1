@@ -126,6 +126,25 @@ if ($gpt2) {
             ($op.o / $ft.cp_s), ($op.o / $op.t), (Mark ($op.o -le 1.5 * $ft.cp_s)), (Mark ($op.o -le 0.5 * $op.t))
         $lines += '| … its peak memory over a bare import | {0:N1} MiB | torch route {1:N0} MiB | | <= 64 MiB {2} |' -f ($op.p / 1MB), ($ft.convert_peak_bytes / 1MB), (Mark ($op.p -le $mib))
     }
+    # The toolbox: statistics of every tensor and a comparison with a noisy copy, against torch doing the same.
+    $tt = & $python (Join-Path $here 'toolbox_torch.py') $gpt2.path $OutDir $Repeats | ConvertFrom-Json -AsHashtable
+    $to = & $ChildPwsh @('-File', (Join-Path $here 'Measure-Toolbox.ps1'), '-ModulePath', $ModulePath, '-Source', $gpt2.path, '-Other', $tt.other,
+        '-Repeats', $Repeats) | ConvertFrom-Json -AsHashtable
+    $measurePeak = & $peakOf @('-Checkpoint', $gpt2.path, '-Measure')
+    $comparePeak = & $peakOf @('-Checkpoint', $gpt2.path, '-CompareWith', $tt.other)
+    $formats.toolbox = [ordered]@{ torch = $tt; ours = $to; measure_peak_bytes = $measurePeak; compare_peak_bytes = $comparePeak }
+    $lines += ''
+    $lines += 'Toolbox on the same file (torch loads, then computes the same figures per tensor):'
+    $lines += ''
+    $lines += '| operation | ms | torch ms | ratio | target | peak MiB (torch) |'
+    $lines += '|---|---:|---:|---:|---|---:|'
+    $lines += '| Measure-Tensor, every tensor, -Lazy | {0} | {1} | {2:N2} | <= 1.0 {3} | {4:N1} ({5:N0}) |' -f (Ms $to.measure_lazy_s), (Ms $tt.measure_s),
+        ($to.measure_lazy_s / $tt.measure_s), (Mark ($to.measure_lazy_s -le $tt.measure_s)), ($measurePeak / 1MB), ($tt.peak_measure_bytes / 1MB)
+    $lines += '| Measure-Tensor, every tensor, eager | {0} | {1} | {2:N2} | <= 1.0 {3} | |' -f (Ms $to.measure_eager_s), (Ms $tt.measure_s),
+        ($to.measure_eager_s / $tt.measure_s), (Mark ($to.measure_eager_s -le $tt.measure_s))
+    $lines += '| Compare-TorchCheckpoint with a noisy copy | {0} | {1} | {2:N2} | <= 1.0 {3} | {4:N1} ({5:N0}) |' -f (Ms $to.compare_s), (Ms $tt.compare_s),
+        ($to.compare_s / $tt.compare_s), (Mark ($to.compare_s -le $tt.compare_s)), ($comparePeak / 1MB), ($tt.peak_compare_bytes / 1MB)
+    $lines += '| floor: one SIMD pass over as many bytes in memory | {0} | | {1:N2} of Measure (lazy) | | |' -f (Ms $to.bandwidth_s), ($to.bandwidth_s / $to.measure_lazy_s)
     Remove-Item (Join-Path $OutDir 'ours-set') -Recurse -ErrorAction SilentlyContinue
     Remove-Item (Join-Path $OutDir 'ours.safetensors'), (Join-Path $OutDir 'peak.safetensors') -ErrorAction SilentlyContinue
 }

@@ -28,6 +28,9 @@ internal sealed class LazyBuffer : StorageBuffer
     public override string Device => _resident?.Device ?? _device;
     public override bool IsResident => _resident is not null;
 
+    /// <summary>Where the bytes were placed once read; null before.</summary>
+    public StorageBuffer? Resident => _resident;
+
     public override uint? KnownCrc
     {
         get => _resident?.KnownCrc;

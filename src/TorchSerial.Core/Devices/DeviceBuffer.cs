@@ -18,6 +18,9 @@ internal sealed class DeviceBuffer : StorageBuffer, IDisposable
     }
 
     public override string Device { get; }
+
+    /// <summary>The bytes where they are, for kernels that work on them in place.</summary>
+    internal ArrayView1D<byte, Stride1D.Dense> View => _buffer.View;
     public override long Length => _length;
 
     /// <summary>Copies <paramref name="source"/> onto <paramref name="device"/> chunk by chunk, straight from where its bytes are.</summary>

@@ -97,6 +97,11 @@ public static class ErrorIds
     public const string UnsupportedSaveFormat = "UnsupportedSaveFormat";
     public const string VerifyFailed = "VerifyFailed";
 
+    // The toolbox.
+    public const string KeyNotFound = "KeyNotFound";
+    public const string TensorNameCollision = "TensorNameCollision";
+    public const string NonFiniteTensor = "NonFiniteTensor";
+
     // Locations.
     public const string DeviceUnavailable = "DeviceUnavailable";
     public const string UnknownLocation = "UnknownLocation";

@@ -18,14 +18,18 @@ namespace TorchSerial.Scanning;
 public static class CheckpointScanner
 {
     /// <summary>Scans a file. CRCs are checked as the load would check them (<see cref="LoadOptions.VerifyCrc"/>).</summary>
-    public static ScanReport Scan(string path, LoadOptions? options = null, CancellationToken cancellationToken = default)
+    /// <param name="path">The file (or a sharded set's index).</param>
+    /// <param name="options">The load the scan predicts.</param>
+    /// <param name="cancellationToken">Stops the scan between records and tensors.</param>
+    /// <param name="checkFinite">Also reads every tensor's values and reports those holding NaN or ±Inf (NonFiniteTensor).</param>
+    public static ScanReport Scan(string path, LoadOptions? options = null, CancellationToken cancellationToken = default, bool checkFinite = false)
     {
         options ??= new LoadOptions();
         var stream = CheckpointFile.OpenRead(path);
-        using (stream) return Scan(stream, path, options, cancellationToken);
+        using (stream) return Scan(stream, path, options, cancellationToken, checkFinite);
     }
 
-    private static ScanReport Scan(Stream stream, string path, LoadOptions options, CancellationToken ct)
+    private static ScanReport Scan(Stream stream, string path, LoadOptions options, CancellationToken ct, bool checkFinite)
     {
         var problems = new List<ScanProblem>();
         CheckpointFormat? format = null;
@@ -59,7 +63,36 @@ public static class CheckpointScanner
             }
             catch (TorchSerialException ex) when (verdict is not null) { _ = ex; } // the container error is already the verdict
         }
+        if (checkFinite && verdict is null && structure is { } loaded)
+        {
+            // A set's structure closes its shards once it is known; its values are read through a fresh lazy open.
+            if (format == CheckpointFormat.ShardedSet)
+            {
+                using var set = CheckpointReader.Open(path, options with { Progress = null });
+                problems.AddRange(NonFinite(set.Tensors, ct));
+            }
+            else problems.AddRange(NonFinite(loaded.Tensors, ct));
+        }
         return Report(path, structure?.Graph.Format ?? format, verdict, problems, recorder, structure, records);
+    }
+
+    /// <summary>Every tensor's values, streamed from the file: one problem per tensor that holds NaN or an infinity.</summary>
+    private static List<ScanProblem> NonFinite(IReadOnlyList<Tensor> tensors, CancellationToken ct)
+    {
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var problems = new List<ScanProblem>();
+        foreach (var t in tensors)
+        {
+            if (!seen.Add(t) || t.DType.IsQuantized) continue;
+            var s = HostStatistics.Compute(t, ct);
+            if (s.IsFinite) continue;
+            problems.Add(new ScanProblem
+            {
+                ErrorId = ErrorIds.NonFiniteTensor, Record = t.Name,
+                Message = $"Tensor '{t.Name}' holds {s.NaN} NaN, {s.PositiveInfinity} +Inf and {s.NegativeInfinity} -Inf of its {s.Count} values.",
+            });
+        }
+        return problems;
     }
 
     private static ScanReport Report(string path, CheckpointFormat? format, TorchSerialException? verdict, List<ScanProblem> problems,

@@ -1,5 +1,6 @@
 using TorchSerial.Reading;
 using TorchSerial.Tensors;
+using TorchSerial.Toolbox;
 using System.Management.Automation;
 
 namespace TorchSerial.PowerShell.Commands;
@@ -17,6 +18,14 @@ public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet
     [Parameter]
     public SwitchParameter AsObject { get; set; }
 
+    /// <summary>
+    /// A key path into the loaded object (model, state_dict, model.module, optimizer.state.0): only that sub-object
+    /// is emitted, its tensors named relative to it, as load_state_dict expects them.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Key { get; set; }
+
     /// <summary>Read no tensor data now: metadata at once, each storage's bytes on first use. The file stays open while its tensors live.</summary>
     [Parameter]
     public SwitchParameter Lazy { get; set; }
@@ -30,7 +39,20 @@ public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet
         (path, checkpoint) =>
         {
             WriteVerbose($"'{path}': {checkpoint.Format} checkpoint, {checkpoint.Tensors.Count} tensors over {checkpoint.Storages.Count} storages.");
-            if (AsObject) WriteObject(checkpoint.Root, enumerateCollection: false);
-            else foreach (var tensor in checkpoint.Tensors) WriteObject(tensor);
+            if (Key is null)
+            {
+                if (AsObject) WriteObject(checkpoint.Root, enumerateCollection: false);
+                else foreach (var tensor in checkpoint.Tensors) WriteObject(tensor);
+                return;
+            }
+            object? sub;
+            try { sub = SubObject.Select(checkpoint.Root, Key); }
+            catch (Errors.TorchSerialException ex)
+            {
+                WriteError(ErrorRecords.From(ex, path));
+                return;
+            }
+            if (AsObject) WriteObject(sub, enumerateCollection: false);
+            else foreach (var tensor in SubObject.Tensors(sub)) WriteObject(tensor);
         });
 }

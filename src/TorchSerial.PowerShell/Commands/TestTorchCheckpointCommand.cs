@@ -16,7 +16,11 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet
     [Parameter]
     public SwitchParameter Quiet { get; set; }
 
+    /// <summary>Also reads every tensor's values and reports each tensor holding NaN or ±Inf as a NonFiniteTensor problem.</summary>
+    [Parameter]
+    public SwitchParameter Finite { get; set; }
+
     protected override void ProcessRecord() => ForEachFile("Test-TorchCheckpoint",
-        (path, progress) => CheckpointScanner.Scan(path, Options.WithProgress(progress), Cancel.Token),
+        (path, progress) => CheckpointScanner.Scan(path, Options.WithProgress(progress), Cancel.Token, Finite),
         (_, report) => WriteObject(Quiet ? report.Status == ScanStatus.Ok : report));
 }

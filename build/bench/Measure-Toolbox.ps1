@@ -1,0 +1,54 @@
+<#
+.SYNOPSIS
+    The TorchSerial side of the toolbox rows of build.ps1 -Task Bench, in this one process after a warm-up (best of
+    N): Measure-Tensor over every tensor of the GPT-2 file (lazy and eager), Compare-TorchCheckpoint of it with a
+    noisy copy, and the memory-bandwidth floor: one SIMD pass summing as many bytes already in memory.
+    Prints one JSON object of seconds.
+#>
+param([Parameter(Mandatory)] [string] $ModulePath, [Parameter(Mandatory)] [string] $Source, [Parameter(Mandatory)] [string] $Other,
+    [int] $Repeats = 3)
+$ErrorActionPreference = 'Stop'
+Import-Module (Join-Path $ModulePath 'TorchSerial.psd1')
+Add-Type -TypeDefinition @'
+using System;
+using System.Numerics;
+using System.Runtime.InteropServices;
+public static class BandwidthFloor
+{
+    // One pass over n bytes already in memory: the least any statistic over them can cost.
+    public static unsafe double Pass(long n)
+    {
+        float* p = (float*)NativeMemory.Alloc((nuint)n);
+        try
+        {
+            new Span<byte>(p, (int)Math.Min(n, int.MaxValue)).Fill(1);
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var acc = Vector<float>.Zero;
+            long count = n / 4, lanes = Vector<float>.Count, i = 0;
+            for (; i + lanes <= count; i += lanes) acc += *(Vector<float>*)(p + i);
+            double s = Vector.Sum(acc);
+            if (s == 42) Console.WriteLine();
+            return sw.Elapsed.TotalSeconds;
+        }
+        finally { NativeMemory.Free(p); }
+    }
+}
+'@ -CompilerOptions '-unsafe'
+function Measure-Best([scriptblock] $work) {
+    $null = & $work
+    $best = [double]::MaxValue
+    for ($i = 0; $i -lt $Repeats; $i++) {
+        [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $null = & $work
+        $best = [math]::Min($best, $sw.Elapsed.TotalSeconds)
+    }
+    $best
+}
+$bytes = (Get-Item -LiteralPath $Source).Length
+$r = [ordered]@{}
+$r.measure_lazy_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $Source -Lazy | Measure-Tensor | Measure-Object }
+$r.measure_eager_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $Source | Measure-Tensor | Measure-Object }
+$r.compare_s = Measure-Best { Compare-TorchCheckpoint -ReferencePath $Source -DifferencePath $Other | Measure-Object }
+$r.bandwidth_s = (1..$Repeats | ForEach-Object { [BandwidthFloor]::Pass($bytes) } | Measure-Object -Minimum).Minimum
+$r | ConvertTo-Json -Compress

@@ -1,0 +1,56 @@
+#!/usr/bin/python3
+"""The torch side of the toolbox rows of build.ps1 -Task Bench, on the GPT-2 file.
+
+Usage: toolbox_torch.py SOURCE.pt OUT_DIR REPEATS -> one JSON object of seconds (best of REPEATS after a warm-up)
+  measure_s  torch.load, then per tensor: isnan().sum(), isinf().sum(), min, max, mean, std, linalg.norm
+  compare_s  torch.load of both files, then per tensor (a - b).abs().max() and torch.allclose(a, b)
+  peak_measure_bytes / peak_compare_bytes  the same in a fresh process, over `import torch`
+It also writes OUT_DIR/gpt2_b.pt once: the same tensors with small noise added, the file compared against.
+"""
+import gc, json, os, subprocess, sys, time
+import torch
+
+src, out_dir, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3])
+other = os.path.join(out_dir, "gpt2_b.pt")
+if not os.path.exists(other):
+    g = torch.Generator().manual_seed(5)
+    sd = torch.load(src)
+    torch.save({k: v + 1e-6 * torch.randn(v.shape, generator=g) for k, v in sd.items()}, other + ".tmp")
+    os.replace(other + ".tmp", other)
+
+MEASURE = """
+sd = torch.load(src)
+for t in sd.values():
+    f = t.float()
+    (torch.isnan(f).sum().item(), torch.isinf(f).sum().item(), f.min().item(), f.max().item(), f.mean().item(),
+     f.std().item(), torch.linalg.norm(f).item())
+"""
+COMPARE = """
+a, b = torch.load(src), torch.load(other)
+for k in a:
+    ((a[k] - b[k]).abs().max().item(), torch.allclose(a[k], b[k]))
+"""
+
+
+def best(code):
+    env = {"torch": torch, "src": src, "other": other}
+    exec(code, env)
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        t = time.perf_counter()
+        exec(code, env)
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def peak(code):
+    probe = ("import re, sys, torch\n"
+             "kb = lambda f: int(re.search(f + r':\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
+             "src, other = sys.argv[1], sys.argv[2]\n"
+             "open('/proc/self/clear_refs', 'w').write('5'); before = kb('VmRSS')\n" + code + "\nprint(kb('VmHWM') - before)")
+    return int(subprocess.run([sys.executable, "-c", probe, src, other], capture_output=True, text=True, check=True).stdout.split()[-1]) * 1024
+
+
+print(json.dumps({"measure_s": best(MEASURE), "compare_s": best(COMPARE), "other": other,
+                  "peak_measure_bytes": peak(MEASURE), "peak_compare_bytes": peak(COMPARE)}))

@@ -1,0 +1,150 @@
+using TorchSerial.Tensors;
+
+namespace TorchSerial.Toolbox;
+
+/// <summary>The tolerances and NaN rule of a comparison; null tolerances take torch.testing.assert_close's defaults per dtype.</summary>
+public sealed record CompareOptions
+{
+    public double? RelativeTolerance { get; init; }
+    public double? AbsoluteTolerance { get; init; }
+
+    /// <summary>NaN equals NaN, as assert_close's equal_nan=True.</summary>
+    public bool EqualNan { get; init; }
+}
+
+/// <summary>
+/// Compares two lists of tensors by name, streaming both chunk by chunk: bytes first (equal bytes are Equal at
+/// once), then element values in double precision against assert_close's rule |d − r| ≤ atol + rtol·|r|.
+/// </summary>
+public static class TensorComparer
+{
+    private const int ChunkBytes = 1 << 20;
+
+    /// <summary>assert_close's default (rtol, atol) for a dtype (torch/testing/_comparison.py); exact for the rest.</summary>
+    public static (double Rtol, double Atol) DefaultTolerance(DType dtype) => dtype.Name switch
+    {
+        "float16" => (1e-3, 1e-5),
+        "bfloat16" => (1.6e-2, 1e-5),
+        "float32" => (1.3e-6, 1e-5),
+        "float64" => (1e-7, 1e-7),
+        "complex32" => (1e-3, 1e-5),
+        "complex64" => (1.3e-6, 1e-5),
+        "complex128" => (1e-7, 1e-7),
+        _ => (0, 0),
+    };
+
+    /// <summary>One result per name: the reference's names in order, then the names only the difference has.</summary>
+    public static IEnumerable<TensorComparison> Compare(IReadOnlyList<Tensor> reference, IReadOnlyList<Tensor> difference,
+        CompareOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new CompareOptions();
+        var other = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var t in difference) other.TryAdd(t.Name, t);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var r in reference)
+        {
+            if (!seen.Add(r.Name)) continue;
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return other.TryGetValue(r.Name, out var d) ? CompareOne(r, d, options, cancellationToken)
+                : new TensorComparison
+                {
+                    Name = r.Name, Status = ComparisonStatus.Removed, ReferenceDType = r.DType.Name, ReferenceShape = r.Shape,
+                    NumElements = r.NumElements,
+                };
+        }
+        foreach (var d in difference)
+            if (seen.Add(d.Name))
+                yield return new TensorComparison
+                {
+                    Name = d.Name, Status = ComparisonStatus.Added, DifferenceDType = d.DType.Name, DifferenceShape = d.Shape,
+                    NumElements = d.NumElements,
+                };
+    }
+
+    public static TensorComparison CompareOne(Tensor reference, Tensor difference, CompareOptions options, CancellationToken ct = default)
+    {
+        var (rtol, atol) = DefaultTolerance(reference.DType);
+        rtol = options.RelativeTolerance ?? rtol;
+        atol = options.AbsoluteTolerance ?? atol;
+        var result = new TensorComparison
+        {
+            Name = reference.Name, Status = ComparisonStatus.Equal, ReferenceDType = reference.DType.Name, DifferenceDType = difference.DType.Name,
+            ReferenceShape = reference.Shape, DifferenceShape = difference.Shape, NumElements = reference.NumElements,
+            RelativeTolerance = rtol, AbsoluteTolerance = atol, IsClose = true,
+        };
+        if (reference.DType != difference.DType) return result with { Status = ComparisonStatus.DTypeChanged, IsClose = false };
+        if (!reference.Shape.AsSpan().SequenceEqual(difference.Shape)) return result with { Status = ComparisonStatus.ShapeChanged, IsClose = false };
+
+        var stats = new Accumulator(rtol, atol, options.EqualNan);
+        bool bytesEqual = true;
+        int per = ElementValues.PerElement(reference.DType);
+        double[] rv = Array.Empty<double>(), dv = Array.Empty<double>();
+        using var a = reference.EnumerateChunks(ChunkBytes).GetEnumerator();
+        using var b = difference.EnumerateChunks(ChunkBytes).GetEnumerator();
+        while (a.MoveNext() && b.MoveNext())
+        {
+            ct.ThrowIfCancellationRequested();
+            int n = a.Current.Length / reference.DType.ItemSize * per;
+            if (rv.Length < n) { rv = new double[n]; dv = new double[n]; }
+            if (a.Current.AsSpan().SequenceEqual(b.Current))
+            {
+                // Identical bytes are equal values, but a NaN is still not close to itself unless NaN equals NaN.
+                if (!options.EqualNan && MayHoldNaN(reference.DType))
+                {
+                    ElementValues.ToDouble(reference.DType, a.Current, rv);
+                    stats.CountNaN(rv.AsSpan(0, n));
+                }
+                continue;
+            }
+            bytesEqual = false;
+            ElementValues.ToDouble(reference.DType, a.Current, rv);
+            ElementValues.ToDouble(difference.DType, b.Current, dv);
+            stats.Add(rv.AsSpan(0, n), dv.AsSpan(0, n));
+        }
+        // Bytes can differ where values do not (-0.0 and 0.0, NaN payloads under EqualNan): that is still Equal.
+        return result with
+        {
+            Status = bytesEqual || stats.Different == 0 ? ComparisonStatus.Equal : ComparisonStatus.Changed, Mismatched = stats.Mismatched, MaxAbsDiff = stats.MaxAbs, MaxRelDiff = stats.MaxRel,
+            IsClose = stats.Mismatched == 0,
+        };
+    }
+
+    private static bool MayHoldNaN(DType d) => d.Kind is not (ElementKind.SignedInt or ElementKind.UnsignedInt or ElementKind.Bool or ElementKind.Packed);
+
+    /// <summary>The running greatest differences and mismatch count.</summary>
+    private sealed class Accumulator(double rtol, double atol, bool equalNan)
+    {
+        public long Mismatched, Different;
+        public double MaxAbs, MaxRel;
+
+        /// <summary>NaNs where both sides hold the same bytes: not close under assert_close's default equal_nan=False.</summary>
+        public void CountNaN(ReadOnlySpan<double> values)
+        {
+            foreach (double v in values)
+                if (double.IsNaN(v)) { Mismatched++; MaxAbs = MaxRel = double.NaN; }
+        }
+
+        public void Add(ReadOnlySpan<double> expected, ReadOnlySpan<double> actual)
+        {
+            for (int i = 0; i < expected.Length; i++)
+            {
+                double e = expected[i], x = actual[i];
+                if (e == x) continue; // also equal infinities
+                if (double.IsNaN(e) || double.IsNaN(x))
+                {
+                    if (equalNan && double.IsNaN(e) && double.IsNaN(x)) continue;
+                    Different++;
+                    Mismatched++;
+                    MaxAbs = MaxRel = double.NaN;
+                    continue;
+                }
+                Different++;
+                double diff = Math.Abs(x - e);
+                double rel = diff / Math.Abs(e);
+                if (!double.IsNaN(MaxAbs)) { MaxAbs = Math.Max(MaxAbs, diff); MaxRel = Math.Max(MaxRel, rel); }
+                // An infinity is close only to the same infinity (handled above), as torch.isclose has it.
+                if (double.IsInfinity(e) || double.IsInfinity(x) || !(diff <= atol + rtol * Math.Abs(e))) Mismatched++;
+            }
+        }
+    }
+}

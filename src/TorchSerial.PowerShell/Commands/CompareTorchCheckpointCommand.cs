@@ -1,0 +1,125 @@
+using System.Management.Automation;
+using TorchSerial.Errors;
+using TorchSerial.Reading;
+using TorchSerial.Tensors;
+using TorchSerial.Toolbox;
+
+namespace TorchSerial.PowerShell.Commands;
+
+/// <summary>
+/// Compares two checkpoints (of any formats) or two sets of tensors name by name: one TensorComparison per name,
+/// Equal, Changed (with the greatest absolute and relative differences and whether they are within
+/// torch.testing.assert_close's tolerances), DTypeChanged, ShapeChanged, Added or Removed. Files are opened lazily
+/// and compared chunk by chunk, so memory stays flat.
+/// </summary>
+[Cmdlet(VerbsData.Compare, "TorchCheckpoint", DefaultParameterSetName = PathSet)]
+[OutputType(typeof(TensorComparison))]
+public sealed class CompareTorchCheckpointCommand : PSCmdlet, IDisposable
+{
+    private const string PathSet = "Path";
+    private const string ObjectSet = "Object";
+    private readonly CancellationTokenSource _cancel = new();
+    private readonly List<Tensor> _piped = new();
+
+    /// <summary>The reference checkpoint (what is expected).</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
+    [ValidateNotNullOrEmpty]
+    public string ReferencePath { get; set; } = "";
+
+    /// <summary>The checkpoint compared with it.</summary>
+    [Parameter(Mandatory = true, Position = 1, ParameterSetName = PathSet)]
+    [ValidateNotNullOrEmpty]
+    public string DifferencePath { get; set; } = "";
+
+    /// <summary>Reference tensors (for example Import-TorchCheckpoint a.pt -Lazy).</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ObjectSet)]
+    public Tensor[] ReferenceObject { get; set; } = Array.Empty<Tensor>();
+
+    /// <summary>Tensors compared with them; may be piped.</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ParameterSetName = ObjectSet)]
+    public Tensor[] DifferenceObject { get; set; } = Array.Empty<Tensor>();
+
+    /// <summary>Compares only this sub-object of each file (model, state_dict, …), by names relative to it.</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Key { get; set; }
+
+    /// <summary>rtol of |d − r| ≤ atol + rtol·|r|; by default assert_close's for the dtype (float32 1.3e-6, …; 0 for integers).</summary>
+    [Parameter]
+    [ValidateRange(0, double.MaxValue)]
+    public double? RelativeTolerance { get; set; }
+
+    /// <summary>atol of |d − r| ≤ atol + rtol·|r|; by default assert_close's for the dtype (float32 1e-5, …; 0 for integers).</summary>
+    [Parameter]
+    [ValidateRange(0, double.MaxValue)]
+    public double? AbsoluteTolerance { get; set; }
+
+    /// <summary>NaN equals NaN (assert_close's equal_nan=True).</summary>
+    [Parameter]
+    public SwitchParameter EqualNan { get; set; }
+
+    /// <summary>Leaves out names whose tensors are Equal.</summary>
+    [Parameter]
+    public SwitchParameter ExcludeEqual { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == ObjectSet) _piped.AddRange(DifferenceObject);
+    }
+
+    protected override void EndProcessing()
+    {
+        var options = new CompareOptions { RelativeTolerance = RelativeTolerance, AbsoluteTolerance = AbsoluteTolerance, EqualNan = EqualNan };
+        Checkpoint? reference = null, difference = null;
+        string target = ParameterSetName == PathSet ? ReferencePath : "tensors";
+        try
+        {
+            IReadOnlyList<Tensor> r, d;
+            if (ParameterSetName == PathSet)
+            {
+                reference = Open(ReferencePath);
+                difference = Open(DifferencePath);
+                if (reference is null || difference is null) return;
+                r = Key is null ? reference.Tensors : SubObject.Tensors(SubObject.Select(reference.Root, Key));
+                target = DifferencePath;
+                d = Key is null ? difference.Tensors : SubObject.Tensors(SubObject.Select(difference.Root, Key));
+            }
+            else (r, d) = (ReferenceObject, _piped);
+            int done = 0;
+            var progress = new ProgressReporter(this, "Compare-TorchCheckpoint", $"{r.Count} tensors");
+            try
+            {
+                foreach (var c in TensorComparer.Compare(r, d, options, _cancel.Token))
+                {
+                    progress.Report(++done, Math.Max(r.Count, done));
+                    if (ExcludeEqual && c.Status == ComparisonStatus.Equal) continue;
+                    WriteObject(c);
+                }
+            }
+            finally { progress.Complete(); }
+        }
+        catch (TorchSerialException ex)
+        {
+            ThrowTerminatingError(ErrorRecords.From(ex, target));
+        }
+        catch (OperationCanceledException)
+        {
+            throw new PipelineStoppedException();
+        }
+        finally
+        {
+            reference?.Dispose();
+            difference?.Dispose();
+        }
+    }
+
+    private Checkpoint? Open(string input)
+    {
+        var path = InputFile.Resolve(this, input);
+        return path is null ? null : CheckpointReader.Open(path, new LoadOptions { MapLocation = "cpu" });
+    }
+
+    protected override void StopProcessing() => _cancel.Cancel();
+
+    public void Dispose() => _cancel.Dispose();
+}
