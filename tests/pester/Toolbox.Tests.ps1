@@ -118,3 +118,44 @@ Describe 'Measure-Tensor and Test-TorchCheckpoint -Finite' {
         Test-TorchCheckpoint $StateDict -Finite -Quiet | Should -BeTrue
     }
 }
+
+Describe 'Assert-TorchCheckpoint' {
+    It 'passes silently, and -PassThru gives the files that passed' {
+        Assert-TorchCheckpoint $StateDict -Name 'fc.weight', 'fc.bias' -Finite | Should -BeNullOrEmpty
+        (Assert-TorchCheckpoint $StateDict -PassThru).Name | Should -Be 'state_dict.pt'
+    }
+
+    It 'throws one error that lists every failure of every file' {
+        $nan = Join-Path $FixtureDir 'toolbox/stats.pt'
+        $err = $null
+        try {
+            Get-Item $StateDict, $nan | Assert-TorchCheckpoint -Name 'missing.weight' -Shape @{ 'fc.weight' = 2, 2 } -DType @{ 'fc.bias' = 'float16' } -Finite
+        } catch { $err = $_ }
+        $err | Should -Not -BeNullOrEmpty
+        $err.FullyQualifiedErrorId | Should -BeLike 'CheckpointAssertionFailed*'
+        $m = $err.Exception.Message
+        $m | Should -BeLike '*in 2 file(s)*'
+        $m | Should -BeLike "*state_dict.pt: it has no tensor 'missing.weight'*"
+        $m | Should -BeLike '*''fc.weight'' has shape `[4, 12`], expected `[2, 2`]*'
+        $m | Should -BeLike "*'fc.bias' is float32, expected float16*"
+        $m | Should -BeLike "*stats.pt: 'with_nan' holds 1 NaN*"
+    }
+
+    It 'reports the tensors that differ from a reference beyond tolerance' {
+        $a = Join-Path $FixtureDir 'toolbox/compare_a.pt'
+        $b = Join-Path $FixtureDir 'toolbox/compare_b.pt'
+        $err = $null
+        try { Assert-TorchCheckpoint $b -ReferencePath $a } catch { $err = $_ }
+        $m = $err.Exception.Message
+        $m | Should -BeLike "*'far' differs from the reference: 2027 of 2048 elements*"
+        $m | Should -BeLike "*'removed' is in the reference but not here*"
+        $m | Should -BeLike "*'added' is not in the reference*"
+        $m | Should -Not -BeLike "*'close' differs*"
+    }
+
+    It 'reports a file that does not load' {
+        $err = $null
+        try { Assert-TorchCheckpoint (Join-Path $FixtureDir 'crafted/os_system.pt') } catch { $err = $_ }
+        $err.Exception.Message | Should -BeLike '*it does not load: `[UnsafeGlobal`]*'
+    }
+}

@@ -77,23 +77,12 @@ public static class CheckpointScanner
     }
 
     /// <summary>Every tensor's values, streamed from the file: one problem per tensor that holds NaN or an infinity.</summary>
-    private static List<ScanProblem> NonFinite(IReadOnlyList<Tensor> tensors, CancellationToken ct)
-    {
-        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
-        var problems = new List<ScanProblem>();
-        foreach (var t in tensors)
+    private static IEnumerable<ScanProblem> NonFinite(IReadOnlyList<Tensor> tensors, CancellationToken ct)
+        => HostStatistics.NonFinite(tensors, ct).Select(s => new ScanProblem
         {
-            if (!seen.Add(t) || t.DType.IsQuantized) continue;
-            var s = HostStatistics.Compute(t, ct);
-            if (s.IsFinite) continue;
-            problems.Add(new ScanProblem
-            {
-                ErrorId = ErrorIds.NonFiniteTensor, Record = t.Name,
-                Message = $"Tensor '{t.Name}' holds {s.NaN} NaN, {s.PositiveInfinity} +Inf and {s.NegativeInfinity} -Inf of its {s.Count} values.",
-            });
-        }
-        return problems;
-    }
+            ErrorId = ErrorIds.NonFiniteTensor, Record = s.Name,
+            Message = $"Tensor '{s.Name}' holds {s.NaN} NaN, {s.PositiveInfinity} +Inf and {s.NegativeInfinity} -Inf of its {s.Count} values.",
+        }).ToList();
 
     private static ScanReport Report(string path, CheckpointFormat? format, TorchSerialException? verdict, List<ScanProblem> problems,
         GlobalRecorder recorder, (LoadedGraph Graph, List<Tensor> Tensors)? structure, IReadOnlyList<string>? records)

@@ -28,6 +28,18 @@ public static class HostStatistics
         return total.ToResult(tensor, "cpu");
     }
 
+    /// <summary>Each distinct tensor that holds NaN or an infinity, with its figures (quantized tensors hold integers only).</summary>
+    public static IEnumerable<TensorStatistics> NonFinite(IEnumerable<Tensor> tensors, CancellationToken cancellationToken = default)
+    {
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var t in tensors)
+        {
+            if (!seen.Add(t) || t.DType.IsQuantized) continue;
+            var s = Compute(t, cancellationToken);
+            if (!s.IsFinite) yield return s;
+        }
+    }
+
     /// <summary>The figures of one run of values.</summary>
     public static StatisticsPartial Reduce(ReadOnlySpan<double> values)
     {

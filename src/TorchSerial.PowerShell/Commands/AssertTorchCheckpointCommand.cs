@@ -1,0 +1,95 @@
+using System.Collections;
+using System.Management.Automation;
+using TorchSerial.Errors;
+using TorchSerial.Toolbox;
+
+namespace TorchSerial.PowerShell.Commands;
+
+/// <summary>
+/// Checks checkpoints against expectations (loads cleanly; these tensors, shapes and dtypes; no NaN or Inf; matches a
+/// reference within tolerance) and throws one error listing every failure of every file, so one line guards a
+/// Pester It, a script or a CI step. Emits nothing when every check passes, or with -PassThru the files checked.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Assert, "TorchCheckpoint", DefaultParameterSetName = PathSet)]
+[OutputType(typeof(FileInfo))]
+public sealed class AssertTorchCheckpointCommand : CheckpointInputCmdlet
+{
+    private readonly List<string> _failures = new();
+    private readonly List<string> _passed = new();
+
+    /// <summary>Tensors that must be present, by name.</summary>
+    [Parameter]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    /// <summary>Shapes named tensors must have: @{ 'fc.weight' = 4, 12; 'fc.bias' = ,4 }.</summary>
+    [Parameter]
+    public IDictionary? Shape { get; set; }
+
+    /// <summary>dtypes named tensors must have: @{ 'fc.weight' = 'float32' }.</summary>
+    [Parameter]
+    public IDictionary? DType { get; set; }
+
+    /// <summary>No tensor may hold NaN or an infinity (reads every value, streamed).</summary>
+    [Parameter]
+    public SwitchParameter Finite { get; set; }
+
+    /// <summary>A checkpoint every tensor must match, name for name, within tolerance.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ReferencePath { get; set; }
+
+    /// <summary>rtol for -ReferencePath; by default torch.testing.assert_close's for the dtype.</summary>
+    [Parameter]
+    public double? RelativeTolerance { get; set; }
+
+    /// <summary>atol for -ReferencePath; by default torch.testing.assert_close's for the dtype.</summary>
+    [Parameter]
+    public double? AbsoluteTolerance { get; set; }
+
+    /// <summary>Checks only this sub-object of each file (and of the reference), by names relative to it.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Key { get; set; }
+
+    /// <summary>Emits the FileInfo of each file that passed.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        string? reference = ReferencePath is null ? null : InputFile.Resolve(this, ReferencePath);
+        var expect = new CheckpointExpectations
+        {
+            Key = Key, Names = Name, Finite = Finite, ReferencePath = reference,
+            Shapes = Pairs(Shape, v => LanguagePrimitives.ConvertTo<long[]>(v)),
+            DTypes = Pairs(DType, v => LanguagePrimitives.ConvertTo<string>(v)),
+            Tolerance = new CompareOptions { RelativeTolerance = RelativeTolerance, AbsoluteTolerance = AbsoluteTolerance },
+        };
+        ForEachFile("Assert-TorchCheckpoint", (path, _) => CheckpointAssertions.Check(path, expect, Options, Cancel.Token), (path, failures) =>
+        {
+            if (failures.Count == 0) _passed.Add(path);
+            else _failures.AddRange(failures.Select(f => $"{path}: {f}"));
+        });
+    }
+
+    protected override void EndProcessing()
+    {
+        if (_failures.Count > 0)
+        {
+            var files = _failures.Select(f => f[..f.IndexOf(": ", StringComparison.Ordinal)]).Distinct().Count();
+            string message = $"{_failures.Count} checkpoint check(s) failed in {files} file(s):" + Environment.NewLine +
+                string.Join(Environment.NewLine, _failures.Select(f => "  - " + f));
+            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(message), "CheckpointAssertionFailed",
+                ErrorCategory.InvalidResult, _failures.Count));
+        }
+        if (PassThru) foreach (var p in _passed) WriteObject(new FileInfo(p));
+    }
+
+    private static Dictionary<string, T> Pairs<T>(IDictionary? table, Func<object?, T> convert)
+    {
+        var result = new Dictionary<string, T>(StringComparer.Ordinal);
+        if (table is null) return result;
+        foreach (DictionaryEntry e in table) result[LanguagePrimitives.ConvertTo<string>(e.Key)] = convert(e.Value is PSObject ps ? ps.BaseObject : e.Value);
+        return result;
+    }
+}
