@@ -130,14 +130,18 @@ if ($gpt2) {
     $tt = & $python (Join-Path $here 'toolbox_torch.py') $gpt2.path $OutDir $Repeats | ConvertFrom-Json -AsHashtable
     $to = & $ChildPwsh @('-File', (Join-Path $here 'Measure-Toolbox.ps1'), '-ModulePath', $ModulePath, '-Source', $gpt2.path, '-Other', $tt.other,
         '-Repeats', $Repeats) | ConvertFrom-Json -AsHashtable
+    $castPeak = & $peakOf @('-Checkpoint', $gpt2.path, '-CastTo', (Join-Path $OutDir 'peak_bf16.pt'))
+    Remove-Item (Join-Path $OutDir 'peak_bf16.pt') -ErrorAction SilentlyContinue
     $measurePeak = & $peakOf @('-Checkpoint', $gpt2.path, '-Measure')
     $comparePeak = & $peakOf @('-Checkpoint', $gpt2.path, '-CompareWith', $tt.other)
-    $formats.toolbox = [ordered]@{ torch = $tt; ours = $to; measure_peak_bytes = $measurePeak; compare_peak_bytes = $comparePeak }
+    $formats.toolbox = [ordered]@{ torch = $tt; ours = $to; cast_peak_bytes = $castPeak; measure_peak_bytes = $measurePeak; compare_peak_bytes = $comparePeak }
     $lines += ''
     $lines += 'Toolbox on the same file (torch loads, then computes the same figures per tensor):'
     $lines += ''
     $lines += '| operation | ms | torch ms | ratio | target | peak MiB (torch) |'
     $lines += '|---|---:|---:|---:|---|---:|'
+    $lines += '| cast float32 → bfloat16 and save (-Lazy, streamed) | {0} | {1} | {2:N2} | <= 0.6 {3} | {4:N1} |' -f (Ms $to.cast_s), (Ms $tt.cast_s),
+        ($to.cast_s / $tt.cast_s), (Mark ($to.cast_s -le 0.6 * $tt.cast_s)), ($castPeak / 1MB)
     $lines += '| Measure-Tensor, every tensor, -Lazy | {0} | {1} | {2:N2} | <= 1.0 {3} | {4:N1} ({5:N0}) |' -f (Ms $to.measure_lazy_s), (Ms $tt.measure_s),
         ($to.measure_lazy_s / $tt.measure_s), (Mark ($to.measure_lazy_s -le $tt.measure_s)), ($measurePeak / 1MB), ($tt.peak_measure_bytes / 1MB)
     $lines += '| Measure-Tensor, every tensor, eager | {0} | {1} | {2:N2} | <= 1.0 {3} | |' -f (Ms $to.measure_eager_s), (Ms $tt.measure_s),

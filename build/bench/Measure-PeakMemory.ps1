@@ -10,7 +10,7 @@ param([Parameter(Mandatory)] [string] $ModulePath, [Parameter(Mandatory)] [strin
     # Instead of an eager load: a streaming conversion of the checkpoint to this file (-Lazy | Save-Tensor).
     [string] $ConvertTo = '', [string] $MaxShardSize = '',
     # Instead of an eager load: Measure-Tensor over every tensor (-Lazy unless -Load), or a comparison with this file.
-    [switch] $Measure, [string] $CompareWith = '')
+    [switch] $Measure, [string] $CompareWith = '', [string] $CastTo = '')
 Import-Module (Join-Path $ModulePath 'TorchSerial.psd1')
 $null = [TorchSerial.Tensors.DType]::Float32   # touch the core assembly, as a load would
 $status = '/proc/self/status'
@@ -22,6 +22,7 @@ if (Test-Path $status) {
     [IO.File]::WriteAllText('/proc/self/clear_refs', '5')
     $before = Get-Kb 'VmRSS'
     if ($Load) { $ckpt = Import-TorchCheckpoint -LiteralPath $Checkpoint; $null = $ckpt.Count }
+    if ($CastTo) { Import-TorchCheckpoint -LiteralPath $Checkpoint -Lazy | Convert-Tensor bfloat16 | Save-Tensor -LiteralPath $CastTo }
     if ($Measure) { $null = Import-TorchCheckpoint -LiteralPath $Checkpoint -Lazy | Measure-Tensor | Measure-Object }
     if ($CompareWith) { $null = Compare-TorchCheckpoint -ReferencePath $Checkpoint -DifferencePath $CompareWith | Measure-Object }
     if ($ConvertTo) {

@@ -47,6 +47,9 @@ function Measure-Best([scriptblock] $work) {
 }
 $bytes = (Get-Item -LiteralPath $Source).Length
 $r = [ordered]@{}
+$cast = Join-Path (Split-Path $Other) 'ours_bf16.pt'
+$r.cast_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $Source -Lazy | Convert-Tensor bfloat16 | Save-Tensor -LiteralPath $cast }
+Remove-Item $cast
 $r.measure_lazy_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $Source -Lazy | Measure-Tensor | Measure-Object }
 $r.measure_eager_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $Source | Measure-Tensor | Measure-Object }
 $r.compare_s = Measure-Best { Compare-TorchCheckpoint -ReferencePath $Source -DifferencePath $Other | Measure-Object }

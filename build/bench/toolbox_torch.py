@@ -3,6 +3,7 @@
 
 Usage: toolbox_torch.py SOURCE.pt OUT_DIR REPEATS -> one JSON object of seconds (best of REPEATS after a warm-up)
   measure_s  torch.load, then per tensor: isnan().sum(), isinf().sum(), min, max, mean, std, linalg.norm
+  cast_s     torch.load, {k: v.bfloat16()}, torch.save
   compare_s  torch.load of both files, then per tensor (a - b).abs().max() and torch.allclose(a, b)
   peak_measure_bytes / peak_compare_bytes  the same in a fresh process, over `import torch`
 It also writes OUT_DIR/gpt2_b.pt once: the same tensors with small noise added, the file compared against.
@@ -25,6 +26,10 @@ for t in sd.values():
     (torch.isnan(f).sum().item(), torch.isinf(f).sum().item(), f.min().item(), f.max().item(), f.mean().item(),
      f.std().item(), torch.linalg.norm(f).item())
 """
+CAST = """
+sd = torch.load(src)
+torch.save({k: v.bfloat16() for k, v in sd.items()}, os.path.join(out_dir, "torch_bf16.pt"))
+"""
 COMPARE = """
 a, b = torch.load(src), torch.load(other)
 for k in a:
@@ -33,7 +38,7 @@ for k in a:
 
 
 def best(code):
-    env = {"torch": torch, "src": src, "other": other}
+    env = {"torch": torch, "src": src, "other": other, "os": os, "out_dir": out_dir}
     exec(code, env)
     times = []
     for _ in range(repeats):
@@ -52,5 +57,7 @@ def peak(code):
     return int(subprocess.run([sys.executable, "-c", probe, src, other], capture_output=True, text=True, check=True).stdout.split()[-1]) * 1024
 
 
-print(json.dumps({"measure_s": best(MEASURE), "compare_s": best(COMPARE), "other": other,
+cast = best(CAST)
+os.remove(os.path.join(out_dir, "torch_bf16.pt"))
+print(json.dumps({"cast_s": cast, "measure_s": best(MEASURE), "compare_s": best(COMPARE), "other": other,
                   "peak_measure_bytes": peak(MEASURE), "peak_compare_bytes": peak(COMPARE)}))

@@ -159,3 +159,27 @@ Describe 'Assert-TorchCheckpoint' {
         $err.Exception.Message | Should -BeLike '*it does not load: `[UnsafeGlobal`]*'
     }
 }
+
+Describe 'Convert-Tensor' {
+    It 'casts to exactly the bytes of torch''s .to(<_>) for every source dtype' -ForEach @('bfloat16', 'float16', 'float32', 'int8', 'uint8', 'bool', 'complex64') -Skip:(-not $HasTorch) {
+        $src = Join-Path $FixtureDir 'casts/source.pt'
+        $out = Join-Path $TestDrive "cast_$_.pt"
+        Import-TorchCheckpoint $src -Lazy | Convert-Tensor -DType $_ -Include * | Save-Tensor -LiteralPath $out
+        & /usr/bin/python3 (Join-Path $PSScriptRoot '../interop/check_casts.py') $src $_ $out 2>$null | Should -Be 'ok'
+    }
+
+    It 'changes only floating-point tensors by default, keeps ties, flags and _metadata, and honours -Exclude' {
+        $sd = Import-TorchCheckpoint (Join-Path $FixtureDir 'torch/params.pt')
+        $c = $sd | Convert-Tensor bfloat16
+        ($c | Where-Object { $_.DType.Name -notin 'bfloat16' }).DType.Name | Should -Not -Contain 'float32'
+        $c.IsParameter | Should -Be $sd.IsParameter
+        $c.RequiresGrad | Should -Be $sd.RequiresGrad
+        $views = Import-TorchCheckpoint (Join-Path $FixtureDir 'torch/views.pt') | Convert-Tensor float16
+        [object]::ReferenceEquals(($views | Where-Object Name -eq tied_a).Storage, ($views | Where-Object Name -eq tied_b).Storage) | Should -BeTrue
+        (Import-TorchCheckpoint $StateDict | Convert-Tensor float16 -Exclude 'bn.*' | Where-Object Name -like 'bn.*').DType.Name | Select-Object -Unique |
+            Should -Not -Contain 'float16'
+        $obj = Convert-Tensor -InputObject (Import-TorchCheckpoint $StateDict -AsObject) -DType float16
+        @($obj.State['_metadata'].Keys) | Should -Contain 'bn'
+        { Import-TorchCheckpoint $StateDict | Convert-Tensor quint8 } | Should -Throw -ErrorId 'UnsupportedCast,TorchSerial.PowerShell.Commands.ConvertTensorCommand'
+    }
+}

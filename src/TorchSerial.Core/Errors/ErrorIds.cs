@@ -101,6 +101,7 @@ public static class ErrorIds
     public const string KeyNotFound = "KeyNotFound";
     public const string TensorNameCollision = "TensorNameCollision";
     public const string NonFiniteTensor = "NonFiniteTensor";
+    public const string UnsupportedCast = "UnsupportedCast";
 
     // Locations.
     public const string DeviceUnavailable = "DeviceUnavailable";

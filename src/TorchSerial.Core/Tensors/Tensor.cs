@@ -210,6 +210,13 @@ public sealed class Tensor
         return t;
     }
 
+    /// <summary>The same view (name, geometry in elements, flags, Python state) in another dtype over another storage.</summary>
+    internal Tensor Recast(Storage storage, DType dtype) => new(storage, dtype, StorageOffset, Shape, Stride)
+    {
+        Name = Name, RequiresGrad = RequiresGrad, IsParameter = IsParameter, PythonState = PythonState, PythonType = PythonType,
+        Metadata = Metadata, SourceFile = SourceFile,
+    };
+
     /// <summary>A copy of this tensor object under another name, sharing the same storage.</summary>
     internal Tensor WithName(string name)
     {
