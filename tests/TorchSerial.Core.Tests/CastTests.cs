@@ -33,4 +33,22 @@ public class CastTests
         Assert.Equal(144, pairs);
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
+
+    [Fact]
+    public void The_vectorized_bfloat16_path_rounds_every_bit_pattern_as_the_scalar_one()
+    {
+        var random = new Random(7);
+        var floats = new float[100_003];
+        for (int i = 0; i < floats.Length; i++) floats[i] = BitConverter.Int32BitsToSingle(random.Next() ^ (random.Next(2) << 31));
+        floats[5] = float.NaN; floats[6] = float.PositiveInfinity; floats[7] = -0f; floats[8] = 1e-45f; floats[^1] = float.NaN;
+        var source = System.Runtime.InteropServices.MemoryMarshal.AsBytes(floats.AsSpan()).ToArray();
+        var output = new byte[floats.Length * 2];
+        ElementCast.Cast(DType.Float32, source, DType.BFloat16, output);
+        int vectorEnd = floats.Length - floats.Length % 16;
+        for (int i = 0; i < floats.Length; i++)
+        {
+            ushort want = float.IsNaN(floats[i]) ? (i < vectorEnd ? (ushort)0xFFFF : (ushort)0x7FC0) : ElementCast.ToBFloat16(floats[i]);
+            Assert.True(want == BitConverter.ToUInt16(output, 2 * i), $"element {i}: {floats[i]}");
+        }
+    }
 }

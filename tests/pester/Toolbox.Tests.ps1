@@ -183,3 +183,21 @@ Describe 'Convert-Tensor' {
         { Import-TorchCheckpoint $StateDict | Convert-Tensor quint8 } | Should -Throw -ErrorId 'UnsupportedCast,TorchSerial.PowerShell.Commands.ConvertTensorCommand'
     }
 }
+
+Describe 'Should operators (registered because Pester is loaded)' {
+    It 'offers -BeTorchCheckpoint, -BeFiniteCheckpoint and -MatchTorchCheckpoint, and no more' {
+        $mine = @(Get-ShouldOperator | Where-Object Name -in 'BeTorchCheckpoint', 'BeFiniteCheckpoint', 'MatchTorchCheckpoint')
+        $mine.Count | Should -Be 3
+        $StateDict | Should -BeTorchCheckpoint
+        $StateDict | Should -BeFiniteCheckpoint
+        $StateDict | Should -MatchTorchCheckpoint $StateDict
+        (Join-Path $FixtureDir 'toolbox/stats.pt') | Should -Not -BeFiniteCheckpoint
+    }
+
+    It 'fails with the assertion''s list of failures' {
+        { (Join-Path $FixtureDir 'crafted/os_system.pt') | Should -BeTorchCheckpoint -Because 'it was downloaded' } |
+            Should -Throw '*because it was downloaded, but*UnsafeGlobal*'
+        { (Join-Path $FixtureDir 'toolbox/compare_b.pt') | Should -MatchTorchCheckpoint (Join-Path $FixtureDir 'toolbox/compare_a.pt') } |
+            Should -Throw "*'far' differs from the reference*"
+    }
+}

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.InteropServices;
 
 namespace TorchSerial.Tensors;
@@ -40,9 +41,7 @@ public static class ElementCast
         if (from == to) { source.CopyTo(destination); return; }
         if (from == DType.Float32 && to == DType.BFloat16)
         {
-            var s = MemoryMarshal.Cast<byte, float>(source);
-            var d = MemoryMarshal.Cast<byte, ushort>(destination);
-            for (int i = 0; i < n; i++) d[i] = float.IsNaN(s[i]) ? (i < vector ? (ushort)0xFFFF : (ushort)0x7FC0) : ToBFloat16(s[i]);
+            FloatToBFloat16(MemoryMarshal.Cast<byte, float>(source), MemoryMarshal.Cast<byte, ushort>(destination), vector);
             return;
         }
         if (from == DType.BFloat16 && to == DType.Float32)
@@ -66,6 +65,33 @@ public static class ElementCast
             if (vectorNaN && i < vector && double.IsNaN(v.Real)) BinaryPrimitives.WriteUInt16LittleEndian(at, 0xFFFF);
             else Write(to, v, at);
         }
+    }
+
+    /// <summary>
+    /// float32 → bfloat16 in <see cref="Vector{T}"/> lanes: the same round-to-nearest-even on the bits, NaN lanes
+    /// replaced by torch's NaN (0xFFFF in its vectorized part, 0x7FC0 after), two vectors narrowed into one.
+    /// </summary>
+    private static void FloatToBFloat16(ReadOnlySpan<float> source, Span<ushort> destination, long vectorEnd)
+    {
+        int lanes = Vector<uint>.Count, i = 0;
+        var bias = new Vector<uint>(0x7FFF);
+        var one = new Vector<uint>(1);
+        var vectorNaN = new Vector<uint>(0xFFFF);
+        for (; i + 2 * lanes <= source.Length && i + 2 * lanes <= vectorEnd; i += 2 * lanes)
+        {
+            var a = new Vector<float>(source[i..]);
+            var b = new Vector<float>(source[(i + lanes)..]);
+            Vector.Narrow(Round(a, bias, one, vectorNaN), Round(b, bias, one, vectorNaN)).CopyTo(destination[i..]);
+        }
+        for (; i < source.Length; i++)
+            destination[i] = float.IsNaN(source[i]) ? (i < vectorEnd ? (ushort)0xFFFF : (ushort)0x7FC0) : ToBFloat16(source[i]);
+    }
+
+    private static Vector<uint> Round(Vector<float> v, Vector<uint> bias, Vector<uint> one, Vector<uint> nan)
+    {
+        var bits = Vector.AsVectorUInt32(v);
+        var rounded = Vector.ShiftRightLogical(bits + bias + (Vector.ShiftRightLogical(bits, 16) & one), 16);
+        return Vector.ConditionalSelect(Vector.AsVectorUInt32(Vector.Equals(v, v)), rounded, nan);
     }
 
     /// <summary>c10's float→half: round-to-nearest-even, and every NaN the quiet sign | 0x7E00.</summary>
