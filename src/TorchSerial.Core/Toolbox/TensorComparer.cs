@@ -1,3 +1,4 @@
+using TorchSerial.Buffers;
 using TorchSerial.Tensors;
 
 namespace TorchSerial.Toolbox;
@@ -41,16 +42,25 @@ public static class TensorComparer
         var other = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var t in difference) other.TryAdd(t.Name, t);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var r in reference)
+        var names = reference.Where(r => seen.Add(r.Name)).ToList();
+        // A window of tensors at a time on every core, results in reference order: progress still moves per window,
+        // and memory stays at a few chunks per core.
+        int window = 4 * Environment.ProcessorCount;
+        var results = new TensorComparison[window];
+        for (int start = 0; start < names.Count; start += window)
         {
-            if (!seen.Add(r.Name)) continue;
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return other.TryGetValue(r.Name, out var d) ? CompareOne(r, d, options, cancellationToken)
-                : new TensorComparison
-                {
-                    Name = r.Name, Status = ComparisonStatus.Removed, ReferenceDType = r.DType.Name, ReferenceShape = r.Shape,
-                    NumElements = r.NumElements,
-                };
+            int count = Math.Min(window, names.Count - start);
+            ParallelChunks.Each(count, i =>
+            {
+                var r = names[start + i];
+                results[i] = other.TryGetValue(r.Name, out var d) ? CompareOne(r, d, options, cancellationToken)
+                    : new TensorComparison
+                    {
+                        Name = r.Name, Status = ComparisonStatus.Removed, ReferenceDType = r.DType.Name, ReferenceShape = r.Shape,
+                        NumElements = r.NumElements,
+                    };
+            }, cancellationToken);
+            for (int i = 0; i < count; i++) yield return results[i];
         }
         foreach (var d in difference)
             if (seen.Add(d.Name))
