@@ -5,10 +5,12 @@ using Xunit;
 
 namespace TorchSerial.Tests;
 
-/// <summary>ElementCast against what real torch's .to(dtype) gave for every pair of its dtypes (tests/fixtures/casts.py).</summary>
+/// <summary>ElementCast against what real torch's .to(dtype) gave for every pair of its dtypes
+/// (tests/fixtures/casts.py).</summary>
 public class CastTests
 {
-    private static readonly JsonElement Expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Dir, "casts.json"))).RootElement;
+    private static readonly JsonElement Expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Dir,
+        "casts.json"))).RootElement;
 
     [Fact]
     public void Every_pair_of_dtypes_casts_to_torchs_exact_bytes()
@@ -27,7 +29,8 @@ public class CastTests
                 string got = Convert.ToHexString(bytes).ToLowerInvariant();
                 if (want == got) continue;
                 int at = Enumerable.Range(0, want.Length).First(i => want[i] != got[i]) / (2 * to.ItemSize);
-                failures.Add($"{source.Name} -> {to}: element {at} is {got.Substring(at * 2 * to.ItemSize, 2 * to.ItemSize)}, " +
+                failures.Add($"{source.Name} -> {to}: element {at} is " +
+                    $"{got.Substring(at * 2 * to.ItemSize, 2 * to.ItemSize)}, " +
                     $"torch {want.Substring(at * 2 * to.ItemSize, 2 * to.ItemSize)}");
             }
         Assert.Equal(144, pairs);
@@ -47,7 +50,8 @@ public class CastTests
         int vectorEnd = floats.Length - floats.Length % 16;
         for (int i = 0; i < floats.Length; i++)
         {
-            ushort want = float.IsNaN(floats[i]) ? (i < vectorEnd ? (ushort)0xFFFF : (ushort)0x7FC0) : ElementCast.ToBFloat16(floats[i]);
+            ushort want = float.IsNaN(floats[i]) ? (i < vectorEnd ? (ushort)0xFFFF : (ushort)0x7FC0)
+                : ElementCast.ToBFloat16(floats[i]);
             Assert.True(want == BitConverter.ToUInt16(output, 2 * i), $"element {i}: {floats[i]}");
         }
     }

@@ -4,7 +4,8 @@ using Xunit;
 
 namespace TorchSerial.Tests;
 
-/// <summary>The fixtures of tests/fixtures/formats.py and the checks shared by the safetensors, set and TorchScript tests.</summary>
+/// <summary>The fixtures of tests/fixtures/formats.py and the checks shared by the safetensors, set and TorchScript
+/// tests.</summary>
 internal static class FormatFixtures
 {
     public static JsonElement Expected { get; } =
@@ -32,7 +33,8 @@ internal static class FormatFixtures
             Assert.Equal(Longs(e.GetProperty("shape")), t.Shape);
             if (e.TryGetProperty("stride", out var stride)) Assert.Equal(Longs(stride), t.Stride);
             if (e.TryGetProperty("nbytes", out var nb)) Assert.Equal(nb.GetInt64(), t.NumBytes);
-            Assert.True(e.GetProperty("sha256").GetString() == Fixtures.Sha256(t.GetBytes()), $"{t.Name}: logical bytes differ");
+            Assert.True(e.GetProperty("sha256").GetString() == Fixtures.Sha256(t.GetBytes()),
+                $"{t.Name}: logical bytes differ");
         }
     }
 

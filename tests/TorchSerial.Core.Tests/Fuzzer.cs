@@ -25,16 +25,22 @@ public class Fuzzer
     };
 
     // Lengths that break arithmetic: zero, negative, just past int32 and uint32, huge.
-    private static readonly long[] NastyLengths = { 0, 1, -1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x1_0000_0000, long.MaxValue, long.MinValue };
+    private static readonly long[] NastyLengths = { 0, 1, -1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0x1_0000_0000,
+        long.MaxValue, long.MinValue };
 
     // Opcodes with well-formed arguments, spliced into real pickles.
     private static readonly byte[][] Splices =
     {
-        new byte[] { (byte)'(' }, new byte[] { (byte)'0' }, new byte[] { (byte)'1' }, new byte[] { (byte)'2' }, new byte[] { (byte)'a' },
-        new byte[] { (byte)'b' }, new byte[] { (byte)'e' }, new byte[] { (byte)'s' }, new byte[] { (byte)'u' }, new byte[] { (byte)'t' },
-        new byte[] { (byte)'R' }, new byte[] { 0x81 }, new byte[] { (byte)'Q' }, new byte[] { 0x85 }, new byte[] { 0x87 }, new byte[] { (byte)'N' },
-        new byte[] { (byte)'h', 0 }, new byte[] { (byte)'h', 250 }, new byte[] { (byte)'q', 3 }, new byte[] { 0x94 }, new byte[] { 0x93 },
-        new byte[] { (byte)'K', 7 }, new byte[] { 0x8A, 9, 1, 2, 3, 4, 5, 6, 7, 8, 0x80 }, new byte[] { (byte)'X', 0xFF, 0xFF, 0xFF, 0x7F },
+        new byte[] { (byte)'(' }, new byte[] { (byte)'0' }, new byte[] { (byte)'1' }, new byte[] { (byte)'2' },
+            new byte[] { (byte)'a' },
+        new byte[] { (byte)'b' }, new byte[] { (byte)'e' }, new byte[] { (byte)'s' }, new byte[] { (byte)'u' },
+            new byte[] { (byte)'t' },
+        new byte[] { (byte)'R' }, new byte[] { 0x81 }, new byte[] { (byte)'Q' }, new byte[] { 0x85 },
+            new byte[] { 0x87 }, new byte[] { (byte)'N' },
+        new byte[] { (byte)'h', 0 }, new byte[] { (byte)'h', 250 }, new byte[] { (byte)'q', 3 }, new byte[] { 0x94 },
+            new byte[] { 0x93 },
+        new byte[] { (byte)'K', 7 }, new byte[] { 0x8A, 9, 1, 2, 3, 4, 5, 6, 7, 8, 0x80 }, new byte[] { (byte)'X',
+            0xFF, 0xFF, 0xFF, 0x7F },
         "ctorch\nfloat32\n"u8.ToArray(), "cos\nsystem\n"u8.ToArray(), "ctorch._utils\n_rebuild_tensor_v2\n"u8.ToArray(),
         "ccollections\nOrderedDict\n"u8.ToArray(), new byte[] { (byte)'.' }, new byte[] { 0xFF },
     };
@@ -49,7 +55,8 @@ public class Fuzzer
         long peakManaged = 0;
         var strategies = new (string Name, Func<byte[], Random, byte[]> Mutate)[]
         {
-            ("byte flips", FlipBytes), ("truncations", Truncate), ("length edits", EditLength), ("opcode splices", SpliceOpcode),
+            ("byte flips", FlipBytes), ("truncations", Truncate), ("length edits", EditLength), ("opcode splices",
+                SpliceOpcode),
             ("safetensors header edits", EditSafeTensorsHeader),
         };
         foreach (var (name, mutate) in strategies)
@@ -69,14 +76,18 @@ public class Fuzzer
                 cases++;
                 slowest = Math.Max(slowest, sw.Elapsed.TotalSeconds);
                 peakManaged = Math.Max(peakManaged, GC.GetTotalMemory(false));
-                Assert.True(ex is null or TorchSerialException, $"{name} of {file}, case {i}: {ex?.GetType().Name}: {ex?.Message}\n{ex?.StackTrace}");
-                Assert.True(sw.Elapsed.TotalSeconds < 2, $"{name} of {file}, case {i} took {sw.Elapsed.TotalSeconds:N2} s");
-                Assert.True(GC.GetTotalMemory(false) < 1L << 30, $"{name} of {file}, case {i}: managed memory {GC.GetTotalMemory(false) >> 20} MiB");
+                Assert.True(ex is null or TorchSerialException,
+                    $"{name} of {file}, case {i}: {ex?.GetType().Name}: {ex?.Message}\n{ex?.StackTrace}");
+                Assert.True(sw.Elapsed.TotalSeconds < 2,
+                    $"{name} of {file}, case {i} took {sw.Elapsed.TotalSeconds:N2} s");
+                Assert.True(GC.GetTotalMemory(false) < 1L << 30,
+                    $"{name} of {file}, case {i}: managed memory {GC.GetTotalMemory(false) >> 20} MiB");
                 string outcome = ex is TorchSerialException t ? t.ErrorId : "loaded";
                 outcomes[outcome] = outcomes.GetValueOrDefault(outcome) + 1;
             }
         }
-        var summary = $"fuzz: {cases} cases (seed {Seed}), slowest {slowest * 1000:N0} ms, peak managed memory {peakManaged >> 20} MiB\n" +
+        var summary = $"fuzz: {cases} cases (seed {Seed}), slowest {slowest * 1000:N0} ms, peak managed memory " +
+            $"{peakManaged >> 20} MiB\n" +
                       string.Join("\n", outcomes.Select(o => $"  {o.Key,-26} {o.Value,6}"));
         var dir = Environment.GetEnvironmentVariable("TORCHSERIAL_RESULTS") ?? AppContext.BaseDirectory;
         File.WriteAllText(Path.Combine(dir, "fuzz-summary.txt"), summary + "\n");
@@ -106,15 +117,18 @@ public class Fuzzer
     // NULs, duplicate and metadata keys, offsets past the end, sub-byte dtypes.
     private static readonly string[] HeaderSplices =
     {
-        "18446744073709551615", "-1", "1e300", "0.5", new string('[', 200), new string('{', 200), "\"", "\\u0000", ",", "]", "}",
+        "18446744073709551615", "-1", "1e300", "0.5", new string('[', 200), new string('{', 200), "\"", "\\u0000", ",",
+            "]", "}",
         "\"__metadata__\":{\"a\":1},", "\"a\":{\"dtype\":\"F4\",\"shape\":[3],\"data_offsets\":[0,1]},",
-        "\"bool\":{\"dtype\":\"BOOL\",\"shape\":[6],\"data_offsets\":[0,6]},", "\"dtype\":\"F6_E3M2\",", "[4294967296,4294967296]",
+        "\"bool\":{\"dtype\":\"BOOL\",\"shape\":[6],\"data_offsets\":[0,6]},", "\"dtype\":\"F6_E3M2\",",
+            "[4294967296,4294967296]",
         "\"data_offsets\":[0,9223372036854775807]", "null", "true", "\"\\ud800\"",
     };
 
     private static byte[]? _safeTensors;
 
-    /// <summary>Splices a hostile JSON piece into the header of a real safetensors file, fixing its length field half the time.</summary>
+    /// <summary>Splices a hostile JSON piece into the header of a real safetensors file, fixing its length field half
+    /// the time.</summary>
     private static byte[] EditSafeTensorsHeader(byte[] _, Random r)
     {
         var b = _safeTensors ??= File.ReadAllBytes(Path.Combine(Fixtures.Dir, "formats/st_dtypes.safetensors"));
@@ -131,7 +145,8 @@ public class Fuzzer
         return output;
     }
 
-    /// <summary>Inserts or overwrites an opcode inside data.pkl and re-wraps the zip, so the damage reaches the pickle machine.</summary>
+    /// <summary>Inserts or overwrites an opcode inside data.pkl and re-wraps the zip, so the damage reaches the pickle
+    /// machine.</summary>
     private static byte[] SpliceOpcode(byte[] b, Random r)
     {
         if (b.Length < 4 || b[0] != 'P' || b[1] != 'K') return FlipBytes(b, r);

@@ -12,7 +12,8 @@ namespace TorchSerial.Tests;
 /// </summary>
 public class LayeringTests
 {
-    /// <summary>What each layer may use, besides itself. Devices sit beside the top: nothing in the core uses them.</summary>
+    /// <summary>What each layer may use, besides itself. Devices sit beside the top: nothing in the core uses
+    /// them.</summary>
     private static readonly Dictionary<string, string[]> Allowed = new()
     {
         ["Errors"] = Array.Empty<string>(),
@@ -25,7 +26,8 @@ public class LayeringTests
         ["Reading"] = new[] { "Torch", "Pickle", "Python", "Containers", "Tensors", "Buffers", "Errors" },
         ["Writing"] = new[] { "Torch", "Pickle", "Python", "Containers", "Tensors", "Buffers", "Errors" },
         ["Scanning"] = new[] { "Reading", "Torch", "Pickle", "Python", "Containers", "Tensors", "Buffers", "Errors" },
-        ["Toolbox"] = new[] { "Reading", "Writing", "Torch", "Pickle", "Python", "Containers", "Tensors", "Buffers", "Errors" },
+        ["Toolbox"] = new[] { "Reading", "Writing", "Torch", "Pickle", "Python", "Containers", "Tensors", "Buffers",
+            "Errors" },
         ["Devices"] = new[] { "Torch", "Tensors", "Buffers", "Errors" },
     };
 
@@ -58,11 +60,13 @@ public class LayeringTests
     public void OnlyTheDevicesLayerReferencesIlgpu()
     {
         var offenders = CoreTypes().Where(t => Layer(t) != "Devices")
-            .SelectMany(t => References(t).Where(u => u.Assembly.GetName().Name == "ILGPU").Select(u => $"{t.FullName} uses {u.FullName}"))
+            .SelectMany(t => References(t).Where(u => u.Assembly.GetName().Name == "ILGPU").Select(u
+                => $"{t.FullName} uses {u.FullName}"))
             .Distinct().ToList();
         Assert.Empty(offenders);
         // and the layers really do use it where they should, so the check above is not vacuous
-        Assert.Contains(CoreTypes().Where(t => Layer(t) == "Devices"), t => References(t).Any(u => u.Assembly.GetName().Name == "ILGPU"));
+        Assert.Contains(CoreTypes().Where(t => Layer(t) == "Devices"), t => References(t).Any(u
+            => u.Assembly.GetName().Name == "ILGPU"));
     }
 
     [Fact]
@@ -75,17 +79,20 @@ public class LayeringTests
 
     private static IEnumerable<Type> CoreTypes() => Core.GetTypes().Where(t => Layer(t) is not null);
 
-    /// <summary>The layer a type belongs to: the namespace segment after TorchSerial, for the core's own types.</summary>
+    /// <summary>The layer a type belongs to: the namespace segment after TorchSerial, for the core's own
+    /// types.</summary>
     private static string? Layer(Type t)
     {
         while (t.DeclaringType is not null) t = t.DeclaringType;
-        if (t.Assembly != Core || t.Namespace is not { } ns || !ns.StartsWith("TorchSerial.", StringComparison.Ordinal)) return null;
+        if (t.Assembly != Core || t.Namespace is not { } ns || !ns.StartsWith("TorchSerial.",
+            StringComparison.Ordinal)) return null;
         return ns.Split('.')[1];
     }
 
     private const BindingFlags All = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
 
-    /// <summary>Every type a type's signatures and method bodies mention (generic arguments and element types unwrapped).</summary>
+    /// <summary>Every type a type's signatures and method bodies mention (generic arguments and element types
+    /// unwrapped).</summary>
     private static HashSet<Type> References(Type type)
     {
         var found = new HashSet<Type>();
@@ -109,10 +116,12 @@ public class LayeringTests
         return found;
     }
 
-    private static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
+    private static readonly Dictionary<short,
+        OpCode> OpCodesByValue = typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
         .Select(f => (OpCode)f.GetValue(null)!).ToDictionary(o => o.Value);
 
-    /// <summary>Types named by the tokens of a method body's IL: calls, field accesses, casts, allocations, ldtoken.</summary>
+    /// <summary>Types named by the tokens of a method body's IL: calls, field accesses, casts, allocations,
+    /// ldtoken.</summary>
     private static IEnumerable<Type> BodyReferences(MethodBase method)
     {
         var il = method.GetMethodBody()?.GetILAsByteArray();

@@ -24,7 +24,8 @@ public class RefusalTests
     [InlineData("crafted/bad_magic.pt", ErrorIds.InvalidMagicNumber, "magic number")]
     [InlineData("crafted/bad_protocol.pt", ErrorIds.InvalidProtocolVersion, "999")]
     [InlineData("crafted/unsafe_global.pt", ErrorIds.UnsafeGlobal, "-AllowGlobal 'posix.system'")]
-    [InlineData("torch/sparse.pt", ErrorIds.UnsupportedTensorFeature, "Tensor 'w' is a sparse tensor (torch.sparse_coo)")]
+    [InlineData("torch/sparse.pt", ErrorIds.UnsupportedTensorFeature,
+        "Tensor 'w' is a sparse tensor (torch.sparse_coo)")]
     [InlineData("crafted/torchscript_like.pt", ErrorIds.TorchScriptStructure, "not a script module")]
     [InlineData("pickles/values_p2.pkl", ErrorIds.InvalidMagicNumber, "plain Python pickle")]
     public void Bad_input_gets_a_stable_error_id(string file, string errorId, string messagePart)
@@ -37,7 +38,8 @@ public class RefusalTests
     [Fact]
     public void Missing_file_is_ObjectNotFound()
     {
-        var ex = Assert.Throws<TorchSerialException>(() => CheckpointReader.Load(Path.Combine(Fixtures.Dir, "nope.pt")));
+        var ex = Assert.Throws<TorchSerialException>(() => CheckpointReader.Load(Path.Combine(Fixtures.Dir,
+            "nope.pt")));
         Assert.Equal((ErrorIds.FileNotFound, ErrorKind.ObjectNotFound), (ex.ErrorId, ex.Kind));
     }
 

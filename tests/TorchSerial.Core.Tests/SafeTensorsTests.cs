@@ -10,7 +10,8 @@ using Xunit;
 
 namespace TorchSerial.Tests;
 
-/// <summary>safetensors files crafted from the format description by tests/fixtures/formats.py, and our writer.</summary>
+/// <summary>safetensors files crafted from the format description by tests/fixtures/formats.py, and our
+/// writer.</summary>
 public class SafeTensorsTests
 {
     public static IEnumerable<object[]> GoodFiles() => FormatFixtures.Names("safetensors");
@@ -36,7 +37,8 @@ public class SafeTensorsTests
         if (meta.ValueKind == System.Text.Json.JsonValueKind.Null) Assert.Null(eager.Metadata);
         else
             Assert.Equal(meta.EnumerateObject().Select(p => (p.Name, p.Value.GetString())),
-                eager.Metadata!.Cast<System.Collections.DictionaryEntry>().Select(e => ((string)e.Key, (string?)e.Value)));
+                eager.Metadata!.Cast<System.Collections.DictionaryEntry>().Select(e => ((string)e.Key,
+                    (string?)e.Value)));
     }
 
     [Fact]
@@ -115,7 +117,8 @@ public class SafeTensorsTests
             CheckpointWriter.Save(state, new MemoryStream(), new SaveOptions { Layout = SaveLayout.SafeTensors }));
         Assert.Equal(ErrorIds.SafeTensorsSharedStorage, ex.ErrorId);
         var output = new MemoryStream();
-        CheckpointWriter.Save(state, output, new SaveOptions { Layout = SaveLayout.SafeTensors, CopySharedTensors = true });
+        CheckpointWriter.Save(state, output, new SaveOptions { Layout = SaveLayout.SafeTensors,
+            CopySharedTensors = true });
         output.Position = 0;
         var back = CheckpointReader.Load(output);
         Assert.Equal(new[] { "col", "row" }, back.Tensors.Select(t => t.Name));
@@ -132,7 +135,8 @@ public class SafeTensorsTests
         Assert.Equal(ErrorIds.InvalidSaveInput, ex.ErrorId);
         var complex = CheckpointReader.Load(Fixtures.Torch("dtypes.pt"));
         ex = Assert.Throws<TorchSerialException>(() =>
-            CheckpointWriter.Save(complex.Root, new MemoryStream(), new SaveOptions { Layout = SaveLayout.SafeTensors }));
+            CheckpointWriter.Save(complex.Root, new MemoryStream(),
+                new SaveOptions { Layout = SaveLayout.SafeTensors }));
         Assert.Equal(ErrorIds.UnsupportedSaveFormat, ex.ErrorId);
         Assert.Contains("complex128", ex.Message);
     }
@@ -140,7 +144,8 @@ public class SafeTensorsTests
     [Fact]
     public void Names_sort_by_code_point_as_rust_compares_them()
     {
-        // U+FF21 (a BMP letter) sorts before U+1F600 (a surrogate pair in UTF-16) by code point, after it by UTF-16 unit.
+        // U+FF21 (a BMP letter) sorts before U+1F600 (a surrogate pair in UTF-16) by code point, after it by UTF-16
+        // unit.
         Assert.True(SafeTensorsFormat.CompareNames("\uFF21", "\U0001F600") < 0);
         Assert.True(string.CompareOrdinal("\uFF21", "\U0001F600") > 0);
     }
@@ -153,7 +158,8 @@ public class SafeTensorsTests
         try
         {
             using var lazy = CheckpointReader.Open(path);
-            using (var f = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+            using (var f = new FileStream(path, FileMode.Open, FileAccess.Write,
+                FileShare.ReadWrite | FileShare.Delete))
             {
                 f.Position = f.Length - 1;
                 f.WriteByte(0x42);

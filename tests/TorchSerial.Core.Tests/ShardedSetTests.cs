@@ -9,7 +9,8 @@ using Xunit;
 
 namespace TorchSerial.Tests;
 
-/// <summary>Sharded sets: fixtures in the transformers layout (shards by real torch.save), damaged sets, and our writer.</summary>
+/// <summary>Sharded sets: fixtures in the transformers layout (shards by real torch.save), damaged sets, and our
+/// writer.</summary>
 public class ShardedSetTests
 {
     public static IEnumerable<object[]> Sets() => FormatFixtures.Names("sets");
@@ -28,8 +29,10 @@ public class ShardedSetTests
             {
                 Assert.Equal(CheckpointFormat.ShardedSet, ckpt.Format);
                 FormatFixtures.AssertTensors(expected.GetProperty("tensors"), ckpt.Tensors);
-                var files = expected.GetProperty("tensors").EnumerateArray().Select(t => t.GetProperty("file").GetString()).ToList();
-                Assert.Equal(files.Select(f => Path.Combine(Path.GetDirectoryName(path)!, f!)), ckpt.Tensors.Select(t => t.SourceFile));
+                var files = expected.GetProperty("tensors").EnumerateArray().Select(t
+                    => t.GetProperty("file").GetString()).ToList();
+                Assert.Equal(files.Select(f => Path.Combine(Path.GetDirectoryName(path)!, f!)), ckpt.Tensors.Select(t
+                    => t.SourceFile));
                 Assert.Equal(expected.GetProperty("total_size").GetInt64(), (long)ckpt.Metadata!["total_size"]!);
                 var root = Assert.IsType<PyDict>(ckpt.Root);
                 Assert.Equal(ckpt.Tensors.Select(t => t.Name), root.Keys.Cast<string>());
@@ -62,14 +65,16 @@ public class ShardedSetTests
     {
         // The docstring's example: [6, 6, 2, 6, 2, 2] under 10 gives [6], [6+2], [6+2+2].
         var sizes = new long[] { 6, 6, 2, 6, 2, 2 };
-        var tensors = sizes.Select((s, i) => new KeyValuePair<string, Tensor>($"t{i}", Tensor.FromBytes(new byte[s], DType.UInt8, new[] { s }))).ToList();
+        var tensors = sizes.Select((s, i) => new KeyValuePair<string, Tensor>($"t{i}", Tensor.FromBytes(new byte[s],
+            DType.UInt8, new[] { s }))).ToList();
         var (shards, total) = ShardSplit.Split(tensors, 10);
         Assert.Equal(24, total);
         Assert.Equal(new[] { "t0", "t1,t2", "t3,t4,t5" }, shards.Select(s => string.Join(',', s.Select(e => e.Key))));
         // A tensor over the limit is a shard of its own at once, before the shard still open.
         tensors.Insert(1, new("big", Tensor.FromBytes(new byte[11], DType.UInt8, new long[] { 11 })));
         (shards, _) = ShardSplit.Split(tensors, 10);
-        Assert.Equal(new[] { "big", "t0", "t1,t2", "t3,t4,t5" }, shards.Select(s => string.Join(',', s.Select(e => e.Key))));
+        Assert.Equal(new[] { "big", "t0", "t1,t2", "t3,t4,t5" }, shards.Select(s => string.Join(',', s.Select(e
+            => e.Key))));
     }
 
     [Fact]
@@ -92,22 +97,28 @@ public class ShardedSetTests
             var source = CheckpointReader.Load(Fixtures.Torch("state_dict.pt"));
             var options = new SaveOptions { Layout = SaveLayout.SafeTensors, MaxShardSize = 200 };
             var written = CheckpointWriter.SaveFile(source.Root, Path.Combine(dir, "model.safetensors"), options);
-            Assert.Equal(new[] { "model.safetensors.index.json", "model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
+            Assert.Equal(new[] { "model.safetensors.index.json", "model-00001-of-00003.safetensors",
+                "model-00002-of-00003.safetensors",
                 "model-00003-of-00003.safetensors" }, written.Select(Path.GetFileName));
             Toolbox.SaveVerifier.Verify(source.Root, null, written[0]);
             string index = File.ReadAllText(written[0]);
-            Assert.StartsWith("{\n  \"metadata\": {\n    \"total_size\": 372\n  },\n  \"weight_map\": {\n    \"conv.weight\": \"model-00001-of-00003.safetensors\",", index);
+            Assert.StartsWith("{\n  \"metadata\": {\n    \"total_size\": 372\n  },\n  \"weight_map\": {\n    " +
+                "\"conv.weight\": \"model-00001-of-00003.safetensors\",", index);
             Assert.EndsWith("\"fc.bias\": \"model-00003-of-00003.safetensors\"\n  }\n}", index);
             using var back = CheckpointReader.Open(written[0]);
             Assert.Equal(source.Tensors.Select(t => t.Name), back.Tensors.Select(t => t.Name));
-            for (int i = 0; i < source.Tensors.Count; i++) Assert.Equal(source.Tensors[i].GetBytes(), back.Tensors[i].GetBytes());
+            for (int i = 0; i < source.Tensors.Count; i++) Assert.Equal(source.Tensors[i].GetBytes(),
+                back.Tensors[i].GetBytes());
 
             // An existing set is not replaced without the caller's say-so; with it, stale shards go.
-            var ex = Assert.Throws<TorchSerialException>(() => CheckpointWriter.SaveFile(source.Root, Path.Combine(dir, "model.safetensors"), options));
+            var ex = Assert.Throws<TorchSerialException>(() => CheckpointWriter.SaveFile(source.Root, Path.Combine(dir,
+                "model.safetensors"), options));
             Assert.Equal(ErrorIds.ShardSetExists, ex.ErrorId);
             back.Dispose();
-            CheckpointWriter.SaveFile(source.Root, Path.Combine(dir, "model.safetensors"), options with { MaxShardSize = 300, ReplaceSet = true });
-            Assert.Equal(new[] { "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors.index.json" },
+            CheckpointWriter.SaveFile(source.Root, Path.Combine(dir, "model.safetensors"),
+                options with { MaxShardSize = 300, ReplaceSet = true });
+            Assert.Equal(new[] { "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+                "model.safetensors.index.json" },
                 Directory.GetFiles(dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         }
         finally { Directory.Delete(dir, recursive: true); }
@@ -118,7 +129,8 @@ public class ShardedSetTests
     {
         var index = ShardIndex.Create(new List<KeyValuePair<string, object?>> { new("total_size", 3L) },
             new List<KeyValuePair<string, string>> { new("caf\u00e9.\"w\"", "m.bin") });
-        Assert.Equal("{\n  \"metadata\": {\n    \"total_size\": 3\n  },\n  \"weight_map\": {\n    \"caf\\u00e9.\\\"w\\\"\": \"m.bin\"\n  }\n}",
+        Assert.Equal("{\n  \"metadata\": {\n    \"total_size\": 3\n  },\n  \"weight_map\": {\n    " +
+            "\"caf\\u00e9.\\\"w\\\"\": \"m.bin\"\n  }\n}",
             Encoding.ASCII.GetString(index.ToBytes()));
     }
 }

@@ -9,13 +9,16 @@ using Xunit;
 
 namespace TorchSerial.Tests;
 
-/// <summary>The toolbox against what real torch says (tests/fixtures/toolbox.py) and against the other fixtures.</summary>
+/// <summary>The toolbox against what real torch says (tests/fixtures/toolbox.py) and against the other
+/// fixtures.</summary>
 public class ToolboxTests
 {
-    private static readonly JsonElement Compare = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Dir, "toolbox.json")))
+    private static readonly JsonElement Compare = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Dir,
+        "toolbox.json")))
         .RootElement.GetProperty("compare");
 
-    private static readonly JsonElement Stats = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Dir, "toolbox.json")))
+    private static readonly JsonElement Stats = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Dir,
+        "toolbox.json")))
         .RootElement.GetProperty("stats");
 
     private static string Toolbox(string name) => Path.Combine(Fixtures.Dir, "toolbox", name);
@@ -40,12 +43,16 @@ public class ToolboxTests
             Assert.Equal(e.GetProperty("atol").GetDouble(), r.AbsoluteTolerance);
         }
         var equalNan = TensorComparer.Compare(a.Tensors, b.Tensors, new CompareOptions { EqualNan = true }).ToList();
-        foreach (var r in equalNan.Where(r => Compare.GetProperty(r.Name).TryGetProperty("assert_close_equal_nan", out _)))
-            Assert.True(Compare.GetProperty(r.Name).GetProperty("assert_close_equal_nan").GetBoolean() == r.IsClose, $"{r.Name} equal_nan");
+        foreach (var r in equalNan.Where(r => Compare.GetProperty(r.Name).TryGetProperty("assert_close_equal_nan",
+            out _)))
+            Assert.True(Compare.GetProperty(r.Name).GetProperty("assert_close_equal_nan").GetBoolean() == r.IsClose,
+                $"{r.Name} equal_nan");
         // torch.allclose's tolerances (rtol 1e-5, atol 1e-8) given explicitly give allclose's verdict.
-        var allclose = TensorComparer.Compare(a.Tensors, b.Tensors, new CompareOptions { RelativeTolerance = 1e-5, AbsoluteTolerance = 1e-8 });
+        var allclose = TensorComparer.Compare(a.Tensors, b.Tensors, new CompareOptions { RelativeTolerance = 1e-5,
+            AbsoluteTolerance = 1e-8 });
         foreach (var r in allclose.Where(r => Compare.GetProperty(r.Name).TryGetProperty("allclose", out _)))
-            Assert.True(Compare.GetProperty(r.Name).GetProperty("allclose").GetBoolean() == r.IsClose, $"{r.Name} allclose");
+            Assert.True(Compare.GetProperty(r.Name).GetProperty("allclose").GetBoolean() == r.IsClose,
+                $"{r.Name} allclose");
     }
 
     private static void AssertSame(JsonElement expected, double actual, string what)
@@ -73,7 +80,8 @@ public class ToolboxTests
         var first = state.Keys.Cast<object>().First();
         Assert.NotNull(SubObject.Select(ckpt.Root, $"optimizer.state.{first}"));
         var bn = SubObject.Tensors(SubObject.Select(sd.Root, "bn"));
-        Assert.Equal(new[] { "weight", "bias", "running_mean", "running_var", "num_batches_tracked" }, bn.Select(t => t.Name));
+        Assert.Equal(new[] { "weight", "bias", "running_mean", "running_var", "num_batches_tracked" }, bn.Select(t
+            => t.Name));
         var ex = Assert.Throws<TorchSerialException>(() => SubObject.Select(ckpt.Root, "model.nope"));
         Assert.Equal(ErrorIds.KeyNotFound, ex.ErrorId);
         Assert.Contains("conv.weight", ex.Message);
@@ -89,7 +97,8 @@ public class ToolboxTests
         Assert.Contains("module.conv", meta.Keys.Cast<object>());
         Assert.Contains("", meta.Keys.Cast<object>()); // the root's entry stays the root's
         Assert.Same(((Tensor)sd["fc.weight"]!).Storage, ((Tensor)renamed["module.fc.weight"]!).Storage);
-        var back = TensorRenamer.FromMap(renamed.Keys.Cast<string>().ToDictionary(k => k, k => k["module.".Length..])).RenameDict(renamed);
+        var back = TensorRenamer.FromMap(renamed.Keys.Cast<string>().ToDictionary(k => k, k
+            => k["module.".Length..])).RenameDict(renamed);
         Assert.Equal(sd.Keys.Cast<string>(), back.Keys.Cast<string>());
         var ex = Assert.Throws<TorchSerialException>(() => TensorRenamer.FromPattern(@"\..*", "").RenameDict(sd));
         Assert.Equal(ErrorIds.TensorNameCollision, ex.ErrorId);
@@ -114,24 +123,29 @@ public class ToolboxTests
         {
             string h = TensorHash.Compute(t).Hash;
             Assert.Equal(h, TensorHash.Compute(legacy.Tensors.Single(x => x.Name == t.Name)).Hash);
-            if (safetensors.Tensors.FirstOrDefault(x => x.Name == t.Name) is { } s) Assert.Equal(h, TensorHash.Compute(s).Hash);
+            if (safetensors.Tensors.FirstOrDefault(x => x.Name == t.Name) is { } s) Assert.Equal(h,
+                TensorHash.Compute(s).Hash);
         }
-        // Strided views hash as their logical elements: the transposed view equals its contiguous copy, not its storage.
+        // Strided views hash as their logical elements: the transposed view equals its contiguous copy, not its
+        // storage.
         var transposed = zip.Tensors.Single(t => t.Name == "transposed");
         var copy = Tensor.FromBytes(transposed.GetBytes(), transposed.DType, transposed.Shape);
         Assert.Equal(TensorHash.Compute(transposed).Hash, TensorHash.Compute(copy).Hash);
-        Assert.NotEqual(TensorHash.Compute(transposed).Hash, TensorHash.Compute(zip.Tensors.Single(t => t.Name == "base")).Hash);
+        Assert.NotEqual(TensorHash.Compute(transposed).Hash, TensorHash.Compute(zip.Tensors.Single(t
+            => t.Name == "base")).Hash);
     }
 
     [Fact]
     public void Statistics_on_the_host_and_on_an_accelerator_equal_torchs()
     {
         var host = CheckpointReader.Load(Toolbox("stats.pt"));
-        var placed = CheckpointReader.Load(Toolbox("stats.pt"), new LoadOptions { Devices = Devices.IlgpuPlatform.Instance, MapLocation = "ilgpu-cpu" });
+        var placed = CheckpointReader.Load(Toolbox("stats.pt"),
+            new LoadOptions { Devices = Devices.IlgpuPlatform.Instance, MapLocation = "ilgpu-cpu" });
         foreach (var (tensors, onDevice) in new[] { (host.Tensors, false), (placed.Tensors, true) })
             foreach (var t in tensors)
             {
-                var s = onDevice && Devices.DeviceStatistics.CanCompute(t) ? Devices.DeviceStatistics.Compute(t) : HostStatistics.Compute(t);
+                var s = onDevice && Devices.DeviceStatistics.CanCompute(t) ? Devices.DeviceStatistics.Compute(t)
+                    : HostStatistics.Compute(t);
                 if (onDevice && t.DType == DType.Float32 && t.IsContiguous) Assert.Equal("ilgpu-cpu", s.ComputedOn);
                 var e = Stats.GetProperty(t.Name);
                 Assert.Equal(e.GetProperty("count").GetInt64(), s.Count);
@@ -141,14 +155,16 @@ public class ToolboxTests
                 Assert.Equal(e.GetProperty("zeros").GetInt64(), s.Zeros);
                 if (s.Count == 0) continue;
                 // Stated tolerance: 1e-12 relative (both sides accumulate in double; only the summation order differs).
-                foreach (var (field, value) in new[] { ("min", s.Min), ("max", s.Max), ("mean", s.Mean), ("std", s.Std), ("norm", s.Norm) })
+                foreach (var (field, value) in new[] { ("min", s.Min), ("max", s.Max), ("mean", s.Mean), ("std",
+                    s.Std), ("norm", s.Norm) })
                 {
                     var x = e.GetProperty(field);
                     double want = x.ValueKind == JsonValueKind.Number ? x.GetDouble() : x.GetString() switch
                     {
                         "nan" => double.NaN, "inf" => double.PositiveInfinity, _ => double.NegativeInfinity,
                     };
-                    bool ok = double.IsNaN(want) ? double.IsNaN(value) : want == value || Math.Abs(want - value) <= 1e-12 * Math.Max(1, Math.Abs(want));
+                    bool ok = double.IsNaN(want) ? double.IsNaN(value) : want == value
+                        || Math.Abs(want - value) <= 1e-12 * Math.Max(1, Math.Abs(want));
                     Assert.True(ok, $"{t.Name} {field} on {s.ComputedOn}: {value}, torch {want}");
                 }
             }

@@ -6,7 +6,8 @@ using Xunit;
 
 namespace TorchSerial.Tests;
 
-/// <summary>TorchScript archives saved by real torch.jit.save: their state_dict, read without running their code.</summary>
+/// <summary>TorchScript archives saved by real torch.jit.save: their state_dict, read without running their
+/// code.</summary>
 public class TorchScriptTests
 {
     [Theory]
@@ -37,8 +38,10 @@ public class TorchScriptTests
     public void Class_headers_are_read_as_text_and_methods_are_skipped()
     {
         var classes = new Dictionary<string, ScriptModuleClass>();
-        TorchScriptClasses.Read("__torch__.m", "class A(Module):\n  __parameters__ = [\"w\", \"b\", ]\n  __buffers__ = []\n" +
-            "  def forward(self):\n    __parameters__ = [\"evil\"]\n    return 1\nclass B(Module):\n  x : int\ndef f():\n  pass\n", classes);
+        TorchScriptClasses.Read("__torch__.m",
+            "class A(Module):\n  __parameters__ = [\"w\", \"b\", ]\n  __buffers__ = []\n" +
+            "  def forward(self):\n    __parameters__ = [\"evil\"]\n    return 1\nclass B(Module):\n  x : int\ndef " +
+                "f():\n  pass\n", classes);
         var a = classes["__torch__.m.A"];
         Assert.Equal(new[] { "w", "b" }, a.Parameters);
         Assert.Empty(a.Buffers);
@@ -50,7 +53,8 @@ public class TorchScriptTests
     [Fact]
     public void An_archive_whose_data_pkl_is_no_script_module_is_refused()
     {
-        var ex = Assert.Throws<TorchSerialException>(() => CheckpointReader.Load(Fixtures.Crafted("torchscript_like.pt")));
+        var ex = Assert.Throws<TorchSerialException>(()
+            => CheckpointReader.Load(Fixtures.Crafted("torchscript_like.pt")));
         Assert.Equal(ErrorIds.TorchScriptStructure, ex.ErrorId);
     }
 

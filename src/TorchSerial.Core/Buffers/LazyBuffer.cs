@@ -16,7 +16,8 @@ internal sealed class LazyBuffer : StorageBuffer
     private string _device = "cpu";
     private Func<string, StorageBuffer, StorageBuffer>? _place;
 
-    public LazyBuffer(string key, long length, StorageBuffer? source, long managedLimit = HostBuffer.DefaultManagedLimit)
+    public LazyBuffer(string key, long length, StorageBuffer? source,
+        long managedLimit = HostBuffer.DefaultManagedLimit)
     {
         _key = key;
         _length = length;
@@ -40,10 +41,12 @@ internal sealed class LazyBuffer : StorageBuffer
     /// <summary>True when the source holds big-endian elements.</summary>
     public bool BigEndian { get; init; }
 
-    /// <summary>Element size to byte-swap by (big-endian files); fixed by the first tensor over an untyped storage.</summary>
+    /// <summary>Element size to byte-swap by (big-endian files); fixed by the first tensor over an untyped
+    /// storage.</summary>
     public int SwapUnit { get; set; }
 
-    /// <summary>For formats that list storage data after the pickle (legacy stream): where the bytes are, once known.</summary>
+    /// <summary>For formats that list storage data after the pickle (legacy stream): where the bytes are, once
+    /// known.</summary>
     public void Attach(StorageBuffer source) => _source = source;
 
     /// <summary>Where the bytes go when read: a device name and the function that moves host bytes there.</summary>
@@ -55,7 +58,8 @@ internal sealed class LazyBuffer : StorageBuffer
 
     public override void Read(long offset, Span<byte> destination) => Load().Read(offset, destination);
 
-    /// <summary>Copies the bytes into <paramref name="target"/> from wherever they are now, without keeping them here.</summary>
+    /// <summary>Copies the bytes into <paramref name="target"/> from wherever they are now, without keeping them
+    /// here.</summary>
     public override uint? Fill(HostBuffer target, Action<int>? progress, CancellationToken cancellationToken)
     {
         StorageBuffer from;
@@ -63,7 +67,8 @@ internal sealed class LazyBuffer : StorageBuffer
         return from.Fill(target, progress, cancellationToken);
     }
 
-    public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span) => Load().TryGetSpan(offset, length, out span);
+    public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span) => Load().TryGetSpan(offset,
+        length, out span);
 
     public override ChunkReader OpenReader()
     {
@@ -77,7 +82,8 @@ internal sealed class LazyBuffer : StorageBuffer
 
     private TorchSerialException? _refusal;
 
-    /// <summary>Makes every load fail with <paramref name="reason"/> (its device does not exist here); streaming still works.</summary>
+    /// <summary>Makes every load fail with <paramref name="reason"/> (its device does not exist here); streaming still
+    /// works.</summary>
     public void RefuseLoad(TorchSerialException reason) => _refusal = reason;
 
     /// <summary>Reads the bytes into their final place, once, and returns the buffer that now holds them.</summary>
@@ -87,7 +93,8 @@ internal sealed class LazyBuffer : StorageBuffer
         {
             if (_resident is not null) return _resident;
             if (_refusal is not null)
-                throw new TorchSerialException(_refusal.ErrorId, _refusal.Kind, $"Storage '{_key}' cannot be read: {_refusal.Message}", _refusal);
+                throw new TorchSerialException(_refusal.ErrorId, _refusal.Kind,
+                    $"Storage '{_key}' cannot be read: {_refusal.Message}", _refusal);
             var source = Layered();
             var host = HostBuffer.Allocate(_length, _managedLimit);
             host.KnownCrc = source.Fill(host, progress, cancellationToken);

@@ -13,27 +13,35 @@ internal static class FormatSniffer
     {
         long length = stream.Length;
         if (length == 0)
-            throw Fail.Data(ErrorIds.EmptyFile, "The file is empty (0 bytes): the save or the download did not complete.");
+            throw Fail.Data(ErrorIds.EmptyFile,
+                "The file is empty (0 bytes): the save or the download did not complete.");
         var head = ZipDirectory.ReadAt(stream, 0, (int)Math.Min(length, 512));
         var span = head.AsSpan();
 
         if (span.StartsWith("PK\x03\x04"u8)) return CheckpointFormat.Zip;
         if (span.StartsWith("PYTORCH1"u8))
-            throw Fail.Unsupported(ErrorIds.PreviewArchive, "The file is an unsupported archive format from the PyTorch 1.0 preview release (it starts with 'PYTORCH1').");
+            throw Fail.Unsupported(ErrorIds.PreviewArchive,
+                "The file is an unsupported archive format from the PyTorch 1.0 preview release (it starts with " +
+                    "'PYTORCH1').");
         if (span.StartsWith("version https://git-lfs"u8))
             throw Fail.Data(ErrorIds.GitLfsPointer,
-                $"The file is a Git LFS pointer ({length} bytes of text), not the checkpoint itself. Run 'git lfs pull' (or download the real file) and load it again.");
+                $"The file is a Git LFS pointer ({length} bytes of text), not the checkpoint itself. Run 'git lfs " +
+                    $"pull' (or download the real file) and load it again.");
         if (span.StartsWith("PK"u8))
-            throw Fail.Data(ErrorIds.CorruptZip, "The file starts like a zip archive but not with a local file header; torch.load would not read it either.");
+            throw Fail.Data(ErrorIds.CorruptZip,
+                "The file starts like a zip archive but not with a local file header; torch.load would not read it " +
+                    "either.");
         if (TarDirectory.IsHeader(span)) return CheckpointFormat.LegacyTar;
         if (LooksLikeSafeTensors(span, name)) return CheckpointFormat.SafeTensors;
         if (ShardIndex.LooksLikeIndex(span)) return CheckpointFormat.ShardedSet;
         if (LooksLikeMarkup(span) || LooksLikeText(span))
             throw Fail.Data(ErrorIds.HtmlOrTextFile,
-                $"The file is {(LooksLikeMarkup(span) ? "an HTML or XML page" : "plain text")}, not a checkpoint: often an error page saved in place of a download. It starts with: '{Preview(span)}'.");
+                $"The file is {(LooksLikeMarkup(span) ? "an HTML or XML page" : "plain text")}, not a checkpoint: " +
+                    $"often an error page saved in place of a download. It starts with: '{Preview(span)}'.");
         if (span[0] is 0x80 or (byte)'(' or (byte)'L' or (byte)'I' or (byte)'}' or (byte)']' or 0x8A) return CheckpointFormat.LegacyStream;
         throw Fail.Data(ErrorIds.NotACheckpoint,
-            $"The file is not a PyTorch checkpoint: it is neither a zip archive, a tar archive nor a pickle stream (first bytes {Convert.ToHexString(span[..Math.Min(8, span.Length)])}).");
+            $"The file is not a PyTorch checkpoint: it is neither a zip archive, a tar archive nor a pickle stream " +
+                $"(first bytes {Convert.ToHexString(span[..Math.Min(8, span.Length)])}).");
     }
 
     /// <summary>
@@ -44,7 +52,8 @@ internal static class FormatSniffer
     {
         bool named = name is not null && name.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
         if (s.Length < 10) return named;
-        if (s[4] == 0 && s[5] == 0 && s[6] == 0 && s[7] == 0 && s[8..].TrimStart(" \t\r\n"u8) is { Length: > 0 } json && json[0] == '{')
+        if (s[4] == 0 && s[5] == 0 && s[6] == 0 && s[7] == 0 && s[8..].TrimStart(" \t\r\n"u8) is { Length: > 0 } json
+            && json[0] == '{')
             return true;
         return named && !(s[0] is 0x80 && s[1] <= 5);
     }

@@ -30,13 +30,16 @@ public static class SafeTensorsFormat
 
     private static readonly SafeTensorsDType[] Table = Build(
         ("BOOL", 8, DType.Bool), ("F4", 4, DType.Float4E2M1FNx2), ("F6_E2M3", 6, null), ("F6_E3M2", 6, null),
-        ("U8", 8, DType.UInt8), ("I8", 8, DType.Int8), ("F8_E5M2", 8, DType.Float8E5M2), ("F8_E4M3", 8, DType.Float8E4M3FN),
-        ("F8_E8M0", 8, DType.Float8E8M0FNU), ("F8_E4M3FNUZ", 8, DType.Float8E4M3FNUZ), ("F8_E5M2FNUZ", 8, DType.Float8E5M2FNUZ),
+        ("U8", 8, DType.UInt8), ("I8", 8, DType.Int8), ("F8_E5M2", 8, DType.Float8E5M2), ("F8_E4M3", 8,
+            DType.Float8E4M3FN),
+        ("F8_E8M0", 8, DType.Float8E8M0FNU), ("F8_E4M3FNUZ", 8, DType.Float8E4M3FNUZ), ("F8_E5M2FNUZ", 8,
+            DType.Float8E5M2FNUZ),
         ("I16", 16, DType.Int16), ("U16", 16, DType.UInt16), ("F16", 16, DType.Float16), ("BF16", 16, DType.BFloat16),
         ("I32", 32, DType.Int32), ("U32", 32, DType.UInt32), ("F32", 32, DType.Float32), ("C64", 64, DType.Complex64),
         ("F64", 64, DType.Float64), ("I64", 64, DType.Int64), ("U64", 64, DType.UInt64));
 
-    private static readonly Dictionary<string, SafeTensorsDType> ByCode = Table.ToDictionary(d => d.Code, StringComparer.Ordinal);
+    private static readonly Dictionary<string, SafeTensorsDType> ByCode = Table.ToDictionary(d => d.Code,
+        StringComparer.Ordinal);
     private static readonly Dictionary<DType, SafeTensorsDType> ByTorch = Table.Where(d => d.TorchDType is not null)
         .ToDictionary(d => d.TorchDType!);
 
@@ -45,10 +48,12 @@ public static class SafeTensorsFormat
 
     public static SafeTensorsDType? FromCode(string code) => ByCode.GetValueOrDefault(code);
 
-    /// <summary>The code a torch dtype is written as; null for dtypes the format has no code for (complex128, quantized).</summary>
+    /// <summary>The code a torch dtype is written as; null for dtypes the format has no code for (complex128,
+    /// quantized).</summary>
     public static SafeTensorsDType? FromTorch(DType dtype) => ByTorch.GetValueOrDefault(dtype);
 
-    /// <summary>Orders names as the reference crate does (Rust compares strings by their UTF-8 bytes, i.e. by code point).</summary>
+    /// <summary>Orders names as the reference crate does (Rust compares strings by their UTF-8 bytes, i.e. by code
+    /// point).</summary>
     public static int CompareNames(string a, string b)
     {
         var ea = a.EnumerateRunes();

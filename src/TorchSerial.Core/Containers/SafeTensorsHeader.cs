@@ -10,7 +10,8 @@ namespace TorchSerial.Containers;
 /// </summary>
 public sealed class SafeTensorsHeader
 {
-    private SafeTensorsHeader(IReadOnlyList<SafeTensorsEntry> entries, IReadOnlyList<KeyValuePair<string, string>>? metadata,
+    private SafeTensorsHeader(IReadOnlyList<SafeTensorsEntry> entries, IReadOnlyList<KeyValuePair<string,
+        string>>? metadata,
         long jsonLength)
     {
         Entries = entries;
@@ -44,23 +45,28 @@ public sealed class SafeTensorsHeader
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         if (n > SafeTensorsFormat.MaxHeaderLength)
             throw Fail.Data(ErrorIds.SafeTensorsHeaderTooLarge,
-                $"The safetensors header claims {n} bytes; readers refuse headers over {SafeTensorsFormat.MaxHeaderLength}.", offset: 0);
+                $"The safetensors header claims {n} bytes; readers refuse headers over " +
+                    $"{SafeTensorsFormat.MaxHeaderLength}.", offset: 0);
         if (n < 2)
-            throw Fail.Data(ErrorIds.SafeTensorsHeaderTooSmall, $"The safetensors header claims {n} bytes, too few for a JSON object.", offset: 0);
+            throw Fail.Data(ErrorIds.SafeTensorsHeaderTooSmall,
+                $"The safetensors header claims {n} bytes, too few for a JSON object.", offset: 0);
         if (8 + (long)n > length)
             throw Fail.Data(ErrorIds.SafeTensorsInvalidHeaderLength,
-                $"The safetensors header claims {n} bytes but the file has only {length - 8} after the length: it is truncated.", offset: 0);
+                $"The safetensors header claims {n} bytes but the file has only {length - 8} after the length: it is " +
+                    $"truncated.", offset: 0);
         var json = ZipDirectory.ReadAt(stream, 8, (int)n);
         var (entries, metadata) = SafeTensorsJson.Parse(json);
         var header = Validated(entries, metadata, (long)n);
         long end = header.DataStart + header.DataLength;
         if (end < length)
             throw Fail.Data(ErrorIds.SafeTensorsTrailingBytes,
-                $"The file has {length - end} bytes after the last tensor's data (which ends at byte {end}); a safetensors file " +
+                $"The file has {length - end} bytes after the last tensor's data (which ends at byte {end}); a " +
+                    $"safetensors file " +
                 "must end with its data. Extra bytes are how polyglot files hide a second payload.", offset: end);
         if (end > length)
             throw Fail.Data(ErrorIds.SafeTensorsTruncated,
-                $"The header says the data ends at byte {end} but the file has only {length} bytes: it is truncated.", offset: length);
+                $"The header says the data ends at byte {end} but the file has only {length} bytes: it is truncated.",
+                    offset: length);
         return header;
     }
 
@@ -71,7 +77,8 @@ public sealed class SafeTensorsHeader
     public static SafeTensorsHeader Build(IEnumerable<(string Name, SafeTensorsDType DType, long[] Shape)> tensors,
         IReadOnlyList<KeyValuePair<string, string>>? metadata)
     {
-        var ordered = tensors.OrderByDescending(t => t.DType.Rank).ThenBy(t => t.Name, SafeTensorsFormat.NameOrder).ToList();
+        var ordered = tensors.OrderByDescending(t => t.DType.Rank).ThenBy(t => t.Name,
+            SafeTensorsFormat.NameOrder).ToList();
         var entries = new List<SafeTensorsEntry>(ordered.Count);
         long at = 0;
         foreach (var (name, dtype, shape) in ordered)
@@ -81,7 +88,8 @@ public sealed class SafeTensorsHeader
             at += bytes;
         }
         int json = SafeTensorsJson.Serialize(entries, metadata).Length;
-        return Validated(entries, metadata, json + (SafeTensorsFormat.HeaderAlignment - json % SafeTensorsFormat.HeaderAlignment)
+        return Validated(entries, metadata, json
+            + (SafeTensorsFormat.HeaderAlignment - json % SafeTensorsFormat.HeaderAlignment)
             % SafeTensorsFormat.HeaderAlignment);
     }
 
@@ -96,8 +104,10 @@ public sealed class SafeTensorsHeader
         return bytes;
     }
 
-    /// <summary>The offset rules: sorted by offsets, the data is covered from 0 with no holes or overlaps, sizes match.</summary>
-    private static SafeTensorsHeader Validated(List<SafeTensorsEntry> entries, IReadOnlyList<KeyValuePair<string, string>>? metadata,
+    /// <summary>The offset rules: sorted by offsets, the data is covered from 0 with no holes or overlaps, sizes
+    /// match.</summary>
+    private static SafeTensorsHeader Validated(List<SafeTensorsEntry> entries, IReadOnlyList<KeyValuePair<string,
+        string>>? metadata,
         long jsonLength)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -105,14 +115,17 @@ public sealed class SafeTensorsHeader
         {
             if (!names.Add(e.Name))
                 throw Fail.Data(ErrorIds.SafeTensorsDuplicateName,
-                    $"The safetensors header names tensor '{e.Name}' twice; which one a reader keeps differs between readers.", e.Name);
+                    $"The safetensors header names tensor '{e.Name}' twice; which one a reader keeps differs between " +
+                        $"readers.", e.Name);
             if (e.Name.Length == 0 || e.Name.Contains('\0'))
                 throw Fail.Data(ErrorIds.SafeTensorsInvalidName,
-                    $"The safetensors header has a tensor named '{e.Name.Replace("\0", "\\0", StringComparison.Ordinal)}': names must be " +
+                    $"The safetensors header has a tensor named " +
+                        $"'{e.Name.Replace("\0", "\\0", StringComparison.Ordinal)}': names must be " +
                     "non-empty and hold no NUL character.", e.Name);
             if (e.End < e.Begin)
                 throw Fail.Data(ErrorIds.SafeTensorsOffsetReversed,
-                    $"Tensor '{e.Name}' has data_offsets [{e.Begin}, {e.End}]: the end comes before the start.", e.Name);
+                    $"Tensor '{e.Name}' has data_offsets [{e.Begin}, {e.End}]: the end comes before the start.",
+                        e.Name);
         }
         // A stable sort: empty tensors share an offset, and their order must stay the writer's.
         entries = entries.OrderBy(e => e.Begin).ThenBy(e => e.End).ToList();
@@ -122,10 +135,12 @@ public sealed class SafeTensorsHeader
         {
             if (e.Begin < expected)
                 throw Fail.Data(ErrorIds.SafeTensorsOffsetOverlap,
-                    $"Tensor '{e.Name}' starts at data byte {e.Begin}, inside '{previous}' (which ends at {expected}): tensors overlap.", e.Name);
+                    $"Tensor '{e.Name}' starts at data byte {e.Begin}, inside '{previous}' (which ends at " +
+                        $"{expected}): tensors overlap.", e.Name);
             if (e.Begin > expected)
                 throw Fail.Data(ErrorIds.SafeTensorsOffsetGap,
-                    $"Tensor '{e.Name}' starts at data byte {e.Begin} but the data before it ends at {expected}: the data has a hole " +
+                    $"Tensor '{e.Name}' starts at data byte {e.Begin} but the data before it ends at {expected}: the " +
+                        $"data has a hole " +
                     $"of {e.Begin - expected} bytes.", e.Name);
             long values, bits;
             try
@@ -136,11 +151,13 @@ public sealed class SafeTensorsHeader
             catch (OverflowException)
             {
                 throw Fail.Data(ErrorIds.SafeTensorsOverflow,
-                    $"Tensor '{e.Name}' has the shape [{string.Join(", ", e.Shape)}], whose size overflows 64-bit arithmetic.", e.Name);
+                    $"Tensor '{e.Name}' has the shape [{string.Join(", ", e.Shape)}], whose size overflows 64-bit " +
+                        $"arithmetic.", e.Name);
             }
             if (bits % 8 != 0)
                 throw Fail.Data(ErrorIds.SafeTensorsMisalignedSize,
-                    $"Tensor '{e.Name}' holds {values} values of {e.DType.Code} ({bits} bits), not a whole number of bytes.", e.Name);
+                    $"Tensor '{e.Name}' holds {values} values of {e.DType.Code} ({bits} bits), not a whole number of " +
+                        $"bytes.", e.Name);
             if (e.ByteLength != bits / 8)
                 throw Fail.Data(ErrorIds.SafeTensorsSizeMismatch,
                     $"Tensor '{e.Name}' has data_offsets [{e.Begin}, {e.End}] ({e.ByteLength} bytes), but its shape " +

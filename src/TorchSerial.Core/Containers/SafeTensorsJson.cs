@@ -29,7 +29,8 @@ internal static class SafeTensorsJson
                 string name = reader.GetString()!;
                 if (!seen.Add(name))
                     throw Fail.Data(ErrorIds.SafeTensorsDuplicateName,
-                        $"The safetensors header has the key '{name}' twice; which one a reader keeps differs between readers " +
+                        $"The safetensors header has the key '{name}' twice; which one a reader keeps differs " +
+                            $"between readers " +
                         "(a known way to make two tools see two different files).", name);
                 if (name == SafeTensorsFormat.MetadataKey) metadata = ReadMetadata(ref reader);
                 else entries.Add(ReadEntry(ref reader, name));
@@ -59,7 +60,8 @@ internal static class SafeTensorsJson
             string key = reader.GetString()!;
             if (Next(ref reader) != JsonTokenType.String)
                 throw Invalid($"__metadata__ value '{key}' is not a string (the format allows only strings there)");
-            if (!keys.Add(key)) throw Fail.Data(ErrorIds.SafeTensorsDuplicateName, $"__metadata__ has the key '{key}' twice.", key);
+            if (!keys.Add(key)) throw Fail.Data(ErrorIds.SafeTensorsDuplicateName,
+                $"__metadata__ has the key '{key}' twice.", key);
             pairs.Add(new(key, reader.GetString()!));
         }
         return pairs;
@@ -76,7 +78,8 @@ internal static class SafeTensorsJson
             switch (field)
             {
                 case "dtype" when code is null:
-                    if (Next(ref reader) != JsonTokenType.String) throw Invalid($"tensor '{name}' has a dtype that is not a string");
+                    if (Next(ref reader) != JsonTokenType.String) throw Invalid($"tensor '{name}' has a dtype that " +
+                        $"is not a string");
                     code = reader.GetString()!;
                     break;
                 case "shape" when shape is null:
@@ -84,14 +87,17 @@ internal static class SafeTensorsJson
                     break;
                 case "data_offsets" when offsets is null:
                     offsets = ReadIntegers(ref reader, name, "data_offsets");
-                    if (offsets.Length != 2) throw Invalid($"tensor '{name}' has {offsets.Length} data_offsets; it needs [begin, end]");
+                    if (offsets.Length != 2) throw Invalid($"tensor '{name}' has {offsets.Length} data_offsets; it " +
+                        $"needs [begin, end]");
                     break;
                 default:
-                    throw Invalid($"tensor '{name}' has the field '{field}' {(field is "dtype" or "shape" or "data_offsets" ? "twice" : "that the format does not define")}");
+                    throw Invalid($"tensor '{name}' has the field '{field}' " +
+                        $"{(field is "dtype" or "shape" or "data_offsets" ? "twice" : "that the format does not define")}");
             }
         }
         if (code is null || shape is null || offsets is null)
-            throw Invalid($"tensor '{name}' lacks {(code is null ? "dtype" : shape is null ? "shape" : "data_offsets")}");
+            throw Invalid($"tensor '{name}' lacks " +
+                $"{(code is null ? "dtype" : shape is null ? "shape" : "data_offsets")}");
         var dtype = SafeTensorsFormat.FromCode(code) ?? throw Fail.Data(ErrorIds.SafeTensorsUnknownDType,
             $"Tensor '{name}' has the dtype '{code}', which the safetensors format does not define " +
             $"({string.Join(", ", SafeTensorsFormat.DTypes.Select(d => d.Code))}).", name);
@@ -100,7 +106,8 @@ internal static class SafeTensorsJson
 
     private static long[] ReadIntegers(ref Utf8JsonReader reader, string name, string field)
     {
-        if (Next(ref reader) != JsonTokenType.StartArray) throw Invalid($"tensor '{name}' has a {field} that is not an array");
+        if (Next(ref reader) != JsonTokenType.StartArray) throw Invalid($"tensor '{name}' has a {field} that is not " +
+            $"an array");
         var values = new List<long>();
         while (Next(ref reader) != JsonTokenType.EndArray)
         {
@@ -125,7 +132,8 @@ internal static class SafeTensorsJson
     private static TorchSerialException Invalid(string why)
         => Fail.Data(ErrorIds.SafeTensorsInvalidHeader, $"The safetensors header is not valid: {why}.");
 
-    public static byte[] Serialize(IReadOnlyList<SafeTensorsEntry> entries, IReadOnlyList<KeyValuePair<string, string>>? metadata)
+    public static byte[] Serialize(IReadOnlyList<SafeTensorsEntry> entries, IReadOnlyList<KeyValuePair<string,
+        string>>? metadata)
     {
         var sb = new StringBuilder(64 + entries.Count * 96).Append('{');
         bool first = true;
@@ -152,5 +160,6 @@ internal static class SafeTensorsJson
         return Encoding.UTF8.GetBytes(sb.Append('}').ToString());
     }
 
-    private static StringBuilder String(StringBuilder sb, string s) => JsonText.AppendString(sb, s, escapeNonAscii: false);
+    private static StringBuilder String(StringBuilder sb, string s) => JsonText.AppendString(sb, s,
+        escapeNonAscii: false);
 }

@@ -14,7 +14,8 @@ public sealed class ShardIndex
     /// <summary>The largest index read: real ones are a few hundred KB.</summary>
     public const long MaxLength = 100_000_000;
 
-    private ShardIndex(IReadOnlyList<KeyValuePair<string, object?>> metadata, IReadOnlyList<KeyValuePair<string, string>> weightMap)
+    private ShardIndex(IReadOnlyList<KeyValuePair<string, object?>> metadata, IReadOnlyList<KeyValuePair<string,
+        string>> weightMap)
     {
         Metadata = metadata;
         WeightMap = weightMap;
@@ -27,7 +28,8 @@ public sealed class ShardIndex
         };
     }
 
-    /// <summary>The metadata object's members: numbers as long or double, strings, booleans; nested values as JSON text.</summary>
+    /// <summary>The metadata object's members: numbers as long or double, strings, booleans; nested values as JSON
+    /// text.</summary>
     public IReadOnlyList<KeyValuePair<string, object?>> Metadata { get; }
 
     /// <summary>Tensor name → shard file name, in the index's order.</summary>
@@ -39,7 +41,8 @@ public sealed class ShardIndex
     /// <summary><c>metadata.total_size</c>: the bytes of every distinct storage of the set; null when absent.</summary>
     public long? TotalSize { get; }
 
-    /// <summary>True when the first bytes look like an index: a JSON object that names its weight map or metadata.</summary>
+    /// <summary>True when the first bytes look like an index: a JSON object that names its weight map or
+    /// metadata.</summary>
     public static bool LooksLikeIndex(ReadOnlySpan<byte> head)
     {
         var t = head.TrimStart(" \t\r\n"u8);
@@ -61,7 +64,8 @@ public sealed class ShardIndex
         using (doc)
         {
             try { return FromDocument(doc); }
-            catch (InvalidOperationException ex) { throw Invalid($"it holds a string that is not valid Unicode ({ex.Message})"); }
+            catch (InvalidOperationException ex) { throw Invalid($"it holds a string that is not valid Unicode " +
+                $"({ex.Message})"); }
         }
     }
 
@@ -77,22 +81,26 @@ public sealed class ShardIndex
         var weights = new List<KeyValuePair<string, string>>();
         foreach (var p in map.EnumerateObject())
         {
-            if (p.Value.ValueKind != JsonValueKind.String) throw Invalid($"the shard of tensor '{p.Name}' is not a file name");
+            if (p.Value.ValueKind != JsonValueKind.String) throw Invalid($"the shard of tensor '{p.Name}' is not a " +
+                $"file name");
             weights.Add(new(p.Name, p.Value.GetString()!));
         }
         return Create(metadata, weights);
     }
 
     /// <summary>An index for a set being written.</summary>
-    public static ShardIndex Create(IReadOnlyList<KeyValuePair<string, object?>> metadata, IReadOnlyList<KeyValuePair<string, string>> weightMap)
+    public static ShardIndex Create(IReadOnlyList<KeyValuePair<string, object?>> metadata,
+        IReadOnlyList<KeyValuePair<string, string>> weightMap)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (tensor, shard) in weightMap)
         {
             if (!names.Add(tensor)) throw Invalid($"it lists tensor '{tensor}' twice");
-            if (shard.Length == 0 || shard is "." or ".." || shard.IndexOfAny(new[] { '/', '\\', ':', '\0' }) >= 0 || Path.IsPathRooted(shard))
+            if (shard.Length == 0 || shard is "." or ".." || shard.IndexOfAny(new[] { '/', '\\', ':', '\0' }) >= 0
+                || Path.IsPathRooted(shard))
                 throw Fail.Data(ErrorIds.ShardPathOutsideSet,
-                    $"The index puts tensor '{tensor}' in '{shard}', which is not a plain file name beside the index; shards outside " +
+                    $"The index puts tensor '{tensor}' in '{shard}', which is not a plain file name beside the " +
+                        $"index; shards outside " +
                     "the set's folder are refused.", shard);
         }
         return new ShardIndex(metadata, weightMap);
@@ -108,7 +116,8 @@ public sealed class ShardIndex
         _ => v.GetRawText(),
     };
 
-    private static TorchSerialException Invalid(string why) => Fail.Data(ErrorIds.ShardIndexInvalid, $"The shard index is not valid: {why}.");
+    private static TorchSerialException Invalid(string why) => Fail.Data(ErrorIds.ShardIndexInvalid,
+        $"The shard index is not valid: {why}.");
 
     /// <summary>
     /// The index as huggingface_hub writes it: Python's <c>json.dump(index, indent=2)</c>, so two-space indents,
@@ -141,11 +150,13 @@ public sealed class ShardIndex
         {
             case null: sb.Append("null"); break;
             case bool b: sb.Append(b ? "true" : "false"); break;
-            case long or int: sb.Append(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)); break;
+            case long or int: sb.Append(Convert.ToString(value,
+                System.Globalization.CultureInfo.InvariantCulture)); break;
             case double d: sb.Append(d.ToString("R", System.Globalization.CultureInfo.InvariantCulture)); break;
             default: PyString(sb, value.ToString() ?? ""); break;
         }
     }
 
-    private static StringBuilder PyString(StringBuilder sb, string s) => JsonText.AppendString(sb, s, escapeNonAscii: true);
+    private static StringBuilder PyString(StringBuilder sb, string s) => JsonText.AppendString(sb, s,
+        escapeNonAscii: true);
 }

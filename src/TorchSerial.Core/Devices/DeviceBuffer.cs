@@ -4,7 +4,8 @@ using TorchSerial.Buffers;
 
 namespace TorchSerial.Devices;
 
-/// <summary>A storage's bytes in an ILGPU buffer on an accelerator, of any length. Reads copy back to the host.</summary>
+/// <summary>A storage's bytes in an ILGPU buffer on an accelerator, of any length. Reads copy back to the
+/// host.</summary>
 internal sealed class DeviceBuffer : StorageBuffer, IDisposable
 {
     private readonly MemoryBuffer1D<byte, Stride1D.Dense> _buffer;
@@ -23,8 +24,10 @@ internal sealed class DeviceBuffer : StorageBuffer, IDisposable
     internal ArrayView1D<byte, Stride1D.Dense> View => _buffer.View;
     public override long Length => _length;
 
-    /// <summary>Copies <paramref name="source"/> onto <paramref name="device"/> chunk by chunk, straight from where its bytes are.</summary>
-    public static DeviceBuffer Upload(string device, StorageBuffer source, CancellationToken cancellationToken = default)
+    /// <summary>Copies <paramref name="source"/> onto <paramref name="device"/> chunk by chunk, straight from where its
+    /// bytes are.</summary>
+    public static DeviceBuffer Upload(string device, StorageBuffer source,
+        CancellationToken cancellationToken = default)
     {
         var accelerator = Accelerators.Get(device);
         long length = source.Length;

@@ -17,12 +17,16 @@ public static class DeviceStatistics
     private const int Fields = 10;
     private const int MaxThreads = 4096;
 
-    private static readonly Dictionary<Accelerator, Action<Index1D, ArrayView<float>, ArrayView<double>, long>> Kernels = new();
+    private static readonly Dictionary<Accelerator, Action<Index1D, ArrayView<float>, ArrayView<double>,
+        long>> Kernels = new();
 
-    /// <summary>True when <paramref name="tensor"/> sits on an accelerator in a form the kernel reads in place.</summary>
-    public static bool CanCompute(Tensor tensor) => Held(tensor) is not null && tensor.DType == DType.Float32 && tensor.IsContiguous;
+    /// <summary>True when <paramref name="tensor"/> sits on an accelerator in a form the kernel reads in
+    /// place.</summary>
+    public static bool CanCompute(Tensor tensor) => Held(tensor) is not null && tensor.DType == DType.Float32
+        && tensor.IsContiguous;
 
-    /// <summary>The device buffer a tensor's storage is held in: placed directly, or read once by a load that placed it.</summary>
+    /// <summary>The device buffer a tensor's storage is held in: placed directly, or read once by a load that placed
+    /// it.</summary>
     private static DeviceBuffer? Held(Tensor tensor) => tensor.Storage.Buffer switch
     {
         DeviceBuffer d => d,
@@ -32,7 +36,8 @@ public static class DeviceStatistics
 
     public static TensorStatistics Compute(Tensor tensor)
     {
-        var device = Held(tensor) ?? throw new ArgumentException($"Tensor '{tensor.Name}' is not held by an accelerator.", nameof(tensor));
+        var device = Held(tensor)
+            ?? throw new ArgumentException($"Tensor '{tensor.Name}' is not held by an accelerator.", nameof(tensor));
         var accelerator = Accelerators.Get(device.Device);
         long n = tensor.NumElements;
         var total = StatisticsPartial.Empty;
@@ -49,9 +54,12 @@ public static class DeviceStatistics
             {
                 var p = new StatisticsPartial
                 {
-                    Count = (long)host[t * Fields], NaN = (long)host[t * Fields + 1], PositiveInfinity = (long)host[t * Fields + 2],
-                    NegativeInfinity = (long)host[t * Fields + 3], Zeros = (long)host[t * Fields + 4], Min = host[t * Fields + 5],
-                    Max = host[t * Fields + 6], Mean = host[t * Fields + 7], M2 = host[t * Fields + 8], SumSquares = host[t * Fields + 9],
+                    Count = (long)host[t * Fields], NaN = (long)host[t * Fields + 1],
+                        PositiveInfinity = (long)host[t * Fields + 2],
+                    NegativeInfinity = (long)host[t * Fields + 3], Zeros = (long)host[t * Fields + 4],
+                        Min = host[t * Fields + 5],
+                    Max = host[t * Fields + 6], Mean = host[t * Fields + 7], M2 = host[t * Fields + 8],
+                        SumSquares = host[t * Fields + 9],
                 };
                 total.Merge(p);
             }
@@ -64,7 +72,8 @@ public static class DeviceStatistics
         lock (Kernels)
         {
             if (!Kernels.TryGetValue(accelerator, out var k))
-                Kernels[accelerator] = k = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>, long>(Reduce);
+                Kernels[accelerator] = k = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>,
+                    ArrayView<double>, long>(Reduce);
             return k;
         }
     }

@@ -39,7 +39,8 @@ public sealed class Checkpoint : IDisposable
     /// </summary>
     public IReadOnlyList<Tensor> Tensors { get; }
 
-    /// <summary>A TorchScript archive's tensor constants, named c0, c1, … as its code calls them; empty otherwise.</summary>
+    /// <summary>A TorchScript archive's tensor constants, named c0, c1, … as its code calls them; empty
+    /// otherwise.</summary>
     public IReadOnlyList<Tensor> Constants { get; }
 
     /// <summary>Distinct storages in the order the pickle first references them.</summary>
@@ -51,7 +52,8 @@ public sealed class Checkpoint : IDisposable
     public string ByteOrder { get; }
     public long? FormatVersion { get; }
 
-    /// <summary>The pickle protocol the object was saved with (torch's <c>pickle_protocol</c>); 0 for containers without a pickle.</summary>
+    /// <summary>The pickle protocol the object was saved with (torch's <c>pickle_protocol</c>); 0 for containers
+    /// without a pickle.</summary>
     public int PickleProtocol { get; }
 
     /// <summary>
@@ -60,9 +62,11 @@ public sealed class Checkpoint : IDisposable
     /// </summary>
     public PyDict? Metadata { get; }
 
-    /// <summary>True when tensor data is read on first use from the still-open file (see <see cref="CheckpointReader.Open"/>).</summary>
+    /// <summary>True when tensor data is read on first use from the still-open file (see <see
+    /// cref="CheckpointReader.Open"/>).</summary>
     public bool IsLazy => _owner is not null;
 
-    /// <summary>Closes the file of a lazy checkpoint; data not read by then can no longer be (CheckpointClosed).</summary>
+    /// <summary>Closes the file of a lazy checkpoint; data not read by then can no longer be
+    /// (CheckpointClosed).</summary>
     public void Dispose() => _owner?.Dispose();
 }

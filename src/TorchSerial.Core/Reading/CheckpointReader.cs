@@ -16,16 +16,19 @@ public static class CheckpointReader
     /// Everything a load does except reading storage bytes: container, pickle, placement, geometry
     /// checks and naming. The scanner uses it to predict a load without loading tensor data.
     /// </summary>
-    internal static (LoadedGraph Graph, List<Tensor> Tensors) LoadStructure(Stream stream, LoadOptions options, string? path = null)
+    internal static (LoadedGraph Graph, List<Tensor> Tensors) LoadStructure(Stream stream, LoadOptions options,
+        string? path = null)
     {
         var format = FormatSniffer.Detect(stream, path);
         if (format == CheckpointFormat.ShardedSet)
         {
             if (path is null)
                 throw new TorchSerialException(ErrorIds.NotACheckpoint, ErrorKind.InvalidArgument,
-                    "The stream holds a shard index; a sharded set must be opened by the index's path, so its shards can be found.");
+                    "The stream holds a shard index; a sharded set must be opened by the index's path, so its shards " +
+                        "can be found.");
             using var set = ShardedSetReader.Open(path, stream, options, eager: false, CancellationToken.None);
-            var g = new LoadedGraph(set.Format, set.Root, set.Storages, set.Records) { Metadata = set.Metadata, PickleProtocol = 0 };
+            var g = new LoadedGraph(set.Format, set.Root, set.Storages, set.Records) { Metadata = set.Metadata,
+                PickleProtocol = 0 };
             return (g, set.Tensors.ToList());
         }
         var graph = format switch
@@ -38,14 +41,17 @@ public static class CheckpointReader
         return (graph, graph.Tensors ?? TensorCollector.Collect(graph.Root, graph.Storages.Count));
     }
 
-    /// <summary>Loads a checkpoint file (or a sharded set, by its index). The file is closed when this returns.</summary>
-    public static Checkpoint Load(string path, LoadOptions? options = null, CancellationToken cancellationToken = default)
+    /// <summary>Loads a checkpoint file (or a sharded set, by its index). The file is closed when this
+    /// returns.</summary>
+    public static Checkpoint Load(string path, LoadOptions? options = null,
+        CancellationToken cancellationToken = default)
     {
         options ??= new LoadOptions();
         var stream = CheckpointFile.OpenRead(path);
         using (stream)
         {
-            if (IsSet(stream, path)) return ShardedSetReader.Open(path, stream, options, eager: true, cancellationToken);
+            if (IsSet(stream, path)) return ShardedSetReader.Open(path, stream, options, eager: true,
+                cancellationToken);
             return Load(stream, path, options, cancellationToken);
         }
     }
@@ -71,7 +77,8 @@ public static class CheckpointReader
         try
         {
             if (IsSet(stream, path))
-                using (stream) return ShardedSetReader.Open(path, stream, options, eager: false, CancellationToken.None);
+                using (stream) return ShardedSetReader.Open(path, stream, options, eager: false,
+                    CancellationToken.None);
             var lazy = options.WithSnapshot(new FileSnapshot(stream.SafeFileHandle));
             var (graph, tensors) = LoadStructure(stream, lazy, path);
             return new Checkpoint(path, graph, tensors, owner: stream);
@@ -84,7 +91,8 @@ public static class CheckpointReader
     }
 
     /// <summary>Loads a checkpoint from a seekable stream (as torch.load needs a seekable file-like object).</summary>
-    public static Checkpoint Load(Stream stream, LoadOptions? options = null, CancellationToken cancellationToken = default)
+    public static Checkpoint Load(Stream stream, LoadOptions? options = null,
+        CancellationToken cancellationToken = default)
     {
         if (!stream.CanSeek || !stream.CanRead)
             throw new TorchSerialException(ErrorIds.NotACheckpoint, ErrorKind.InvalidArgument,
@@ -102,7 +110,8 @@ public static class CheckpointReader
         }
         catch (EndOfStreamException ex)
         {
-            throw new TorchSerialException(ErrorIds.PickleTruncated, ErrorKind.InvalidData, "The file ends unexpectedly: it is truncated.", ex);
+            throw new TorchSerialException(ErrorIds.PickleTruncated, ErrorKind.InvalidData,
+                "The file ends unexpectedly: it is truncated.", ex);
         }
     }
 

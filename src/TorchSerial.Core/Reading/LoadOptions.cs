@@ -13,13 +13,16 @@ public sealed record LoadOptions
     /// <summary>How Python 2 byte strings are read (torch's <c>encoding=</c>, default utf-8).</summary>
     public StringEncoding Encoding { get; init; } = StringEncoding.Utf8;
 
-    /// <summary>torch's map_location: where each storage goes (a device name converts implicitly). Default: where it was saved.</summary>
+    /// <summary>torch's map_location: where each storage goes (a device name converts implicitly). Default: where it
+    /// was saved.</summary>
     public MapLocation MapLocation { get; init; } = MapLocation.Default;
 
-    /// <summary>The location handlers (torch's register_package); <see cref="LocationRegistry.BuiltIn"/> unless the caller keeps its own.</summary>
+    /// <summary>The location handlers (torch's register_package); <see cref="LocationRegistry.BuiltIn"/> unless the
+    /// caller keeps its own.</summary>
     public LocationRegistry Registry { get; init; } = LocationRegistry.BuiltIn;
 
-    /// <summary>The devices storages can be placed on; host memory only unless the caller gives the devices layer's platform.</summary>
+    /// <summary>The devices storages can be placed on; host memory only unless the caller gives the devices layer's
+    /// platform.</summary>
     public DevicePlatform Devices { get; init; } = DevicePlatform.HostOnly;
 
     /// <summary>
@@ -48,13 +51,15 @@ public sealed record LoadOptions
     /// <summary>The same options, reporting progress to <paramref name="progress"/>.</summary>
     public LoadOptions WithProgress(Action<long, long>? progress) => this with { Progress = progress };
 
-    /// <summary>The largest storage held in a managed array once read; larger ones live in native memory (tests lower it).</summary>
+    /// <summary>The largest storage held in a managed array once read; larger ones live in native memory (tests lower
+    /// it).</summary>
     internal long ManagedLimit { get; init; } = HostBuffer.DefaultManagedLimit;
 
     /// <summary>Set for lazy loads: the open file's identity, checked before every read.</summary>
     internal FileSnapshot? Snapshot { get; init; }
 
-    /// <summary>Told about every global a pickle references and every opcode that uses one (the scanner listens).</summary>
+    /// <summary>Told about every global a pickle references and every opcode that uses one (the scanner
+    /// listens).</summary>
     internal IPickleObserver? Observer { get; init; }
 
     internal LoadOptions WithSnapshot(FileSnapshot snapshot) => this with { Snapshot = snapshot };
@@ -64,12 +69,14 @@ public sealed record LoadOptions
     /// data to a scan, so every storage stays on the host and no device is asked for.
     /// </summary>
     internal LoadOptions ForInventory(IPickleObserver observer)
-        => this with { Observer = observer, Policy = new GlobalPolicy(new[] { "*" }), MapLocation = "cpu", Progress = null };
+        => this with { Observer = observer, Policy = new GlobalPolicy(new[] { "*" }), MapLocation = "cpu",
+            Progress = null };
 
     /// <summary>For rewriting tags: the file's structure, every storage left on the host, no device checked.</summary>
     internal LoadOptions ForRetagging() => this with { Progress = null, MapLocation = "cpu" };
 
     /// <summary>How the container's storages are made under these options.</summary>
     internal StorageSettings Storages(bool bigEndian = false)
-        => new(MapLocation, Registry, Devices, VerifyCrc) { BigEndian = bigEndian, ManagedLimit = ManagedLimit, DeferDeviceCheck = Snapshot is not null };
+        => new(MapLocation, Registry, Devices, VerifyCrc) { BigEndian = bigEndian, ManagedLimit = ManagedLimit,
+            DeferDeviceCheck = Snapshot is not null };
 }

@@ -7,22 +7,27 @@ namespace TorchSerial.Reading;
 /// <summary>Runs one pickle from a stream's current position, leaving the stream just after its STOP.</summary>
 internal static class PickleRunner
 {
-    public static object? Run(Stream stream, long end, string record, LoadOptions options, Func<object?, object?>? persistentLoad = null)
+    public static object? Run(Stream stream, long end, string record, LoadOptions options, Func<object?,
+        object?>? persistentLoad = null)
         => Run(new PickleInput(stream, end, record), record, options, persistentLoad);
 
     /// <summary>Runs a pickle held in memory (a zip's data.pkl).</summary>
-    public static object? Run(byte[] pickle, int length, string record, LoadOptions options, Func<object?, object?>? persistentLoad = null)
+    public static object? Run(byte[] pickle, int length, string record, LoadOptions options, Func<object?,
+        object?>? persistentLoad = null)
         => Run(new PickleInput(pickle, length, record), record, options, persistentLoad);
 
     /// <summary>Runs a pickle held in memory with hooks other than torch.save's (a TorchScript archive's).</summary>
     public static object? Run(byte[] pickle, int length, string record, LoadOptions options, PickleHooks hooks)
-        => new Unpickler(new PickleInput(pickle, length, record), hooks, options.Encoding, options.MaxPickleValues) { Observer = options.Observer }.Load();
+        => new Unpickler(new PickleInput(pickle, length, record), hooks, options.Encoding,
+            options.MaxPickleValues) { Observer = options.Observer }.Load();
 
-    private static object? Run(PickleInput input, string record, LoadOptions options, Func<object?, object?>? persistentLoad)
+    private static object? Run(PickleInput input, string record, LoadOptions options, Func<object?,
+        object?>? persistentLoad)
     {
         persistentLoad ??= new Func<object?, object?>(pid => throw Fail.Data(ErrorIds.InvalidPersistentId,
             $"The pickle in '{record}' uses a persistent id where none is expected.", record));
         var hooks = TorchGlobals.Hooks(options.Policy, persistentLoad);
-        return new Unpickler(input, hooks, options.Encoding, options.MaxPickleValues) { Observer = options.Observer }.Load();
+        return new Unpickler(input, hooks, options.Encoding,
+            options.MaxPickleValues) { Observer = options.Observer }.Load();
     }
 }

@@ -22,11 +22,13 @@ internal static class SafeTensorsSource
         foreach (var e in header.Entries.OrderBy(e => e.Name, SafeTensorsFormat.NameOrder))
         {
             var dtype = e.DType.TorchDType ?? throw Fail.Unsupported(ErrorIds.SafeTensorsUnsupportedDType,
-                $"Tensor '{e.Name}' is {e.DType.Code}, a {e.DType.Bits}-bit type that torch has no dtype for, so it cannot be loaded " +
+                $"Tensor '{e.Name}' is {e.DType.Code}, a {e.DType.Bits}-bit type that torch has no dtype for, so it " +
+                    $"cannot be loaded " +
                 "as a torch tensor (safetensors' own torch binding refuses it too).", e.Name);
             var shape = TorchShape(e);
             var type = new StorageType(dtype.IsV3 ? DType.UInt8 : dtype, untyped: dtype.IsV3);
-            var bytes = new FileRangeBuffer(stream, header.DataStart + e.Begin, e.ByteLength, $"tensor '{e.Name}'", options.Snapshot);
+            var bytes = new FileRangeBuffer(stream, header.DataStart + e.Begin, e.ByteLength, $"tensor '{e.Name}'",
+                options.Snapshot);
             var storage = resolver.Add(e.Name, type, e.ByteLength, DeviceNames.Cpu, new StorageBytes(bytes, null));
             root.Add(e.Name, new Tensor(storage, dtype, 0, shape, TensorGeometry.ContiguousStrides(shape)));
         }
@@ -38,14 +40,16 @@ internal static class SafeTensorsSource
         };
     }
 
-    /// <summary>The torch shape: F4 packs two values per float4_e2m1fn_x2 element, so the last dimension halves.</summary>
+    /// <summary>The torch shape: F4 packs two values per float4_e2m1fn_x2 element, so the last dimension
+    /// halves.</summary>
     private static long[] TorchShape(SafeTensorsEntry e)
     {
         int per = e.DType.ValuesPerElement;
         if (per == 1) return e.Shape;
         if (e.Shape.Length == 0 || e.Shape[^1] % per != 0)
             throw Fail.Unsupported(ErrorIds.SafeTensorsUnsupportedDType,
-                $"Tensor '{e.Name}' is {e.DType.Code} with shape [{string.Join(", ", e.Shape)}]; torch holds {per} such values per " +
+                $"Tensor '{e.Name}' is {e.DType.Code} with shape [{string.Join(", ", e.Shape)}]; torch holds {per} " +
+                    $"such values per " +
                 $"{e.DType.TorchDType} element, so the last dimension must be a multiple of {per}.", e.Name);
         var shape = (long[])e.Shape.Clone();
         shape[^1] /= per;

@@ -13,10 +13,12 @@ namespace TorchSerial.Reading;
 /// </summary>
 internal static class ShardedSetReader
 {
-    public static Checkpoint Open(string indexPath, Stream indexStream, LoadOptions options, bool eager, CancellationToken ct)
+    public static Checkpoint Open(string indexPath, Stream indexStream, LoadOptions options, bool eager,
+        CancellationToken ct)
     {
         if (indexStream.Length > ShardIndex.MaxLength)
-            throw Fail.Data(ErrorIds.ShardIndexInvalid, $"The shard index is {indexStream.Length} bytes, more than an index can be ({ShardIndex.MaxLength}).");
+            throw Fail.Data(ErrorIds.ShardIndexInvalid,
+                $"The shard index is {indexStream.Length} bytes, more than an index can be ({ShardIndex.MaxLength}).");
         var index = ShardIndex.Parse(ZipDirectory.ReadAt(indexStream, 0, (int)indexStream.Length));
         string folder = Path.GetDirectoryName(Path.GetFullPath(indexPath))!;
         var problems = new List<TorchSerialException>();
@@ -30,19 +32,22 @@ internal static class ShardedSetReader
                 if (!File.Exists(file))
                 {
                     problems.Add(Fail.Data(ErrorIds.ShardMissing,
-                        $"The index names the shard '{name}' ({index.WeightMap.Count(w => w.Value == name)} tensors), but there is no such file beside it.", name));
+                        $"The index names the shard '{name}' ({index.WeightMap.Count(w => w.Value == name)} " +
+                            $"tensors), but there is no such file beside it.", name));
                     continue;
                 }
                 Checkpoint shard;
                 try { shard = CheckpointReader.Open(file, options); }
                 catch (TorchSerialException ex)
                 {
-                    throw new TorchSerialException(ex.ErrorId, ex.Kind, $"Shard '{name}' of the set cannot be read: {ex.Message}", ex)
+                    throw new TorchSerialException(ex.ErrorId, ex.Kind,
+                        $"Shard '{name}' of the set cannot be read: {ex.Message}", ex)
                     { Record = name, Offset = ex.Offset };
                 }
                 shards.Add(shard);
                 if (shard.Format == CheckpointFormat.ShardedSet)
-                    throw Fail.Data(ErrorIds.ShardIndexInvalid, $"The shard '{name}' is itself a shard index; sets do not nest.", name);
+                    throw Fail.Data(ErrorIds.ShardIndexInvalid,
+                        $"The shard '{name}' is itself a shard index; sets do not nest.", name);
                 byShard[name] = shard;
             }
             var tensors = Match(index, byShard, problems);
@@ -55,10 +60,12 @@ internal static class ShardedSetReader
 
             var root = new PyDict();
             foreach (var t in tensors) root.Add(t.Name, t);
-            var storages = tensors.Select(t => t.Storage).Distinct(ReferenceEqualityComparer.Instance).Cast<Storage>().ToList();
+            var storages = tensors.Select(t
+                => t.Storage).Distinct(ReferenceEqualityComparer.Instance).Cast<Storage>().ToList();
             var metadata = new PyDict();
             foreach (var (k, v) in index.Metadata) metadata.SetItem(k, v);
-            var graph = new LoadedGraph(CheckpointFormat.ShardedSet, root, storages, index.Shards) { PickleProtocol = 0, Metadata = metadata };
+            var graph = new LoadedGraph(CheckpointFormat.ShardedSet, root, storages,
+                index.Shards) { PickleProtocol = 0, Metadata = metadata };
             if (!eager) return new Checkpoint(indexPath, graph, tensors, owner: new Owners(shards));
             CheckpointReader.LoadAll(storages, options, ct);
             foreach (var s in shards) s.Dispose();
@@ -71,8 +78,10 @@ internal static class ShardedSetReader
         }
     }
 
-    /// <summary>The index's tensors found in their shards, in index order; what does not match becomes a problem.</summary>
-    private static List<Tensor> Match(ShardIndex index, Dictionary<string, Checkpoint> byShard, List<TorchSerialException> problems)
+    /// <summary>The index's tensors found in their shards, in index order; what does not match becomes a
+    /// problem.</summary>
+    private static List<Tensor> Match(ShardIndex index, Dictionary<string, Checkpoint> byShard,
+        List<TorchSerialException> problems)
     {
         var holders = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         var inShard = new Dictionary<(string Shard, string Name), Tensor>();
@@ -88,10 +97,12 @@ internal static class ShardedSetReader
         {
             if (files.Count > 1)
                 problems.Add(Fail.Data(ErrorIds.ShardDuplicateTensor,
-                    $"Tensor '{name}' is in {files.Count} shards ({string.Join(", ", files)}); a loader keeps whichever it reads last.", name));
+                    $"Tensor '{name}' is in {files.Count} shards ({string.Join(", ", files)}); a loader keeps " +
+                        $"whichever it reads last.", name));
             else if (!listed.Contains(name))
                 problems.Add(Fail.Data(ErrorIds.ShardUnlistedTensor,
-                    $"The shard '{files[0]}' holds tensor '{name}', which the index does not list: the index is stale or incomplete.", name));
+                    $"The shard '{files[0]}' holds tensor '{name}', which the index does not list: the index is " +
+                        $"stale or incomplete.", name));
         }
         var tensors = new List<Tensor>(index.WeightMap.Count);
         foreach (var (name, shardName) in index.WeightMap)
@@ -109,7 +120,8 @@ internal static class ShardedSetReader
     /// total_size counts every distinct storage once (huggingface_hub); older transformers counted each tensor's bytes.
     /// Either agreeing is accepted.
     /// </summary>
-    private static void CheckTotalSize(ShardIndex index, List<Checkpoint> shards, List<Tensor> tensors, List<TorchSerialException> problems)
+    private static void CheckTotalSize(ShardIndex index, List<Checkpoint> shards, List<Tensor> tensors,
+        List<TorchSerialException> problems)
     {
         if (index.TotalSize is not { } claimed || problems.Count > 0) return;
         long storageBytes = shards.SelectMany(s => s.Storages).Sum(s => s.NumBytes);
@@ -124,10 +136,12 @@ internal static class ShardedSetReader
     {
         var first = problems[0];
         string more = problems.Count == 1 ? "" :
-            $" {problems.Count - 1} more problem(s): " + string.Join(" ", problems.Skip(1).Take(9).Select(p => $"[{p.ErrorId}] {p.Message}")) +
+            $" {problems.Count - 1} more problem(s): " + string.Join(" ", problems.Skip(1).Take(9).Select(p
+                => $"[{p.ErrorId}] {p.Message}")) +
             (problems.Count > 10 ? $" … and {problems.Count - 10} more." : "");
         return new TorchSerialException(first.ErrorId, first.Kind,
-            $"The sharded set '{Path.GetFileName(indexPath)}' is inconsistent: {first.Message}{more} Fix or regenerate the set, or load " +
+            $"The sharded set '{Path.GetFileName(indexPath)}' is inconsistent: {first.Message}{more} Fix or " +
+                $"regenerate the set, or load " +
             "it with -SkipIndexCheck to take what the shards hold.") { Record = first.Record };
     }
 

@@ -19,20 +19,24 @@ internal static class TorchScriptSource
     /// <summary>The most source text read for class headers; real archives hold a few MB.</summary>
     private const long MaxCodeBytes = 256L << 20;
 
-    public static LoadedGraph Load(ZipDirectory dir, Func<string, string> r, List<string> records, StorageSettings settings, LoadOptions options)
+    public static LoadedGraph Load(ZipDirectory dir, Func<string, string> r, List<string> records,
+        StorageSettings settings, LoadOptions options)
     {
         PickleHooks Hooks(Func<object?, object?> load) => TorchScriptGlobals.Hooks(options.Policy, load);
 
         var constantResolver = new StorageResolver(settings);
-        var (constants, _) = ZipCheckpointSource.RunPickle(dir, r, "constants.pkl", "constants/", constantResolver, options, Hooks);
+        var (constants, _) = ZipCheckpointSource.RunPickle(dir, r, "constants.pkl", "constants/", constantResolver,
+            options, Hooks);
         var resolver = new StorageResolver(settings, expected: dir.Entries.Count);
         var (module, protocol) = ZipCheckpointSource.RunPickle(dir, r, "data.pkl", "data/", resolver, options, Hooks);
 
         var classes = ReadClasses(dir, r, records);
         if (module is not PyObject top || !classes.ContainsKey(top.Type.FullName))
             throw Fail.Data(ErrorIds.TorchScriptStructure,
-                $"The archive's data.pkl holds {(module is PyObject o ? $"an object of '{o.Type.FullName}'" : (module is null ? "None" : module.GetType().Name))}, " +
-                "not a script module whose class the archive's code declares, so its weights cannot be named.", "data.pkl");
+                $"The archive's data.pkl holds " +
+                    $"{(module is PyObject o ? $"an object of '{o.Type.FullName}'" : (module is null ? "None" : module.GetType().Name))}, " +
+                "not a script module whose class the archive's code declares, so its weights cannot be named.",
+                    "data.pkl");
         var stateDict = ScriptModuleWalker.StateDict(module, classes);
         var root = new PyDict { PythonType = "collections.OrderedDict" };
         foreach (var (name, t) in stateDict) root.SetItem(name, t);
@@ -53,7 +57,8 @@ internal static class TorchScriptSource
         };
     }
 
-    private static Dictionary<string, ScriptModuleClass> ReadClasses(ZipDirectory dir, Func<string, string> r, List<string> records)
+    private static Dictionary<string, ScriptModuleClass> ReadClasses(ZipDirectory dir, Func<string, string> r,
+        List<string> records)
     {
         var classes = new Dictionary<string, ScriptModuleClass>(StringComparer.Ordinal);
         long read = 0;
@@ -64,7 +69,8 @@ internal static class TorchScriptSource
             read += entry.UncompressedSize;
             if (read > MaxCodeBytes)
                 throw Fail.Data(ErrorIds.TorchScriptStructure,
-                    $"The archive's code records hold more than {MaxCodeBytes >> 20} MiB of source; no real archive does, so it is refused.", record);
+                    $"The archive's code records hold more than {MaxCodeBytes >> 20} MiB of source; no real archive " +
+                        $"does, so it is refused.", record);
             TorchScriptClasses.Read(module, Encoding.UTF8.GetString(dir.ReadAll(entry)), classes);
         }
         return classes;

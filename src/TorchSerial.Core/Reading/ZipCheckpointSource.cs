@@ -15,10 +15,12 @@ internal static class ZipCheckpointSource
     public static LoadedGraph Load(Stream stream, LoadOptions options)
     {
         var dir = ZipDirectory.Read(stream, options.Snapshot);
-        if (dir.Entries.Count == 0) throw Fail.Data(ErrorIds.CorruptZip, "The zip archive is empty: it holds no records.");
+        if (dir.Entries.Count == 0) throw Fail.Data(ErrorIds.CorruptZip,
+            "The zip archive is empty: it holds no records.");
         string first = dir.Entries[0].Name;
         int slash = first.IndexOf('/');
-        if (slash <= 0) throw Fail.Data(ErrorIds.CorruptZip, $"The zip archive is not a torch checkpoint: its first record '{first}' is not in a subdirectory.");
+        if (slash <= 0) throw Fail.Data(ErrorIds.CorruptZip,
+            $"The zip archive is not a torch checkpoint: its first record '{first}' is not in a subdirectory.");
         string root = first[..slash];
         string R(string name) => root + "/" + name;
 
@@ -28,11 +30,14 @@ internal static class ZipCheckpointSource
         {
             byteOrder = Encoding.ASCII.GetString(dir.ReadAll(bo)).Trim();
             if (byteOrder is not ("little" or "big"))
-                throw Fail.Data(ErrorIds.CorruptZip, $"The 'byteorder' record says '{byteOrder}'; it should be 'little' or 'big'.", "byteorder");
+                throw Fail.Data(ErrorIds.CorruptZip,
+                    $"The 'byteorder' record says '{byteOrder}'; it should be 'little' or 'big'.", "byteorder");
         }
-        var records = dir.Entries.Select(e => e.Name.StartsWith(root + "/", StringComparison.Ordinal) ? e.Name[(root.Length + 1)..] : e.Name).ToList();
+        var records = dir.Entries.Select(e => e.Name.StartsWith(root + "/", StringComparison.Ordinal)
+            ? e.Name[(root.Length + 1)..] : e.Name).ToList();
         var settings = options.Storages(bigEndian: byteOrder == "big");
-        if (dir.Find(R("constants.pkl")) is not null) return TorchScriptSource.Load(dir, R, records, settings, options) with
+        if (dir.Find(R("constants.pkl")) is not null) return TorchScriptSource.Load(dir, R, records, settings,
+            options) with
         {
             ByteOrder = byteOrder, FormatVersion = version,
         };
@@ -46,10 +51,12 @@ internal static class ZipCheckpointSource
     }
 
     /// <summary>
-    /// Runs one pickle record of the archive whose persistent ids name storages in <paramref name="storageDir"/>; the zip
+    /// Runs one pickle record of the archive whose persistent ids name storages in <paramref name="storageDir"/>; the
+    /// zip
     /// says only where a key's bytes are: the record there, which must hold exactly what the pickle claims.
     /// </summary>
-    internal static (object? Root, int Protocol) RunPickle(ZipDirectory dir, Func<string, string> r, string pickleName, string storageDir,
+    internal static (object? Root, int Protocol) RunPickle(ZipDirectory dir, Func<string, string> r, string pickleName,
+        string storageDir,
         StorageResolver resolver, LoadOptions options, Func<Func<object?, object?>, PickleHooks>? hooks)
     {
         var pklEntry = dir.Find(r(pickleName)) ?? throw Fail.Data(ErrorIds.MissingRecord,
@@ -58,10 +65,12 @@ internal static class ZipCheckpointSource
         {
             string recordName = storageDir + claim.Key;
             var entry = dir.Find(r(recordName)) ?? throw Fail.Data(ErrorIds.MissingRecord,
-                $"The pickle refers to storage '{claim.Key}', but the archive has no record '{r(recordName)}'. The file is incomplete or was repacked wrongly.", recordName);
+                $"The pickle refers to storage '{claim.Key}', but the archive has no record '{r(recordName)}'. The " +
+                    $"file is incomplete or was repacked wrongly.", recordName);
             if (entry.UncompressedSize != claim.NumBytes)
                 throw Fail.Data(ErrorIds.RecordSizeMismatch,
-                    $"Record '{recordName}' holds {entry.UncompressedSize} bytes but the pickle says storage '{claim.Key}' has {claim.NumElements} " +
+                    $"Record '{recordName}' holds {entry.UncompressedSize} bytes but the pickle says storage " +
+                        $"'{claim.Key}' has {claim.NumElements} " +
                     $"{claim.Type.DType} elements ({claim.NumBytes} bytes). The file is corrupt.", recordName);
             return new StorageBytes(dir.Open(entry), entry.RecordedCrc);
         }
@@ -82,14 +91,18 @@ internal static class ZipCheckpointSource
     {
         var entry = dir.Find(r(".data/version")) ?? dir.Find(r("version"));
         if (entry is null) return null;
-        if (entry.UncompressedSize > 64) throw Fail.Data(ErrorIds.CorruptZip, "The 'version' record is implausibly large.", "version");
+        if (entry.UncompressedSize > 64) throw Fail.Data(ErrorIds.CorruptZip,
+            "The 'version' record is implausibly large.", "version");
         var text = Encoding.ASCII.GetString(dir.ReadAll(entry)).Trim();
-        if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long v))
-            throw Fail.Data(ErrorIds.UnsupportedFormatVersion, $"The 'version' record holds '{text}', not a number.", "version");
+        if (!long.TryParse(text, System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out long v))
+            throw Fail.Data(ErrorIds.UnsupportedFormatVersion, $"The 'version' record holds '{text}', not a number.",
+                "version");
         if (v < MinVersion || v > MaxVersion)
             throw Fail.Unsupported(ErrorIds.UnsupportedFormatVersion,
                 $"The checkpoint has format version {v}; versions {MinVersion} to {MaxVersion} can be read. " +
-                (v > MaxVersion ? "It was written by a newer PyTorch than TorchSerial understands." : "The version record is invalid."), "version");
+                (v > MaxVersion ? "It was written by a newer PyTorch than TorchSerial understands."
+                    : "The version record is invalid."), "version");
         return v;
     }
 }

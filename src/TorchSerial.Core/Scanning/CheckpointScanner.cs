@@ -17,24 +17,29 @@ namespace TorchSerial.Scanning;
 /// </summary>
 public static class CheckpointScanner
 {
-    /// <summary>Scans a file. CRCs are checked as the load would check them (<see cref="LoadOptions.VerifyCrc"/>).</summary>
+    /// <summary>Scans a file. CRCs are checked as the load would check them (<see
+    /// cref="LoadOptions.VerifyCrc"/>).</summary>
     /// <param name="path">The file (or a sharded set's index).</param>
     /// <param name="options">The load the scan predicts.</param>
     /// <param name="cancellationToken">Stops the scan between records and tensors.</param>
-    /// <param name="checkFinite">Also reads every tensor's values and reports those holding NaN or ±Inf (NonFiniteTensor).</param>
-    public static ScanReport Scan(string path, LoadOptions? options = null, CancellationToken cancellationToken = default, bool checkFinite = false)
+    /// <param name="checkFinite">Also reads every tensor's values and reports those holding NaN or ±Inf
+    /// (NonFiniteTensor).</param>
+    public static ScanReport Scan(string path, LoadOptions? options = null,
+        CancellationToken cancellationToken = default, bool checkFinite = false)
     {
         options ??= new LoadOptions();
         var stream = CheckpointFile.OpenRead(path);
         using (stream) return Scan(stream, path, options, cancellationToken, checkFinite);
     }
 
-    private static ScanReport Scan(Stream stream, string path, LoadOptions options, CancellationToken ct, bool checkFinite)
+    private static ScanReport Scan(Stream stream, string path, LoadOptions options, CancellationToken ct,
+        bool checkFinite)
     {
         var problems = new List<ScanProblem>();
         CheckpointFormat? format = null;
         try { format = FormatSniffer.Detect(stream, path); }
-        catch (TorchSerialException ex) { return Report(path, null, ex, problems, new GlobalRecorder(options.Policy), null, null); }
+        catch (TorchSerialException ex) { return Report(path, null, ex, problems, new GlobalRecorder(options.Policy),
+            null, null); }
 
         // Pass 1: exactly what Import-TorchCheckpoint would do, minus reading storage bytes.
         TorchSerialException? verdict = null;
@@ -47,7 +52,8 @@ public static class CheckpointScanner
         var recorder = new GlobalRecorder(options.Policy);
         var admitAll = options.ForInventory(recorder);
         try { CheckpointReader.LoadStructure(stream, admitAll, path); }
-        catch (TorchSerialException ex) when (verdict is null || ex.ErrorId != verdict.ErrorId) { problems.Add(Problem(ex)); }
+        catch (TorchSerialException ex) when (verdict is null
+            || ex.ErrorId != verdict.ErrorId) { problems.Add(Problem(ex)); }
         catch (TorchSerialException) { }
         ct.ThrowIfCancellationRequested();
 
@@ -58,7 +64,8 @@ public static class CheckpointScanner
             {
                 records ??= ZipRecords(stream);
                 // The load checks storage CRCs as it reads them, so a mismatch is the load's verdict too.
-                if (options.VerifyCrc && verdict is null) verdict = FirstCrcMismatch(stream, structure!.Value.Graph, options.Progress, ct);
+                if (options.VerifyCrc && verdict is null) verdict = FirstCrcMismatch(stream, structure!.Value.Graph,
+                    options.Progress, ct);
                 if (verdict is null) problems.AddRange(UnreferencedRecords(structure!.Value.Graph));
             }
             catch (TorchSerialException ex) when (verdict is not null) { _ = ex; } // the container error is already the verdict
@@ -76,15 +83,18 @@ public static class CheckpointScanner
         return Report(path, structure?.Graph.Format ?? format, verdict, problems, recorder, structure, records);
     }
 
-    /// <summary>Every tensor's values, streamed from the file: one problem per tensor that holds NaN or an infinity.</summary>
+    /// <summary>Every tensor's values, streamed from the file: one problem per tensor that holds NaN or an
+    /// infinity.</summary>
     private static IEnumerable<ScanProblem> NonFinite(IReadOnlyList<Tensor> tensors, CancellationToken ct)
         => HostStatistics.NonFinite(tensors, ct).Select(s => new ScanProblem
         {
             ErrorId = ErrorIds.NonFiniteTensor, Record = s.Name,
-            Message = $"Tensor '{s.Name}' holds {s.NaN} NaN, {s.PositiveInfinity} +Inf and {s.NegativeInfinity} -Inf of its {s.Count} values.",
+            Message = $"Tensor '{s.Name}' holds {s.NaN} NaN, {s.PositiveInfinity} +Inf and {s.NegativeInfinity} -Inf " +
+                $"of its {s.Count} values.",
         }).ToList();
 
-    private static ScanReport Report(string path, CheckpointFormat? format, TorchSerialException? verdict, List<ScanProblem> problems,
+    private static ScanReport Report(string path, CheckpointFormat? format, TorchSerialException? verdict,
+        List<ScanProblem> problems,
         GlobalRecorder recorder, (LoadedGraph Graph, List<Tensor> Tensors)? structure, IReadOnlyList<string>? records)
     {
         if (verdict is not null) problems.Insert(0, Problem(verdict));
@@ -117,8 +127,10 @@ public static class CheckpointScanner
         return names.Select(n => n.StartsWith(prefix, StringComparison.Ordinal) ? n[prefix.Length..] : n).ToList();
     }
 
-    /// <summary>Streams each storage record through CRC-32 with one 1 MiB buffer, as a load would check it (CRC 0 = not computed).</summary>
-    private static TorchSerialException? FirstCrcMismatch(Stream stream, LoadedGraph graph, Action<long, long>? progress, CancellationToken ct)
+    /// <summary>Streams each storage record through CRC-32 with one 1 MiB buffer, as a load would check it (CRC 0 = not
+    /// computed).</summary>
+    private static TorchSerialException? FirstCrcMismatch(Stream stream, LoadedGraph graph, Action<long,
+        long>? progress, CancellationToken ct)
     {
         var dir = ZipDirectory.Read(stream);
         long total = graph.Storages.Sum(s => s.NumBytes), done = 0;
@@ -129,28 +141,34 @@ public static class CheckpointScanner
             var e = dir.Find(root + "data/" + storage.Key);
             if (e is null || e.Crc32 == 0 || e.UncompressedSize == 0) continue;
             var crc = new Crc32();
-            dir.Open(e).CopyTo(chunk => { crc.Append(chunk); progress?.Invoke(done += chunk.Length, total); }, buffer, ct);
+            dir.Open(e).CopyTo(chunk => { crc.Append(chunk); progress?.Invoke(done += chunk.Length, total); }, buffer,
+                ct);
             if (crc.GetCurrentHashAsUInt32() != e.Crc32)
                 return Fail.Data(ErrorIds.CrcMismatch,
-                    $"The bytes of storage '{storage.Key}' do not match the CRC-32 recorded for them (stored {e.Crc32:x8}, computed {crc.GetCurrentHashAsUInt32():x8}): " +
-                    "the file was damaged after it was written. torch.load would load them silently. Fetch the file again, or load with -SkipCrc to recover what it holds.",
+                    $"The bytes of storage '{storage.Key}' do not match the CRC-32 recorded for them (stored " +
+                        $"{e.Crc32:x8}, computed {crc.GetCurrentHashAsUInt32():x8}): " +
+                    "the file was damaged after it was written. torch.load would load them silently. Fetch the file " +
+                        "again, or load with -SkipCrc to recover what it holds.",
                     e.Name);
         }
         return null;
     }
 
-    /// <summary>Storage records no tensor refers to: harmless to a load, but a sign of a hand-edited or mis-repacked file.</summary>
+    /// <summary>Storage records no tensor refers to: harmless to a load, but a sign of a hand-edited or mis-repacked
+    /// file.</summary>
     private static IEnumerable<ScanProblem> UnreferencedRecords(LoadedGraph graph)
     {
         var used = graph.Storages.Select(s => "data/" + s.Key).ToHashSet(StringComparer.Ordinal);
         return graph.Records.Where(r => r.StartsWith("data/", StringComparison.Ordinal) && !used.Contains(r))
-            .Select(r => new ScanProblem { ErrorId = "UnreferencedRecord", Record = r, Message = $"Record '{r}' holds storage bytes that no tensor in the pickle refers to." });
+            .Select(r => new ScanProblem { ErrorId = "UnreferencedRecord", Record = r,
+                Message = $"Record '{r}' holds storage bytes that no tensor in the pickle refers to." });
     }
 
     /// <summary>Collects globals in first-reference order with the opcodes that apply them.</summary>
     private sealed class GlobalRecorder(GlobalPolicy policy) : IPickleObserver
     {
-        private readonly Dictionary<string, (string Record, long Offset, List<string> Ops)> _seen = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, (string Record, long Offset,
+            List<string> Ops)> _seen = new(StringComparer.Ordinal);
         private readonly List<string> _order = new();
 
         public void GlobalReferenced(string fullName, string record, long offset)
@@ -171,7 +189,8 @@ public static class CheckpointScanner
             var verdict = policy.Check(name);
             string? reason = verdict != GlobalVerdict.Refused ? null
                 : DangerousGlobals.Explain(name) is { Length: > 0 } r ? r.Trim(' ', '(', ')') : "not on the allow-list";
-            return new GlobalReference { FullName = name, Verdict = verdict, Reason = reason, Opcodes = ops, Record = record, Offset = offset };
+            return new GlobalReference { FullName = name, Verdict = verdict, Reason = reason, Opcodes = ops,
+                Record = record, Offset = offset };
         }).ToList();
     }
 }

@@ -27,12 +27,14 @@ internal sealed class CastBuffer(StorageBuffer source, DType from, DType to) : S
         output.AsSpan((int)(offset - first * to.ItemSize), destination.Length).CopyTo(destination);
     }
 
-    /// <summary>Elements of this run that torch's vectorized loop would convert (it only changes NaN bits of bfloat16).</summary>
+    /// <summary>Elements of this run that torch's vectorized loop would convert (it only changes NaN bits of
+    /// bfloat16).</summary>
     private long VectorEnd(long first) => Math.Max(0, _elements - _elements % 16 - first);
 
     public override ChunkReader OpenReader() => new Reader(this, source.OpenReader());
 
-    /// <summary>Reads the source front to back, casting whole elements; a partial element waits for the next read.</summary>
+    /// <summary>Reads the source front to back, casting whole elements; a partial element waits for the next
+    /// read.</summary>
     private sealed class Reader(CastBuffer owner, ChunkReader inner) : ChunkReader
     {
         private byte[] _in = Array.Empty<byte>(), _out = Array.Empty<byte>();
@@ -56,7 +58,8 @@ internal sealed class CastBuffer(StorageBuffer source, DType from, DType to) : S
             if (_in.Length < inBytes) _in = new byte[inBytes];
             if (_out.Length < elements * owner.ToSize) _out = new byte[elements * owner.ToSize];
             inner.ReadExactly(_in.AsSpan(0, inBytes));
-            ElementCast.Cast(owner.From, _in.AsSpan(0, inBytes), owner.To, _out.AsSpan(0, elements * owner.ToSize), owner.VectorEnd(_element));
+            ElementCast.Cast(owner.From, _in.AsSpan(0, inBytes), owner.To, _out.AsSpan(0, elements * owner.ToSize),
+                owner.VectorEnd(_element));
             _element += elements;
             _ready = elements * owner.ToSize;
             _at = 0;

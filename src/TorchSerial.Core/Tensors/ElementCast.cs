@@ -18,13 +18,16 @@ namespace TorchSerial.Tensors;
 /// </summary>
 public static class ElementCast
 {
-    /// <summary>The dtypes casts are defined between (torch's classic dtypes; the rest have no torch 1.13 to judge them).</summary>
+    /// <summary>The dtypes casts are defined between (torch's classic dtypes; the rest have no torch 1.13 to judge
+    /// them).</summary>
     public static bool Supports(DType dtype) => dtype.StorageClass is not null && !dtype.IsQuantized;
 
-    /// <summary>Elements torch's AVX2 float→bfloat16 kernel converts per step; the remainder goes through its scalar loop.</summary>
+    /// <summary>Elements torch's AVX2 float→bfloat16 kernel converts per step; the remainder goes through its scalar
+    /// loop.</summary>
     private const int VectorStep = 16;
 
-    /// <summary>Casts whole elements of <paramref name="from"/> in <paramref name="source"/> into <paramref name="destination"/>.</summary>
+    /// <summary>Casts whole elements of <paramref name="from"/> in <paramref name="source"/> into <paramref
+    /// name="destination"/>.</summary>
     /// <param name="from">The source dtype.</param>
     /// <param name="source">Whole little-endian elements of <paramref name="from"/>.</param>
     /// <param name="to">The target dtype.</param>
@@ -33,7 +36,8 @@ public static class ElementCast
     /// How many leading elements torch's vectorized loop would convert (for a whole tensor, n − n mod 16); only the NaN
     /// bits of float→bfloat16 depend on it. Null takes the whole span as the tensor.
     /// </param>
-    public static void Cast(DType from, ReadOnlySpan<byte> source, DType to, Span<byte> destination, long? vectorEnd = null)
+    public static void Cast(DType from, ReadOnlySpan<byte> source, DType to, Span<byte> destination,
+        long? vectorEnd = null)
     {
         int n = source.Length / from.ItemSize;
         long vector = vectorEnd ?? n - n % VectorStep;
@@ -41,7 +45,8 @@ public static class ElementCast
         if (from == to) { source.CopyTo(destination); return; }
         if (from == DType.Float32 && to == DType.BFloat16)
         {
-            FloatToBFloat16(MemoryMarshal.Cast<byte, float>(source), MemoryMarshal.Cast<byte, ushort>(destination), vector);
+            FloatToBFloat16(MemoryMarshal.Cast<byte, float>(source), MemoryMarshal.Cast<byte, ushort>(destination),
+                vector);
             return;
         }
         if (from == DType.BFloat16 && to == DType.Float32)
@@ -84,7 +89,8 @@ public static class ElementCast
             Vector.Narrow(Round(a, bias, one, vectorNaN), Round(b, bias, one, vectorNaN)).CopyTo(destination[i..]);
         }
         for (; i < source.Length; i++)
-            destination[i] = float.IsNaN(source[i]) ? (i < vectorEnd ? (ushort)0xFFFF : (ushort)0x7FC0) : ToBFloat16(source[i]);
+            destination[i] = float.IsNaN(source[i]) ? (i < vectorEnd ? (ushort)0xFFFF : (ushort)0x7FC0)
+                : ToBFloat16(source[i]);
     }
 
     private static Vector<uint> Round(Vector<float> v, Vector<uint> bias, Vector<uint> one, Vector<uint> nan)
@@ -96,7 +102,9 @@ public static class ElementCast
 
     /// <summary>c10's float→half: round-to-nearest-even, and every NaN the quiet sign | 0x7E00.</summary>
     public static Half ToHalf(float f)
-        => float.IsNaN(f) ? BitConverter.UInt16BitsToHalf((ushort)((BitConverter.SingleToUInt32Bits(f) >> 16 & 0x8000) | 0x7E00)) : (Half)f;
+        => float.IsNaN(f)
+            ? BitConverter.UInt16BitsToHalf((ushort)((BitConverter.SingleToUInt32Bits(f) >> 16 & 0x8000) | 0x7E00))
+            : (Half)f;
 
     /// <summary>c10::BFloat16's round-to-nearest-even, NaN to the quiet 0x7FC0.</summary>
     public static ushort ToBFloat16(float f)
@@ -106,7 +114,8 @@ public static class ElementCast
         return (ushort)((bits + 0x7FFFu + ((bits >> 16) & 1)) >> 16);
     }
 
-    /// <summary>One element, as the widest value of its kind: a double (floats), a long (integers, bool) or a complex pair.</summary>
+    /// <summary>One element, as the widest value of its kind: a double (floats), a long (integers, bool) or a complex
+    /// pair.</summary>
     private readonly record struct Value(bool IsInteger, long Integer, double Real, double Imaginary)
     {
         /// <summary>The value as a float, rounded as C++ converts it (a long directly, a double once).</summary>
@@ -118,10 +127,12 @@ public static class ElementCast
         ElementKind.Float when d.ItemSize == 8 => new(false, 0, BinaryPrimitives.ReadDoubleLittleEndian(b), 0),
         ElementKind.Float => new(false, 0, BinaryPrimitives.ReadSingleLittleEndian(b), 0),
         ElementKind.Half => new(false, 0, (float)BinaryPrimitives.ReadHalfLittleEndian(b), 0),
-        ElementKind.BFloat => new(false, 0, BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(b) << 16), 0),
+        ElementKind.BFloat => new(false, 0,
+            BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(b) << 16), 0),
         ElementKind.Complex when d.ItemSize == 16 =>
             new(false, 0, BinaryPrimitives.ReadDoubleLittleEndian(b), BinaryPrimitives.ReadDoubleLittleEndian(b[8..])),
-        ElementKind.Complex => new(false, 0, BinaryPrimitives.ReadSingleLittleEndian(b), BinaryPrimitives.ReadSingleLittleEndian(b[4..])),
+        ElementKind.Complex => new(false, 0, BinaryPrimitives.ReadSingleLittleEndian(b),
+            BinaryPrimitives.ReadSingleLittleEndian(b[4..])),
         ElementKind.Bool => new(true, b[0] != 0 ? 1 : 0, 0, 0),
         ElementKind.UnsignedInt => new(true, b[0], 0, 0),
         ElementKind.SignedInt => d.ItemSize switch
@@ -138,7 +149,8 @@ public static class ElementCast
     {
         switch (d.Kind)
         {
-            case ElementKind.Float when d.ItemSize == 8: BinaryPrimitives.WriteDoubleLittleEndian(b, v.IsInteger ? v.Integer : v.Real); return;
+            case ElementKind.Float when d.ItemSize == 8: BinaryPrimitives.WriteDoubleLittleEndian(b, v.IsInteger
+                ? v.Integer : v.Real); return;
             case ElementKind.Float: BinaryPrimitives.WriteSingleLittleEndian(b, v.AsFloat); return;
             case ElementKind.Half: BinaryPrimitives.WriteHalfLittleEndian(b, ToHalf(v.AsFloat)); return;
             case ElementKind.BFloat: BinaryPrimitives.WriteUInt16LittleEndian(b, ToBFloat16(v.AsFloat)); return;
@@ -150,7 +162,8 @@ public static class ElementCast
                 BinaryPrimitives.WriteSingleLittleEndian(b, v.AsFloat);
                 BinaryPrimitives.WriteSingleLittleEndian(b[4..], (float)v.Imaginary);
                 return;
-            case ElementKind.Bool: b[0] = (byte)(v.IsInteger ? (v.Integer != 0 ? 1 : 0) : (v.Real != 0 ? 1 : 0)); return;
+            case ElementKind.Bool: b[0] = (byte)(v.IsInteger ? (v.Integer != 0 ? 1 : 0) : (v.Real != 0 ? 1
+                : 0)); return;
             case ElementKind.UnsignedInt: b[0] = (byte)Narrow(v); return;
             case ElementKind.SignedInt:
                 switch (d.ItemSize)
@@ -164,7 +177,8 @@ public static class ElementCast
         throw new NotSupportedException($"Casting to {d} is not supported.");
     }
 
-    /// <summary>A 32-bit conversion (cvttss2si / cvttsd2si): truncation, and INT_MIN for NaN, infinities and out of range.</summary>
+    /// <summary>A 32-bit conversion (cvttss2si / cvttsd2si): truncation, and INT_MIN for NaN, infinities and out of
+    /// range.</summary>
     private static int Narrow(Value v)
     {
         if (v.IsInteger) return (int)v.Integer;

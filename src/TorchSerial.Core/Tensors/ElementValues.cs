@@ -12,12 +12,14 @@ internal static class ElementValues
     /// <summary>Doubles per element of <paramref name="dtype"/>.</summary>
     public static int PerElement(DType dtype) => dtype.Kind is ElementKind.Complex or ElementKind.ComplexHalf ? 2 : 1;
 
-    /// <summary>Widens whole elements in <paramref name="bytes"/> into <paramref name="values"/> (PerElement values each).</summary>
+    /// <summary>Widens whole elements in <paramref name="bytes"/> into <paramref name="values"/> (PerElement values
+    /// each).</summary>
     public static void ToDouble(DType dtype, ReadOnlySpan<byte> bytes, Span<double> values)
     {
         switch (dtype.Kind)
         {
-            case ElementKind.Float when dtype.ItemSize == 8: MemoryMarshal.Cast<byte, double>(bytes).CopyTo(values); return;
+            case ElementKind.Float when dtype.ItemSize == 8: MemoryMarshal.Cast<byte,
+                double>(bytes).CopyTo(values); return;
             case ElementKind.Float: Widen(MemoryMarshal.Cast<byte, float>(bytes), values); return;
             case ElementKind.Half:
                 var halves = MemoryMarshal.Cast<byte, Half>(bytes);
@@ -27,7 +29,8 @@ internal static class ElementValues
                 var bits = MemoryMarshal.Cast<byte, ushort>(bytes);
                 for (int i = 0; i < bits.Length; i++) values[i] = BitConverter.Int32BitsToSingle(bits[i] << 16);
                 return;
-            case ElementKind.Complex when dtype.ItemSize == 16: MemoryMarshal.Cast<byte, double>(bytes).CopyTo(values); return;
+            case ElementKind.Complex when dtype.ItemSize == 16: MemoryMarshal.Cast<byte,
+                double>(bytes).CopyTo(values); return;
             case ElementKind.Complex: Widen(MemoryMarshal.Cast<byte, float>(bytes), values); return;
             case ElementKind.SignedInt when dtype.ItemSize == 1:
                 var sb = MemoryMarshal.Cast<byte, sbyte>(bytes);

@@ -28,8 +28,10 @@ public static class HostStatistics
         return total.ToResult(tensor, "cpu");
     }
 
-    /// <summary>Each distinct tensor that holds NaN or an infinity, with its figures (quantized tensors hold integers only).</summary>
-    public static IEnumerable<TensorStatistics> NonFinite(IEnumerable<Tensor> tensors, CancellationToken cancellationToken = default)
+    /// <summary>Each distinct tensor that holds NaN or an infinity, with its figures (quantized tensors hold integers
+    /// only).</summary>
+    public static IEnumerable<TensorStatistics> NonFinite(IEnumerable<Tensor> tensors,
+        CancellationToken cancellationToken = default)
     {
         var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         foreach (var t in tensors)

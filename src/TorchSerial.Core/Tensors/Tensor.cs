@@ -59,7 +59,8 @@ public sealed class Tensor
     /// <summary>Python attributes saved with the tensor (<c>t.foo = 1</c>), or null.</summary>
     public object? PythonState { get; internal set; }
 
-    /// <summary>The Python class when it is a subclass recorded by <c>_rebuild_from_type_v2</c>; null for plain tensors.</summary>
+    /// <summary>The Python class when it is a subclass recorded by <c>_rebuild_from_type_v2</c>; null for plain
+    /// tensors.</summary>
     public string? PythonType { get; internal set; }
 
     /// <summary>True when the elements sit row-major and back to back in the storage.</summary>
@@ -68,24 +69,29 @@ public sealed class Tensor
     /// <summary>Bytes of the logical elements: <see cref="NumElements"/> × the dtype's item size.</summary>
     public long NumBytes => NumElements * DType.ItemSize;
 
-    /// <summary>The logical elements, row-major, little-endian (up to one .NET array's size; see <see cref="CopyTo(Stream, CancellationToken)"/> beyond).</summary>
+    /// <summary>The logical elements, row-major, little-endian (up to one .NET array's size; see <see
+    /// cref="CopyTo(Stream, CancellationToken)"/> beyond).</summary>
     public byte[] GetBytes()
     {
         if (NumBytes > Array.MaxLength)
             throw Fail.Unsupported(ErrorIds.TensorTooLarge,
-                $"Tensor '{Name}' holds {NumBytes} bytes, more than one .NET array can hold ({Array.MaxLength}). Read it in pieces: " +
-                "CopyTo(stream) writes every byte, ReadBytes(start, count) reads a range of elements, EnumerateChunks() yields it chunk by chunk.");
+                $"Tensor '{Name}' holds {NumBytes} bytes, more than one .NET array can hold ({Array.MaxLength}). " +
+                    $"Read it in pieces: " +
+                "CopyTo(stream) writes every byte, ReadBytes(start, count) reads a range of elements, " +
+                    "EnumerateChunks() yields it chunk by chunk.");
         return ReadBytes(0, NumElements);
     }
 
-    /// <summary>The bytes of <paramref name="count"/> logical elements from element <paramref name="start"/> (row-major order).</summary>
+    /// <summary>The bytes of <paramref name="count"/> logical elements from element <paramref name="start"/> (row-major
+    /// order).</summary>
     public byte[] ReadBytes(long start, long count)
     {
         if (start < 0 || count < 0 || start > NumElements - count)
             throw new TorchSerialException(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument,
                 $"Elements {start}..{start + count} are outside tensor '{Name}', which has {NumElements}.");
         if (count * DType.ItemSize > Array.MaxLength)
-            throw Fail.Unsupported(ErrorIds.TensorTooLarge, $"{count} elements of {DType} do not fit in one .NET array; read fewer at a time.");
+            throw Fail.Unsupported(ErrorIds.TensorTooLarge,
+                $"{count} elements of {DType} do not fit in one .NET array; read fewer at a time.");
         var bytes = GC.AllocateUninitializedArray<byte>((int)(count * DType.ItemSize));
         TensorGeometry.Gather(Storage.Buffer, DType.ItemSize, StorageOffset, Shape, Stride, start, bytes);
         return bytes;
@@ -93,7 +99,8 @@ public sealed class Tensor
 
     /// <summary>
     /// The logical elements in pieces of about <paramref name="chunkBytes"/> (whole elements), row-major, for tensors
-    /// of any size. A contiguous tensor over a whole storage not read yet is streamed from its file (CRC-checked) and not kept.
+    /// of any size. A contiguous tensor over a whole storage not read yet is streamed from its file (CRC-checked) and
+    /// not kept.
     /// </summary>
     public IEnumerable<byte[]> EnumerateChunks(int chunkBytes = Buffers.StorageBuffer.ChunkSize)
     {
@@ -107,7 +114,8 @@ public sealed class Tensor
         for (long at = 0; at < NumElements; at += per) yield return ReadBytes(at, Math.Min(per, NumElements - at));
     }
 
-    /// <summary>Writes the logical elements (row-major, little-endian) to <paramref name="destination"/>, chunk by chunk.</summary>
+    /// <summary>Writes the logical elements (row-major, little-endian) to <paramref name="destination"/>, chunk by
+    /// chunk.</summary>
     public void CopyTo(Stream destination, CancellationToken cancellationToken = default)
         => CopyTo(chunk => destination.Write(chunk), new byte[1 << 20], cancellationToken);
 
@@ -135,7 +143,8 @@ public sealed class Tensor
         }
     }
 
-    private bool StreamsWholeStorage => !Storage.IsLoaded && StorageOffset == 0 && NumBytes == Storage.NumBytes && IsContiguous;
+    private bool StreamsWholeStorage => !Storage.IsLoaded && StorageOffset == 0 && NumBytes == Storage.NumBytes
+        && IsContiguous;
 
     private IEnumerable<byte[]> StreamStorage(int chunkBytes)
     {
@@ -171,35 +180,41 @@ public sealed class Tensor
         long numel = 1;
         foreach (var d in shape)
         {
-            if (d < 0) throw new TorchSerialException(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument, $"The shape [{string.Join(", ", shape)}] has a negative size.");
+            if (d < 0) throw new TorchSerialException(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument,
+                $"The shape [{string.Join(", ", shape)}] has a negative size.");
             numel = checked(numel * d);
         }
         if (numel != values.Count)
             throw new TorchSerialException(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument,
                 $"The shape [{string.Join(", ", shape)}] holds {numel} elements but {values.Count} values were given.");
         var bytes = new byte[checked(numel * dtype.ItemSize)];
-        for (int i = 0; i < values.Count; i++) ElementEncoder.Encode(dtype, values[i], bytes.AsSpan(i * dtype.ItemSize, dtype.ItemSize), i);
+        for (int i = 0; i < values.Count; i++) ElementEncoder.Encode(dtype, values[i], bytes.AsSpan(i * dtype.ItemSize,
+            dtype.ItemSize), i);
         var t = Contiguous(bytes, dtype, shape, name);
         t.RequiresGrad = requiresGrad;
         t.IsParameter = isParameter;
         return t;
     }
 
-    /// <summary>A contiguous tensor over a copy-free wrap of little-endian element bytes (their length must fit the shape).</summary>
+    /// <summary>A contiguous tensor over a copy-free wrap of little-endian element bytes (their length must fit the
+    /// shape).</summary>
     public static Tensor FromBytes(byte[] bytes, DType dtype, long[] shape, string name = "")
     {
         long numel = shape.Aggregate(1L, (a, d) => checked(a * d));
         if (numel * dtype.ItemSize != bytes.Length)
             throw new TorchSerialException(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument,
-                $"The shape [{string.Join(", ", shape)}] of {dtype} needs {numel * dtype.ItemSize} bytes but {bytes.Length} were given.");
+                $"The shape [{string.Join(", ", shape)}] of {dtype} needs {numel * dtype.ItemSize} bytes but " +
+                    $"{bytes.Length} were given.");
         return Contiguous(bytes, dtype, shape, name);
     }
 
     /// <summary>A row-major tensor over its own new storage holding <paramref name="bytes"/>.</summary>
     private static Tensor Contiguous(byte[] bytes, DType dtype, long[] shape, string name)
     {
-        var storage = new Storage("new", dtype.IsV3 ? DType.UInt8 : dtype, bytes.Length, "cpu", dtype.IsV3, new Buffers.ManagedBuffer(bytes));
-        return new Tensor(storage, dtype, 0, (long[])shape.Clone(), TensorGeometry.ContiguousStrides(shape)) { Name = name };
+        var storage = new Storage("new", dtype.IsV3 ? DType.UInt8 : dtype, bytes.Length, "cpu", dtype.IsV3,
+            new Buffers.ManagedBuffer(bytes));
+        return new Tensor(storage, dtype, 0, (long[])shape.Clone(),
+            TensorGeometry.ContiguousStrides(shape)) { Name = name };
     }
 
     /// <summary>The same view (name, dtype, geometry, flags) over another storage holding the same bytes.</summary>
@@ -210,10 +225,12 @@ public sealed class Tensor
         return t;
     }
 
-    /// <summary>The same view (name, geometry in elements, flags, Python state) in another dtype over another storage.</summary>
+    /// <summary>The same view (name, geometry in elements, flags, Python state) in another dtype over another
+    /// storage.</summary>
     internal Tensor Recast(Storage storage, DType dtype) => new(storage, dtype, StorageOffset, Shape, Stride)
     {
-        Name = Name, RequiresGrad = RequiresGrad, IsParameter = IsParameter, PythonState = PythonState, PythonType = PythonType,
+        Name = Name, RequiresGrad = RequiresGrad, IsParameter = IsParameter, PythonState = PythonState,
+            PythonType = PythonType,
         Metadata = Metadata, SourceFile = SourceFile,
     };
 

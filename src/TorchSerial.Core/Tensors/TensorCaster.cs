@@ -4,8 +4,10 @@ using TorchSerial.Errors;
 namespace TorchSerial.Tensors;
 
 /// <summary>
-/// Casts tensors to one dtype as torch's <c>.to(dtype)</c> does (<see cref="ElementCast"/>), storage by storage: tensors
-/// that shared a storage share its cast (tied weights stay tied), and each keeps its name, geometry (offset and strides,
+/// Casts tensors to one dtype as torch's <c>.to(dtype)</c> does (<see cref="ElementCast"/>), storage by storage:
+/// tensors
+/// that shared a storage share its cast (tied weights stay tied), and each keeps its name, geometry (offset and
+/// strides,
 /// in elements), IsParameter, RequiresGrad and Python state. Nothing is computed until the bytes are used.
 /// </summary>
 public sealed class TensorCaster(DType target)
@@ -19,18 +21,22 @@ public sealed class TensorCaster(DType target)
         if (tensor.DType == Target) return tensor;
         if (!ElementCast.Supports(tensor.DType) || !ElementCast.Supports(Target))
             throw new TorchSerialException(ErrorIds.UnsupportedCast, ErrorKind.NotImplemented,
-                $"Tensor '{tensor.Name}' is {tensor.DType}; casts are exact (torch's bytes) between torch's classic dtypes " +
-                "(float64, float32, float16, bfloat16, int64, int32, int16, int8, uint8, bool, complex64, complex128), " +
+                $"Tensor '{tensor.Name}' is {tensor.DType}; casts are exact (torch's bytes) between torch's classic " +
+                    $"dtypes " +
+                "(float64, float32, float16, bfloat16, int64, int32, int16, int8, uint8, bool, complex64, " +
+                    "complex128), " +
                 $"and {(ElementCast.Supports(tensor.DType) ? Target : tensor.DType)} is not one.");
         var source = tensor.Storage;
         if (source.NumBytes % tensor.DType.ItemSize != 0)
             throw new TorchSerialException(ErrorIds.UnsupportedCast, ErrorKind.InvalidData,
-                $"Storage '{source.Key}' of tensor '{tensor.Name}' holds {source.NumBytes} bytes, not whole {tensor.DType} elements.");
+                $"Storage '{source.Key}' of tensor '{tensor.Name}' holds {source.NumBytes} bytes, not whole " +
+                    $"{tensor.DType} elements.");
         if (!_cast.TryGetValue(source, out var storage))
         {
             long bytes = source.NumBytes / tensor.DType.ItemSize * Target.ItemSize;
             var buffer = new LazyBuffer(source.Key, bytes, new CastBuffer(source.Buffer, tensor.DType, Target));
-            _cast[source] = storage = new Storage(source.Key, Target, bytes, source.SavedLocation, untyped: false, buffer);
+            _cast[source] = storage = new Storage(source.Key, Target, bytes, source.SavedLocation, untyped: false,
+                buffer);
         }
         return tensor.Recast(storage, Target);
     }

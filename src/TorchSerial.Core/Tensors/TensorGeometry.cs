@@ -14,7 +14,8 @@ internal static class TensorGeometry
     {
         string Where() => $"a tensor over storage '{storage.Key}'"; // built only for an error
         if (shape.Length != stride.Length)
-            throw Fail.Data(ErrorIds.PickleStructure, $"{Where()} has {shape.Length} sizes but {stride.Length} strides.");
+            throw Fail.Data(ErrorIds.PickleStructure,
+                $"{Where()} has {shape.Length} sizes but {stride.Length} strides.");
         if (offset < 0)
             throw Fail.Data(ErrorIds.NegativeSize, $"{Where()} has a negative storage offset ({offset}).");
         long numel = 1, maxIndex = offset;
@@ -22,8 +23,10 @@ internal static class TensorGeometry
         {
             for (int i = 0; i < shape.Length; i++)
             {
-                if (shape[i] < 0) throw Fail.Data(ErrorIds.NegativeSize, $"{Where()} has a negative size ({shape[i]}) in dimension {i}.");
-                if (stride[i] < 0) throw Fail.Data(ErrorIds.NegativeSize, $"{Where()} has a negative stride ({stride[i]}) in dimension {i}.");
+                if (shape[i] < 0) throw Fail.Data(ErrorIds.NegativeSize,
+                    $"{Where()} has a negative size ({shape[i]}) in dimension {i}.");
+                if (stride[i] < 0) throw Fail.Data(ErrorIds.NegativeSize,
+                    $"{Where()} has a negative stride ({stride[i]}) in dimension {i}.");
                 numel = checked(numel * shape[i]);
             }
             if (numel == 0) return 0;
@@ -32,7 +35,8 @@ internal static class TensorGeometry
             if (needBytes > storage.NumBytes)
                 throw Fail.Data(ErrorIds.ViewOutOfBounds,
                     $"{Where()} reaches byte {needBytes} but the storage holds only {storage.NumBytes} bytes " +
-                    $"(offset {offset}, shape [{string.Join(", ", shape)}], stride [{string.Join(", ", stride)}], dtype {dtype}).");
+                    $"(offset {offset}, shape [{string.Join(", ", shape)}], stride [{string.Join(", ", stride)}], " +
+                        $"dtype {dtype}).");
         }
         catch (OverflowException)
         {
@@ -43,7 +47,8 @@ internal static class TensorGeometry
         return numel;
     }
 
-    /// <summary>The strides of a row-major tensor of <paramref name="shape"/> (size-0 and size-1 dimensions count as 1).</summary>
+    /// <summary>The strides of a row-major tensor of <paramref name="shape"/> (size-0 and size-1 dimensions count as
+    /// 1).</summary>
     public static long[] ContiguousStrides(long[] shape)
     {
         var stride = new long[shape.Length];
@@ -69,7 +74,8 @@ internal static class TensorGeometry
     /// <paramref name="destination"/>, whose length is a whole number of elements. Works for views of any size:
     /// host bytes are read in place, others (device, native beyond a span) through the buffer.
     /// </summary>
-    public static void Gather(StorageBuffer buffer, int itemSize, long offset, long[] shape, long[] stride, long start, Span<byte> destination)
+    public static void Gather(StorageBuffer buffer, int itemSize, long offset, long[] shape, long[] stride, long start,
+        Span<byte> destination)
     {
         long count = destination.Length / itemSize;
         if (count == 0) return;
@@ -99,7 +105,8 @@ internal static class TensorGeometry
                 if (step == 1) span.Slice((int)(src * itemSize), (int)(len * itemSize)).CopyTo(destination[(int)dst..]);
                 else
                     for (long k = 0; k < len; k++)
-                        span.Slice((int)((src + k * step) * itemSize), itemSize).CopyTo(destination.Slice((int)(dst + k * itemSize), itemSize));
+                        span.Slice((int)((src + k * step) * itemSize), itemSize).CopyTo(destination.Slice((int)(dst
+                            + k * itemSize), itemSize));
                 dst += len * itemSize;
             }
             GC.KeepAlive(buffer); // the span may point into native memory that the buffer's finalizer frees
@@ -110,7 +117,8 @@ internal static class TensorGeometry
         {
             if (step == 1) buffer.Read(src * itemSize, destination.Slice((int)at, (int)(len * itemSize)));
             else
-                for (long k = 0; k < len; k++) buffer.Read((src + k * step) * itemSize, destination.Slice((int)(at + k * itemSize), itemSize));
+                for (long k = 0; k < len; k++) buffer.Read((src + k * step) * itemSize, destination.Slice((int)(at
+                    + k * itemSize), itemSize));
             at += len * itemSize;
         }
     }

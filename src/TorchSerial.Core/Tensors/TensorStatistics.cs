@@ -26,7 +26,8 @@ public sealed record TensorStatistics
     /// <summary>The L2 norm, sqrt(Σ x²), as torch.linalg.norm of the flattened tensor.</summary>
     public double Norm { get; init; }
 
-    /// <summary>Where the figures were computed: 'cpu' (SIMD on the host) or the accelerator that holds the tensor.</summary>
+    /// <summary>Where the figures were computed: 'cpu' (SIMD on the host) or the accelerator that holds the
+    /// tensor.</summary>
     public string ComputedOn { get; init; } = "cpu";
     public string? SourceFile { get; init; }
 

@@ -48,7 +48,8 @@ public static class CheckpointAssertions
         using (checkpoint)
         {
             IReadOnlyList<Tensor> tensors;
-            try { tensors = expect.Key is null ? checkpoint.Tensors : SubObject.Tensors(SubObject.Select(checkpoint.Root, expect.Key)); }
+            try { tensors = expect.Key is null ? checkpoint.Tensors
+                : SubObject.Tensors(SubObject.Select(checkpoint.Root, expect.Key)); }
             catch (TorchSerialException ex)
             {
                 failures.Add($"[{ex.ErrorId}] {ex.Message}");
@@ -60,14 +61,16 @@ public static class CheckpointAssertions
                 if (!byName.ContainsKey(name)) failures.Add($"it has no tensor '{name}'");
             foreach (var (name, shape) in expect.Shapes)
                 if (byName.TryGetValue(name, out var t) && !t.Shape.AsSpan().SequenceEqual(shape))
-                    failures.Add($"'{name}' has shape [{string.Join(", ", t.Shape)}], expected [{string.Join(", ", shape)}]");
+                    failures.Add($"'{name}' has shape [{string.Join(", ", t.Shape)}], expected " +
+                        $"[{string.Join(", ", shape)}]");
             foreach (var (name, dtype) in expect.DTypes)
                 if (byName.TryGetValue(name, out var t) && t.DType.Name != dtype)
                     failures.Add($"'{name}' is {t.DType}, expected {dtype}");
             try
             {
                 if (expect.Finite) CheckFinite(tensors, failures, cancellationToken);
-                if (expect.ReferencePath is { } reference) CheckReference(reference, expect, tensors, options, failures, cancellationToken);
+                if (expect.ReferencePath is { } reference) CheckReference(reference, expect, tensors, options,
+                    failures, cancellationToken);
             }
             catch (TorchSerialException ex)
             {
@@ -79,9 +82,12 @@ public static class CheckpointAssertions
 
     private static void CheckFinite(IReadOnlyList<Tensor> tensors, List<string> failures, CancellationToken ct)
         => failures.AddRange(HostStatistics.NonFinite(tensors, ct)
-            .Select(s => $"'{s.Name}' holds {s.NaN} NaN, {s.PositiveInfinity} +Inf and {s.NegativeInfinity} -Inf of {s.Count} values"));
+            .Select(s
+                => $"'{s.Name}' holds {s.NaN} NaN, {s.PositiveInfinity} +Inf and {s.NegativeInfinity} -Inf of " +
+                    $"{s.Count} values"));
 
-    private static void CheckReference(string path, CheckpointExpectations expect, IReadOnlyList<Tensor> tensors, LoadOptions? options,
+    private static void CheckReference(string path, CheckpointExpectations expect, IReadOnlyList<Tensor> tensors,
+        LoadOptions? options,
         List<string> failures, CancellationToken ct)
     {
         Checkpoint reference;
@@ -104,11 +110,16 @@ public static class CheckpointAssertions
                 {
                     ComparisonStatus.Removed => $"'{c.Name}' is in the reference but not here",
                     ComparisonStatus.Added => $"'{c.Name}' is not in the reference",
-                    ComparisonStatus.DTypeChanged => $"'{c.Name}' is {c.DifferenceDType}, the reference's is {c.ReferenceDType}",
+                    ComparisonStatus.DTypeChanged
+                        => $"'{c.Name}' is {c.DifferenceDType}, the reference's is {c.ReferenceDType}",
                     ComparisonStatus.ShapeChanged =>
-                        $"'{c.Name}' has shape [{string.Join(", ", c.DifferenceShape!)}], the reference's is [{string.Join(", ", c.ReferenceShape!)}]",
-                    _ when !c.IsClose => $"'{c.Name}' differs from the reference: {c.Mismatched} of {c.NumElements} elements beyond " +
-                        $"rtol {c.RelativeTolerance:G3}, atol {c.AbsoluteTolerance:G3} (greatest absolute difference {c.MaxAbsDiff:G6}, relative {c.MaxRelDiff:G6})",
+                        $"'{c.Name}' has shape [{string.Join(", ", c.DifferenceShape!)}], the reference's is " +
+                            $"[{string.Join(", ", c.ReferenceShape!)}]",
+                    _ when !c.IsClose
+                        => $"'{c.Name}' differs from the reference: {c.Mismatched} of {c.NumElements} elements " +
+                            $"beyond " +
+                        $"rtol {c.RelativeTolerance:G3}, atol {c.AbsoluteTolerance:G3} (greatest absolute difference " +
+                            $"{c.MaxAbsDiff:G6}, relative {c.MaxRelDiff:G6})",
                     _ => null,
                 };
                 if (why is not null) failures.Add(why);

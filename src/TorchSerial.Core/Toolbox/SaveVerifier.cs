@@ -20,7 +20,8 @@ public static class SaveVerifier
     /// <param name="normalize">The save's unwrapping of caller objects (PSObject), or null.</param>
     /// <param name="writtenPath">The file written, or a set's index.</param>
     /// <param name="ct">Stops the comparison between chunks.</param>
-    public static void Verify(object? root, Func<object?, object?>? normalize, string writtenPath, CancellationToken ct = default)
+    public static void Verify(object? root, Func<object?, object?>? normalize, string writtenPath,
+        CancellationToken ct = default)
     {
         var sources = Sources(root, normalize);
         using var written = CheckpointReader.Open(writtenPath);
@@ -35,7 +36,8 @@ public static class SaveVerifier
                 throw Failed($"tensor '{name}' is not in the written file");
             }
             if (copy.DType != source.DType || !copy.Shape.AsSpan().SequenceEqual(source.Shape))
-                throw Failed($"tensor '{name}' was {source.DType}[{string.Join(", ", source.Shape)}] but reads back as " +
+                throw Failed($"tensor '{name}' was {source.DType}[{string.Join(", ", source.Shape)}] but reads back " +
+                    $"as " +
                     $"{copy.DType}[{string.Join(", ", copy.Shape)}]");
             using var a = source.EnumerateChunks(ChunkBytes).GetEnumerator();
             using var b = copy.EnumerateChunks(ChunkBytes).GetEnumerator();
@@ -49,15 +51,19 @@ public static class SaveVerifier
         }
     }
 
-    /// <summary>A state_dict by name; any other object by the key paths of its tensors (the caller's tensors are not renamed).</summary>
+    /// <summary>A state_dict by name; any other object by the key paths of its tensors (the caller's tensors are not
+    /// renamed).</summary>
     private static List<KeyValuePair<string, Tensor>> Sources(object? root, Func<object?, object?>? normalize)
     {
         object? plain = normalize is null ? root : normalize(root);
-        if (plain is IDictionary d && d.Values.Cast<object?>().All(v => (normalize is null ? v : normalize(v)) is Tensor))
+        if (plain is IDictionary d && d.Values.Cast<object?>().All(v => (normalize is null ? v
+            : normalize(v)) is Tensor))
             return FlatStateDict.From(root, normalize, "a state_dict");
-        return TensorCollector.Collect(plain, rename: false).Select(t => new KeyValuePair<string, Tensor>(t.Name, t)).ToList();
+        return TensorCollector.Collect(plain, rename: false).Select(t => new KeyValuePair<string, Tensor>(t.Name,
+            t)).ToList();
     }
 
     private static TorchSerialException Failed(string what)
-        => new(ErrorIds.VerifyFailed, ErrorKind.InvalidData, $"Verification of the saved file failed: {what}. The file was written but is not a faithful copy.");
+        => new(ErrorIds.VerifyFailed, ErrorKind.InvalidData,
+            $"Verification of the saved file failed: {what}. The file was written but is not a faithful copy.");
 }

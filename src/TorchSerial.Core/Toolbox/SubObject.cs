@@ -34,8 +34,10 @@ public static class SubObject
                     if (j > i) { i = j; continue; }
                     var prefixed = UnderPrefix(dict, string.Join('.', parts[i..]) + ".");
                     if (prefixed.Count > 0) return prefixed;
-                    throw Missing(keyPath, string.Join('.', parts[i..]), where, dict.Keys.Cast<object>().Select(k => PyRepr.Str(k)));
-                case IList list when int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out int index):
+                    throw Missing(keyPath, string.Join('.', parts[i..]), where, dict.Keys.Cast<object>().Select(k
+                        => PyRepr.Str(k)));
+                case IList list when int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture,
+                    out int index):
                     if (index >= list.Count)
                         throw Missing(keyPath, parts[i], where, new[] { $"indexes 0 to {list.Count - 1}" });
                     current = list[index];
@@ -48,7 +50,8 @@ public static class SubObject
         return current;
     }
 
-    /// <summary>The tensors of a sub-object, depth-first, named by their paths inside it (the checkpoint's own tensors keep their names).</summary>
+    /// <summary>The tensors of a sub-object, depth-first, named by their paths inside it (the checkpoint's own tensors
+    /// keep their names).</summary>
     public static IReadOnlyList<Tensor> Tensors(object? subObject) => TensorCollector.Collect(subObject, rename: false);
 
     /// <summary>What a path can step into: a dict, a list or tuple, or an inert object's attributes.</summary>
@@ -64,7 +67,8 @@ public static class SubObject
     {
         if (dict.Contains(key)) { value = dict[key]; return true; }
         // Optimizer state is keyed by parameter number: state.0 names the int key 0.
-        if (long.TryParse(key, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n) && dict.Contains(n))
+        if (long.TryParse(key, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n)
+            && dict.Contains(n))
         {
             value = dict[n];
             return true;

@@ -3,7 +3,8 @@ using TorchSerial.Tensors;
 
 namespace TorchSerial.Toolbox;
 
-/// <summary>The tolerances and NaN rule of a comparison; null tolerances take torch.testing.assert_close's defaults per dtype.</summary>
+/// <summary>The tolerances and NaN rule of a comparison; null tolerances take torch.testing.assert_close's defaults per
+/// dtype.</summary>
 public sealed record CompareOptions
 {
     public double? RelativeTolerance { get; init; }
@@ -21,7 +22,8 @@ public static class TensorComparer
 {
     private const int ChunkBytes = 1 << 20;
 
-    /// <summary>assert_close's default (rtol, atol) for a dtype (torch/testing/_comparison.py); exact for the rest.</summary>
+    /// <summary>assert_close's default (rtol, atol) for a dtype (torch/testing/_comparison.py); exact for the
+    /// rest.</summary>
     public static (double Rtol, double Atol) DefaultTolerance(DType dtype) => dtype.Name switch
     {
         "float16" => (1e-3, 1e-5),
@@ -35,7 +37,8 @@ public static class TensorComparer
     };
 
     /// <summary>One result per name: the reference's names in order, then the names only the difference has.</summary>
-    public static IEnumerable<TensorComparison> Compare(IReadOnlyList<Tensor> reference, IReadOnlyList<Tensor> difference,
+    public static IEnumerable<TensorComparison> Compare(IReadOnlyList<Tensor> reference,
+        IReadOnlyList<Tensor> difference,
         CompareOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new CompareOptions();
@@ -56,7 +59,8 @@ public static class TensorComparer
                 results[i] = other.TryGetValue(r.Name, out var d) ? CompareOne(r, d, options, cancellationToken)
                     : new TensorComparison
                     {
-                        Name = r.Name, Status = ComparisonStatus.Removed, ReferenceDType = r.DType.Name, ReferenceShape = r.Shape,
+                        Name = r.Name, Status = ComparisonStatus.Removed, ReferenceDType = r.DType.Name,
+                            ReferenceShape = r.Shape,
                         NumElements = r.NumElements,
                     };
             }, cancellationToken);
@@ -66,23 +70,27 @@ public static class TensorComparer
             if (seen.Add(d.Name))
                 yield return new TensorComparison
                 {
-                    Name = d.Name, Status = ComparisonStatus.Added, DifferenceDType = d.DType.Name, DifferenceShape = d.Shape,
+                    Name = d.Name, Status = ComparisonStatus.Added, DifferenceDType = d.DType.Name,
+                        DifferenceShape = d.Shape,
                     NumElements = d.NumElements,
                 };
     }
 
-    public static TensorComparison CompareOne(Tensor reference, Tensor difference, CompareOptions options, CancellationToken ct = default)
+    public static TensorComparison CompareOne(Tensor reference, Tensor difference, CompareOptions options,
+        CancellationToken ct = default)
     {
         var (rtol, atol) = DefaultTolerance(reference.DType);
         rtol = options.RelativeTolerance ?? rtol;
         atol = options.AbsoluteTolerance ?? atol;
         var result = new TensorComparison
         {
-            Name = reference.Name, Status = ComparisonStatus.Equal, ReferenceDType = reference.DType.Name, DifferenceDType = difference.DType.Name,
+            Name = reference.Name, Status = ComparisonStatus.Equal, ReferenceDType = reference.DType.Name,
+                DifferenceDType = difference.DType.Name,
             ReferenceShape = reference.Shape, DifferenceShape = difference.Shape, NumElements = reference.NumElements,
             RelativeTolerance = rtol, AbsoluteTolerance = atol, IsClose = true,
         };
-        if (reference.DType != difference.DType) return result with { Status = ComparisonStatus.DTypeChanged, IsClose = false };
+        if (reference.DType != difference.DType) return result with { Status = ComparisonStatus.DTypeChanged,
+            IsClose = false };
         if (!reference.Shape.AsSpan().SequenceEqual(difference.Shape)) return result with { Status = ComparisonStatus.ShapeChanged, IsClose = false };
 
         var stats = new Accumulator(rtol, atol, options.EqualNan);
@@ -114,12 +122,14 @@ public static class TensorComparer
         // Bytes can differ where values do not (-0.0 and 0.0, NaN payloads under EqualNan): that is still Equal.
         return result with
         {
-            Status = bytesEqual || stats.Different == 0 ? ComparisonStatus.Equal : ComparisonStatus.Changed, Mismatched = stats.Mismatched, MaxAbsDiff = stats.MaxAbs, MaxRelDiff = stats.MaxRel,
+            Status = bytesEqual || stats.Different == 0 ? ComparisonStatus.Equal : ComparisonStatus.Changed,
+                Mismatched = stats.Mismatched, MaxAbsDiff = stats.MaxAbs, MaxRelDiff = stats.MaxRel,
             IsClose = stats.Mismatched == 0,
         };
     }
 
-    private static bool MayHoldNaN(DType d) => d.Kind is not (ElementKind.SignedInt or ElementKind.UnsignedInt or ElementKind.Bool or ElementKind.Packed);
+    private static bool MayHoldNaN(DType d)
+        => d.Kind is not (ElementKind.SignedInt or ElementKind.UnsignedInt or ElementKind.Bool or ElementKind.Packed);
 
     /// <summary>The running greatest differences and mismatch count.</summary>
     private sealed class Accumulator(double rtol, double atol, bool equalNan)
@@ -127,7 +137,8 @@ public static class TensorComparer
         public long Mismatched, Different;
         public double MaxAbs, MaxRel;
 
-        /// <summary>NaNs where both sides hold the same bytes: not close under assert_close's default equal_nan=False.</summary>
+        /// <summary>NaNs where both sides hold the same bytes: not close under assert_close's default
+        /// equal_nan=False.</summary>
         public void CountNaN(ReadOnlySpan<double> values)
         {
             foreach (double v in values)

@@ -30,12 +30,14 @@ public sealed record TensorComparison
     public long[]? DifferenceShape { get; init; }
     public long NumElements { get; init; }
 
-    /// <summary>Elements that are not close (|d − r| > atol + rtol·|r|, NaN against anything but NaN with EqualNan).</summary>
+    /// <summary>Elements that are not close (|d − r| > atol + rtol·|r|, NaN against anything but NaN with
+    /// EqualNan).</summary>
     public long Mismatched { get; init; }
     public double MaxAbsDiff { get; init; }
     public double MaxRelDiff { get; init; }
 
-    /// <summary>True when every element is close: what torch.testing.assert_close would accept. False when not comparable.</summary>
+    /// <summary>True when every element is close: what torch.testing.assert_close would accept. False when not
+    /// comparable.</summary>
     public bool IsClose { get; init; }
     public double RelativeTolerance { get; init; }
     public double AbsoluteTolerance { get; init; }

@@ -18,7 +18,8 @@ public sealed class TensorRenamer
 
     private TensorRenamer(Func<string, string> rule) => _rule = rule;
 
-    /// <summary>A rule that replaces every match of <paramref name="pattern"/> (a .NET regex) by <paramref name="replacement"/>.</summary>
+    /// <summary>A rule that replaces every match of <paramref name="pattern"/> (a .NET regex) by <paramref
+    /// name="replacement"/>.</summary>
     public static TensorRenamer FromPattern(string pattern, string replacement)
     {
         var regex = new Regex(pattern, RegexOptions.CultureInvariant);
@@ -45,7 +46,8 @@ public sealed class TensorRenamer
         return to == tensor.Name ? tensor : tensor.WithName(to);
     }
 
-    /// <summary>A new dict with every string key renamed (tensors renamed with it) and its <c>_metadata</c> keys too.</summary>
+    /// <summary>A new dict with every string key renamed (tensors renamed with it) and its <c>_metadata</c> keys
+    /// too.</summary>
     public PyDict RenameDict(IDictionary dict)
     {
         var result = new PyDict { PythonType = dict is PyDict p ? p.PythonType : "collections.OrderedDict" };
@@ -82,5 +84,6 @@ public sealed class TensorRenamer
 
     private static TorchSerialException Collision(string to, string first, string second)
         => new(ErrorIds.TensorNameCollision, ErrorKind.InvalidData,
-            $"Renaming would give two tensors the name '{to}' ('{first}' and '{second}'); change the rule so names stay unique.");
+            $"Renaming would give two tensors the name '{to}' ('{first}' and '{second}'); change the rule so names " +
+                $"stay unique.");
 }

@@ -11,7 +11,8 @@ namespace TorchSerial.Torch;
 /// </summary>
 internal static class ScriptModuleWalker
 {
-    public static List<KeyValuePair<string, Tensor>> StateDict(object? root, IReadOnlyDictionary<string, ScriptModuleClass> classes)
+    public static List<KeyValuePair<string, Tensor>> StateDict(object? root, IReadOnlyDictionary<string,
+        ScriptModuleClass> classes)
     {
         var result = new List<KeyValuePair<string, Tensor>>();
         var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);

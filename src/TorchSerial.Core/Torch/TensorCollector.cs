@@ -15,7 +15,8 @@ internal static class TensorCollector
 {
     /// <param name="root">The loaded object.</param>
     /// <param name="expected">About how many tensors to expect (the storage count), to size the lists once.</param>
-    /// <param name="rename">False to leave the tensors as they are and list renamed copies (a caller's own objects).</param>
+    /// <param name="rename">False to leave the tensors as they are and list renamed copies (a caller's own
+    /// objects).</param>
     public static List<Tensor> Collect(object? root, int expected = 0, bool rename = true)
     {
         var result = new List<Tensor>(expected);
@@ -57,12 +58,15 @@ internal static class TensorCollector
                     break;
                 case UnsupportedTensor u:
                     throw Fail.Unsupported(ErrorIds.UnsupportedTensorFeature,
-                        $"Tensor '{(path is null ? "<root>" : KeyPath.Render(path))}' is {u.Feature}, which TorchSerial does not load. " +
-                        "Convert it to a dense tensor before saving (for example t.to_dense() or t.cpu()), or leave it out of the checkpoint.");
+                        $"Tensor '{(path is null ? "<root>" : KeyPath.Render(path))}' is {u.Feature}, which " +
+                            $"TorchSerial does not load. " +
+                        "Convert it to a dense tensor before saving (for example t.to_dense() or t.cpu()), or leave " +
+                            "it out of the checkpoint.");
                 case string or byte[] or null or DType or Storage or PyGlobal or TorchSize:
                     break;
                 case PyDict d when seenContainers.Add(d):
-                    if (d.State is not null) frames.Add(Frame.One(d.State, path)); // attributes come after the items in a pickle
+                    if (d.State is not null) frames.Add(Frame.One(d.State,
+                        path)); // attributes come after the items in a pickle
                     frames.Add(new Frame { Entries = d.GetEnumerator(), Path = path });
                     break;
                 case PyObject o when seenContainers.Add(o):

@@ -2,8 +2,10 @@ using System.Text.RegularExpressions;
 
 namespace TorchSerial.Torch;
 
-/// <summary>What a TorchScript module class declares about its tensors: which attributes are parameters and buffers.</summary>
-internal sealed record ScriptModuleClass(string QualifiedName, IReadOnlyList<string> Parameters, IReadOnlyList<string> Buffers);
+/// <summary>What a TorchScript module class declares about its tensors: which attributes are parameters and
+/// buffers.</summary>
+internal sealed record ScriptModuleClass(string QualifiedName, IReadOnlyList<string> Parameters,
+    IReadOnlyList<string> Buffers);
 
 /// <summary>
 /// Reads the class headers of a TorchScript archive's <c>code/</c> records, and nothing else: the
@@ -12,15 +14,19 @@ internal sealed record ScriptModuleClass(string QualifiedName, IReadOnlyList<str
 /// </summary>
 internal static class TorchScriptClasses
 {
-    private static readonly Regex ClassLine = new(@"^class\s+([A-Za-z_][A-Za-z0-9_]*)\s*[(:]", RegexOptions.CultureInvariant);
+    private static readonly Regex ClassLine = new(@"^class\s+([A-Za-z_][A-Za-z0-9_]*)\s*[(:]",
+        RegexOptions.CultureInvariant);
     // PythonPrint indents class bodies by two spaces and writes these lists before any method.
-    private static readonly Regex ListLine = new(@"^  (__parameters__|__buffers__)\s*=\s*\[(.*)\]\s*$", RegexOptions.CultureInvariant);
+    private static readonly Regex ListLine = new(@"^  (__parameters__|__buffers__)\s*=\s*\[(.*)\]\s*$",
+        RegexOptions.CultureInvariant);
     private static readonly Regex Quoted = new("\"((?:[^\"\\\\]|\\\\.)*)\"", RegexOptions.CultureInvariant);
 
-    /// <summary>The module name of a code record: <c>code/__torch__/a/b.py</c> holds the classes of <c>__torch__.a.b</c>.</summary>
+    /// <summary>The module name of a code record: <c>code/__torch__/a/b.py</c> holds the classes of
+    /// <c>__torch__.a.b</c>.</summary>
     public static string? ModuleOf(string record)
     {
-        if (!record.StartsWith("code/", StringComparison.Ordinal) || !record.EndsWith(".py", StringComparison.Ordinal)) return null;
+        if (!record.StartsWith("code/", StringComparison.Ordinal) || !record.EndsWith(".py",
+            StringComparison.Ordinal)) return null;
         return record["code/".Length..^".py".Length].Replace('/', '.');
     }
 

@@ -16,7 +16,8 @@ internal static class TorchScriptGlobals
     private static readonly Dictionary<string, Callable> Markers = new[]
     {
         "restore_type_tag", "build_intlist", "build_tensorlist", "build_doublelist", "build_boollist",
-    }.ToDictionary(n => "torch.jit._pickle." + n, n => new Callable("torch.jit._pickle." + n, a => a.Count > 0 ? a[0] : null));
+    }.ToDictionary(n => "torch.jit._pickle." + n, n => new Callable("torch.jit._pickle." + n, a => a.Count > 0 ? a[0]
+        : null));
 
     public static PickleHooks Hooks(GlobalPolicy policy, Func<object?, object?> persistentLoad)
     {

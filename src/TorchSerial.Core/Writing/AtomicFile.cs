@@ -10,11 +10,14 @@ internal static class AtomicFile
     public static void Write(string path, bool overwrite, Action<Stream> write)
     {
         if (!overwrite && File.Exists(path))
-            throw new TorchSerialException(ErrorIds.WriteFailed, ErrorKind.ResourceUnavailable, $"The file '{path}' already exists.");
-        string temp = Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
+            throw new TorchSerialException(ErrorIds.WriteFailed, ErrorKind.ResourceUnavailable,
+                $"The file '{path}' already exists.");
+        string temp = Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + "."
+            + Guid.NewGuid().ToString("N")[..8] + ".tmp");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None,
+                bufferSize: 0))
             {
                 // Blocks go to disk on a second thread while the caller produces the next (reads, CRC-checks).
                 using (var blocks = new BackgroundWriteStream(stream))
@@ -29,7 +32,8 @@ internal static class AtomicFile
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
-            throw new TorchSerialException(ErrorIds.WriteFailed, ErrorKind.ResourceUnavailable, $"Cannot write '{path}': {ex.Message}", ex);
+            throw new TorchSerialException(ErrorIds.WriteFailed, ErrorKind.ResourceUnavailable,
+                $"Cannot write '{path}': {ex.Message}", ex);
         }
         catch
         {

@@ -20,19 +20,25 @@ public static class CheckpointWriter
 {
     private const int ChunkSize = 1 << 20;
 
-    /// <summary>Writes <paramref name="root"/> to a stream (seekable or not), as torch.save does to a file-like object.</summary>
-    public static void Save(object? root, Stream output, SaveOptions? options = null, CancellationToken cancellationToken = default)
+    /// <summary>Writes <paramref name="root"/> to a stream (seekable or not), as torch.save does to a file-like
+    /// object.</summary>
+    public static void Save(object? root, Stream output, SaveOptions? options = null,
+        CancellationToken cancellationToken = default)
     {
         options ??= new SaveOptions();
         options.Validate();
-        if (!output.CanWrite) throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, "The output stream is not writable.");
+        if (!output.CanWrite) throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument,
+            "The output stream is not writable.");
         if (options.MaxShardSize is not null)
-            throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, "Sharding writes files: use SaveFile.");
+            throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument,
+                "Sharding writes files: use SaveFile.");
         if (options.Layout == SaveLayout.SafeTensors)
         {
-            var plan = SharedTensorPlan.Make(FlatStateDict.From(root, options.Normalize, "safetensors"), options.CopySharedTensors);
+            var plan = SharedTensorPlan.Make(FlatStateDict.From(root, options.Normalize, "safetensors"),
+                options.CopySharedTensors);
             var progress = new SaveProgress(options.Progress, plan.Kept.Sum(t => t.Value.NumBytes));
-            SafeTensorsWriter.Write(plan.Kept, SafeTensorsWriter.Metadata(plan.Removed, options.Metadata), output, progress.Add, cancellationToken);
+            SafeTensorsWriter.Write(plan.Kept, SafeTensorsWriter.Metadata(plan.Removed, options.Metadata), output,
+                progress.Add, cancellationToken);
             output.Flush();
             return;
         }
@@ -40,8 +46,10 @@ public static class CheckpointWriter
         bool legacy = options.Layout == SaveLayout.Legacy;
         var tag = options.LocationTag ?? options.Registry.Tag;
         // A state_dict's size says how large the memo will grow; anything else starts small.
-        int expected = Math.Min((options.Normalize?.Invoke(root) ?? root) is System.Collections.ICollection c ? c.Count : 0, 1 << 20);
-        var pickle = new TorchPickler(options.PickleProtocol, storages.Record, tag, legacy, options.Normalize, expected).Dump(root);
+        int expected = Math.Min((options.Normalize?.Invoke(root) ?? root) is System.Collections.ICollection c ? c.Count
+            : 0, 1 << 20);
+        var pickle = new TorchPickler(options.PickleProtocol, storages.Record, tag, legacy, options.Normalize,
+            expected).Dump(root);
         if (legacy) WriteLegacy(output, pickle, storages, options, cancellationToken);
         else WriteZip(output, pickle, storages, options, cancellationToken);
         output.Flush();
@@ -53,7 +61,8 @@ public static class CheckpointWriter
     /// <see cref="SaveOptions.MaxShardSize"/> it writes a sharded set instead (Toolbox.SaveVerifier proves either).
     /// </summary>
     /// <returns>The files written: the one file, or a set's index followed by its shards.</returns>
-    public static IReadOnlyList<string> SaveFile(object? root, string path, SaveOptions? options = null, bool overwrite = true,
+    public static IReadOnlyList<string> SaveFile(object? root, string path, SaveOptions? options = null,
+        bool overwrite = true,
         CancellationToken cancellationToken = default)
     {
         options ??= new SaveOptions();
@@ -61,12 +70,14 @@ public static class CheckpointWriter
         string full = Path.GetFullPath(path);
         string folder = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(folder))
-            throw new TorchSerialException(ErrorIds.WriteFailed, ErrorKind.ObjectNotFound, $"Parent directory {folder} does not exist.");
+            throw new TorchSerialException(ErrorIds.WriteFailed, ErrorKind.ObjectNotFound,
+                $"Parent directory {folder} does not exist.");
         IReadOnlyList<string> written;
         if (options.MaxShardSize is not null)
         {
             var format = options.Layout == SaveLayout.SafeTensors ? "safetensors" : "a sharded set";
-            written = ShardedWriter.Save(FlatStateDict.From(root, options.Normalize, format), full, options, overwrite, cancellationToken);
+            written = ShardedWriter.Save(FlatStateDict.From(root, options.Normalize, format), full, options, overwrite,
+                cancellationToken);
         }
         else
         {
@@ -76,8 +87,10 @@ public static class CheckpointWriter
         return written;
     }
 
-    /// <summary>One file, atomically. <paramref name="removed"/> is a safetensors save's shared-tensor plan when the caller made it.</summary>
-    internal static void WriteOne(object? root, string full, SaveOptions options, IReadOnlyList<KeyValuePair<string, string>>? removed,
+    /// <summary>One file, atomically. <paramref name="removed"/> is a safetensors save's shared-tensor plan when the
+    /// caller made it.</summary>
+    internal static void WriteOne(object? root, string full, SaveOptions options, IReadOnlyList<KeyValuePair<string,
+        string>>? removed,
         bool overwrite, CancellationToken ct)
     {
         if (options.Layout == SaveLayout.SafeTensors)
@@ -98,7 +111,8 @@ public static class CheckpointWriter
             return;
         }
         string stem = Path.GetFileNameWithoutExtension(full);
-        if (stem.Length == 0) throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, $"invalid file name: {full}");
+        if (stem.Length == 0) throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument,
+            $"invalid file name: {full}");
         // torch routes non-ASCII paths through a Python file object, which names the root 'archive'.
         var effective = options with { ArchiveName = IsAscii(stem) ? stem : "archive" };
         AtomicFile.Write(full, overwrite, stream => Save(root, stream, effective, ct));
@@ -106,7 +120,8 @@ public static class CheckpointWriter
 
     private static bool IsAscii(string s) => s.All(c => c < 128);
 
-    private static void WriteZip(Stream output, byte[] pickle, StorageTable storages, SaveOptions options, CancellationToken ct)
+    private static void WriteZip(Stream output, byte[] pickle, StorageTable storages, SaveOptions options,
+        CancellationToken ct)
     {
         var zip = new ZipRecordWriter(output, options.ArchiveName);
         zip.Write("data.pkl", pickle);
@@ -125,14 +140,18 @@ public static class CheckpointWriter
         var buffer = new byte[ChunkSize];
         var progress = new SaveProgress(options.Progress, storages.Entries.Sum(e => e.Storage.NumBytes));
         foreach (var e in entries)
-            zip.Write("data/" + e.Key, e.Storage.NumBytes, sink => StreamStorage(e.Storage, sink, buffer, progress, ct), ct);
+            zip.Write("data/" + e.Key, e.Storage.NumBytes, sink => StreamStorage(e.Storage, sink, buffer, progress,
+                ct), ct);
         zip.Write("version", "3\n"u8);
-        if (options.Layout != SaveLayout.ZipTorch1) zip.Write(".data/serialization_id", SerializationId(zip.Names, zip.Crcs));
+        if (options.Layout != SaveLayout.ZipTorch1) zip.Write(".data/serialization_id", SerializationId(zip.Names,
+            zip.Crcs));
         zip.Finish();
     }
 
-    /// <summary>Streams a storage into a record and returns its CRC-32, hashing only when the storage does not know it yet.</summary>
-    private static uint StreamStorage(Storage storage, SpanAction sink, byte[] buffer, SaveProgress progress, CancellationToken ct)
+    /// <summary>Streams a storage into a record and returns its CRC-32, hashing only when the storage does not know it
+    /// yet.</summary>
+    private static uint StreamStorage(Storage storage, SpanAction sink, byte[] buffer, SaveProgress progress,
+        CancellationToken ct)
     {
         var bytes = storage.Buffer;
         Crc32? crc = bytes.KnownCrc is null && !bytes.StreamVerifiesCrc ? new Crc32() : null;
@@ -171,11 +190,14 @@ public static class CheckpointWriter
             nameHash = Combine(nameHash, h);
         }
         foreach (var c in crcs) crcHash = Combine(crcHash, c);
-        return Encoding.ASCII.GetBytes(nameHash.ToString("D20", CultureInfo.InvariantCulture) + crcHash.ToString("D20", CultureInfo.InvariantCulture));
+        return Encoding.ASCII.GetBytes(nameHash.ToString("D20", CultureInfo.InvariantCulture) + crcHash.ToString("D20",
+            CultureInfo.InvariantCulture));
     }
 
-    /// <summary>The legacy stream (torch-format.md §4): five pickles, then each storage as an int64 count and its bytes.</summary>
-    private static void WriteLegacy(Stream output, byte[] pickle, StorageTable storages, SaveOptions options, CancellationToken ct)
+    /// <summary>The legacy stream (torch-format.md §4): five pickles, then each storage as an int64 count and its
+    /// bytes.</summary>
+    private static void WriteLegacy(Stream output, byte[] pickle, StorageTable storages, SaveOptions options,
+        CancellationToken ct)
     {
         int protocol = options.PickleProtocol;
         var sysInfo = new Python.PyDict();

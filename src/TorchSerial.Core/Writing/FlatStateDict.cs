@@ -10,24 +10,31 @@ namespace TorchSerial.Writing;
 /// </summary>
 internal static class FlatStateDict
 {
-    public static List<KeyValuePair<string, Tensor>> From(object? root, Func<object?, object?>? normalize, string format)
+    public static List<KeyValuePair<string, Tensor>> From(object? root, Func<object?, object?>? normalize,
+        string format)
     {
         object? Plain(object? o) => normalize is null ? o : normalize(o);
         if (Plain(root) is not IDictionary dict)
             throw Refuse($"{format} holds a flat dict of name → tensor, but the object to save is " +
-                $"{(root is null ? "None" : Plain(root)!.GetType().Name)}. Pipe the tensors instead (Import-TorchCheckpoint x.pt | Save-Tensor y).");
+                $"{(root is null ? "None" : Plain(root)!.GetType().Name)}. Pipe the tensors instead " +
+                    $"(Import-TorchCheckpoint x.pt | Save-Tensor y).");
         var entries = new List<KeyValuePair<string, Tensor>>(dict.Count);
         foreach (DictionaryEntry e in dict)
         {
             if (Plain(e.Key) is not string name)
-                throw Refuse($"{format} names tensors by strings, but the dict has the key {Plain(e.Key)} ({Plain(e.Key)?.GetType().Name}).");
+                throw Refuse($"{format} names tensors by strings, but the dict has the key {Plain(e.Key)} " +
+                    $"({Plain(e.Key)?.GetType().Name}).");
             if (Plain(e.Value) is not Tensor t)
-                throw Refuse($"{format} holds only tensors, but '{name}' is {(Plain(e.Value) is { } v ? v.GetType().Name : "None")}. " +
+            {
+                string what = Plain(e.Value) is { } v ? v.GetType().Name : "None";
+                throw Refuse($"{format} holds only tensors, but '{name}' is {what}. " +
                     "Select the tensors (Import-TorchCheckpoint -Key model), or save the whole object as a torch file.");
+            }
             entries.Add(new(name, t));
         }
         return entries;
     }
 
-    private static TorchSerialException Refuse(string message) => new(ErrorIds.InvalidSaveInput, ErrorKind.InvalidData, message);
+    private static TorchSerialException Refuse(string message) => new(ErrorIds.InvalidSaveInput, ErrorKind.InvalidData,
+        message);
 }

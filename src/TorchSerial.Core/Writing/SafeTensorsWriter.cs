@@ -14,22 +14,27 @@ internal static class SafeTensorsWriter
 {
     private const int ChunkSize = 1 << 20;
 
-    /// <summary>Writes <paramref name="tensors"/> (already free of shared duplicates) with <paramref name="metadata"/>.</summary>
-    public static void Write(IReadOnlyList<KeyValuePair<string, Tensor>> tensors, IReadOnlyList<KeyValuePair<string, string>> metadata,
+    /// <summary>Writes <paramref name="tensors"/> (already free of shared duplicates) with <paramref
+    /// name="metadata"/>.</summary>
+    public static void Write(IReadOnlyList<KeyValuePair<string, Tensor>> tensors, IReadOnlyList<KeyValuePair<string,
+        string>> metadata,
         Stream output, Action<int>? progress, CancellationToken ct)
     {
         var byName = new Dictionary<string, Tensor>(tensors.Count, StringComparer.Ordinal);
         foreach (var (name, t) in tensors)
             if (!byName.TryAdd(name, t))
-                throw new TorchSerialException(ErrorIds.InvalidSaveInput, ErrorKind.InvalidData, $"Two tensors are both named '{name}'.");
-        var header = SafeTensorsHeader.Build(tensors.Select(t => (t.Key, Code(t.Key, t.Value), LogicalShape(t.Value))), metadata);
+                throw new TorchSerialException(ErrorIds.InvalidSaveInput, ErrorKind.InvalidData,
+                    $"Two tensors are both named '{name}'.");
+        var header = SafeTensorsHeader.Build(tensors.Select(t => (t.Key, Code(t.Key, t.Value), LogicalShape(t.Value))),
+            metadata);
         output.Write(header.ToBytes());
         var scratch = new byte[ChunkSize];
         foreach (var e in header.Entries)
             byName[e.Name].CopyTo(chunk => { output.Write(chunk); progress?.Invoke(chunk.Length); }, scratch, ct);
     }
 
-    /// <summary>The metadata a file gets: <c>format: pt</c>, the removed → kept pairs, then the caller's (whose keys win).</summary>
+    /// <summary>The metadata a file gets: <c>format: pt</c>, the removed → kept pairs, then the caller's (whose keys
+    /// win).</summary>
     public static List<KeyValuePair<string, string>> Metadata(IEnumerable<KeyValuePair<string, string>> removed,
         IReadOnlyList<KeyValuePair<string, string>>? user)
     {
@@ -49,7 +54,8 @@ internal static class SafeTensorsWriter
             $"{string.Join(", ", SafeTensorsFormat.DTypes.Where(d => d.TorchDType is not null).Select(d => d.TorchDType))}). " +
             "Convert it first or save this checkpoint as a torch file.");
 
-    /// <summary>The header shape: float4_e2m1fn_x2 holds two F4 values per element, so its last dimension doubles.</summary>
+    /// <summary>The header shape: float4_e2m1fn_x2 holds two F4 values per element, so its last dimension
+    /// doubles.</summary>
     private static long[] LogicalShape(Tensor t)
     {
         var code = SafeTensorsFormat.FromTorch(t.DType);

@@ -8,7 +8,8 @@ public enum SaveLayout
 {
     /// <summary>The zip archive of current torch (record set and order of torch ≥ 2.7).</summary>
     Zip,
-    /// <summary>The zip archive exactly as torch 1.6–2.0 wrote it: data.pkl, data/&lt;keys sorted as strings&gt;, version.</summary>
+    /// <summary>The zip archive exactly as torch 1.6–2.0 wrote it: data.pkl, data/&lt;keys sorted as strings&gt;,
+    /// version.</summary>
     ZipTorch1,
     /// <summary>The legacy stacked-pickle stream of <c>_use_new_zipfile_serialization=False</c>.</summary>
     Legacy,
@@ -27,7 +28,8 @@ public sealed record SaveOptions
     /// <summary>Pickle protocol 2 to 5 (torch's <c>pickle_protocol</c>, default 2).</summary>
     public int PickleProtocol { get; init; } = 2;
 
-    /// <summary>The zip root folder; torch uses the file name without its last extension, or 'archive' for streams.</summary>
+    /// <summary>The zip root folder; torch uses the file name without its last extension, or 'archive' for
+    /// streams.</summary>
     public string ArchiveName { get; init; } = "archive";
 
     /// <summary>
@@ -39,11 +41,13 @@ public sealed record SaveOptions
     /// <summary>The location taggers (torch's register_package): which tag each storage is saved with.</summary>
     public LocationRegistry Registry { get; init; } = LocationRegistry.BuiltIn;
 
-    /// <summary>The tag each storage is saved with instead of the registry's answer (rewriting a file's tags); null asks the registry.</summary>
+    /// <summary>The tag each storage is saved with instead of the registry's answer (rewriting a file's tags); null
+    /// asks the registry.</summary>
     public Func<Storage, string>? LocationTag { get; init; }
 
     /// <summary>
-    /// safetensors metadata to add to <c>{"format": "pt"}</c> (the user's keys win); for a sharded set, it goes into the
+    /// safetensors metadata to add to <c>{"format": "pt"}</c> (the user's keys win); for a sharded set, it goes into
+    /// the
     /// index's metadata, as huggingface_hub puts it.
     /// </summary>
     public IReadOnlyList<KeyValuePair<string, string>>? Metadata { get; init; }
@@ -60,7 +64,8 @@ public sealed record SaveOptions
     /// </summary>
     public long? MaxShardSize { get; init; }
 
-    /// <summary>A sharded save replaces an existing set and deletes stale shards of the same name; without it an existing set is refused.</summary>
+    /// <summary>A sharded save replaces an existing set and deletes stale shards of the same name; without it an
+    /// existing set is refused.</summary>
     public bool ReplaceSet { get; init; }
 
     /// <summary>Reports storage bytes written so far and the total.</summary>
@@ -72,8 +77,10 @@ public sealed record SaveOptions
             throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument,
                 $"Pickle protocol {PickleProtocol} is not supported: torch.save writes protocols 2 to 5.");
         if (MaxShardSize is <= 0)
-            throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, $"The shard size must be positive, not {MaxShardSize}.");
+            throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument,
+                $"The shard size must be positive, not {MaxShardSize}.");
         if (string.IsNullOrEmpty(ArchiveName) || ArchiveName.Contains('/'))
-            throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument, $"invalid archive name: '{ArchiveName}'.");
+            throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument,
+                $"invalid archive name: '{ArchiveName}'.");
     }
 }

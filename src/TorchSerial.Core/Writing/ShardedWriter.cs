@@ -14,7 +14,8 @@ namespace TorchSerial.Writing;
 internal static class ShardedWriter
 {
     /// <returns>The files written; the index first when there is one.</returns>
-    public static IReadOnlyList<string> Save(IReadOnlyList<KeyValuePair<string, Tensor>> tensors, string path, SaveOptions options,
+    public static IReadOnlyList<string> Save(IReadOnlyList<KeyValuePair<string, Tensor>> tensors, string path,
+        SaveOptions options,
         bool overwrite, CancellationToken ct)
     {
         bool safe = options.Layout == SaveLayout.SafeTensors;
@@ -33,13 +34,15 @@ internal static class ShardedWriter
         var names = shards.Count == 1 ? new List<string> { file }
             : Enumerable.Range(1, shards.Count).Select(i => $"{stem}-{i:D5}-of-{shards.Count:D5}{ext}").ToList();
 
-        var stale = StaleShards(folder, stem, ext).Where(f => !names.Contains(Path.GetFileName(f), StringComparer.Ordinal)).ToList();
+        var stale = StaleShards(folder, stem, ext).Where(f => !names.Contains(Path.GetFileName(f),
+            StringComparer.Ordinal)).ToList();
         if (!options.ReplaceSet && shards.Count > 1)
         {
             var existing = names.Select(n => Path.Combine(folder, n)).Append(indexPath).Where(File.Exists).ToList();
             if (existing.Count > 0)
                 throw new TorchSerialException(ErrorIds.ShardSetExists, ErrorKind.ResourceUnavailable,
-                    $"A set already exists at '{indexPath}' ({string.Join(", ", existing.Select(Path.GetFileName))}); use -Force to replace it " +
+                    $"A set already exists at '{indexPath}' " +
+                        $"({string.Join(", ", existing.Select(Path.GetFileName))}); use -Force to replace it " +
                     "and remove its stale shards.");
         }
 
@@ -57,7 +60,8 @@ internal static class ShardedWriter
             string target = Path.Combine(folder, names[i]);
             var root = new PyDict();
             foreach (var (name, t) in shards[i]) root.Add(name, t);
-            CheckpointWriter.WriteOne(root, target, shardOptions, shards.Count == 1 ? removed : Array.Empty<KeyValuePair<string, string>>(),
+            CheckpointWriter.WriteOne(root, target, shardOptions, shards.Count == 1 ? removed
+                : Array.Empty<KeyValuePair<string, string>>(),
                 overwrite || options.ReplaceSet, ct);
             done += StorageBytes(shards[i]);
             written.Add(target);
@@ -66,8 +70,10 @@ internal static class ShardedWriter
         {
             var metadata = new List<KeyValuePair<string, object?>> { new("total_size", total) };
             foreach (var (k, v) in removed) metadata.Add(new(k, v));
-            foreach (var (k, v) in options.Metadata ?? Array.Empty<KeyValuePair<string, string>>()) metadata.Add(new(k, v));
-            var weightMap = shards.SelectMany((s, i) => s.Select(e => new KeyValuePair<string, string>(e.Key, names[i]))).ToList();
+            foreach (var (k, v) in options.Metadata ?? Array.Empty<KeyValuePair<string, string>>()) metadata.Add(new(k,
+                v));
+            var weightMap = shards.SelectMany((s, i) => s.Select(e => new KeyValuePair<string, string>(e.Key,
+                names[i]))).ToList();
             var index = ShardIndex.Create(metadata, weightMap);
             AtomicFile.Write(indexPath, overwrite: true, s => s.Write(index.ToBytes()));
             written.Insert(0, indexPath);
@@ -86,7 +92,8 @@ internal static class ShardedWriter
     /// <summary>Files of an earlier save under the same name: <c>{stem}-NNNNN-of-NNNNN{ext}</c>.</summary>
     private static IEnumerable<string> StaleShards(string folder, string stem, string ext)
     {
-        var pattern = new Regex("^" + Regex.Escape(stem) + @"-\d{5}-of-\d{5}" + Regex.Escape(ext) + "$", RegexOptions.CultureInvariant);
+        var pattern = new Regex("^" + Regex.Escape(stem) + @"-\d{5}-of-\d{5}" + Regex.Escape(ext) + "$",
+            RegexOptions.CultureInvariant);
         return Directory.EnumerateFiles(folder, stem + "-*" + ext).Where(f => pattern.IsMatch(Path.GetFileName(f)));
     }
 }

@@ -35,13 +35,16 @@ internal sealed class SharedTensorPlan
             foreach (var cluster in Overlapping(group.ToList()))
             {
                 if (cluster.Count < 2) continue;
-                var complete = cluster.Where(t => Covers(t.Value)).Select(t => t.Key).OrderBy(n => n, SafeTensorsFormat.NameOrder).ToList();
+                var complete = cluster.Where(t => Covers(t.Value)).Select(t => t.Key).OrderBy(n => n,
+                    SafeTensorsFormat.NameOrder).ToList();
                 if (complete.Count == 0)
                 {
                     if (copyShared) continue;
                     throw new TorchSerialException(ErrorIds.SafeTensorsSharedStorage, ErrorKind.InvalidData,
-                        $"Tensors {string.Join(", ", cluster.Select(t => $"'{t.Key}'"))} share memory, and none of them covers its whole " +
-                        "storage, so safetensors cannot keep one and drop the others (save_model refuses this too). Use -CopySharedTensors " +
+                        $"Tensors {string.Join(", ", cluster.Select(t => $"'{t.Key}'"))} share memory, and none of " +
+                            $"them covers its whole " +
+                        "storage, so safetensors cannot keep one and drop the others (save_model refuses this too). " +
+                            "Use -CopySharedTensors " +
                         "to write each as its own contiguous copy.");
                 }
                 foreach (var t in cluster)
@@ -54,7 +57,8 @@ internal sealed class SharedTensorPlan
     }
 
     /// <summary>Splits tensors over one storage into runs whose byte ranges overlap.</summary>
-    private static IEnumerable<List<KeyValuePair<string, Tensor>>> Overlapping(List<KeyValuePair<string, Tensor>> tensors)
+    private static IEnumerable<List<KeyValuePair<string, Tensor>>> Overlapping(List<KeyValuePair<string,
+        Tensor>> tensors)
     {
         var sorted = tensors.Select(t => (t, Range: ByteRange(t.Value))).OrderBy(x => x.Range.Start).ToList();
         var cluster = new List<KeyValuePair<string, Tensor>>();

@@ -63,9 +63,11 @@ public sealed class AssertTorchCheckpointCommand : CheckpointInputCmdlet
             Key = Key, Names = Name, Finite = Finite, ReferencePath = reference,
             Shapes = Pairs(Shape, v => LanguagePrimitives.ConvertTo<long[]>(v)),
             DTypes = Pairs(DType, v => LanguagePrimitives.ConvertTo<string>(v)),
-            Tolerance = new CompareOptions { RelativeTolerance = RelativeTolerance, AbsoluteTolerance = AbsoluteTolerance },
+            Tolerance = new CompareOptions { RelativeTolerance = RelativeTolerance,
+                AbsoluteTolerance = AbsoluteTolerance },
         };
-        ForEachFile("Assert-TorchCheckpoint", (path, _) => CheckpointAssertions.Check(path, expect, Options, Cancel.Token), (path, failures) =>
+        ForEachFile("Assert-TorchCheckpoint", (path, _) => CheckpointAssertions.Check(path, expect, Options,
+            Cancel.Token), (path, failures) =>
         {
             if (failures.Count == 0) _passed.Add(path);
             else _failures.AddRange(failures.Select(f => $"{path}: {f}"));

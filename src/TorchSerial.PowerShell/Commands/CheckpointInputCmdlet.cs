@@ -21,7 +21,8 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet, IDisposable
 
     public void Dispose() => Cancel.Dispose();
 
-    /// <summary>Globals to admit beyond the default allow-list, as module.name patterns with wildcards; admitted globals load as inert objects.</summary>
+    /// <summary>Globals to admit beyond the default allow-list, as module.name patterns with wildcards; admitted
+    /// globals load as inert objects.</summary>
     [Parameter]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(AllowGlobalCompleter))]
@@ -32,12 +33,14 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet, IDisposable
     [ValidateSet("utf-8", "latin1", "bytes", "ascii", IgnoreCase = true)]
     public string Encoding { get; set; } = "utf-8";
 
-    /// <summary>Where storages go: a device name ('cpu', 'ilgpu-cpu', 'cuda:0'), a hashtable that maps saved tags to devices, or a script block { param($storage, $location) ... }.</summary>
+    /// <summary>Where storages go: a device name ('cpu', 'ilgpu-cpu', 'cuda:0'), a hashtable that maps saved tags to
+    /// devices, or a script block { param($storage, $location) ... }.</summary>
     [Parameter]
     [ArgumentCompleter(typeof(LocationCompleter))]
     public object? MapLocation { get; set; }
 
-    /// <summary>Skips the CRC-32 check of zip records, to recover what a damaged file still holds (torch never checks).</summary>
+    /// <summary>Skips the CRC-32 check of zip records, to recover what a damaged file still holds (torch never
+    /// checks).</summary>
     [Parameter]
     public SwitchParameter SkipCrc { get; set; }
 
@@ -49,7 +52,8 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet, IDisposable
 
     /// <summary>
     /// Runs <paramref name="work"/> on each input file with progress, and emits its result. A failing file becomes a
-    /// non-terminating ErrorRecord (its stable id, or UnexpectedFailure) and the next file goes on; Ctrl+C stops the loop.
+    /// non-terminating ErrorRecord (its stable id, or UnexpectedFailure) and the next file goes on; Ctrl+C stops the
+    /// loop.
     /// </summary>
     protected void ForEachFile<T>(string activity, Func<string, Action<long, long>, T> work, Action<string, T> emit)
     {
@@ -61,7 +65,8 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet, IDisposable
             {
                 result = work(path, progress.Report);
             }
-            catch (Exception ex) when (ex is OperationCanceledException || ex is TorchSerialException { ErrorId: ErrorIds.Stopped })
+            catch (Exception ex) when (ex is OperationCanceledException
+                || ex is TorchSerialException { ErrorId: ErrorIds.Stopped })
             {
                 return;
             }

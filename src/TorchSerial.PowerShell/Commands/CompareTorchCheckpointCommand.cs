@@ -44,12 +44,14 @@ public sealed class CompareTorchCheckpointCommand : PSCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string? Key { get; set; }
 
-    /// <summary>rtol of |d − r| ≤ atol + rtol·|r|; by default assert_close's for the dtype (float32 1.3e-6, …; 0 for integers).</summary>
+    /// <summary>rtol of |d − r| ≤ atol + rtol·|r|; by default assert_close's for the dtype (float32 1.3e-6, …; 0 for
+    /// integers).</summary>
     [Parameter]
     [ValidateRange(0, double.MaxValue)]
     public double? RelativeTolerance { get; set; }
 
-    /// <summary>atol of |d − r| ≤ atol + rtol·|r|; by default assert_close's for the dtype (float32 1e-5, …; 0 for integers).</summary>
+    /// <summary>atol of |d − r| ≤ atol + rtol·|r|; by default assert_close's for the dtype (float32 1e-5, …; 0 for
+    /// integers).</summary>
     [Parameter]
     [ValidateRange(0, double.MaxValue)]
     public double? AbsoluteTolerance { get; set; }
@@ -69,7 +71,8 @@ public sealed class CompareTorchCheckpointCommand : PSCmdlet, IDisposable
 
     protected override void EndProcessing()
     {
-        var options = new CompareOptions { RelativeTolerance = RelativeTolerance, AbsoluteTolerance = AbsoluteTolerance, EqualNan = EqualNan };
+        var options = new CompareOptions { RelativeTolerance = RelativeTolerance,
+            AbsoluteTolerance = AbsoluteTolerance, EqualNan = EqualNan };
         Checkpoint? reference = null, difference = null;
         string target = ParameterSetName == PathSet ? ReferencePath : "tensors";
         try

@@ -20,7 +20,8 @@ public sealed class ConvertTensorCommand : PSCmdlet
     private TensorCaster _caster = null!;
     private WildcardPattern[] _include = Array.Empty<WildcardPattern>(), _exclude = Array.Empty<WildcardPattern>();
 
-    /// <summary>A tensor (usually piped from Import-TorchCheckpoint), or a whole object (a state_dict) to cast inside.</summary>
+    /// <summary>A tensor (usually piped from Import-TorchCheckpoint), or a whole object (a state_dict) to cast
+    /// inside.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     public object? InputObject { get; set; }
 
@@ -45,7 +46,8 @@ public sealed class ConvertTensorCommand : PSCmdlet
         var dtype = Tensors.DType.FromName(DType);
         if (dtype is null || !ElementCast.Supports(dtype))
         {
-            ThrowTerminatingError(ErrorRecords.BadArgument(dtype is null ? ErrorIds.UnknownDType : ErrorIds.UnsupportedCast,
+            ThrowTerminatingError(ErrorRecords.BadArgument(dtype is null ? ErrorIds.UnknownDType
+                : ErrorIds.UnsupportedCast,
                 $"'{DType}' is not a dtype Convert-Tensor casts to; use one of " +
                 $"{string.Join(", ", Tensors.DType.All.Where(ElementCast.Supports).Select(d => d.Name))}.", DType));
             return;
@@ -68,7 +70,8 @@ public sealed class ConvertTensorCommand : PSCmdlet
         }
     }
 
-    /// <summary>The tensor cast when it is chosen: by -Include if given, else floating-point dtypes; never if -Exclude matches.</summary>
+    /// <summary>The tensor cast when it is chosen: by -Include if given, else floating-point dtypes; never if -Exclude
+    /// matches.</summary>
     private Tensor Convert(Tensor t)
     {
         bool chosen = _include.Length > 0 ? _include.Any(p => p.IsMatch(t.Name))
@@ -77,7 +80,8 @@ public sealed class ConvertTensorCommand : PSCmdlet
         return _caster.Cast(t);
     }
 
-    /// <summary>A copy of a dict/list/tuple structure with its tensors converted; dict attributes (_metadata) are kept.</summary>
+    /// <summary>A copy of a dict/list/tuple structure with its tensors converted; dict attributes (_metadata) are
+    /// kept.</summary>
     private object? Map(object? value) => value switch
     {
         Tensor t => Convert(t),

@@ -17,5 +17,6 @@ public sealed class GetTensorHashCommand : TensorCmdlet
     [ValidateSet("SHA256", "SHA384", "SHA512", IgnoreCase = true)]
     public string Algorithm { get; set; } = "SHA256";
 
-    protected override object Compute(Tensor tensor, CancellationToken cancellationToken) => TensorHash.Compute(tensor, Algorithm, cancellationToken);
+    protected override object Compute(Tensor tensor, CancellationToken cancellationToken) => TensorHash.Compute(tensor,
+        Algorithm, cancellationToken);
 }

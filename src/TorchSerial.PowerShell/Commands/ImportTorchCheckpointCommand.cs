@@ -26,7 +26,8 @@ public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet
     [ValidateNotNullOrEmpty]
     public string? Key { get; set; }
 
-    /// <summary>Read no tensor data now: metadata at once, each storage's bytes on first use. The file stays open while its tensors live.</summary>
+    /// <summary>Read no tensor data now: metadata at once, each storage's bytes on first use. The file stays open while
+    /// its tensors live.</summary>
     [Parameter]
     public SwitchParameter Lazy { get; set; }
 
@@ -34,11 +35,13 @@ public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet
         (path, progress) =>
         {
             WriteVerbose($"Loading '{path}'{(Lazy ? " lazily" : "")}.");
-            return Lazy ? CheckpointReader.Open(path, Options) : CheckpointReader.Load(path, Options.WithProgress(progress), Cancel.Token);
+            return Lazy ? CheckpointReader.Open(path, Options) : CheckpointReader.Load(path,
+                Options.WithProgress(progress), Cancel.Token);
         },
         (path, checkpoint) =>
         {
-            WriteVerbose($"'{path}': {checkpoint.Format} checkpoint, {checkpoint.Tensors.Count} tensors over {checkpoint.Storages.Count} storages.");
+            WriteVerbose($"'{path}': {checkpoint.Format} checkpoint, {checkpoint.Tensors.Count} tensors over " +
+                $"{checkpoint.Storages.Count} storages.");
             if (Key is null)
             {
                 if (AsObject) WriteObject(checkpoint.Root, enumerateCollection: false);

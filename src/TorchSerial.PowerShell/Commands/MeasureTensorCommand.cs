@@ -19,5 +19,6 @@ public sealed class MeasureTensorCommand : TensorCmdlet
     public SwitchParameter OnHost { get; set; }
 
     protected override object Compute(Tensor tensor, CancellationToken cancellationToken)
-        => !OnHost && DeviceStatistics.CanCompute(tensor) ? DeviceStatistics.Compute(tensor) : HostStatistics.Compute(tensor, cancellationToken);
+        => !OnHost && DeviceStatistics.CanCompute(tensor) ? DeviceStatistics.Compute(tensor)
+            : HostStatistics.Compute(tensor, cancellationToken);
 }

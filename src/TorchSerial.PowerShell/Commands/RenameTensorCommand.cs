@@ -28,7 +28,8 @@ public sealed class RenameTensorCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string Pattern { get; set; } = "";
 
-    /// <summary>What each match becomes; $1 and ${name} refer to groups. Empty by default (the match is removed).</summary>
+    /// <summary>What each match becomes; $1 and ${name} refer to groups. Empty by default (the match is
+    /// removed).</summary>
     [Parameter(Position = 1, ParameterSetName = PatternSet)]
     [AllowEmptyString]
     public string Replacement { get; set; } = "";
@@ -43,12 +44,14 @@ public sealed class RenameTensorCommand : PSCmdlet
         {
             _renamer = ParameterSetName == MapSet
                 ? TensorRenamer.FromMap(Map.Cast<DictionaryEntry>().ToDictionary(
-                    e => LanguagePrimitives.ConvertTo<string>(e.Key), e => LanguagePrimitives.ConvertTo<string>(e.Value) ?? "", StringComparer.Ordinal))
+                    e => LanguagePrimitives.ConvertTo<string>(e.Key), e
+                        => LanguagePrimitives.ConvertTo<string>(e.Value) ?? "", StringComparer.Ordinal))
                 : TensorRenamer.FromPattern(Pattern, Replacement);
         }
         catch (ArgumentException ex)
         {
-            ThrowTerminatingError(ErrorRecords.BadArgument("InvalidPattern", $"'{Pattern}' is not a valid regular expression: {ex.Message}", Pattern));
+            ThrowTerminatingError(ErrorRecords.BadArgument("InvalidPattern",
+                $"'{Pattern}' is not a valid regular expression: {ex.Message}", Pattern));
         }
     }
 
@@ -63,7 +66,8 @@ public sealed class RenameTensorCommand : PSCmdlet
                 case IDictionary d: WriteObject(_renamer.RenameDict(d), enumerateCollection: false); break;
                 default:
                     WriteError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveInput,
-                        $"Rename-Tensor renames tensors or a state_dict, not {(value is null ? "$null" : value.GetType().Name)}.", value));
+                        $"Rename-Tensor renames tensors or a state_dict, not " +
+                            $"{(value is null ? "$null" : value.GetType().Name)}.", value));
                     break;
             }
         }

@@ -11,7 +11,8 @@ namespace TorchSerial.PowerShell.Commands;
 /// torch.save for PowerShell. One object given with -InputObject is saved as is; tensors piped in are
 /// gathered into an OrderedDict state_dict keyed by their Name. The file is written atomically.
 /// </summary>
-[Cmdlet(VerbsData.Save, "Tensor", DefaultParameterSetName = PathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsData.Save, "Tensor", DefaultParameterSetName = PathSet, SupportsShouldProcess = true,
+    ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(FileInfo))]
 public sealed class SaveTensorCommand : PSCmdlet, IDisposable
 {
@@ -20,7 +21,8 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
     private readonly List<object?> _inputs = new();
     private readonly CancellationTokenSource _cancel = new();
 
-    /// <summary>What to save: pipe tensors to build a state_dict, or give one object (a dict, a tensor, a list …).</summary>
+    /// <summary>What to save: pipe tensors to build a state_dict, or give one object (a dict, a tensor, a list
+    /// …).</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     [AllowNull]
     [AllowEmptyCollection]
@@ -76,15 +78,18 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string? MaxShardSize { get; set; }
 
-    /// <summary>safetensors metadata to add to {"format": "pt"} (string values); for a sharded set it goes into the index.</summary>
+    /// <summary>safetensors metadata to add to {"format": "pt"} (string values); for a sharded set it goes into the
+    /// index.</summary>
     [Parameter]
     public System.Collections.IDictionary? Metadata { get; set; }
 
-    /// <summary>safetensors: write tensors that share memory, when none covers the whole storage, as separate copies instead of refusing.</summary>
+    /// <summary>safetensors: write tensors that share memory, when none covers the whole storage, as separate copies
+    /// instead of refusing.</summary>
     [Parameter]
     public SwitchParameter CopySharedTensors { get; set; }
 
-    /// <summary>Reads back what was written and compares every tensor's dtype, shape and bytes with its source.</summary>
+    /// <summary>Reads back what was written and compares every tensor's dtype, shape and bytes with its
+    /// source.</summary>
     [Parameter]
     public SwitchParameter Verify { get; set; }
 
@@ -92,12 +97,14 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
 
     protected override void EndProcessing()
     {
-        string? path = OutputFile.Resolve(this, ParameterSetName == LiteralPathSet ? LiteralPath : Path, literal: ParameterSetName == LiteralPathSet);
+        string? path = OutputFile.Resolve(this, ParameterSetName == LiteralPathSet ? LiteralPath : Path,
+            literal: ParameterSetName == LiteralPathSet);
         if (path is null) return;
         object? root = BuildRoot();
         if (root is null && _inputs.Count != 1) return;
         if (!OutputFile.MayReplace(this, path, Force, NoClobber)) return;
-        string what = root is System.Collections.Specialized.OrderedDictionary d && _inputs.Count > 1 ? $"Save {d.Count} tensors" : "Save checkpoint";
+        string what = root is System.Collections.Specialized.OrderedDictionary d && _inputs.Count > 1
+            ? $"Save {d.Count} tensors" : "Save checkpoint";
         if (!ShouldProcess(path, what)) return;
 
         var progress = new ProgressReporter(this, "Save-Tensor", $"Writing {path}");
@@ -122,7 +129,8 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
                 WriteVerbose($"Verifying '{written[0]}' against its source.");
                 SaveVerifier.Verify(root, options.Normalize, written[0], _cancel.Token);
             }
-            if (written.Count > 1) WriteVerbose($"Wrote a set of {written.Count - 1} shards: {string.Join(", ", written)}.");
+            if (written.Count > 1) WriteVerbose($"Wrote a set of {written.Count - 1} shards: " +
+                $"{string.Join(", ", written)}.");
         }
         catch (TorchSerialException ex)
         {
@@ -149,9 +157,11 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
             : path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
         if (safe && (Legacy || PickleProtocol != 2))
             ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveOption,
-                "-Legacy and -PickleProtocol are torch.save options; safetensors has no pickle. Drop them or use -Format Torch.", path));
+                "-Legacy and -PickleProtocol are torch.save options; safetensors has no pickle. Drop them or use " +
+                    "-Format Torch.", path));
         if (!safe && Format is not null && path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-            WriteWarning($"Writing a torch file under the safetensors name '{System.IO.Path.GetFileName(path)}', as -Format Torch asks.");
+            WriteWarning($"Writing a torch file under the safetensors name '{System.IO.Path.GetFileName(path)}', as " +
+                $"-Format Torch asks.");
         return safe ? SaveLayout.SafeTensors : Legacy ? SaveLayout.Legacy : SaveLayout.Zip;
     }
 
@@ -160,7 +170,8 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
         if (Metadata is null) return null;
         var pairs = new List<KeyValuePair<string, string>>();
         foreach (System.Collections.DictionaryEntry e in Metadata)
-            pairs.Add(new(LanguagePrimitives.ConvertTo<string>(e.Key), LanguagePrimitives.ConvertTo<string>(e.Value) ?? ""));
+            pairs.Add(new(LanguagePrimitives.ConvertTo<string>(e.Key), LanguagePrimitives.ConvertTo<string>(e.Value)
+                ?? ""));
         return pairs;
     }
 
@@ -173,13 +184,15 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
     {
         var items = _inputs.Select(i => i is PSObject ps ? ps.BaseObject : i).ToList();
         bool piped = MyInvocation.ExpectingInput;
-        if (!piped || (items.Count == 1 && items[0] is not Tensor)) return items.Count == 1 ? items[0] : new Python.PyList(items);
+        if (!piped || (items.Count == 1 && items[0] is not Tensor)) return items.Count == 1 ? items[0]
+            : new Python.PyList(items);
         var nonTensor = items.FirstOrDefault(i => i is not Tensor);
         if (nonTensor is not null || items.Count == 0)
         {
             ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveInput,
                 items.Count == 0 ? "Nothing was piped to Save-Tensor." :
-                $"Save-Tensor gathers piped tensors into a state_dict, but it also received {(nonTensor is null ? "$null" : nonTensor.GetType().Name)}. " +
+                $"Save-Tensor gathers piped tensors into a state_dict, but it also received " +
+                    $"{(nonTensor is null ? "$null" : nonTensor.GetType().Name)}. " +
                 "Pipe only tensors, or pass one object with -InputObject.", nonTensor));
             return null;
         }
@@ -190,7 +203,8 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
             {
                 ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveInput,
                     string.IsNullOrEmpty(t.Name)
-                        ? "A piped tensor has no Name; give it one (ConvertTo-Tensor -Name) so it can be a state_dict key."
+                        ? "A piped tensor has no Name; give it one (ConvertTo-Tensor -Name) so it can be a " +
+                            "state_dict key."
                         : $"Two piped tensors are both named '{t.Name}'; state_dict keys must be unique.", t));
                 return null;
             }

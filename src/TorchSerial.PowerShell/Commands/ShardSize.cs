@@ -9,13 +9,15 @@ namespace TorchSerial.PowerShell.Commands;
 /// </summary>
 internal static class ShardSize
 {
-    private static readonly Regex Pattern = new(@"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+    private static readonly Regex Pattern = new(@"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 
     public static long Parse(string text)
     {
         var m = Pattern.Match(text);
         if (!m.Success)
-            throw new FormatException($"'{text}' is not a size; give bytes (100000000) or a size with a unit ('100MB', '5GB', '512MiB').");
+            throw new FormatException($"'{text}' is not a size; give bytes (100000000) or a size with a unit " +
+                $"('100MB', '5GB', '512MiB').");
         double value = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
         string unit = m.Groups[2].Success ? m.Groups[2].Value.ToUpperInvariant() : "B";
         double scale = unit switch

@@ -12,11 +12,13 @@ namespace TorchSerial.PowerShell.Commands;
 [OutputType(typeof(bool))]
 public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet
 {
-    /// <summary>Emits $true when Import-TorchCheckpoint would load the file with no problem found, else $false.</summary>
+    /// <summary>Emits $true when Import-TorchCheckpoint would load the file with no problem found, else
+    /// $false.</summary>
     [Parameter]
     public SwitchParameter Quiet { get; set; }
 
-    /// <summary>Also reads every tensor's values and reports each tensor holding NaN or ±Inf as a NonFiniteTensor problem.</summary>
+    /// <summary>Also reads every tensor's values and reports each tensor holding NaN or ±Inf as a NonFiniteTensor
+    /// problem.</summary>
     [Parameter]
     public SwitchParameter Finite { get; set; }
 
