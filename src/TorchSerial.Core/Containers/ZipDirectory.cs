@@ -15,12 +15,19 @@ internal sealed class ZipDirectory
     private const uint EocdSig = 0x06054b50, Zip64LocatorSig = 0x07064b50, Zip64EocdSig = 0x06064b50;
     private const uint CentralSig = 0x02014b50, LocalSig = 0x04034b50;
     private readonly Stream _stream;
+
+    // Taken once, while one thread opens the archive: a buffered FileStream's SafeFileHandle and Length getters
+    // touch its buffer, which a deflated record's inflater may be moving on another thread.
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle? _handle;
+    private readonly long _length;
     private FileSnapshot? _snapshot;
     private readonly Dictionary<string, ZipEntry> _byName;
 
     private ZipDirectory(Stream stream, List<ZipEntry> entries)
     {
         _stream = stream;
+        _handle = (stream as FileStream)?.SafeFileHandle;
+        _length = stream.Length;
         Entries = entries;
         _byName = new Dictionary<string, ZipEntry>(entries.Count, StringComparer.Ordinal);
         foreach (var e in entries) _byName.TryAdd(e.Name, e);
@@ -116,16 +123,16 @@ internal sealed class ZipDirectory
     /// <summary>Offset of the entry's first data byte, read from its local header (torch aligns it with an 'FB' extra field).</summary>
     public long DataOffset(ZipEntry e)
     {
-        if (e.LocalHeaderOffset < 0 || e.LocalHeaderOffset > _stream.Length - 30) throw Corrupt($"the local header of '{e.Name}' lies outside the file");
+        if (e.LocalHeaderOffset < 0 || e.LocalHeaderOffset > _length - 30) throw Corrupt($"the local header of '{e.Name}' lies outside the file");
         Span<byte> h = stackalloc byte[30];
         // The window pays off only where records are small and side by side; a large record's header read through it
         // would copy the window's worth of data for 30 bytes. Lazy loads never use it: they read the file as it is now.
-        ReadAt(_stream, e.LocalHeaderOffset, h, windowed: _snapshot is null && e.CompressedSize <= ReadWindow.SmallRead);
+        ReadAt(_handle, _stream, e.LocalHeaderOffset, h, windowed: _snapshot is null && e.CompressedSize <= ReadWindow.SmallRead);
         if (BinaryPrimitives.ReadUInt32LittleEndian(h) != LocalSig) throw Corrupt($"the local header of '{e.Name}' is damaged");
         long start = e.LocalHeaderOffset + 30 + BinaryPrimitives.ReadUInt16LittleEndian(h[26..]) + BinaryPrimitives.ReadUInt16LittleEndian(h[28..]);
-        if (e.CompressedSize < 0 || e.UncompressedSize < 0 || e.CompressedSize > _stream.Length - start)
+        if (e.CompressedSize < 0 || e.UncompressedSize < 0 || e.CompressedSize > _length - start)
             throw Fail.Data(ErrorIds.RecordSizeMismatch,
-                $"Record '{e.Name}' claims {e.CompressedSize} bytes at offset {start}, past the end of the {_stream.Length}-byte file: the file is truncated.", e.Name);
+                $"Record '{e.Name}' claims {e.CompressedSize} bytes at offset {start}, past the end of the {_length}-byte file: the file is truncated.", e.Name);
         return start;
     }
 
@@ -133,9 +140,9 @@ internal sealed class ZipDirectory
     public StorageBuffer Open(ZipEntry e)
     {
         // What the central directory says must fit the file now; the local header is read with the bytes, later.
-        if (e.CompressedSize < 0 || e.UncompressedSize < 0 || e.LocalHeaderOffset < 0 || e.CompressedSize > _stream.Length - e.LocalHeaderOffset - 30)
+        if (e.CompressedSize < 0 || e.UncompressedSize < 0 || e.LocalHeaderOffset < 0 || e.CompressedSize > _length - e.LocalHeaderOffset - 30)
             throw Fail.Data(ErrorIds.RecordSizeMismatch,
-                $"Record '{e.Name}' claims {e.CompressedSize} bytes at offset {e.LocalHeaderOffset}, past the end of the {_stream.Length}-byte file: the file is truncated.", e.Name);
+                $"Record '{e.Name}' claims {e.CompressedSize} bytes at offset {e.LocalHeaderOffset}, past the end of the {_length}-byte file: the file is truncated.", e.Name);
         var start = new LocalHeader(this, e);
         return e.Method switch
         {
@@ -227,8 +234,13 @@ internal sealed class ZipDirectory
     /// for every small header, which made opening a checkpoint of 40,000 records copy gigabytes.
     /// </summary>
     internal static void ReadAt(Stream s, long offset, Span<byte> destination, bool windowed = false)
+        => ReadAt((s as FileStream)?.SafeFileHandle, s, offset, destination, windowed);
+
+    /// <summary>A positional read on a handle taken beforehand (safe beside other threads using the stream).</summary>
+    private static void ReadAt(Microsoft.Win32.SafeHandles.SafeFileHandle? handle, Stream s, long offset, Span<byte> destination,
+        bool windowed)
     {
-        if (s is FileStream { SafeFileHandle: var handle })
+        if (handle is not null)
         {
             int done = 0;
             while (done < destination.Length)
