@@ -20,6 +20,22 @@ internal static class ErrorRecords
     public static ErrorRecord From(TorchSerialException ex, object? target)
         => new(ex, ex.ErrorId, Category(ex.Kind), target);
 
+    /// <summary>
+    /// A failure reading one file of several: the shown message starts with the file, so a multi-file load's errors
+    /// say which file each is about (the exception's own message and TargetObject are unchanged).
+    /// </summary>
+    public static ErrorRecord ForFile(TorchSerialException ex, string path)
+    {
+        var record = From(ex, path);
+        if (!ex.Message.Contains(path, StringComparison.Ordinal))
+            record.ErrorDetails = new ErrorDetails($"{path}: {ex.Message}");
+        return record;
+    }
+
+    public static ErrorRecord PathIsDirectory(string path)
+        => BadArgument("PathIsDirectory", $"'{path}' is a folder, not a checkpoint file. To read every checkpoint in it, pipe its files: " +
+            $"Get-ChildItem '{path}' -File | Import-TorchCheckpoint.", path);
+
     public static ErrorRecord PathNotFound(string path, Exception? inner = null)
         => new(inner ?? new ItemNotFoundException($"Cannot find path '{path}' because it does not exist."), FileNotFound, ErrorCategory.ObjectNotFound, path);
 

@@ -31,17 +31,21 @@ public sealed class ScanReport
     /// <summary>Import-TorchCheckpoint's error message, or null.</summary>
     public string? Message { get; init; }
 
-    public IReadOnlyList<string> Records { get; init; } = Array.Empty<string>();
-    public IReadOnlyList<GlobalReference> Globals { get; init; } = Array.Empty<GlobalReference>();
-    public IReadOnlyList<ScanProblem> Problems { get; init; } = Array.Empty<ScanProblem>();
+    public IReadOnlyList<string> Records { get => _records; init => _records = new ReportList<string>(value); }
+    public IReadOnlyList<GlobalReference> Globals { get => _globals; init => _globals = new ReportList<GlobalReference>(value); }
+    public IReadOnlyList<ScanProblem> Problems { get => _problems; init => _problems = new ReportList<ScanProblem>(value); }
+
+    private readonly ReportList<string> _records = new(Array.Empty<string>());
+    private readonly ReportList<GlobalReference> _globals = new(Array.Empty<GlobalReference>());
+    private readonly ReportList<ScanProblem> _problems = new(Array.Empty<ScanProblem>());
     public int TensorCount { get; init; }
     public int StorageCount { get; init; }
 
     /// <summary>Bytes of tensor data the file holds (not read by the scan).</summary>
     public long StorageBytes { get; init; }
 
-    /// <summary>The globals the policy refuses.</summary>
-    public IEnumerable<GlobalReference> UnsafeGlobals => Globals.Where(g => g.Verdict == GlobalVerdict.Refused);
+    /// <summary>The globals the policy refuses: a list, so <c>.Count</c> is 0 for a clean file in any script.</summary>
+    public IReadOnlyList<GlobalReference> UnsafeGlobals => new ReportList<GlobalReference>(Globals.Where(g => g.Verdict == GlobalVerdict.Refused));
 
     /// <summary>True when Import-TorchCheckpoint would load the file.</summary>
     public bool IsLoadable => Status is ScanStatus.Ok or ScanStatus.Warning;
@@ -74,4 +78,15 @@ public sealed class ScanProblem
     public long? Offset { get; init; }
     public string Message { get; init; } = "";
     public override string ToString() => $"{ErrorId}: {Message}";
+}
+
+/// <summary>
+/// A report's list: read-only, and written by <see cref="ToString"/> as its items joined by "; ", so Export-Csv and
+/// string interpolation show the items, not a .NET type name.
+/// </summary>
+public sealed class ReportList<T> : System.Collections.ObjectModel.ReadOnlyCollection<T>
+{
+    public ReportList(IEnumerable<T> items) : base(items.ToList()) { }
+
+    public override string ToString() => string.Join("; ", this);
 }

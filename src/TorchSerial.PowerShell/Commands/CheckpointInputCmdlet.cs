@@ -55,8 +55,9 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet, IDisposable
     /// non-terminating ErrorRecord (its stable id, or UnexpectedFailure) and the next file goes on; Ctrl+C stops the
     /// loop.
     /// </summary>
-    protected void ForEachFile<T>(string activity, Func<string, Action<long, long>, T> work, Action<string, T> emit)
+    protected void ForEachFile<T>(string activity, Func<string, Action<long, long>, T> work, Action<string, T> emit, Action? onFailure = null)
     {
+        PathFailed = onFailure;
         foreach (var path in ResolveInputPaths())
         {
             T result;
@@ -72,11 +73,13 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet, IDisposable
             }
             catch (TorchSerialException ex)
             {
-                WriteError(ErrorRecords.From(ex, path));
+                onFailure?.Invoke();
+                WriteError(ErrorRecords.ForFile(ex, path));
                 continue;
             }
             catch (Exception ex) when (ex is not PipelineStoppedException)
             {
+                onFailure?.Invoke();
                 WriteError(ErrorRecords.Unexpected(ex, path));
                 continue;
             }

@@ -24,6 +24,9 @@ public abstract class InputPathCmdlet : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
+    /// <summary>Told about each input that cannot be used (set by callers that count failures, as -Quiet does).</summary>
+    protected Action? PathFailed { get; set; }
+
     /// <summary>Resolves this record's paths to file-system paths, reporting the ones that cannot be used.</summary>
     protected IEnumerable<string> ResolveInputPaths()
     {
@@ -39,7 +42,8 @@ public abstract class InputPathCmdlet : PSCmdlet
                     resolved.Add(SessionState.Path.GetUnresolvedProviderPathFromPSPath(input, out provider, out _));
                     if (provider.Name == "FileSystem" && !File.Exists(resolved[0]))
                     {
-                        WriteError(ErrorRecords.PathNotFound(input));
+                        PathFailed?.Invoke();
+                        WriteError(Directory.Exists(resolved[0]) ? ErrorRecords.PathIsDirectory(input) : ErrorRecords.PathNotFound(input));
                         continue;
                     }
                 }
@@ -47,6 +51,7 @@ public abstract class InputPathCmdlet : PSCmdlet
             }
             catch (ItemNotFoundException ex)
             {
+                PathFailed?.Invoke();
                 WriteError(ErrorRecords.PathNotFound(input, ex));
                 continue;
             }
@@ -62,7 +67,16 @@ public abstract class InputPathCmdlet : PSCmdlet
             }
             foreach (var path in resolved)
             {
-                if (Directory.Exists(path)) continue; // a wildcard may match folders; they are not checkpoints
+                if (Directory.Exists(path))
+                {
+                    // A wildcard may match folders, which are not checkpoints; a folder named outright is a mistake to say.
+                    if (!WildcardPattern.ContainsWildcardCharacters(input))
+                    {
+                        PathFailed?.Invoke();
+                        WriteError(ErrorRecords.PathIsDirectory(input));
+                    }
+                    continue;
+                }
                 yield return path;
             }
         }

@@ -22,7 +22,24 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet
     [Parameter]
     public SwitchParameter Finite { get; set; }
 
-    protected override void ProcessRecord() => ForEachFile("Test-TorchCheckpoint",
-        (path, progress) => CheckpointScanner.Scan(path, Options.WithProgress(progress), Cancel.Token, Finite),
-        (_, report) => WriteObject(Quiet ? report.Status == ScanStatus.Ok : report));
+    private bool _allOk = true, _any;
+
+    protected override void ProcessRecord()
+    {
+        // A file that cannot even be opened (missing, a folder) is not Ok either.
+        ForEachFile("Test-TorchCheckpoint",
+            (path, progress) => CheckpointScanner.Scan(path, Options.WithProgress(progress), Cancel.Token, Finite),
+            (_, report) =>
+            {
+                _any = true;
+                if (Quiet) _allOk &= report.Status == ScanStatus.Ok;
+                else WriteObject(report);
+            },
+            onFailure: () => _allOk = false);
+    }
+
+    protected override void EndProcessing()
+    {
+        if (Quiet) WriteObject(_any && _allOk);
+    }
 }
