@@ -63,11 +63,12 @@ Describe 'Test-TorchCheckpoint' {
         Import-TorchCheckpoint -LiteralPath (Join-Path $Crafted 'crc_mismatch.pt') -SkipCrc | Should -HaveCount 15
     }
 
-    It '-Quiet answers one Boolean per file, for CI gates' {
+    It '-Quiet answers one Boolean for all the files given, for CI gates' {
         Test-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'torch/params.pt') -Quiet | Should -BeExactly $true
         Test-TorchCheckpoint -LiteralPath (Join-Path $Crafted 'lfs_pointer.pt') -Quiet | Should -BeExactly $false
-        $answers = Get-ChildItem $Crafted -Filter 'os_*.pt' | Test-TorchCheckpoint -Quiet
+        $answers = @(Get-ChildItem $Crafted -Filter 'os_*.pt' | Test-TorchCheckpoint -Quiet)
         $answers | Should -Be @($false)
+        @(Get-ChildItem (Join-Path $FixtureDir 'torch') -Filter 'params.pt' | Test-TorchCheckpoint -Quiet) | Should -Be @($true)
     }
 
     It 'loads and displays a pickle nested 100,000 deep without overflowing the stack' {
