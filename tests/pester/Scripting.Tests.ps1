@@ -55,3 +55,20 @@ Describe 'Errors that say what and where' {
         $err[0].TargetObject | Should -Be $Truncated
     }
 }
+
+Describe 'Completion and -PassThru' {
+    It 'completes cuda:N for -MapLocation on a machine without a GPU, and protocols for -PickleProtocol' {
+        $line = 'Import-TorchCheckpoint x.pt -MapLocation cu'
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Contain 'cuda:1'
+        $line = 'Save-Tensor x.pt -PickleProtocol '
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('2', '3', '4', '5')
+    }
+
+    It 'returns written files as Get-Item does, so their Mode and PSPath are filled in' {
+        $out = Join-Path $TestDrive 'passthru.pt'
+        $item = Import-TorchCheckpoint $Good | Save-Tensor -LiteralPath $out -PassThru
+        $item.Mode | Should -Not -BeNullOrEmpty
+        $item.PSPath | Should -BeLike '*FileSystem::*passthru.pt'
+        $item.Length | Should -Be (Get-Item $out).Length
+    }
+}

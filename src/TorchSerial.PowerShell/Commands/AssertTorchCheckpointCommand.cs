@@ -84,7 +84,7 @@ public sealed class AssertTorchCheckpointCommand : CheckpointInputCmdlet
             ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(message), "CheckpointAssertionFailed",
                 ErrorCategory.InvalidResult, _failures.Count));
         }
-        if (PassThru) foreach (var p in _passed) WriteObject(new FileInfo(p));
+        if (PassThru) foreach (var p in _passed) WriteObject(OutputFile.Item(this, p));
     }
 
     private static Dictionary<string, T> Pairs<T>(IDictionary? table, Func<object?, T> convert)

@@ -125,7 +125,7 @@ public sealed class ConvertDeviceMapCommand : PSCmdlet, IDisposable
         var progress = new ProgressReporter(this, "Convert-DeviceMap", $"Writing {destination}");
         try { CheckpointRetagger.Rewrite(source, destination, map, options, overwrite: true, progress.Report, _cancel.Token); }
         finally { progress.Complete(); }
-        if (PassThru) WriteObject(new FileInfo(destination));
+        if (PassThru) WriteObject(OutputFile.Item(this, destination));
     }
 
     protected override void StopProcessing() => _cancel.Cancel();

@@ -45,6 +45,16 @@ internal static class OutputFile
         }
     }
 
+    /// <summary>
+    /// A written file as Get-Item returns it (with the provider's Mode, PSPath and the rest), so -PassThru output
+    /// formats like any file listing instead of a bare FileInfo with blank columns.
+    /// </summary>
+    public static object Item(PSCmdlet cmdlet, string path)
+    {
+        var items = cmdlet.InvokeProvider.Item.Get(new[] { path }, force: true, literalPath: true);
+        return items.Count > 0 ? items[0] : new FileInfo(path);
+    }
+
     /// <summary>False (after a terminating error) when an existing file must not be replaced.</summary>
     public static bool MayReplace(PSCmdlet cmdlet, string path, bool force, bool noClobber)
     {

@@ -4,6 +4,7 @@ using TorchSerial.Tensors;
 using TorchSerial.Toolbox;
 using TorchSerial.Writing;
 using System.Management.Automation;
+using TorchSerial.PowerShell.Completion;
 
 namespace TorchSerial.PowerShell.Commands;
 
@@ -59,6 +60,7 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
     /// <summary>The pickle protocol, 2 (torch's default) to 5.</summary>
     [Parameter]
     [ValidateRange(2, 5)]
+    [ArgumentCompleter(typeof(PickleProtocolCompleter))]
     public int PickleProtocol { get; set; } = 2;
 
     /// <summary>
@@ -148,7 +150,7 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
         {
             progress.Complete();
         }
-        if (PassThru) foreach (var file in written) WriteObject(new FileInfo(file));
+        if (PassThru) foreach (var file in written) WriteObject(OutputFile.Item(this, file));
     }
 
     private SaveLayout ChooseLayout(string path)

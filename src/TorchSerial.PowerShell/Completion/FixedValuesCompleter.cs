@@ -29,3 +29,9 @@ public sealed class AllowGlobalCompleter : FixedValuesCompleter
         "numpy.core.multiarray.scalar", "builtins.slice", "builtins.frozenset", "*",
     };
 }
+
+/// <summary>The pickle protocols torch.save writes, for -PickleProtocol (not file names).</summary>
+public sealed class PickleProtocolCompleter : FixedValuesCompleter
+{
+    protected override IEnumerable<string> Values => new[] { "2", "3", "4", "5" };
+}
