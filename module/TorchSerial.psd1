@@ -17,7 +17,8 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags = @('PyTorch', 'checkpoint', 'torch', 'pickle', 'ML', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            Tags = @('PyTorch', 'checkpoint', 'torch', 'pickle', 'safetensors', 'ML', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            ReleaseNotes = 'See CHANGELOG.md: safetensors, sharded sets and TorchScript weights; the toolbox (Convert-Tensor, Rename-Tensor, Compare-TorchCheckpoint, Get-TensorHash, Measure-Tensor, Assert-TorchCheckpoint); -Quiet answers once for all files.'
         }
     }
 }
