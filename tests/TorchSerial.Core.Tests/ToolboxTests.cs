@@ -169,4 +169,15 @@ public class ToolboxTests
                 }
             }
     }
+
+    [Fact]
+    public void Tensors_on_an_accelerator_compare_on_the_calling_thread_and_equal_their_host_copies()
+    {
+        var host = CheckpointReader.Load(Toolbox("stats.pt"));
+        var placed = CheckpointReader.Load(Toolbox("stats.pt"), new LoadOptions { Devices = Devices.IlgpuPlatform.Instance, MapLocation = "ilgpu-cpu" });
+        Assert.Contains(placed.Tensors, t => t.Device == "ilgpu-cpu");
+        var results = TensorComparer.Compare(host.Tensors, placed.Tensors).ToList();
+        Assert.Equal(host.Tensors.Count, results.Count);
+        Assert.All(results, r => Assert.Equal(ComparisonStatus.Equal, r.Status));
+    }
 }

@@ -17,7 +17,7 @@ namespace TorchSerial.Reading;
 internal static class TorchScriptSource
 {
     /// <summary>The most source text read for class headers; real archives hold a few MB.</summary>
-    private const long MaxCodeBytes = 256L << 20;
+    private const long MaxCodeBytes = 64L << 20;
 
     public static LoadedGraph Load(ZipDirectory dir, Func<string, string> r, List<string> records,
         StorageSettings settings, LoadOptions options)

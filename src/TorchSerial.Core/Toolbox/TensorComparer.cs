@@ -48,7 +48,9 @@ public static class TensorComparer
         var names = reference.Where(r => seen.Add(r.Name)).ToList();
         // A window of tensors at a time on every core, results in reference order: progress still moves per window,
         // and memory stays at a few chunks per core.
-        int window = 4 * Environment.ProcessorCount;
+        // Tensors held by an accelerator are read on this thread only: a device context (CUDA's) belongs to one thread.
+        bool device = reference.Concat(difference).Any(t => t.Device != "cpu");
+        int window = device ? 1 : 4 * Environment.ProcessorCount;
         var results = new TensorComparison[window];
         for (int start = 0; start < names.Count; start += window)
         {
