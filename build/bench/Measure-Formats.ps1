@@ -12,24 +12,13 @@ Import-Module (Join-Path $ModulePath 'TorchSerial.psd1')
 $st = Join-Path $OutDir 'ours.safetensors'
 $setDir = Join-Path $OutDir 'ours-set'
 $null = New-Item -ItemType Directory -Force $setDir
-function Measure-Best([scriptblock] $work) {
-    $null = & $work
-    $best = [double]::MaxValue
-    for ($i = 0; $i -lt $Repeats; $i++) {
-        [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
-        sync
-        $sw = [Diagnostics.Stopwatch]::StartNew()
-        $null = & $work
-        $best = [math]::Min($best, $sw.Elapsed.TotalSeconds)
-    }
-    $best
-}
+. (Join-Path $PSScriptRoot 'BenchCommon.ps1')
 $r = [ordered]@{}
-$r.convert_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $Source -Lazy | Save-Tensor -LiteralPath $st }
-$r.reshard_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $st -Lazy | Save-Tensor -LiteralPath (Join-Path $setDir 'model.safetensors') -MaxShardSize '100MB' -Force }
+$r.convert_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $Source -Lazy | Save-Tensor -LiteralPath $st } $Repeats { sync }
+$r.reshard_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $st -Lazy | Save-Tensor -LiteralPath (Join-Path $setDir 'model.safetensors') -MaxShardSize '100MB' -Force } $Repeats { sync }
 $index = Join-Path $setDir 'model.safetensors.index.json'
-$r.st_eager_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $st | Measure-Object }
-$r.st_list_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $st -Lazy | Measure-Object }
-$r.set_list_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $index -Lazy | Measure-Object }
+$r.st_eager_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $st | Measure-Object } $Repeats { sync }
+$r.st_list_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $st -Lazy | Measure-Object } $Repeats { sync }
+$r.set_list_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $index -Lazy | Measure-Object } $Repeats { sync }
 $r.shards = (Get-ChildItem $setDir -Filter 'model-*').Count
 $r | ConvertTo-Json -Compress

@@ -34,24 +34,14 @@ public static class BandwidthFloor
     }
 }
 '@ -CompilerOptions '-unsafe'
-function Measure-Best([scriptblock] $work) {
-    $null = & $work
-    $best = [double]::MaxValue
-    for ($i = 0; $i -lt $Repeats; $i++) {
-        [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
-        $sw = [Diagnostics.Stopwatch]::StartNew()
-        $null = & $work
-        $best = [math]::Min($best, $sw.Elapsed.TotalSeconds)
-    }
-    $best
-}
+. (Join-Path $PSScriptRoot 'BenchCommon.ps1')
 $bytes = (Get-Item -LiteralPath $Source).Length
 $r = [ordered]@{}
 $cast = Join-Path (Split-Path $Other) 'ours_bf16.pt'
-$r.cast_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $Source -Lazy | Convert-Tensor bfloat16 | Save-Tensor -LiteralPath $cast }
+$r.cast_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $Source -Lazy | Convert-Tensor bfloat16 | Save-Tensor -LiteralPath $cast } $Repeats
 Remove-Item $cast
-$r.measure_lazy_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $Source -Lazy | Measure-Tensor | Measure-Object }
-$r.measure_eager_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $Source | Measure-Tensor | Measure-Object }
-$r.compare_s = Measure-Best { Compare-TorchCheckpoint -ReferencePath $Source -DifferencePath $Other | Measure-Object }
+$r.measure_lazy_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $Source -Lazy | Measure-Tensor | Measure-Object } $Repeats
+$r.measure_eager_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $Source | Measure-Tensor | Measure-Object } $Repeats
+$r.compare_s = Measure-Best { Compare-TorchCheckpoint -ReferencePath $Source -DifferencePath $Other | Measure-Object } $Repeats
 $r.bandwidth_s = (1..$Repeats | ForEach-Object { [BandwidthFloor]::Pass($bytes) } | Measure-Object -Minimum).Minimum
 $r | ConvertTo-Json -Compress

@@ -41,19 +41,7 @@ public static class ReadFloor
 }
 '@ -CompilerOptions '-unsafe'
 
-function Measure-Best([scriptblock] $work, [int] $n, [scriptblock] $before = {}) {
-    & $before
-    $null = & $work
-    $best = [double]::MaxValue
-    for ($i = 0; $i -lt $n; $i++) {
-        [GC]::Collect(); [GC]::WaitForPendingFinalizers(); [GC]::Collect()
-        & $before
-        $sw = [Diagnostics.Stopwatch]::StartNew()
-        $null = & $work
-        $best = [math]::Min($best, $sw.Elapsed.TotalSeconds)
-    }
-    $best
-}
+. (Join-Path $PSScriptRoot 'BenchCommon.ps1')
 
 $saveOut = Join-Path $OutDir 'torchserial_saved.pt'
 $freshTarget = { if (Test-Path $saveOut) { Remove-Item $saveOut }; sync }

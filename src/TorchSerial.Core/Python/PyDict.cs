@@ -24,6 +24,14 @@ public sealed class PyDict : OrderedDictionary
     /// </summary>
     public object? State { get; set; }
 
+    /// <summary>A dict of string keys in the order given (a later duplicate key sets the earlier entry, as in Python).</summary>
+    public static PyDict FromPairs<T>(IEnumerable<KeyValuePair<string, T>> pairs)
+    {
+        var d = new PyDict();
+        foreach (var (k, v) in pairs) d.SetItem(k, v);
+        return d;
+    }
+
     /// <summary>Sets a key the way Python's <c>d[k] = v</c> does: an existing key keeps its position.</summary>
     public void SetItem(object key, object? value)
     {

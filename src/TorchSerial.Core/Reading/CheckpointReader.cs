@@ -14,12 +14,13 @@ public static class CheckpointReader
 {
     /// <summary>
     /// Everything a load does except reading storage bytes: container, pickle, placement, geometry
-    /// checks and naming. The scanner uses it to predict a load without loading tensor data.
+    /// checks and naming. The scanner uses it to predict a load without loading tensor data. The container is
+    /// sniffed here unless the caller already did (<paramref name="format"/>).
     /// </summary>
     internal static (LoadedGraph Graph, List<Tensor> Tensors) LoadStructure(Stream stream, LoadOptions options,
-        string? path = null)
+        string? path = null, CheckpointFormat? format = null)
     {
-        var format = FormatSniffer.Detect(stream, path);
+        format ??= FormatSniffer.Detect(stream, path);
         if (format == CheckpointFormat.ShardedSet)
         {
             if (path is null)
@@ -50,17 +51,11 @@ public static class CheckpointReader
         var stream = CheckpointFile.OpenRead(path);
         using (stream)
         {
-            if (IsSet(stream, path)) return ShardedSetReader.Open(path, stream, options, eager: true,
-                cancellationToken);
-            return Load(stream, path, options, cancellationToken);
+            var format = FormatSniffer.Detect(stream, path);
+            if (format == CheckpointFormat.ShardedSet)
+                return ShardedSetReader.Open(path, stream, options, eager: true, cancellationToken);
+            return Load(stream, path, options, cancellationToken, format);
         }
-    }
-
-    private static bool IsSet(Stream stream, string path)
-    {
-        bool set = FormatSniffer.Detect(stream, path) == CheckpointFormat.ShardedSet;
-        stream.Position = 0;
-        return set;
     }
 
     /// <summary>
@@ -76,11 +71,11 @@ public static class CheckpointReader
         var stream = CheckpointFile.OpenRead(path);
         try
         {
-            if (IsSet(stream, path))
-                using (stream) return ShardedSetReader.Open(path, stream, options, eager: false,
-                    CancellationToken.None);
+            var format = FormatSniffer.Detect(stream, path);
+            if (format == CheckpointFormat.ShardedSet)
+                using (stream) return ShardedSetReader.Open(path, stream, options, eager: false, CancellationToken.None);
             var lazy = options.WithSnapshot(new FileSnapshot(stream.SafeFileHandle));
-            var (graph, tensors) = LoadStructure(stream, lazy, path);
+            var (graph, tensors) = LoadStructure(stream, lazy, path, format);
             return new Checkpoint(path, graph, tensors, owner: stream);
         }
         catch
@@ -100,11 +95,12 @@ public static class CheckpointReader
         return Load(stream, null, options ?? new LoadOptions(), cancellationToken);
     }
 
-    private static Checkpoint Load(Stream stream, string? path, LoadOptions options, CancellationToken ct)
+    private static Checkpoint Load(Stream stream, string? path, LoadOptions options, CancellationToken ct,
+        CheckpointFormat? format = null)
     {
         try
         {
-            var (graph, tensors) = LoadStructure(stream, options, path);
+            var (graph, tensors) = LoadStructure(stream, options, path, format);
             LoadAll(graph.Storages, options, ct);
             return new Checkpoint(path, graph, tensors, owner: null);
         }

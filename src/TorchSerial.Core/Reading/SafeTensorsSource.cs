@@ -32,8 +32,7 @@ internal static class SafeTensorsSource
             var storage = resolver.Add(e.Name, type, e.ByteLength, DeviceNames.Cpu, new StorageBytes(bytes, null));
             root.Add(e.Name, new Tensor(storage, dtype, 0, shape, TensorGeometry.ContiguousStrides(shape)));
         }
-        var metadata = header.Metadata is null ? null : new PyDict();
-        if (header.Metadata is not null) foreach (var (k, v) in header.Metadata) metadata!.SetItem(k, v);
+        var metadata = header.Metadata is null ? null : PyDict.FromPairs(header.Metadata);
         return new LoadedGraph(CheckpointFormat.SafeTensors, root, resolver.Storages, Array.Empty<string>())
         {
             PickleProtocol = 0, Metadata = metadata,

@@ -62,8 +62,7 @@ internal static class ShardedSetReader
             foreach (var t in tensors) root.Add(t.Name, t);
             var storages = tensors.Select(t
                 => t.Storage).Distinct(ReferenceEqualityComparer.Instance).Cast<Storage>().ToList();
-            var metadata = new PyDict();
-            foreach (var (k, v) in index.Metadata) metadata.SetItem(k, v);
+            var metadata = PyDict.FromPairs(index.Metadata);
             var graph = new LoadedGraph(CheckpointFormat.ShardedSet, root, storages,
                 index.Shards) { PickleProtocol = 0, Metadata = metadata };
             if (!eager) return new Checkpoint(indexPath, graph, tensors, owner: new Owners(shards));

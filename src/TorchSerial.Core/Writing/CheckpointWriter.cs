@@ -34,12 +34,7 @@ public static class CheckpointWriter
                 "Sharding writes files: use SaveFile.");
         if (options.Layout == SaveLayout.SafeTensors)
         {
-            var plan = SharedTensorPlan.Make(FlatStateDict.From(root, options.Normalize, "safetensors"),
-                options.CopySharedTensors);
-            var progress = new SaveProgress(options.Progress, plan.Kept.Sum(t => t.Value.NumBytes));
-            SafeTensorsWriter.Write(plan.Kept, SafeTensorsWriter.Metadata(plan.Removed, options.Metadata), output,
-                progress.Add, cancellationToken);
-            output.Flush();
+            SaveSafeTensors(root, output, options, null, cancellationToken);
             return;
         }
         var storages = new StorageTable();
@@ -87,27 +82,16 @@ public static class CheckpointWriter
         return written;
     }
 
-    /// <summary>One file, atomically. <paramref name="removed"/> is a safetensors save's shared-tensor plan when the
-    /// caller made it.</summary>
-    internal static void WriteOne(object? root, string full, SaveOptions options, IReadOnlyList<KeyValuePair<string,
-        string>>? removed,
-        bool overwrite, CancellationToken ct)
+    /// <summary>
+    /// One file, atomically. <paramref name="removed"/> is a safetensors save's shared-tensor plan when the caller made
+    /// it (a set plans once for all its shards).
+    /// </summary>
+    internal static void WriteOne(object? root, string full, SaveOptions options,
+        IReadOnlyList<KeyValuePair<string, string>>? removed, bool overwrite, CancellationToken ct)
     {
         if (options.Layout == SaveLayout.SafeTensors)
         {
-            var tensors = FlatStateDict.From(root, options.Normalize, "safetensors");
-            if (removed is null)
-            {
-                var plan = SharedTensorPlan.Make(tensors, options.CopySharedTensors);
-                (tensors, removed) = (plan.Kept.ToList(), plan.Removed);
-            }
-            var metadata = SafeTensorsWriter.Metadata(removed, options.Metadata);
-            var progress = new SaveProgress(options.Progress, tensors.Sum(t => t.Value.NumBytes));
-            AtomicFile.Write(full, overwrite, stream =>
-            {
-                SafeTensorsWriter.Write(tensors, metadata, stream, progress.Add, ct);
-                stream.Flush();
-            });
+            AtomicFile.Write(full, overwrite, stream => SaveSafeTensors(root, stream, options, removed, ct));
             return;
         }
         string stem = Path.GetFileNameWithoutExtension(full);
@@ -116,6 +100,21 @@ public static class CheckpointWriter
         // torch routes non-ASCII paths through a Python file object, which names the root 'archive'.
         var effective = options with { ArchiveName = IsAscii(stem) ? stem : "archive" };
         AtomicFile.Write(full, overwrite, stream => Save(root, stream, effective, ct));
+    }
+
+    /// <summary>A flat dict of tensors as safetensors, planning shared tensors unless <paramref name="removed"/> is given.</summary>
+    private static void SaveSafeTensors(object? root, Stream output, SaveOptions options,
+        IReadOnlyList<KeyValuePair<string, string>>? removed, CancellationToken ct)
+    {
+        IReadOnlyList<KeyValuePair<string, Tensor>> tensors = FlatStateDict.From(root, options.Normalize, "safetensors");
+        if (removed is null)
+        {
+            var plan = SharedTensorPlan.Make(tensors, options.CopySharedTensors);
+            (tensors, removed) = (plan.Kept, plan.Removed);
+        }
+        var progress = new SaveProgress(options.Progress, tensors.Sum(t => t.Value.NumBytes));
+        SafeTensorsWriter.Write(tensors, SafeTensorsWriter.Metadata(removed, options.Metadata), output, progress.Add, ct);
+        output.Flush();
     }
 
     private static bool IsAscii(string s) => s.All(c => c < 128);
