@@ -17,7 +17,7 @@ internal static class AtomicFile
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None,
-                bufferSize: 0))
+                bufferSize: 1 << 16))
             {
                 // Blocks go to disk on a second thread while the caller produces the next (reads, CRC-checks).
                 using (var blocks = new BackgroundWriteStream(stream))
