@@ -16,6 +16,14 @@ internal static class ErrorRecords
     public const string UnexpectedFailure = "UnexpectedFailure";
     public const string FileExists = "FileExists";
     public const string FileReadOnly = "FileReadOnly";
+    public const string PathIsDirectoryId = "PathIsDirectory";
+    public const string AmbiguousPathId = "AmbiguousPath";
+    public const string InvalidPattern = "InvalidPattern";
+    public const string MissingHandler = "MissingHandler";
+    public const string LocationHandlerNotFound = "LocationHandlerNotFound";
+    public const string CheckpointAssertionFailed = "CheckpointAssertionFailed";
+    public const string DestinationCollision = "DestinationCollision";
+    public const string InvalidDestination = "InvalidDestination";
 
     public static ErrorRecord From(TorchSerialException ex, object? target)
         => new(ex, ex.ErrorId, Category(ex.Kind), target);
@@ -33,8 +41,39 @@ internal static class ErrorRecords
     }
 
     public static ErrorRecord PathIsDirectory(string path)
-        => BadArgument("PathIsDirectory", $"'{path}' is a folder, not a checkpoint file. To read every checkpoint in it, pipe its files: " +
-            $"Get-ChildItem '{path}' -File | Import-TorchCheckpoint.", path);
+        => BadArgument(PathIsDirectoryId, $"'{path}' is a folder, not a checkpoint file. To read every checkpoint in " +
+            $"it, pipe its files: Get-ChildItem '{path}' -File | Import-TorchCheckpoint.", path);
+
+    /// <summary>An output path that names a folder where a file is needed.</summary>
+    public static ErrorRecord OutputIsDirectory(string path)
+        => BadArgument(PathIsDirectoryId, $"'{path}' is a folder; give a file name such as model.pt.", path);
+
+    public static ErrorRecord AmbiguousPath(string input, int count)
+        => BadArgument(AmbiguousPathId, $"'{input}' matches {count} files; give exactly one.", input);
+
+    public static ErrorRecord FileAlreadyExists(string path)
+        => new(new IOException($"The file '{path}' already exists and -NoClobber was given."), FileExists,
+            ErrorCategory.ResourceExists, path);
+
+    public static ErrorRecord ReadOnlyFile(string path)
+        => new(new UnauthorizedAccessException($"The file '{path}' is read-only. Use -Force to replace it."),
+            FileReadOnly, ErrorCategory.PermissionDenied, path);
+
+    public static ErrorRecord UnusablePath(string input, Exception ex)
+        => new(ex, FileNotFound, ErrorCategory.InvalidArgument, input);
+
+    public static ErrorRecord NoSuchLocationHandler(string name)
+        => new(new ItemNotFoundException($"No location handler named '{name}' is registered in this runspace."),
+            LocationHandlerNotFound, ErrorCategory.ObjectNotFound, name);
+
+    public static ErrorRecord AssertionFailed(string message, int failures)
+        => new(new InvalidOperationException(message), CheckpointAssertionFailed, ErrorCategory.InvalidResult, failures);
+
+    /// <summary>Several inputs that would be written to one file: refused before anything is written.</summary>
+    public static ErrorRecord SameDestination(string destination, IEnumerable<string> sources)
+        => BadArgument(DestinationCollision, $"{string.Join(", ", sources.Select(s => $"'{s}'"))} would all be " +
+            $"written to '{destination}'. Give a folder as -Destination, or a script block that names one file " +
+            "per input, e.g. -Destination { \"out/$($_.Name)\" }.", destination);
 
     public static ErrorRecord PathNotFound(string path, Exception? inner = null)
         => new(inner ?? new ItemNotFoundException($"Cannot find path '{path}' because it does not exist."), FileNotFound, ErrorCategory.ObjectNotFound, path);

@@ -98,6 +98,31 @@ Describe 'Convert-DeviceMap' {
         (Test-TorchCheckpoint -LiteralPath $out).Format | Should -Be (Test-TorchCheckpoint -LiteralPath (Join-Path $Torch $File) -MapLocation cpu).Format
     }
 
+    It 'rewrites several piped files into a folder or through a script block, each under its own name' {
+        $in = Join-Path $TestDrive 'many'; $folder = Join-Path $TestDrive 'many-out'
+        $null = New-Item -ItemType Directory $in, $folder
+        Copy-Item (Join-Path $Torch 'cuda_mixed.pt'), (Join-Path $Torch 'cuda_mixed_legacy.pt') $in
+        $written = Get-ChildItem $in -Filter *.pt | Convert-DeviceMap -Destination $folder -MapLocation cpu -PassThru
+        @($written.Name | Sort-Object) | Should -Be (@('cuda_mixed.pt', 'cuda_mixed_legacy.pt') | Sort-Object)
+        foreach ($f in $written) {
+            $t = Import-TorchCheckpoint -LiteralPath $f.FullName
+            $t.SavedLocation | Sort-Object -Unique | Should -Be 'cpu'
+            Get-Sums $t | Should -Be $Located[$f.Name].tensors.sha256
+        }
+        $renamed = Convert-DeviceMap -Path (Join-Path $in '*.pt') -Destination { Join-Path $folder "cpu-$($_.Name)" } -MapLocation cpu -PassThru
+        @($renamed.Name | Sort-Object) | Should -Be (@('cpu-cuda_mixed.pt', 'cpu-cuda_mixed_legacy.pt') | Sort-Object)
+    }
+
+    It 'refuses several inputs bound for one file before writing any, naming every input' {
+        $one = Join-Path $TestDrive 'one.pt'
+        $err = { Get-ChildItem (Join-Path $Torch 'cuda_mixed*.pt') | Convert-DeviceMap -Destination $one -MapLocation cpu } |
+            Should -Throw -PassThru -ErrorId 'DestinationCollision,TorchSerial.PowerShell.Commands.ConvertDeviceMapCommand'
+        $err.Exception.Message | Should -BeLike "*'$(Join-Path $Torch 'cuda_mixed')*.pt', '*.pt' would all be written to '$one'*"
+        Test-Path $one | Should -BeFalse
+        { Convert-DeviceMap (Join-Path $Torch 'cuda_mixed.pt') -Destination { } -MapLocation cpu } |
+            Should -Throw -ErrorId 'InvalidDestination,TorchSerial.PowerShell.Commands.ConvertDeviceMapCommand'
+    }
+
     It 'real torch loads the rewritten file with no map_location' -Skip:(-not $HasTorch) {
         $zip = Join-Path $TestDrive 'portable.pt'
         $legacy = Join-Path $TestDrive 'portable-legacy.pt'

@@ -47,6 +47,19 @@ Describe 'The module' {
         }
     }
 
+    It 'makes every ErrorRecord in one factory, with named ids' {
+        # A record built elsewhere, or an id typed as a literal, is how ad hoc ids creep in.
+        $src = Join-Path $PSScriptRoot '../../src/TorchSerial.PowerShell'
+        $files = Get-ChildItem $src -Recurse -Filter *.cs | Where-Object { $_.FullName -notmatch '[\\/](obj|bin)[\\/]' }
+        $files.Count | Should -BeGreaterThan 20
+        $outside = $files | Where-Object Name -NE 'ErrorRecords.cs' | Select-String -Pattern 'new ErrorRecord\(', 'BadArgument\("'
+        @($outside | ForEach-Object { "$($_.Filename):$($_.LineNumber)" }) | Should -BeNullOrEmpty
+        $ids = Select-String -Path (Join-Path $src 'ErrorRecords.cs') -Pattern 'const string \w+ = "(\w+)"' -AllMatches |
+            ForEach-Object { $_.Matches.Groups[1].Value }
+        $ids.Count | Should -BeGreaterThan 10
+        $ids | Group-Object | Where-Object Count -GT 1 | Should -BeNullOrEmpty
+    }
+
     It 'has an about_TorchSerial topic' {
         $about = Get-Help about_TorchSerial
         ($about | Out-String) | Should -Match 'UnsafeGlobal'

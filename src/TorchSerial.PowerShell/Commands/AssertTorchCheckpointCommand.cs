@@ -81,8 +81,7 @@ public sealed class AssertTorchCheckpointCommand : CheckpointInputCmdlet
             var files = _failures.Select(f => f[..f.IndexOf(": ", StringComparison.Ordinal)]).Distinct().Count();
             string message = $"{_failures.Count} checkpoint check(s) failed in {files} file(s):" + Environment.NewLine +
                 string.Join(Environment.NewLine, _failures.Select(f => "  - " + f));
-            ThrowTerminatingError(new ErrorRecord(new InvalidOperationException(message), "CheckpointAssertionFailed",
-                ErrorCategory.InvalidResult, _failures.Count));
+            ThrowTerminatingError(ErrorRecords.AssertionFailed(message, _failures.Count));
         }
         if (PassThru) foreach (var p in _passed) WriteObject(OutputFile.Item(this, p));
     }

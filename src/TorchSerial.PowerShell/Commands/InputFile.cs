@@ -21,9 +21,8 @@ internal static class InputFile
             var files = matches.Where(File.Exists).ToList();
             if (files.Count == 1) return files[0];
             cmdlet.ThrowTerminatingError(files.Count == 0 && matches.Count > 0
-                ? ErrorRecords.BadArgument("PathIsDirectory", $"'{input}' is a folder; give a checkpoint file.", input)
-                : ErrorRecords.BadArgument("AmbiguousPath",
-                    $"'{input}' matches {files.Count} files; give exactly one.", input));
+                ? ErrorRecords.PathIsDirectory(input)
+                : ErrorRecords.AmbiguousPath(input, files.Count));
             return null;
         }
         catch (Exception ex) when (ex is ItemNotFoundException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or PSArgumentException)

@@ -57,7 +57,7 @@ public abstract class InputPathCmdlet : PSCmdlet
             }
             catch (Exception ex) when (ex is ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or PSArgumentException or NotSupportedException)
             {
-                WriteError(new ErrorRecord(ex, ErrorRecords.FileNotFound, ErrorCategory.InvalidArgument, input));
+                WriteError(ErrorRecords.UnusablePath(input, ex));
                 continue;
             }
             if (provider!.Name != "FileSystem")

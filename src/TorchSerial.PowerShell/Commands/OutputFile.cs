@@ -20,7 +20,7 @@ internal static class OutputFile
                 var matches = cmdlet.GetResolvedProviderPathFromPSPath(input, out provider);
                 if (matches.Count != 1)
                 {
-                    cmdlet.ThrowTerminatingError(ErrorRecords.BadArgument("AmbiguousPath", $"'{input}' matches {matches.Count} files; give exactly one.", input));
+                    cmdlet.ThrowTerminatingError(ErrorRecords.AmbiguousPath(input, matches.Count));
                     return null;
                 }
                 resolved = matches[0];
@@ -33,7 +33,7 @@ internal static class OutputFile
             }
             if (Directory.Exists(resolved))
             {
-                cmdlet.ThrowTerminatingError(ErrorRecords.BadArgument("PathIsDirectory", $"'{input}' is a folder; give a file name such as model.pt.", input));
+                cmdlet.ThrowTerminatingError(ErrorRecords.OutputIsDirectory(input));
                 return null;
             }
             return resolved;
@@ -61,14 +61,12 @@ internal static class OutputFile
         if (!File.Exists(path)) return true;
         if (noClobber)
         {
-            cmdlet.ThrowTerminatingError(new ErrorRecord(new IOException($"The file '{path}' already exists and -NoClobber was given."),
-                ErrorRecords.FileExists, ErrorCategory.ResourceExists, path));
+            cmdlet.ThrowTerminatingError(ErrorRecords.FileAlreadyExists(path));
             return false;
         }
         if (!force && new FileInfo(path).IsReadOnly)
         {
-            cmdlet.ThrowTerminatingError(new ErrorRecord(new UnauthorizedAccessException($"The file '{path}' is read-only. Use -Force to replace it."),
-                ErrorRecords.FileReadOnly, ErrorCategory.PermissionDenied, path));
+            cmdlet.ThrowTerminatingError(ErrorRecords.ReadOnlyFile(path));
             return false;
         }
         return true;

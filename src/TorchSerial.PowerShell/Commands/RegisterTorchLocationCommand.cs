@@ -39,7 +39,7 @@ public sealed class RegisterTorchLocationCommand : PSCmdlet
     {
         if (Tagger is null && Deserializer is null)
         {
-            ThrowTerminatingError(ErrorRecords.BadArgument("MissingHandler", "Give -Tagger, -Deserializer or both.", Name));
+            ThrowTerminatingError(ErrorRecords.BadArgument(ErrorRecords.MissingHandler, "Give -Tagger, -Deserializer or both.", Name));
             return;
         }
         var tagger = Tagger is { } t ? s => RunspaceLocations.First(t, s)?.ToString() : (Func<Storage, string?>?)null;

@@ -50,7 +50,7 @@ public sealed class RenameTensorCommand : PSCmdlet
         }
         catch (ArgumentException ex)
         {
-            ThrowTerminatingError(ErrorRecords.BadArgument("InvalidPattern",
+            ThrowTerminatingError(ErrorRecords.BadArgument(ErrorRecords.InvalidPattern,
                 $"'{Pattern}' is not a valid regular expression: {ex.Message}", Pattern));
         }
     }

@@ -15,7 +15,6 @@ public sealed class UnregisterTorchLocationCommand : PSCmdlet
     {
         if (!ShouldProcess(Name, "Unregister location handler")) return;
         if (!RunspaceLocations.ForChange().Unregister(Name))
-            WriteError(new ErrorRecord(new ItemNotFoundException($"No location handler named '{Name}' is registered in this runspace."),
-                "LocationHandlerNotFound", ErrorCategory.ObjectNotFound, Name));
+            WriteError(ErrorRecords.NoSuchLocationHandler(Name));
     }
 }
