@@ -177,7 +177,7 @@ public class DeviceTests
         var list = Devices.Accelerators.List();
         Assert.Equal(new[] { "cpu", "ilgpu-cpu" }, list.Take(2).Select(d => d.Name));
         Assert.True(list.Single(d => d.Name == "ilgpu-cpu").IsAvailable);
-        Assert.All(list.Where(d => d.Type == DeviceType.Cuda), d => Assert.Equal(d.IsAvailable, d.Name.StartsWith("cuda:", StringComparison.Ordinal)));
+        Assert.All(list.Where(d => d.Kind == DeviceType.Cuda), d => Assert.Equal(d.IsAvailable, d.Name.StartsWith("cuda:", StringComparison.Ordinal)));
         Assert.Equal(ErrorIds.DeviceUnavailable, Assert.Throws<TorchSerialException>(() => Devices.Accelerators.Get("cuda:0")).ErrorId);
     }
 }

@@ -77,4 +77,33 @@ public class ObjectModelTests
         Assert.Same(DType.Float16, DType.FromStorageClass("HalfStorage"));
         Assert.Null(DType.FromName("float"));
     }
+    // What CPython's repr(float) prints for each (python3 -c 'print(repr(x))'), where .NET's "R" differs at 1e15 and in
+    // the exponent's case.
+    [Theory]
+    [InlineData(1e16, "1e+16")]
+    [InlineData(1e15, "1000000000000000.0")]
+    [InlineData(1e-5, "1e-05")]
+    [InlineData(0.0001, "0.0001")]
+    [InlineData(123.456, "123.456")]
+    [InlineData(-0.0, "-0.0")]
+    [InlineData(1.5e300, "1.5e+300")]
+    [InlineData(5e-324, "5e-324")]
+    [InlineData(1.0 / 3, "0.3333333333333333")]
+    [InlineData(-2.5e-7, "-2.5e-07")]
+    [InlineData(12345678901234567.0, "1.2345678901234568e+16")]
+    public void Floats_print_as_python_repr(double value, string expected)
+        => Assert.Equal(expected, PyRepr.Float(value));
+
+    [Fact]
+    public void Containers_inside_themselves_print_as_python_does_and_quickly()
+    {
+        var list = new PyList();
+        for (int i = 0; i < 200; i++) list.Add(list);
+        var dict = new PyDict();
+        dict.Add("self", dict);
+        Assert.StartsWith("[[...], [...],", list.ToString());
+        Assert.True(list.ToString().Length < 400);
+        Assert.Equal("{'self': {...}}", dict.ToString());
+        Assert.Equal("set()", new PySet(frozen: false).ToString());
+    }
 }

@@ -33,7 +33,7 @@ public class ToolboxTests
         foreach (var r in results)
         {
             var e = Compare.GetProperty(r.Name);
-            Assert.True(e.GetProperty("status").GetString() == r.Status.ToString(), $"{r.Name}: {r.Status}");
+            Assert.True(e.GetProperty("status").GetString() == r.Outcome.ToString(), $"{r.Name}: {r.Outcome}");
             if (!e.TryGetProperty("max_abs", out var maxAbs)) continue;
             AssertSame(maxAbs, r.MaxAbsDiff, r.Name + " max_abs");
             AssertSame(e.GetProperty("max_rel"), r.MaxRelDiff, r.Name + " max_rel");
@@ -178,6 +178,6 @@ public class ToolboxTests
         Assert.Contains(placed.Tensors, t => t.Device == "ilgpu-cpu");
         var results = TensorComparer.Compare(host.Tensors, placed.Tensors).ToList();
         Assert.Equal(host.Tensors.Count, results.Count);
-        Assert.All(results, r => Assert.Equal(ComparisonStatus.Equal, r.Status));
+        Assert.All(results, r => Assert.Equal(ComparisonStatus.Equal, r.Outcome));
     }
 }

@@ -1,4 +1,9 @@
 # Objects and errors that behave in scripts and CI: counts, CSV, -Quiet in an if, folders, file names in errors.
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $script:HasTorch = [bool](Find-TorchPython)
+}
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     $script:Good = Join-Path $FixtureDir 'torch/state_dict.pt'
@@ -70,5 +75,56 @@ Describe 'Completion and -PassThru' {
         $item.Mode | Should -Not -BeNullOrEmpty
         $item.PSPath | Should -BeLike '*FileSystem::*passthru.pt'
         $item.Length | Should -Be (Get-Item $out).Length
+    }
+}
+
+Describe 'Loaded objects in scripts and on screen' {
+    BeforeAll { $script:Checkpoint = Join-Path $FixtureDir 'torch/checkpoint.pt' }
+
+    It 'turns a whole -AsObject result into the JSON Python writes, integer keys and all' -Skip:(-not $HasTorch) {
+        $obj = Import-TorchCheckpoint -LiteralPath $Checkpoint -AsObject
+        { $obj | ConvertTo-Json -Depth 9 } | Should -Throw   # integer keys: why ToJson() exists
+        $py = @'
+import json, sys, torch
+def default(o):
+    if isinstance(o, torch.Tensor):
+        return {"dtype": str(o.dtype).replace("torch.", ""), "shape": list(o.shape)}
+    if isinstance(o, (bytes, bytearray)):
+        return list(o)
+    raise TypeError(type(o))
+obj = torch.load(sys.argv[1])
+sys.stdout.write(json.dumps(obj, indent=2, default=default) + "\n" + json.dumps(obj, default=default))
+'@
+        $expected = $py | & /usr/bin/python3 - $Checkpoint
+        $LASTEXITCODE | Should -Be 0
+        ($obj.ToJson() + "`n" + $obj.ToJson($null)) | Should -BeExactly ($expected -join "`n")
+        $parsed = $obj.ToJson() | ConvertFrom-Json -AsHashtable
+        @($parsed.optimizer.state.Keys) | Should -Match '^\d+$'
+        @($parsed.optimizer.state.Keys).Count | Should -BeGreaterThan 0
+        $parsed.name | Should -BeExactly 'résumé'
+    }
+
+    It 'prints dicts and nested values as Python would show them, not as .NET type names' {
+        $obj = Import-TorchCheckpoint -LiteralPath $Checkpoint -AsObject
+        "$obj" | Should -BeLike "{'model': {'conv.weight': model.conv.weight float32*"
+        "$obj" | Should -Not -Match 'TorchSerial\.Python'
+        $text = $obj | Out-String -Width 200
+        $text | Should -Not -Match 'TorchSerial\.Python\.PyDict'
+        $text | Should -Match "\[state, \{\d+: \{'step'"
+        $loop = Import-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'torch/params.pt') -AsObject
+        "$loop".Length | Should -BeLessThan 400
+    }
+
+    It 'gives tensors a byte size to sum and a short preview of values in the default view' {
+        $t = Import-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'torch/state_dict.pt')
+        ($t | Measure-Object NumBytes -Sum).Sum | Should -Be (($t | ForEach-Object { $_.GetBytes().Length }) | Measure-Object -Sum).Sum
+        $bias = $t | Where-Object Name -EQ 'conv.bias'
+        $values = $bias.ToArray()
+        $bias.Preview(4) | Should -BeExactly ('[' + (($values | ForEach-Object { $_.ToString('G4', [cultureinfo]::InvariantCulture) }) -join ', ') + ']')
+        ($t | Where-Object Name -EQ 'fc.weight').Preview(2) | Should -Match '^\[\S+, \S+, …\]$'
+        ($t | Format-Table | Out-String -Width 200) | Should -Match 'conv\.bias\s+float32\s+\[3\]\s+3\s+cpu\s+\[-?\d'
+        $lazy = Import-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'torch/state_dict.pt') -Lazy
+        $lazy[0].Preview() | Should -BeNullOrEmpty   # showing a lazy listing never reads tensor data
+        $lazy[0].Storage.IsLoaded | Should -BeFalse
     }
 }

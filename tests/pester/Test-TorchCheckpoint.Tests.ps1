@@ -15,7 +15,11 @@ Describe 'Test-TorchCheckpoint' {
         $null = Import-TorchCheckpoint -LiteralPath $File -ErrorVariable err -ErrorAction SilentlyContinue
         $report = Test-TorchCheckpoint -LiteralPath $File
         $report | Should -BeOfType ([TorchSerial.Scanning.ScanReport])
-        if ($err) {
+        if ($err -and $err[0].FullyQualifiedErrorId -like 'DeviceUnavailable,*') {
+            # A GPU-saved file on a CPU machine: a load needs -MapLocation, a scan needs no device (locations are data).
+            $report.Status | Should -Be 'Ok'
+            $report.Locations | Should -Match '^cuda'
+        } elseif ($err) {
             $report.ErrorId | Should -Be ($err[0].FullyQualifiedErrorId -split ',')[0]
             $report.IsLoadable | Should -BeFalse
         } else {
@@ -77,6 +81,35 @@ Describe 'Test-TorchCheckpoint' {
         ($deep | Format-Custom | Out-String).Length | Should -BeGreaterThan 0
         ($deep | ConvertTo-Json -WarningAction SilentlyContinue).Length | Should -BeGreaterThan 0
         "$deep" | Should -BeLike '*…*'
+    }
+
+    It 'judges a GPU-saved file healthy on a CPU-only machine, and lists its saved locations' {
+        $r = Test-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'torch/cuda_mixed.pt')
+        $r.Status | Should -BeExactly 'Ok'
+        $r.IsLoadable | Should -BeTrue
+        @($r.Locations) | Should -Be @('cuda:0', 'cuda:1')
+        $r.TensorCount | Should -Be $Expected.located['cuda_mixed.pt'].tensors.Count
+        Test-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'torch/cuda0.pt') -Quiet | Should -BeExactly $true
+        (Test-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'torch/params.pt')).Locations | Should -Be @('cpu')
+    }
+
+    It 'serializes verdicts, formats and devices by name in JSON and CSV' {
+        $json = Test-TorchCheckpoint -LiteralPath (Join-Path $Crafted 'os_system.pt') | ConvertTo-Json -Depth 3 | ConvertFrom-Json
+        $json.Status | Should -BeExactly 'Unsafe'
+        $json.Format | Should -BeExactly 'Zip'
+        ($json.Globals | Where-Object FullName -EQ 'os.system').Verdict | Should -BeExactly 'Refused'
+        $json.UnsafeGlobals.Count | Should -Be 1
+        $csv = Test-TorchCheckpoint -LiteralPath (Join-Path $Crafted 'os_system.pt') | ConvertTo-Csv | ConvertFrom-Csv
+        $csv.Status | Should -BeExactly 'Unsafe'
+        $csv.UnsafeGlobals | Should -BeLike 'os.system (unsafe: *'
+        (Get-TorchDevice | ConvertTo-Json | ConvertFrom-Json)[0].Type | Should -BeExactly 'Host'
+        $cmp = Compare-TorchCheckpoint (Join-Path $FixtureDir 'torch/params.pt') (Join-Path $FixtureDir 'torch/params.pt') |
+            Select-Object -First 1 | ConvertTo-Json | ConvertFrom-Json
+        $cmp.Status | Should -BeExactly 'Equal'
+        $t = Import-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'torch/params.pt') | Select-Object -First 1 |
+            ConvertTo-Json -Depth 2 -WarningAction SilentlyContinue | ConvertFrom-Json
+        $t.DType.Name | Should -BeExactly 'float32'
+        $t.DType.PSObject.Properties.Name | Should -Not -Contain 'Kind'
     }
 
     It 'scans a folder from Get-ChildItem and shows a table' {

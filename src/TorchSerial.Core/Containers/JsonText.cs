@@ -25,7 +25,7 @@ internal static class JsonText
                 case '\r': sb.Append("\\r"); break;
                 case '\t': sb.Append("\\t"); break;
                 case < ' ':
-                case > '\x7f' when escapeNonAscii:
+                case > '\x7e' when escapeNonAscii: // Python escapes DEL too: ensure_ascii keeps only ' '..'~'
                     sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
                     break;
                 default: sb.Append(c); break;

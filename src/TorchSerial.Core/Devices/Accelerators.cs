@@ -36,17 +36,17 @@ internal static class Accelerators
         var ram = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         var list = new List<DeviceInfo>
         {
-            new() { Name = "cpu", Type = DeviceType.Host, IsAvailable = true, MemoryBytes = ram, Description = "host memory" },
+            new() { Name = "cpu", Kind = DeviceType.Host, IsAvailable = true, MemoryBytes = ram, Description = "host memory" },
             new()
             {
-                Name = IlgpuCpuName, Type = DeviceType.IlgpuCpu, IsAvailable = _cpuDevice is not null, MemoryBytes = _cpuDevice is null ? 0 : ram,
+                Name = IlgpuCpuName, Kind = DeviceType.IlgpuCpu, IsAvailable = _cpuDevice is not null, MemoryBytes = _cpuDevice is null ? 0 : ram,
                 Description = _cpuDevice is null ? $"ILGPU CPU accelerator (unavailable: {_failure})" : "ILGPU CPU accelerator",
             },
         };
         for (int i = 0; i < _cudaDevices.Count; i++)
-            list.Add(new DeviceInfo { Name = $"cuda:{i}", Type = DeviceType.Cuda, IsAvailable = true, MemoryBytes = _cudaDevices[i].MemorySize, Description = _cudaDevices[i].Name });
+            list.Add(new DeviceInfo { Name = $"cuda:{i}", Kind = DeviceType.Cuda, IsAvailable = true, MemoryBytes = _cudaDevices[i].MemorySize, Description = _cudaDevices[i].Name });
         if (_cudaDevices.Count == 0)
-            list.Add(new DeviceInfo { Name = "cuda", Type = DeviceType.Cuda, IsAvailable = false, Description = "no CUDA device found by ILGPU" });
+            list.Add(new DeviceInfo { Name = "cuda", Kind = DeviceType.Cuda, IsAvailable = false, Description = "no CUDA device found by ILGPU" });
         return list;
     }
 

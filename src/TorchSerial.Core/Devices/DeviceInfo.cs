@@ -15,7 +15,9 @@ public enum DeviceType
 public sealed class DeviceInfo
 {
     public string Name { get; init; } = "";
-    public DeviceType Type { get; init; }
+    /// <summary>Host, IlgpuCpu or Cuda (<see cref="DeviceType"/>), by name, as JSON and CSV should show it.</summary>
+    public string Type => Kind.ToString();
+    internal DeviceType Kind { get; init; }
     public bool IsAvailable { get; init; }
     public long MemoryBytes { get; init; }
     public string Description { get; init; } = "";

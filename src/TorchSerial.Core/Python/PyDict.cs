@@ -32,6 +32,9 @@ public sealed class PyDict : OrderedDictionary
         return d;
     }
 
+    /// <summary>Python's repr, shortened (so a nested dict shows its contents, not its .NET type name).</summary>
+    public override string ToString() => PyRepr.Of(this);
+
     /// <summary>Sets a key the way Python's <c>d[k] = v</c> does: an existing key keeps its position.</summary>
     public void SetItem(object key, object? value)
     {

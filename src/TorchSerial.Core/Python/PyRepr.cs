@@ -13,37 +13,45 @@ public static class PyRepr
         bool b => b ? "True" : "False",
         double d => Float(d),
         byte[] bytes => Bytes(bytes),
+        float f32 => Float(f32),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
 
-    /// <summary>Python's <c>repr()</c>, shortened: nesting past a few levels and text past a few hundred characters become '…'.</summary>
+    /// <summary>Python's <c>repr()</c>, shortened: nesting past a few levels and text past a few hundred characters
+    /// become '…', and a container inside itself is '[...]' or '{...}' as Python writes it.</summary>
     public static string Of(object? value)
     {
         var sb = new System.Text.StringBuilder();
-        Append(sb, value, 0);
+        Append(sb, value, 0, new HashSet<object>(ReferenceEqualityComparer.Instance));
         return sb.ToString();
     }
 
     private const int MaxDepth = 6, MaxLength = 300;
 
     // Containers call back into this with a depth, so a pickle nested 200,000 levels deep renders as
-    // '[[[[[[…]]]]]]' instead of overflowing the stack (which would kill the pwsh process).
-    internal static void Append(System.Text.StringBuilder sb, object? value, int depth)
+    // '[[[[[[…]]]]]]' instead of overflowing the stack (which would kill the pwsh process); the length cap bounds
+    // the time too, however shared or cyclic the graph is.
+    private static void Append(System.Text.StringBuilder sb, object? value, int depth, HashSet<object> open)
     {
         if (sb.Length > MaxLength) return;
         switch (value)
         {
             case string s: sb.Append('\'').Append(s.Length > MaxLength ? s[..MaxLength] + "…" : s).Append('\''); break;
-            case PyTuple t: Sequence(sb, t, "(", t.Count == 1 ? ",)" : ")", depth); break;
-            case PyList l: Sequence(sb, l, "[", "]", depth); break;
+            case PyTuple t: Items(sb, t, t, "(", t.Count == 1 ? ",)" : ")", depth, open); break;
+            case PyList l: Items(sb, l, l, "[", "]", depth, open); break;
+            case PySet { Count: 0 } e: sb.Append(e.IsFrozen ? "frozenset()" : "set()"); break;
+            case PySet e: Items(sb, e, e, e.IsFrozen ? "frozenset({" : "{", e.IsFrozen ? "})" : "}", depth, open); break;
+            case PyDict d: Entries(sb, d, depth, open); break;
             default: sb.Append(Str(value)); break;
         }
     }
 
-    private static void Sequence(System.Text.StringBuilder sb, IReadOnlyList<object?> items, string open, string close, int depth)
+    private static void Items(System.Text.StringBuilder sb, object self, IReadOnlyList<object?> items, string start,
+        string end, int depth, HashSet<object> open)
     {
-        sb.Append(open);
+        if (!open.Add(self)) { sb.Append(start[0] == '(' ? "(...)" : start[0] == '[' ? "[...]" : "{...}"); return; }
+        sb.Append(start);
         if (depth >= MaxDepth && items.Count > 0) sb.Append('…');
         else
         {
@@ -51,10 +59,33 @@ public static class PyRepr
             {
                 if (i > 0) sb.Append(", ");
                 if (sb.Length > MaxLength) { sb.Append('…'); break; }
-                Append(sb, items[i], depth + 1);
+                Append(sb, items[i], depth + 1, open);
             }
         }
-        sb.Append(close);
+        sb.Append(end);
+        open.Remove(self);
+    }
+
+    private static void Entries(System.Text.StringBuilder sb, PyDict dict, int depth, HashSet<object> open)
+    {
+        if (!open.Add(dict)) { sb.Append("{...}"); return; }
+        sb.Append('{');
+        if (depth >= MaxDepth && dict.Count > 0) sb.Append('…');
+        else
+        {
+            bool first = true;
+            foreach (System.Collections.DictionaryEntry e in dict)
+            {
+                if (!first) sb.Append(", ");
+                first = false;
+                if (sb.Length > MaxLength) { sb.Append('…'); break; }
+                Append(sb, e.Key, depth + 1, open);
+                sb.Append(": ");
+                Append(sb, e.Value, depth + 1, open);
+            }
+        }
+        sb.Append('}');
+        open.Remove(dict);
     }
 
     private static string Bytes(byte[] bytes)
@@ -65,11 +96,36 @@ public static class PyRepr
         return sb.Append('\'').ToString();
     }
 
-    private static string Float(double d)
+    /// <summary>Python's <c>repr(float)</c>: the shortest digits that round-trip, in fixed notation for decimal
+    /// exponents from -4 to 15 and as <c>1e-05</c> / <c>1.5e+16</c> outside them (.NET switches at other points).</summary>
+    internal static string Float(double d)
     {
         if (double.IsNaN(d)) return "nan";
         if (double.IsInfinity(d)) return d > 0 ? "inf" : "-inf";
-        var r = d.ToString("R", CultureInfo.InvariantCulture);
-        return r.Contains('.') || r.Contains('E') ? r : r + ".0";
+        if (d == 0) return double.IsNegative(d) ? "-0.0" : "0.0";
+        // "R" gives the shortest digits that round-trip; the decimal exponent is read from the same text.
+        string shortest = Math.Abs(d).ToString("R", CultureInfo.InvariantCulture);
+        int ePos = shortest.IndexOf('E');
+        string mantissa = ePos < 0 ? shortest : shortest[..ePos];
+        int point = mantissa.IndexOf('.');
+        string whole = point < 0 ? mantissa : mantissa[..point], fraction = point < 0 ? "" : mantissa[(point + 1)..];
+        string all = whole + fraction;
+        int lead = all.Length - all.TrimStart('0').Length;
+        string digits = all.TrimStart('0').TrimEnd('0');
+        int exponent = whole.Length - 1 - lead + (ePos < 0 ? 0 : int.Parse(shortest[(ePos + 1)..],
+            NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture));
+        if (digits.Length == 0) digits = "0";
+        string sign = d < 0 ? "-" : "";
+        if (exponent is >= -4 and < 16)
+        {
+            string fixedText = exponent >= 0
+                ? (digits.Length > exponent + 1
+                    ? digits[..(exponent + 1)] + "." + digits[(exponent + 1)..]
+                    : digits.PadRight(exponent + 1, '0') + ".0")
+                : "0." + new string('0', -exponent - 1) + digits;
+            return sign + fixedText;
+        }
+        string m = digits.Length > 1 ? digits[0] + "." + digits[1..] : digits;
+        return $"{sign}{m}e{(exponent < 0 ? '-' : '+')}{Math.Abs(exponent):00}";
     }
 }

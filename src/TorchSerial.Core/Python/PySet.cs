@@ -11,6 +11,8 @@ public sealed class PySet : List<object?>
 
     public bool IsFrozen { get; }
 
+    public override string ToString() => PyRepr.Of(this);
+
     /// <summary>Adds an item unless an equal one is already present, as a Python set does.</summary>
     public void AddUnique(object? item)
     {

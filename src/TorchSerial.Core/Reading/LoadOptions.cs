@@ -65,6 +65,12 @@ public sealed record LoadOptions
     internal LoadOptions WithSnapshot(FileSnapshot snapshot) => this with { Snapshot = snapshot };
 
     /// <summary>
+    /// Set by the scanner: a missing device is the reader's problem only once bytes are asked for, so a GPU-saved
+    /// file is judged by its contents on a CPU-only machine (saved locations are data, as they are to -Lazy).
+    /// </summary>
+    internal bool DeferDevices { get; init; }
+
+    /// <summary>
     /// The scanner's second pass: every global admitted (as inert data) and reported. Saved locations are only
     /// data to a scan, so every storage stays on the host and no device is asked for.
     /// </summary>
@@ -78,5 +84,5 @@ public sealed record LoadOptions
     /// <summary>How the container's storages are made under these options.</summary>
     internal StorageSettings Storages(bool bigEndian = false)
         => new(MapLocation, Registry, Devices, VerifyCrc) { BigEndian = bigEndian, ManagedLimit = ManagedLimit,
-            DeferDeviceCheck = Snapshot is not null };
+            DeferDeviceCheck = Snapshot is not null || DeferDevices };
 }

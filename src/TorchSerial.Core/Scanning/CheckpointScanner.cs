@@ -27,7 +27,7 @@ public static class CheckpointScanner
     public static ScanReport Scan(string path, LoadOptions? options = null,
         CancellationToken cancellationToken = default, bool checkFinite = false)
     {
-        options ??= new LoadOptions();
+        options = (options ?? new LoadOptions()) with { DeferDevices = true };
         var stream = CheckpointFile.OpenRead(path);
         using (stream) return Scan(stream, path, options, cancellationToken, checkFinite);
     }
@@ -41,7 +41,7 @@ public static class CheckpointScanner
         catch (TorchSerialException ex) { return Report(path, null, ex, problems, new GlobalRecorder(options.Policy),
             null, null); }
 
-        // Pass 1: exactly what Import-TorchCheckpoint would do, minus reading storage bytes.
+        // Pass 1: exactly what Import-TorchCheckpoint would do, minus reading storage bytes and asking for devices.
         TorchSerialException? verdict = null;
         (LoadedGraph Graph, List<Tensor> Tensors)? structure = null;
         try { structure = CheckpointReader.LoadStructure(stream, options, path); }
@@ -108,10 +108,12 @@ public static class CheckpointScanner
             };
         return new ScanReport
         {
-            Path = path, Format = format, Status = status, ErrorId = verdict?.ErrorId, Message = verdict?.Message,
+            Path = path, FormatKind = format, Outcome = status, ErrorId = verdict?.ErrorId, Message = verdict?.Message,
             Records = records ?? Array.Empty<string>(), Globals = recorder.References(), Problems = problems,
             TensorCount = structure?.Tensors.Count ?? 0, StorageCount = structure?.Graph.Storages.Count ?? 0,
             StorageBytes = structure?.Graph.Storages.Sum(s => s.NumBytes) ?? 0,
+            Locations = structure?.Graph.Storages.Select(s => s.SavedLocation).Distinct(StringComparer.Ordinal).ToList()
+                ?? new List<string>(),
         };
     }
 
@@ -189,7 +191,7 @@ public static class CheckpointScanner
             var verdict = policy.Check(name);
             string? reason = verdict != GlobalVerdict.Refused ? null
                 : DangerousGlobals.Explain(name) is { Length: > 0 } r ? r.Trim(' ', '(', ')') : "not on the allow-list";
-            return new GlobalReference { FullName = name, Verdict = verdict, Reason = reason, Opcodes = ops,
+            return new GlobalReference { FullName = name, Decision = verdict, Reason = reason, Opcodes = ops,
                 Record = record, Offset = offset };
         }).ToList();
     }

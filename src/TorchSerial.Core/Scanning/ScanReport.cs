@@ -22,8 +22,16 @@ public enum ScanStatus
 public sealed class ScanReport
 {
     public string Path { get; init; } = "";
-    public CheckpointFormat? Format { get; init; }
-    public ScanStatus Status { get; init; }
+    /// <summary>The container's name (Zip, LegacyStream, SafeTensors, …), or null when it is none of them.</summary>
+    public string? Format => FormatKind?.ToString();
+
+    /// <summary>The verdict's name: Ok, Warning, Unsafe, Invalid or Unsupported (<see cref="ScanStatus"/>).</summary>
+    public string Status => Outcome.ToString();
+
+    // Enum-valued facts are published as their names: ConvertTo-Json writes an enum as its number, and scripts
+    // compare, export and log these values. The typed value stays for the core's own use.
+    internal CheckpointFormat? FormatKind { get; init; }
+    internal ScanStatus Outcome { get; init; }
 
     /// <summary>The ErrorId Import-TorchCheckpoint would report, or null when it would load the file.</summary>
     public string? ErrorId { get; init; }
@@ -44,18 +52,25 @@ public sealed class ScanReport
     /// <summary>Bytes of tensor data the file holds (not read by the scan).</summary>
     public long StorageBytes { get; init; }
 
+    /// <summary>The distinct locations its storages were saved on ('cpu', 'cuda:0', …), in order of first use: data,
+    /// so no device is needed to read them.</summary>
+    public IReadOnlyList<string> Locations { get => _locations; init => _locations = new ReportList<string>(value); }
+    private readonly ReportList<string> _locations = new(Array.Empty<string>());
+
     /// <summary>The globals the policy refuses: a list, so <c>.Count</c> is 0 for a clean file in any script.</summary>
-    public IReadOnlyList<GlobalReference> UnsafeGlobals => new ReportList<GlobalReference>(Globals.Where(g => g.Verdict == GlobalVerdict.Refused));
+    public IReadOnlyList<GlobalReference> UnsafeGlobals => new ReportList<GlobalReference>(Globals.Where(g => g.Decision == GlobalVerdict.Refused));
 
     /// <summary>True when Import-TorchCheckpoint would load the file.</summary>
-    public bool IsLoadable => Status is ScanStatus.Ok or ScanStatus.Warning;
+    public bool IsLoadable => Outcome is ScanStatus.Ok or ScanStatus.Warning;
 }
 
 /// <summary>One global a pickle references, with the policy's verdict and the opcodes that apply it.</summary>
 public sealed class GlobalReference
 {
     public string FullName { get; init; } = "";
-    public GlobalVerdict Verdict { get; init; }
+    /// <summary>Allowed or Refused (<see cref="GlobalVerdict"/>), by name.</summary>
+    public string Verdict => Decision.ToString();
+    internal GlobalVerdict Decision { get; init; }
 
     /// <summary>Why it is refused ("executes a shell command", "not on the allow-list"), or null when allowed.</summary>
     public string? Reason { get; init; }
@@ -67,7 +82,7 @@ public sealed class GlobalReference
     public string Record { get; init; } = "";
     public long Offset { get; init; }
 
-    public override string ToString() => Verdict == GlobalVerdict.Refused ? $"{FullName} (unsafe: {Reason})" : FullName;
+    public override string ToString() => Decision == GlobalVerdict.Refused ? $"{FullName} (unsafe: {Reason})" : FullName;
 }
 
 /// <summary>A problem found by a scan.</summary>

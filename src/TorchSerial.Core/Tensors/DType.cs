@@ -31,7 +31,12 @@ public sealed class DType : IEquatable<DType>
     /// <summary>Bytes per element (packed sub-byte dtypes count one byte per stored element).</summary>
     public int ItemSize { get; }
 
-    public ElementKind Kind { get; }
+    internal ElementKind Kind { get; }
+
+    /// <summary>torch's <c>dtype.is_floating_point</c>: float64/32/16, bfloat16 and the float8 dtypes.</summary>
+    public bool IsFloatingPoint => Kind is ElementKind.Float or ElementKind.Half or ElementKind.BFloat
+        or ElementKind.Float8E5M2 or ElementKind.Float8E4M3FN or ElementKind.Float8E5M2FNUZ
+        or ElementKind.Float8E4M3FNUZ or ElementKind.Float8E8M0FNU;
 
     /// <summary>The legacy storage class (<c>FloatStorage</c>) for classic dtypes; null for the v3 dtypes.</summary>
     public string? StorageClass { get; }

@@ -243,6 +243,37 @@ public sealed class Tensor
     }
 
     public override string ToString() => $"{Name} {DType}[{string.Join(", ", Shape)}]";
+
+    /// <summary>
+    /// The first <paramref name="count"/> values as text, like the start of torch's repr: <c>[0.1, -2, 3.5, …]</c>.
+    /// Null when the data has not been read (a lazy tensor, which a display must not read) or cannot be read here.
+    /// </summary>
+    public string? Preview(int count = 6)
+    {
+        if (!Storage.IsLoaded || count <= 0) return null;
+        try
+        {
+            long n = Math.Min(count, NumElements);
+            var values = ElementDecoder.Decode(DType, ReadBytes(0, n));
+            var parts = new List<string>((int)n + 1);
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            // Four significant digits, as torch's repr shows by default; complex values as Python writes them.
+            foreach (var v in values) parts.Add(v switch
+            {
+                double d => d.ToString("G4", inv),
+                float f => f.ToString("G4", inv),
+                Half h => ((float)h).ToString("G4", inv),
+                bool b => b ? "True" : "False",
+                System.Numerics.Complex c => $"({c.Real.ToString("G4", inv)}{(c.Imaginary < 0 ? "-" : "+")}" +
+                    $"{Math.Abs(c.Imaginary).ToString("G4", inv)}j)",
+                IFormattable x => x.ToString(null, inv),
+                _ => v?.ToString() ?? "",
+            });
+            if (NumElements > n) parts.Add("…");
+            return Rank == 0 ? parts[0] : "[" + string.Join(", ", parts) + "]";
+        }
+        catch (TorchSerialException) { return null; }
+    }
 }
 
 /// <summary>Quantization parameters of a quantized tensor (<c>_rebuild_qtensor</c>).</summary>

@@ -106,7 +106,7 @@ public static class CheckpointAssertions
                 catch (TorchSerialException ex) when (ex.ErrorId == ErrorIds.KeyNotFound) { }
             foreach (var c in TensorComparer.Compare(expected, tensors, expect.Tolerance, ct))
             {
-                string? why = c.Status switch
+                string? why = c.Outcome switch
                 {
                     ComparisonStatus.Removed => $"'{c.Name}' is in the reference but not here",
                     ComparisonStatus.Added => $"'{c.Name}' is not in the reference",

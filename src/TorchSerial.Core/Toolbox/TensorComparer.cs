@@ -61,7 +61,7 @@ public static class TensorComparer
                 results[i] = other.TryGetValue(r.Name, out var d) ? CompareOne(r, d, options, cancellationToken)
                     : new TensorComparison
                     {
-                        Name = r.Name, Status = ComparisonStatus.Removed, ReferenceDType = r.DType.Name,
+                        Name = r.Name, Outcome = ComparisonStatus.Removed, ReferenceDType = r.DType.Name,
                             ReferenceShape = r.Shape,
                         NumElements = r.NumElements,
                     };
@@ -72,7 +72,7 @@ public static class TensorComparer
             if (seen.Add(d.Name))
                 yield return new TensorComparison
                 {
-                    Name = d.Name, Status = ComparisonStatus.Added, DifferenceDType = d.DType.Name,
+                    Name = d.Name, Outcome = ComparisonStatus.Added, DifferenceDType = d.DType.Name,
                         DifferenceShape = d.Shape,
                     NumElements = d.NumElements,
                 };
@@ -86,14 +86,14 @@ public static class TensorComparer
         atol = options.AbsoluteTolerance ?? atol;
         var result = new TensorComparison
         {
-            Name = reference.Name, Status = ComparisonStatus.Equal, ReferenceDType = reference.DType.Name,
+            Name = reference.Name, Outcome = ComparisonStatus.Equal, ReferenceDType = reference.DType.Name,
                 DifferenceDType = difference.DType.Name,
             ReferenceShape = reference.Shape, DifferenceShape = difference.Shape, NumElements = reference.NumElements,
             RelativeTolerance = rtol, AbsoluteTolerance = atol, IsClose = true,
         };
-        if (reference.DType != difference.DType) return result with { Status = ComparisonStatus.DTypeChanged,
+        if (reference.DType != difference.DType) return result with { Outcome = ComparisonStatus.DTypeChanged,
             IsClose = false };
-        if (!reference.Shape.AsSpan().SequenceEqual(difference.Shape)) return result with { Status = ComparisonStatus.ShapeChanged, IsClose = false };
+        if (!reference.Shape.AsSpan().SequenceEqual(difference.Shape)) return result with { Outcome = ComparisonStatus.ShapeChanged, IsClose = false };
 
         var stats = new Accumulator(rtol, atol, options.EqualNan);
         bool bytesEqual = true;
@@ -124,7 +124,7 @@ public static class TensorComparer
         // Bytes can differ where values do not (-0.0 and 0.0, NaN payloads under EqualNan): that is still Equal.
         return result with
         {
-            Status = bytesEqual || stats.Different == 0 ? ComparisonStatus.Equal : ComparisonStatus.Changed,
+            Outcome = bytesEqual || stats.Different == 0 ? ComparisonStatus.Equal : ComparisonStatus.Changed,
                 Mismatched = stats.Mismatched, MaxAbsDiff = stats.MaxAbs, MaxRelDiff = stats.MaxRel,
             IsClose = stats.Mismatched == 0,
         };

@@ -23,7 +23,10 @@ public enum ComparisonStatus
 public sealed record TensorComparison
 {
     public required string Name { get; init; }
-    public required ComparisonStatus Status { get; init; }
+    /// <summary>Equal, Changed, DTypeChanged, ShapeChanged, Added or Removed (<see cref="ComparisonStatus"/>), by
+    /// name.</summary>
+    public string Status => Outcome.ToString();
+    internal ComparisonStatus Outcome { get; init; }
     public string? ReferenceDType { get; init; }
     public string? DifferenceDType { get; init; }
     public long[]? ReferenceShape { get; init; }

@@ -95,7 +95,7 @@ public sealed class CompareTorchCheckpointCommand : PSCmdlet, IDisposable
                 foreach (var c in TensorComparer.Compare(r, d, options, _cancel.Token))
                 {
                     progress.Report(++done, Math.Max(r.Count, done));
-                    if (ExcludeEqual && c.Status == ComparisonStatus.Equal) continue;
+                    if (ExcludeEqual && c.Status == nameof(ComparisonStatus.Equal)) continue;
                     WriteObject(c);
                 }
             }

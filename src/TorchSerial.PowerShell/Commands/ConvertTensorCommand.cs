@@ -75,7 +75,8 @@ public sealed class ConvertTensorCommand : PSCmdlet
     private Tensor Convert(Tensor t)
     {
         bool chosen = _include.Length > 0 ? _include.Any(p => p.IsMatch(t.Name))
-            : t.DType.Kind is ElementKind.Float or ElementKind.Half or ElementKind.BFloat;
+            // Float8 tensors (one byte) are already as small as a cast makes them, so only wider floats are chosen.
+            : t.DType.IsFloatingPoint && t.DType.ItemSize > 1;
         if (!chosen || _exclude.Any(p => p.IsMatch(t.Name))) return t;
         return _caster.Cast(t);
     }

@@ -32,7 +32,7 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet
             (_, report) =>
             {
                 _any = true;
-                if (Quiet) _allOk &= report.Status == ScanStatus.Ok;
+                if (Quiet) _allOk &= report.Status == nameof(ScanStatus.Ok);
                 else WriteObject(report);
             },
             onFailure: () => _allOk = false);
