@@ -4,8 +4,10 @@
     Builds, tests and demonstrates the TorchSerial module.
 .DESCRIPTION
     Build  assembles the module at out/TorchSerial (psd1, format views, help and every DLL it needs).
-    Test   builds, runs the xunit suite and the Pester suite (in a child pwsh), prints one closing
+    Test   builds and packages, runs the xunit suite and the Pester suite (in a child pwsh), prints one closing
            line "N passed, N failed, N skipped" and exits non-zero on any failure or when no test ran.
+    Package  builds, then packs out/TorchSerial into out/packages/TorchSerial.<version>.nupkg with PSResourceGet's
+           Compress-PSResource (PowerShell 7.4+), ready for a file or NuGet repository and Install-PSResource.
     Demo   builds, imports the module and shows a real torch checkpoint shipped in the repository.
     Bench  builds, then times TorchSerial and Debian's torch side by side over a matrix of checkpoint shapes
            (21 MB / 360 tensors, resnet-like 47 MB, 10,000 small, 40,000 tiny, GPT-2 small 0.5 GB, a 5.4 GB
@@ -21,7 +23,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'MicroBench', 'GpuCheck', 'Clean')]
+    [ValidateSet('Build', 'Package', 'Test', 'Demo', 'Bench', 'MicroBench', 'GpuCheck', 'Clean')]
     [string] $Task = 'Build',
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release',
@@ -59,8 +61,23 @@ function Invoke-Build {
     }
     Get-ChildItem $moduleOut -Filter *.deps.json | Remove-Item
     Copy-Item (Join-Path $root 'module/*') $moduleOut -Recurse -Force
+    Copy-Item (Join-Path $root 'LICENSE'), (Join-Path $root 'CHANGELOG.md') $moduleOut
     $null = Test-ModuleManifest (Join-Path $moduleOut 'TorchSerial.psd1')
     Write-Host "Module assembled at $moduleOut"
+}
+
+# One .nupkg of the assembled module, made by PSResourceGet itself, so what Install-PSResource unpacks is exactly
+# out/TorchSerial. The package test (tests/pester/Package.Tests.ps1) installs it from a file repository by name.
+function Invoke-Package {
+    Invoke-Build
+    $packages = Join-Path $out 'packages'
+    if (Test-Path $packages) { Remove-Item $packages -Recurse -Force }
+    $null = New-Item -ItemType Directory $packages
+    Import-Module Microsoft.PowerShell.PSResourceGet -ErrorAction Stop
+    Compress-PSResource -Path $moduleOut -DestinationPath $packages
+    $nupkg = Get-ChildItem $packages -Filter 'TorchSerial.*.nupkg'
+    if (-not $nupkg) { throw "Compress-PSResource wrote no package to $packages." }
+    Write-Host "Package written to $($nupkg.FullName)"
 }
 
 # The same PowerShell that runs this script, in a child process. Started as a .NET local tool it is
@@ -93,7 +110,7 @@ function Read-TrxCounts([string] $trx) {
 }
 
 function Invoke-Tests {
-    Invoke-Build
+    Invoke-Package
     if (Test-Path $results) { Remove-Item $results -Recurse -Force }
     $null = New-Item -ItemType Directory $results
 
@@ -140,6 +157,7 @@ switch ($Task) {
         Invoke-Native 'BenchmarkDotNet' { dotnet run -c Release --project (Join-Path $root 'build/bench/TorchSerial.Benchmarks') -- --filter '*' --artifacts (Join-Path $out 'BenchmarkDotNet') }
     }
     'Build' { Invoke-Build }
+    'Package' { Invoke-Package }
     'Test' { Invoke-Tests }
     'Demo' { Invoke-Demo }
     'Clean' {

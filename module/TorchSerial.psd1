@@ -5,7 +5,7 @@
     Author               = 'TorchSerial developers'
     CompanyName          = 'TorchSerial'
     Copyright            = '(c) TorchSerial developers. MIT License.'
-    Description          = 'Reads PyTorch checkpoints (torch.save files: zip, legacy stream and tar) with no Python, exactly as torch.load does, and safely: nothing in a file is ever executed.'
+    Description          = 'Reads and writes PyTorch checkpoints (torch.save zip, legacy and tar files, safetensors, sharded sets, TorchScript weights) with no Python, exactly as torch.load does, and safely: nothing in a file is ever executed. Scans, compares, casts, renames and hashes checkpoints, and places tensors on devices through ILGPU.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     RequiredAssemblies   = @('TorchSerial.Core.dll')
