@@ -122,6 +122,36 @@ Describe 'Save-Tensor as a careful writer' {
     }
 }
 
+Describe 'Save-Tensor after a killed save' {
+    It 'removes the temporary file a killed writer left, but never one a live process holds' {
+        $target = Join-Path $TestDrive 'model.pt'
+        $temp = Join-Path $TestDrive '.model.pt.0badf00d.tmp'
+        $ready = Join-Path $TestDrive 'ready'
+        # Another process writing: it holds the temporary file exclusively, as a save does, until it is killed.
+        $pwsh = [Environment]::ProcessPath
+        [string[]] $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        $hold = "`$f = [IO.FileStream]::new('$temp', 'CreateNew', 'ReadWrite', 'None'); `$f.Write([byte[]]::new(1MB)); " +
+            "`$f.Flush(); [IO.File]::SetLastWriteTimeUtc('$temp', [DateTime]::UtcNow.AddMinutes(-5)); " +
+            "Set-Content '$ready' 1; Start-Sleep 60"
+        $writer = Start-Process $pwsh -ArgumentList (@($prefix) + @('-NoProfile', '-NonInteractive', '-Command', $hold)) -PassThru
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not (Test-Path $ready) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            Test-Path $ready | Should -BeTrue
+            Import-TorchCheckpoint -LiteralPath $Params | Save-Tensor -LiteralPath $target
+            Test-Path $temp | Should -BeTrue -Because 'a live writer still holds it'
+        } finally {
+            $writer | Stop-Process -Force
+            $writer.WaitForExit()
+        }
+        Test-Path $temp | Should -BeTrue   # killed: left behind, as a killed save leaves its file
+        Import-TorchCheckpoint -LiteralPath $Params | Save-Tensor -LiteralPath $target
+        Test-Path $temp | Should -BeFalse
+        @(Get-ChildItem $TestDrive -Force -Filter '.model.pt.*') | Should -BeNullOrEmpty
+        (Import-TorchCheckpoint -LiteralPath $target).Count | Should -Be (Import-TorchCheckpoint -LiteralPath $Params).Count
+    }
+}
+
 Describe 'ConvertTo-Tensor' {
     It 'makes a typed tensor with a shape' {
         $t = ConvertTo-Tensor -InputObject (1..6) -DType int16 -Shape 2, 3 -Name w
