@@ -38,6 +38,8 @@ $moduleOut = Join-Path $out 'TorchSerial'
 $results = Join-Path $out 'TestResults'
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
 $env:DOTNET_NOLOGO = '1'
+# Redirected output (CI logs, files) gets no colour codes, from this script or the processes it starts.
+if ([Console]::IsOutputRedirected) { $PSStyle.OutputRendering = 'PlainText'; $env:NO_COLOR = '1' }
 
 function Invoke-Native([string] $what, [scriptblock] $command) {
     & $command
@@ -118,14 +120,30 @@ function Invoke-Tests {
     dotnet test (Join-Path $root 'tests/TorchSerial.Core.Tests') -c $Configuration --no-build --nologo `
         --logger 'trx;LogFileName=core.trx' --logger 'console;verbosity=minimal' --results-directory $results
     $xunit = if (Test-Path "$results/core.trx") { Read-TrxCounts "$results/core.trx" } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
-    if (Test-Path "$results/fuzz-summary.txt") { Get-Content "$results/fuzz-summary.txt" | Write-Host }
+    # One line of the fuzzer's figures; its histogram of outcomes stays in the results folder.
+    if (Test-Path "$results/fuzz-summary.txt") {
+        Write-Host ((Get-Content "$results/fuzz-summary.txt" -TotalCount 1) + " (outcomes: out/TestResults/fuzz-summary.txt)")
+    }
     Write-Host ("xunit: {0} passed, {1} failed, {2} skipped" -f $xunit.Passed, $xunit.Failed, $xunit.Skipped)
 
     $pesterPath = Get-PesterPath
     Invoke-ChildPwsh @('-File', (Join-Path $root 'build/Invoke-PesterTests.ps1'),
-        '-PesterPath', $pesterPath, '-ModulePath', $moduleOut, '-TestsPath', (Join-Path $root 'tests/pester'), '-ResultDirectory', $results)
+        '-PesterPath', $pesterPath, '-ModulePath', $moduleOut, '-TestsPath', (Join-Path $root 'tests/pester'), '-ResultDirectory', $results) |
+        Tee-Object -Variable pesterLines | Write-Host
+    $pesterExit = $LASTEXITCODE
+    # The suite's output is progress and results only: a stray "What if:" line, a warning or a colour code is a test
+    # that leaks, and counts as a failure so it is fixed rather than read past.
+    $noise = @($pesterLines | ForEach-Object { "$_" } | Where-Object { $_ -match '^(What if:|WARNING:)|\x1b\[' })
+    if ($noise.Count -gt 0) {
+        Write-Host "Test output that is not progress or results ($($noise.Count) line(s)):"
+        $noise | Select-Object -First 5 | ForEach-Object { Write-Host "  $_" }
+    }
     $countsFile = Join-Path $results 'pester-counts.json'
-    $pester = if (Test-Path $countsFile) { Get-Content $countsFile -Raw | ConvertFrom-Json } else { [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
+    $pester = if (Test-Path $countsFile) { Get-Content $countsFile -Raw | ConvertFrom-Json } else { $null }
+    # No counts, or a failing exit with none counted (the runner itself broke): the run is red, never green.
+    if ($null -eq $pester -or $null -eq $pester.Passed) { $pester = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
+    elseif ($pesterExit -ne 0 -and $pester.Failed -eq 0) { $pester.Failed = 1 }
+    if ($noise.Count -gt 0) { $pester.Failed += 1 }
     Write-Host ("pester: {0} passed, {1} failed, {2} skipped" -f $pester.Passed, $pester.Failed, $pester.Skipped)
 
     $passed = $xunit.Passed + $pester.Passed

@@ -20,14 +20,17 @@ $config.Run.Path = $TestsPath
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Normal'
 $config.Output.RenderMode = 'Plaintext'
-$config.TestResult.Enabled = $true
-$config.TestResult.OutputFormat = 'NUnitXml'
-$config.TestResult.OutputPath = Join-Path $ResultDirectory 'pester.xml'
+# The NUnit report is written after the run, not by Pester's plugin: a failure message holding a character XML cannot
+# carry (an escape code from a child process) made the plugin throw at the end and lose the counts of the whole run.
+$config.TestResult.Enabled = $false
+$PSStyle.OutputRendering = 'PlainText'
 $result = Invoke-Pester -Configuration $config
 
 # A failed BeforeAll or a broken file shows up as a failed container, not as failed tests: count it.
 $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
 [pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount + $result.NotRunCount } |
     ConvertTo-Json | Set-Content (Join-Path $ResultDirectory 'pester-counts.json')
+try { $result | Export-NUnitReport -Path (Join-Path $ResultDirectory 'pester.xml') }
+catch { Write-Host "The NUnit report could not be written ($($_.Exception.Message)); the counts above stand." }
 if ($failed -gt 0 -or $result.PassedCount -eq 0) { exit 1 }
 exit 0

@@ -1,6 +1,7 @@
 <#
 .SYNOPSIS
-    What a user would want to see first: the tensors of a real checkpoint, its object, and a refusal.
+    What a user wants to see first: the listing of a real checkpoint, the model's parameter count, saving the
+    weights, a scan of a folder with bad files in it, and a GPU-saved file on a machine without a GPU.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
@@ -8,27 +9,48 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $ModulePath 'TorchSerial.psd1') -Force
+$fixtures = Split-Path (Split-Path $Sample)
+$work = Join-Path ([IO.Path]::GetTempPath()) ("torchserial-demo-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
+$null = New-Item -ItemType Directory $work
+function Show([string] $title) { Write-Host "`n== $title" -ForegroundColor Cyan }
 
-Write-Host "`n== Import-TorchCheckpoint $Sample   (written by real torch: model + Adam optimizer)" -ForegroundColor Cyan
-Import-TorchCheckpoint -LiteralPath $Sample | Format-Table | Out-String -Width 120 | Write-Host
+try {
+    Show "Import-TorchCheckpoint $(Split-Path $Sample -Leaf)   (written by real torch: a model and its Adam optimizer)"
+    Import-TorchCheckpoint -LiteralPath $Sample | Format-Table | Out-String -Width 140 | Write-Host
 
-Write-Host '== Parameters per top-level key' -ForegroundColor Cyan
-Import-TorchCheckpoint -LiteralPath $Sample | Group-Object { $_.Name.Split('.')[0] } |
-    Select-Object Name, Count, @{ n = 'Elements'; e = { [long]($_.Group | Measure-Object NumElements -Sum).Sum } } |
-    Format-Table | Out-String | Write-Host
+    Show "Parameters of the model alone (-Key model: the optimizer's moments are not parameters)"
+    $weights = Import-TorchCheckpoint -LiteralPath $Sample -Key model
+    $params = $weights | Where-Object { $_.DType.IsFloatingPoint } | Measure-Object NumElements -Sum
+    # A state_dict keeps parameters and buffers alike (BatchNorm's running statistics are floats too).
+    Write-Host ("{0:N0} parameters and float buffers in {1} tensors ({2:N0} bytes); the optimizer's state is not counted" -f
+        $params.Sum, $params.Count, ($weights | Measure-Object NumBytes -Sum).Sum)
 
-Write-Host '== One tensor in detail, with its values' -ForegroundColor Cyan
-$bias = Import-TorchCheckpoint -LiteralPath $Sample | Where-Object Name -EQ 'model.fc.bias'
-$bias | Format-List | Out-String | Write-Host
-Write-Host ('ToArray(): ' + (($bias.ToArray() | ForEach-Object { $_.ToString('0.####') }) -join ', '))
+    Show 'Save the weights: a state_dict model.load_state_dict() accepts, and the same as .safetensors'
+    $weights | Save-Tensor -LiteralPath (Join-Path $work 'weights.pt') -PassThru | Out-String | Write-Host
+    $weights | Save-Tensor -LiteralPath (Join-Path $work 'weights.safetensors') -Verify -PassThru |
+        Format-Table Name, Length | Out-String | Write-Host
 
-Write-Host "`n== -AsObject: what torch.load returns" -ForegroundColor Cyan
-$ckpt = Import-TorchCheckpoint -LiteralPath $Sample -AsObject
-$ckpt.GetEnumerator() | Where-Object { $_.Value -isnot [System.Collections.IDictionary] } |
-    Select-Object @{ n = 'Key'; e = { $_.Key } }, @{ n = 'Type'; e = { $_.Value.GetType().Name } }, @{ n = 'Value (Python repr)'; e = { [TorchSerial.Python.PyRepr]::Of($_.Value) } } |
-    Format-Table | Out-String | Write-Host
+    Show 'Scan a folder with a bad file and a hostile one (no tensor data is read, nothing in a file runs)'
+    $folder = Join-Path $work 'downloads'
+    $null = New-Item -ItemType Directory $folder
+    Copy-Item $Sample, (Join-Path $fixtures 'crafted/os_system.pt'), (Join-Path $fixtures 'crafted/truncated_zip.pt') $folder
+    Copy-Item (Join-Path $work 'weights.safetensors') $folder
+    Push-Location $folder
+    try { Get-ChildItem | Test-TorchCheckpoint | Format-Table | Out-String -Width 140 | Write-Host }
+    finally { Pop-Location }
+    Write-Host ("CI gate over the folder (-Quiet, one answer for all): {0}" -f (Get-ChildItem $folder | Test-TorchCheckpoint -Quiet))
 
-Write-Host '== Safe by default: a pickle that calls posix.system is refused, and nothing runs' -ForegroundColor Cyan
-$hostile = Join-Path (Split-Path $Sample) '../crafted/unsafe_global.pt'
-Import-TorchCheckpoint -LiteralPath $hostile -ErrorAction SilentlyContinue -ErrorVariable refused
-Write-Host ("{0}`n  {1}" -f $refused[0].FullyQualifiedErrorId, $refused[0].Exception.Message)
+    Show 'A checkpoint saved on two GPUs, on this machine without one'
+    $gpu = Join-Path $fixtures 'torch/cuda_mixed.pt'
+    $scan = Test-TorchCheckpoint -LiteralPath $gpu
+    Write-Host ("Test-TorchCheckpoint: {0}; saved on {1} (locations are data: no device needed)" -f $scan.Status,
+        ($scan.Locations -join ', '))
+    Import-TorchCheckpoint -LiteralPath $gpu -Lazy | Select-Object -First 3 | Format-Table | Out-String -Width 140 |
+        Write-Host
+    Import-TorchCheckpoint -LiteralPath $gpu -MapLocation cpu | Select-Object -First 3 | Format-Table | Out-String -Width 140 |
+        Write-Host
+    Convert-DeviceMap -LiteralPath $gpu -Destination (Join-Path $work 'cpu.pt') -MapLocation cpu
+    Write-Host ("Convert-DeviceMap -MapLocation cpu rewrote its tags without reading its data; now saved on: {0}" -f
+        ((Test-TorchCheckpoint -LiteralPath (Join-Path $work 'cpu.pt')).Locations -join ', '))
+}
+finally { Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue }

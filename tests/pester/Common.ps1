@@ -15,3 +15,17 @@ function Find-TorchPython {
     & /usr/bin/python3 -c 'import torch' 2>$null
     if ($LASTEXITCODE -eq 0) { '/usr/bin/python3' }
 }
+
+# Runs a script in a PowerShell with no host, with the module imported, and returns its output and streams. -WhatIf
+# writes its "What if:" lines straight to the host, so a -WhatIf test run here keeps them out of the suite's output.
+function Invoke-Hostless([scriptblock] $Script, [object[]] $ArgumentList = @()) {
+    $ps = [powershell]::Create()
+    try {
+        $null = $ps.AddCommand('Import-Module').AddParameter('Name', $script:ModuleManifest).AddStatement()
+        $null = $ps.AddScript($Script.ToString())
+        foreach ($a in $ArgumentList) { $null = $ps.AddArgument($a) }
+        $output = $ps.Invoke()
+        [pscustomobject]@{ Output = $output; Verbose = @($ps.Streams.Verbose | ForEach-Object Message)
+            Errors = @($ps.Streams.Error) }
+    } finally { $ps.Dispose() }
+}

@@ -83,9 +83,10 @@ Describe 'Convert-DeviceMap' {
 
     It '-WhatIf shows the tags that would change and writes nothing' {
         $out = Join-Path $TestDrive 'whatif.pt'
-        $msg = Convert-DeviceMap -LiteralPath (Join-Path $Torch 'cuda_mixed.pt') -Destination $out -MapLocation @{ 'cuda:1' = 'cuda:0' } -WhatIf -Verbose 4>&1 | Out-String
+        $run = Invoke-Hostless { param($in, $out) Convert-DeviceMap -LiteralPath $in -Destination $out -MapLocation @{ 'cuda:1' = 'cuda:0' } -WhatIf -Verbose } (Join-Path $Torch 'cuda_mixed.pt'), $out
+        $run.Errors | Should -BeNullOrEmpty
         Test-Path $out | Should -BeFalse
-        $msg | Should -Match 'cuda:1 -> cuda:0 \(\d+ storages?\)'
+        ($run.Verbose -join "`n") | Should -Match 'cuda:1 -> cuda:0 \(\d+ storages?\)'
     }
 
     It 'rewrites tags in a file without loading it, keeping the layout' -ForEach @(@{ File = 'cuda_mixed.pt' }, @{ File = 'cuda_mixed_legacy.pt' }) {
@@ -154,7 +155,7 @@ Describe 'Register-TorchLocation' {
 
     It 'loads a custom npu:0 tag through a registered deserializer' {
         { Import-TorchCheckpoint -LiteralPath (Join-Path $Torch 'npu.pt') -ErrorAction Stop } | Should -Throw -ErrorId 'UnknownLocation,*'
-        Register-TorchLocation -Name npu -Priority 30 -Deserializer { param($storage, $location) if ($location -like 'npu*') { 'cpu' } }
+        Register-TorchLocation -Name npu -Priority 35 -Deserializer { param($storage, $location) if ($location -like 'npu*') { 'cpu' } }
         $t = Import-TorchCheckpoint -LiteralPath (Join-Path $Torch 'npu.pt')
         $t.SavedLocation | Should -Be 'npu:0'
         Get-Sums $t | Should -Be $Located['npu.pt'].tensors.sha256
@@ -166,7 +167,7 @@ Describe 'Register-TorchLocation' {
         $out = Join-Path $TestDrive 'tagged.pt'
         Import-TorchCheckpoint -LiteralPath (Join-Path $Torch 'params.pt') | Save-Tensor -LiteralPath $out
         Unregister-TorchLocation early
-        Register-TorchLocation -Name npu -Priority 30 -Deserializer { param($s, $l) if ($l -like 'npu*') { 'cpu' } }
+        Register-TorchLocation -Name npu -Priority 35 -Deserializer { param($s, $l) if ($l -like 'npu*') { 'cpu' } }
         (Import-TorchCheckpoint -LiteralPath $out).SavedLocation | Should -Be @('npu:3', 'npu:3', 'npu:3')
     }
 
@@ -176,8 +177,30 @@ Describe 'Register-TorchLocation' {
         $w | Should -Not -BeNullOrEmpty
     }
 
+    It 'runs the help examples of Register-TorchLocation with no warning and no error' {
+        # The files the examples name, as real torch wrote them.
+        $dir = Join-Path $TestDrive 'examples'
+        $null = New-Item -ItemType Directory $dir
+        Copy-Item (Join-Path $Torch 'npu.pt') (Join-Path $dir 'trained-on-npu.pt')
+        Copy-Item (Join-Path $Torch 'params.pt') (Join-Path $dir 'model.pt')
+        $examples = (Get-Help Register-TorchLocation).Examples.Example
+        $examples.Count | Should -BeGreaterOrEqual 3
+        foreach ($e in $examples) {
+            $ps = [powershell]::Create()
+            try {
+                $null = $ps.AddCommand('Import-Module').AddParameter('Name', $ModuleManifest).AddStatement()
+                $null = $ps.AddCommand('Set-Location').AddParameter('LiteralPath', $dir).AddStatement().AddScript($e.Code)
+                $null = $ps.Invoke()
+                @($ps.Streams.Warning) | Should -BeNullOrEmpty -Because $e.Code
+                @($ps.Streams.Error) | Should -BeNullOrEmpty -Because $e.Code
+            } finally { $ps.Dispose() }
+        }
+        Register-TorchLocation -Name npu -Priority 35 -Deserializer { param($s, $l) if ($l -like 'npu*') { 'cpu' } }
+        (Test-TorchCheckpoint -LiteralPath (Join-Path $dir 'for-npu.pt')).Locations | Should -Be 'npu:0'
+    }
+
     It 'keeps handlers to the runspace that registered them' {
-        Register-TorchLocation -Name npu -Priority 30 -Deserializer { param($s, $l) if ($l -like 'npu*') { 'cpu' } }
+        Register-TorchLocation -Name npu -Priority 35 -Deserializer { param($s, $l) if ($l -like 'npu*') { 'cpu' } }
         $module = $ModuleManifest; $file = Join-Path $Torch 'npu.pt'
         $other = 1 | ForEach-Object -Parallel {
             Import-Module $using:module

@@ -94,3 +94,24 @@ Describe 'Help of <Name>' -ForEach $Cmdlets {
         }
     }
 }
+
+Describe 'The demo' {
+    It 'shows the listing, the model-only parameter count, a save, a folder scan and a GPU file on this machine' {
+        $sample = Join-Path $FixtureDir 'torch/checkpoint.pt'
+        $pwsh = [Environment]::ProcessPath
+        [string[]] $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        $demo = Join-Path $PSScriptRoot '../../build/Show-Demo.ps1'
+        $text = (& $pwsh @prefix -NoProfile -NonInteractive -File $demo -ModulePath (Split-Path $ModuleManifest) -Sample $sample 2>&1) -join "`n"
+        $LASTEXITCODE | Should -Be 0 -Because $text
+        $model = $Expected.checkpoints['checkpoint.pt'].tensors | Where-Object { $_.name -like 'model.*' -and $_.dtype -like 'float*' }
+        $text | Should -Match ("{0:N0} parameters and float buffers in {1} tensors" -f ($model.numel | Measure-Object -Sum).Sum, $model.Count)
+        $text | Should -Match 'model\.fc\.bias\s+float32\s+\[4\]'
+        $text | Should -Match 'weights\.safetensors'
+        $text | Should -Match 'Unsafe\s+Zip\s+0\s+os\.system'
+        $text | Should -Match 'Invalid\s+Zip\s+0\s+TruncatedZip'
+        $text | Should -Match 'one answer for all\): False'
+        $text | Should -Match 'Test-TorchCheckpoint: Ok; saved on cuda:0, cuda:1'
+        $text | Should -Match 'now saved on: cpu'
+        $text | Should -Not -Match 'Exception|\bat line\b'
+    }
+}

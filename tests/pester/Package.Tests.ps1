@@ -13,7 +13,9 @@ BeforeAll {
     $script:Fixture = Join-Path $FixtureDir 'torch/state_dict.pt'
 
     # A fresh pwsh whose user folders are $UserFolder: the repository registration and the CurrentUser install land there,
-    # never in the real profile. PSModulePath is reset so only that home's module folder (and pwsh's own) is seen.
+    # never in the real profile. PSModulePath is reset so only that home's module folder (and pwsh's own) is seen. The
+    # folders must exist: .NET reports a missing LocalApplicationData as '', and PSResourceGet then writes its
+    # repository store relative to the current directory.
     function Invoke-FreshPwsh([string] $UserFolder, [string] $Command) {
         $pwsh = [Environment]::ProcessPath
         [string[]] $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
@@ -26,7 +28,8 @@ BeforeAll {
             $env:XDG_CACHE_HOME = Join-Path $UserFolder '.cache'
             $env:PSModulePath = $null
             $env:TORCHSERIAL_MODULE = $null
-            $output = & $pwsh @prefix -NoProfile -NonInteractive -Command $Command 2>&1
+            foreach ($d in $env:XDG_DATA_HOME, $env:XDG_CONFIG_HOME, $env:XDG_CACHE_HOME) { $null = New-Item -ItemType Directory -Force $d }
+            $output = & $pwsh @prefix -NoProfile -NonInteractive -Command ("`$PSStyle.OutputRendering = 'PlainText'; " + $Command) 2>&1
             [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = @($output | ForEach-Object { "$_" }) }
         } finally {
             foreach ($k in $saved.Keys) { Set-Item "env:$k" $saved[$k] }
@@ -42,7 +45,7 @@ Describe 'The package' -Skip:($IsWindows -or -not $Package) {
         Copy-Item $Nupkg.FullName $Repository
         $install = "Register-PSResourceRepository -Name LocalTorchSerial -Uri '$Repository' -Trusted; " +
             "Install-PSResource -Name TorchSerial -Repository LocalTorchSerial -Scope CurrentUser -TrustRepository -Quiet; " +
-            "(Get-InstalledPSResource TorchSerial).InstalledLocation"
+            "(Get-PSResourceRepository LocalTorchSerial).Uri.LocalPath; (Get-InstalledPSResource TorchSerial).InstalledLocation"
         $script:Installed = Invoke-FreshPwsh $UserHome $install
     }
 
@@ -64,7 +67,12 @@ Describe 'The package' -Skip:($IsWindows -or -not $Package) {
 
     It 'installs by name from a repository into the user module path' {
         $Installed.ExitCode | Should -Be 0 -Because ($Installed.Output -join "`n")
-        $Installed.Output[-1] | Should -BeLike "$UserHome*"
+        $Installed.Output | Should -HaveCount 2 -Because ($Installed.Output -join "`n")
+        $Installed.Output[0] | Should -Be $Repository
+        $Installed.Output[1] | Should -BeLike "$UserHome*"
+        # The registration stayed in the private home, not the real profile or the current folder.
+        Get-ChildItem $UserHome -Recurse -Force -Filter PSResourceRepository.xml | Should -Not -BeNullOrEmpty
+        Test-Path (Join-Path (Get-Location) 'PSResourceGet') | Should -BeFalse
     }
 
     It 'auto-loads by name in a fresh pwsh: no Import-Module, not even inside ForEach-Object -Parallel' {

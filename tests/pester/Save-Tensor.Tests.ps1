@@ -68,7 +68,8 @@ Describe 'Save-Tensor as a careful writer' {
     }
 
     It '-WhatIf writes nothing' {
-        Import-TorchCheckpoint -LiteralPath $Params | Save-Tensor -LiteralPath $Target -WhatIf
+        $run = Invoke-Hostless { param($in, $out) Import-TorchCheckpoint -LiteralPath $in | Save-Tensor -LiteralPath $out -WhatIf } $Params, $Target
+        $run.Errors | Should -BeNullOrEmpty
         Get-Content -LiteralPath $Target | Should -Be 'old contents'
         Get-ChildItem $TestDrive -Filter '*.tmp' -Force | Should -BeNullOrEmpty
     }
