@@ -51,6 +51,38 @@ Describe 'Errors that say what and where' {
         }
     }
 
+    It 'gives PathIsDirectory for a folder from <Name>, by -<Parameter>' -ForEach @(
+        @{ Name = 'Import-TorchCheckpoint'; Parameter = 'Path' }, @{ Name = 'Import-TorchCheckpoint'; Parameter = 'LiteralPath' }
+        @{ Name = 'Test-TorchCheckpoint'; Parameter = 'Path' }, @{ Name = 'Test-TorchCheckpoint'; Parameter = 'LiteralPath' }
+        @{ Name = 'Assert-TorchCheckpoint'; Parameter = 'Path' }, @{ Name = 'Assert-TorchCheckpoint'; Parameter = 'LiteralPath' }
+        @{ Name = 'Convert-DeviceMap'; Parameter = 'Path'; Extra = @{ Destination = 'x.pt'; MapLocation = 'cpu' } }
+        @{ Name = 'Convert-DeviceMap'; Parameter = 'LiteralPath'; Extra = @{ Destination = 'x.pt'; MapLocation = 'cpu' } }
+        @{ Name = 'Compare-TorchCheckpoint'; Parameter = 'ReferencePath'; Extra = @{ DifferencePath = 'GOOD' } }
+        @{ Name = 'Compare-TorchCheckpoint'; Parameter = 'DifferencePath'; Extra = @{ ReferencePath = 'GOOD' } }
+        @{ Name = 'Save-Tensor'; Parameter = 'Path'; Piped = $true }, @{ Name = 'Save-Tensor'; Parameter = 'LiteralPath'; Piped = $true }
+    ) {
+        $arguments = @{ $Parameter = $FixtureDir }
+        if ($Extra) { foreach ($k in $Extra.Keys) { $arguments[$k] = if ($Extra[$k] -eq 'GOOD') { $Good } else { $Extra[$k] } } }
+        $err = $null; $thrown = $null
+        try {
+            if ($Piped) { Import-TorchCheckpoint $Good | & $Name @arguments -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null }
+            else { & $Name @arguments -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null }
+        } catch { $thrown = $_ }
+        # Reading cmdlets report a non-terminating error per input (an assertion then fails as well); writers throw.
+        $records = @(@($err) + @($thrown) | ForEach-Object { if ($_ -is [Management.Automation.ErrorRecord]) { $_ } elseif ($_.ErrorRecord) { $_.ErrorRecord } })
+        $first = $records | Where-Object FullyQualifiedErrorId -Like 'PathIsDirectory,*' | Select-Object -First 1
+        $first | Should -Not -BeNullOrEmpty -Because (@($records.FullyQualifiedErrorId) -join ', ')
+        "$first" | Should -BeLike "*$FixtureDir*folder*"
+    }
+
+    It 'fails an assertion on a path that checked nothing: a folder, a missing file, a damaged file' {
+        foreach ($bad in $FixtureDir, (Join-Path $TestDrive 'missing.pt'), $Truncated) {
+            { Assert-TorchCheckpoint -LiteralPath $bad -ErrorAction SilentlyContinue } |
+                Should -Throw -ErrorId 'CheckpointAssertionFailed,*' -Because $bad
+        }
+        { Assert-TorchCheckpoint -LiteralPath $Good } | Should -Not -Throw
+    }
+
     It 'names the file in each error of a multi-file load' {
         $err = $null
         Get-Item $Good, $Truncated, $Unsafe | Import-TorchCheckpoint -ErrorVariable err -ErrorAction SilentlyContinue | Out-Null

@@ -16,6 +16,7 @@ public sealed class AssertTorchCheckpointCommand : CheckpointInputCmdlet
 {
     private readonly List<string> _failures = new();
     private readonly List<string> _passed = new();
+    private int _unreadable;
 
     /// <summary>Tensors that must be present, by name.</summary>
     [Parameter]
@@ -71,17 +72,21 @@ public sealed class AssertTorchCheckpointCommand : CheckpointInputCmdlet
         {
             if (failures.Count == 0) _passed.Add(path);
             else _failures.AddRange(failures.Select(f => $"{path}: {f}"));
-        });
+        }, () => _unreadable++);
     }
 
     protected override void EndProcessing()
     {
-        if (_failures.Count > 0)
+        // An input that could not be read at all (a folder, a missing or damaged file) already has its own error; it
+        // fails the assertion too, so a CI step never passes on a path that checked nothing.
+        if (_failures.Count > 0 || _unreadable > 0)
         {
             var files = _failures.Select(f => f[..f.IndexOf(": ", StringComparison.Ordinal)]).Distinct().Count();
-            string message = $"{_failures.Count} checkpoint check(s) failed in {files} file(s):" + Environment.NewLine +
+            string message = $"{_failures.Count} checkpoint check(s) failed in {files} file(s)" +
+                (_unreadable > 0 ? $", and {_unreadable} input(s) could not be read (see the errors before this one)"
+                    : "") + ":" + Environment.NewLine +
                 string.Join(Environment.NewLine, _failures.Select(f => "  - " + f));
-            ThrowTerminatingError(ErrorRecords.AssertionFailed(message, _failures.Count));
+            ThrowTerminatingError(ErrorRecords.AssertionFailed(message, _failures.Count + _unreadable));
         }
         if (PassThru) foreach (var p in _passed) WriteObject(OutputFile.Item(this, p));
     }

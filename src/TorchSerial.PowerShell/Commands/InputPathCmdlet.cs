@@ -57,11 +57,13 @@ public abstract class InputPathCmdlet : PSCmdlet
             }
             catch (Exception ex) when (ex is ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or PSArgumentException or NotSupportedException)
             {
+                PathFailed?.Invoke();
                 WriteError(ErrorRecords.UnusablePath(input, ex));
                 continue;
             }
             if (provider!.Name != "FileSystem")
             {
+                PathFailed?.Invoke();
                 WriteError(ErrorRecords.NotFileSystem(input, provider.Name));
                 continue;
             }
