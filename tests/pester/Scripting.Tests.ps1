@@ -101,6 +101,35 @@ Describe 'Completion and -PassThru' {
         (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('2', '3', '4', '5')
     }
 
+    It 'completes torch device names with the present ones first, and registered handler names, never file names' {
+        Register-TorchLocation -Name npu -Priority 35 -Deserializer { param($s, $l) if ($l -like 'npu*') { 'cpu' } }
+        try {
+            $line = 'Import-TorchCheckpoint x.pt -MapLocation '
+            $all = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText)
+            $present = @(Get-TorchDevice -Available | ForEach-Object Name)
+            $all[0..($present.Count - 1)] | Should -Be $present
+            foreach ($name in 'cpu', 'cuda', 'cuda:0', 'cuda:7', 'mps', 'meta', 'npu') { $all | Should -Contain $name }
+            $all | Where-Object { $_ -match '[\\/]|\.pt$' } | Should -BeNullOrEmpty
+            $line = 'Import-TorchCheckpoint x.pt -MapLocation m'
+            @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText) | Should -Be @('mps', 'meta')
+            $line = 'Unregister-TorchLocation '
+            @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText) | Should -Be @('npu')
+        } finally { Unregister-TorchLocation npu }
+        $line = 'Unregister-TorchLocation '
+        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches) | Should -BeNullOrEmpty
+    }
+
+    It 'shows a location handler by what it does, not as .NET delegate type names' {
+        $h = Register-TorchLocation -Name tagonly -Priority 36 -Tagger { $null } -PassThru
+        try {
+            $text = $h | Format-List * | Out-String
+            $text | Should -Not -Match 'System\.Func'
+            $h.HasTagger | Should -BeTrue
+            $h.HasDeserializer | Should -BeFalse
+            ($h | ConvertTo-Json | ConvertFrom-Json).HasTagger | Should -BeTrue
+        } finally { Unregister-TorchLocation tagonly }
+    }
+
     It 'returns written files as Get-Item does, so their Mode and PSPath are filled in' {
         $out = Join-Path $TestDrive 'passthru.pt'
         $item = Import-TorchCheckpoint $Good | Save-Tensor -LiteralPath $out -PassThru

@@ -159,8 +159,15 @@ public sealed class LocationHandler
 
     public string Name { get; }
     public int Priority { get; }
-    public Func<Storage, string?>? Tagger { get; }
-    public Func<Storage, string, object?>? Deserializer { get; }
+    // The delegates stay inside: shown or serialized they are only a .NET type name, so the facts are published.
+    internal Func<Storage, string?>? Tagger { get; }
+    internal Func<Storage, string, object?>? Deserializer { get; }
+
+    /// <summary>True when it names the tag storages are saved with.</summary>
+    public bool HasTagger => Tagger is not null;
+
+    /// <summary>True when it turns tags into devices on load.</summary>
+    public bool HasDeserializer => Deserializer is not null;
     public bool IsBuiltIn { get; init; }
 
     /// <summary>True when its priority was taken at registration, so it went to the end (torch's behaviour).</summary>

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using TorchSerial.PowerShell.Completion;
 
 namespace TorchSerial.PowerShell.Commands;
 
@@ -9,6 +10,7 @@ public sealed class UnregisterTorchLocationCommand : PSCmdlet
     /// <summary>The handler's name.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(LocationNameCompleter))]
     public string Name { get; set; } = "";
 
     protected override void ProcessRecord()
