@@ -19,7 +19,7 @@
     PrivateData          = @{
         PSData = @{
             Tags = @('PyTorch', 'checkpoint', 'torch', 'pickle', 'safetensors', 'ML', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
-            ReleaseNotes = 'See CHANGELOG.md: safetensors, sharded sets and TorchScript weights; the toolbox (Convert-Tensor, Rename-Tensor, Compare-TorchCheckpoint, Get-TensorHash, Measure-Tensor, Assert-TorchCheckpoint); -Quiet answers once for all files.'
+            ReleaseNotes = 'See CHANGELOG.md: safetensors, sharded sets and TorchScript weights; the toolbox; a PSResourceGet package; scans need no device; script-friendly reports (names in JSON); -Quiet answers once for all files.'
         }
     }
 }
