@@ -17,14 +17,6 @@ internal static class TorchGlobals
 {
     private static readonly Dictionary<string, object> Known = BuildKnown();
 
-    /// <summary>Python 2 and pre-1.8 module names that torch.load maps onto their current homes.</summary>
-    private static readonly Dictionary<string, string> ModuleRenames = new(StringComparer.Ordinal)
-    {
-        ["__builtin__"] = "builtins",
-        ["copy_reg"] = "copyreg",
-        ["torch.tensor"] = "torch._tensor",
-    };
-
     /// <summary>The hooks that give a checkpoint's pickle its torch meaning under <paramref name="policy"/>.</summary>
     public static PickleHooks Hooks(GlobalPolicy policy, Func<object?, object?> persistentLoad) => new()
     {
@@ -39,8 +31,8 @@ internal static class TorchGlobals
         },
     };
 
-    public static string Canonical(string module, string name)
-        => (ModuleRenames.TryGetValue(module, out var m) ? m : module) + "." + name;
+    /// <summary>The name Python 3 imports for a global (Python 2 and pre-1.8 torch names mapped).</summary>
+    public static string Canonical(string module, string name) => Python2Names.Resolve(module, name);
 
     public static object Resolve(string module, string name, GlobalPolicy policy, string record, long offset)
     {

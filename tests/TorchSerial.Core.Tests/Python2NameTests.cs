@@ -1,0 +1,56 @@
+using System.Text.Json;
+using TorchSerial.Errors;
+using TorchSerial.Reading;
+using TorchSerial.Scanning;
+using TorchSerial.Torch;
+using Xunit;
+
+namespace TorchSerial.Tests;
+
+/// <summary>Python 2 globals resolve to the name CPython imports: every entry of its _compat_pickle tables, as
+/// craft.py recorded them from the Python that ran it.</summary>
+public class Python2NameTests
+{
+    private static JsonElement Compat()
+        => JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Dir, "crafted.json"))).RootElement
+            .GetProperty("compat_names");
+
+    [Fact]
+    public void Every_name_pair_maps_as_cpython_maps_it()
+    {
+        var pairs = Compat().GetProperty("pairs").EnumerateArray().ToList();
+        Assert.True(pairs.Count > 80);
+        foreach (var p in pairs)
+            Assert.Equal(p[2].GetString(), TorchGlobals.Canonical(p[0].GetString()!, p[1].GetString()!));
+    }
+
+    [Fact]
+    public void Every_module_rename_applies_to_names_without_a_pair_of_their_own()
+    {
+        var pairs = Compat().GetProperty("pairs").EnumerateArray()
+            .Select(p => (p[0].GetString(), p[1].GetString())).ToHashSet();
+        var modules = Compat().GetProperty("modules").EnumerateArray().ToList();
+        Assert.True(modules.Count > 50);
+        foreach (var m in modules)
+        {
+            Assert.DoesNotContain((m[0].GetString(), "SomeName"), pairs);
+            Assert.Equal(m[1].GetString() + ".SomeName", TorchGlobals.Canonical(m[0].GetString()!, "SomeName"));
+        }
+    }
+
+    [Fact]
+    public void The_reported_python3_name_is_the_one_that_admits_it()
+    {
+        var path = Fixtures.Crafted("py2_names.pt");
+        var report = CheckpointScanner.Scan(path);
+        var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Dir, "crafted.json"))).RootElement
+            .GetProperty("py2_names.pt").GetProperty("globals").EnumerateArray().Select(e => e.GetString()).ToArray();
+        Assert.Equal(expected, report.Globals.Select(g => g.FullName).ToArray());
+        Assert.Equal("builtins.range", expected[0]);
+        var refused = Assert.Throws<TorchSerialException>(() => CheckpointReader.Load(path));
+        Assert.Contains("'builtins.range'", refused.Message);
+        var admitted = new LoadOptions { Policy = new GlobalPolicy(report.Globals.Select(g => g.FullName)) };
+        var root = Assert.IsType<Python.PyDict>(CheckpointReader.Load(path, admitted).Root);
+        Assert.Equal("builtins.range", Assert.IsType<Python.PyObject>(root["r"]).Type.FullName);
+    }
+}
