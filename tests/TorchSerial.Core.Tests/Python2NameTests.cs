@@ -54,3 +54,37 @@ public class Python2NameTests
         Assert.Equal("builtins.range", Assert.IsType<Python.PyObject>(root["r"]).Type.FullName);
     }
 }
+
+/// <summary>Text with lone surrogates, as CPython pickles it ('surrogatepass'), loads and saves unchanged.</summary>
+public class LoneSurrogateTests
+{
+    [Fact]
+    public void Lone_surrogates_load_as_python_holds_them_and_save_back_byte_for_byte()
+    {
+        var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.Dir, "crafted.json"))).RootElement
+            .GetProperty("lone_surrogate.pt");
+        var root = Assert.IsType<Python.PyDict>(CheckpointReader.Load(Fixtures.Crafted("lone_surrogate.pt")).Root);
+        foreach (var key in new[] { "s", "t", "pair" })
+        {
+            var units = expected.GetProperty(key).EnumerateArray().Select(e => (char)e.GetInt32()).ToArray();
+            Assert.Equal(new string(units), Assert.IsType<string>(root[key]));
+        }
+        Assert.Equal('\ud800', ((string)root["s"]!)[1]);
+        using var saved = new MemoryStream();
+        Writing.CheckpointWriter.Save(root, saved);
+        saved.Position = 0;
+        var again = Assert.IsType<Python.PyDict>(CheckpointReader.Load(saved).Root);
+        Assert.Equal(root["s"], again["s"]);
+        Assert.Equal(root["t"], again["t"]);
+        Assert.Equal(root["pair"], again["pair"]);
+    }
+
+    [Fact]
+    public void Bytes_that_are_not_utf8_even_with_surrogates_let_through_are_refused()
+    {
+        Assert.Null(Pickle.SurrogatePassUtf8.Decode(new byte[] { 0x61, 0xFF, 0x62 }));
+        Assert.Null(Pickle.SurrogatePassUtf8.Decode(new byte[] { 0xED, 0xA0 }));
+        Assert.Equal("a\ud800", Pickle.SurrogatePassUtf8.Decode(new byte[] { 0x61, 0xED, 0xA0, 0x80 }));
+        Assert.Equal(new byte[] { 0xED, 0xBF, 0xBF }, Pickle.SurrogatePassUtf8.Encode("\udfff"));
+    }
+}

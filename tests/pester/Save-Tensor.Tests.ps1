@@ -221,6 +221,16 @@ Describe 'Real torch loads what Save-Tensor writes' {
         }
     }
 
+
+    It 'keeps lone surrogates in text, as Python does, for torch to read back' -Skip:(-not $HasTorch) {
+        $out = Join-Path $TestDrive 'surrogates.pt'
+        Import-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'crafted/lone_surrogate.pt') -AsObject | Save-Tensor -LiteralPath $out
+        $py = "import sys, torch, struct; d = torch.load(sys.argv[1]); " +
+            "print(','.join(str(u) for u in struct.unpack('<%dH' % len(d['s']), d['s'].encode('utf-16-le', 'surrogatepass'))))"
+        $units = & /usr/bin/python3 -c $py $out
+        $LASTEXITCODE | Should -Be 0
+        $units | Should -Be (($CraftedExpected['lone_surrogate.pt']['s']) -join ',')
+    }
     It '<_> loads in torch exactly as the original fixture, in zip and legacy layouts, protocols 2 and 4' -ForEach @($Expected.checkpoints.Keys) -Skip:(-not $HasTorch) {
         foreach ($layout in 'zip2', 'zip4', 'legacy2', 'legacy4') {
             $r = $Results["${layout}_$_"]

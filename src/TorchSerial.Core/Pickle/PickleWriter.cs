@@ -138,12 +138,8 @@ internal sealed class PickleWriter
         else { Op(Pickle.Op.LONG_BINGET); UInt32((uint)slot); }
     }
 
-    private static byte[] Utf8(string s)
-    {
-        // CPython encodes with 'surrogatepass'; .NET's UTF-8 would replace lone surrogates, so they stay as
-        // their 3-byte forms here too.
-        return Encoding.UTF8.GetBytes(s);
-    }
+    // CPython encodes with 'surrogatepass'; .NET's UTF-8 would replace a lone surrogate with '?'.
+    private static byte[] Utf8(string s) => SurrogatePassUtf8.Encode(s);
 
     private void UInt16(ushort v) { Span<byte> b = stackalloc byte[2]; BinaryPrimitives.WriteUInt16LittleEndian(b, v); _out.Write(b); }
     private void Int32(int v) { Span<byte> b = stackalloc byte[4]; BinaryPrimitives.WriteInt32LittleEndian(b, v); _out.Write(b); }

@@ -296,14 +296,9 @@ internal sealed class Unpickler
     }
 
     private string Utf8(ReadOnlySpan<byte> raw)
-    {
-        try { return StrictUtf8.GetString(raw); }
-        catch (DecoderFallbackException)
-        {
-            // CPython writes lone surrogates with 'surrogatepass'; keep them rather than fail.
-            return Encoding.UTF8.GetString(raw);
-        }
-    }
+        => SurrogatePassUtf8.Decode(raw) ?? throw Fail.Data(ErrorIds.StringDecodeFailed,
+            $"A string at offset {_opOffset} of '{_in.Record}' is not UTF-8 (CPython refuses it too).", _in.Record,
+            _opOffset);
 
     // Booleans are immutable: one box each, as Python has one True and one False.
     private static readonly object True = true, False = false;
