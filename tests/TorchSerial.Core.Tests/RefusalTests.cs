@@ -24,8 +24,7 @@ public class RefusalTests
     [InlineData("crafted/bad_magic.pt", ErrorIds.InvalidMagicNumber, "magic number")]
     [InlineData("crafted/bad_protocol.pt", ErrorIds.InvalidProtocolVersion, "999")]
     [InlineData("crafted/unsafe_global.pt", ErrorIds.UnsafeGlobal, "-AllowGlobal 'posix.system'")]
-    [InlineData("torch/sparse.pt", ErrorIds.UnsupportedTensorFeature,
-        "Tensor 'w' is a sparse tensor (torch.sparse_coo)")]
+    [InlineData("kinds/sparse_csr.pt", ErrorIds.UnsafeGlobal, "torch._utils._rebuild_sparse_csr_tensor")]
     [InlineData("crafted/torchscript_like.pt", ErrorIds.TorchScriptStructure, "not a script module")]
     [InlineData("pickles/values_p2.pkl", ErrorIds.InvalidMagicNumber, "plain Python pickle")]
     public void Bad_input_gets_a_stable_error_id(string file, string errorId, string messagePart)

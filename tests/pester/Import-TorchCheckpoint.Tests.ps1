@@ -20,7 +20,7 @@ BeforeDiscovery {
         @{ File = 'crafted/unsafe_global.pt'; Id = 'UnsafeGlobal' }
         @{ File = 'crafted/cuda_tagged.pt'; Id = 'DeviceUnavailable' }
         @{ File = 'crafted/py2_strings.pt'; Id = 'StringDecodeFailed' }
-        @{ File = 'torch/sparse.pt'; Id = 'UnsupportedTensorFeature' }
+        @{ File = 'kinds/sparse_csr.pt'; Id = 'UnsafeGlobal' }
         @{ File = 'crafted/torchscript_like.pt'; Id = 'TorchScriptStructure' }
     )
 }
@@ -167,6 +167,23 @@ Describe 'Refusals' {
     It 'throws a terminating error with -ErrorAction Stop' {
         { Import-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'crafted/unsafe_global.pt') -ErrorAction Stop } |
             Should -Throw -ErrorId "UnsafeGlobal,$Cmd"
+    }
+}
+
+Describe 'Tensor kinds in a listing' {
+    It 'lists a sparse tensor as its parts, flagged with the layout, and a meta tensor on device meta' {
+        $t = Import-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'torch/sparse.pt')
+        @($t.Name) | Should -Be @('w.indices', 'w.values')
+        $t[0].Sparse.Layout | Should -Be 'sparse_coo'
+        @($t[0].Sparse.Shape) | Should -Be @(3)
+        ($t | Format-Table | Out-String -Width 200) | Should -Match 'w\.values\s+float32\s+\[2\]\s+2\s+cpu\s+sparse_coo'
+        $obj = Import-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'torch/sparse.pt') -AsObject
+        ($obj['w'] | Format-Table | Out-String -Width 200) | Should -Match 'w\s+sparse_coo\s+float32\s+\[3\]\s+2\s+cpu\s+indices \[1, 2\], values \[2\]'
+        $meta = Import-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'kinds/meta.pt') | Where-Object Name -EQ 'w'
+        $meta.Device | Should -Be 'meta'
+        $meta.IsMeta | Should -BeTrue
+        { $meta.ToArray() } | Should -Throw -ExpectedMessage "*meta tensor*no data*"
+        (Test-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'kinds/meta.pt')).Status | Should -Be 'Ok'
     }
 }
 

@@ -42,7 +42,7 @@ Describe 'The module' {
     It 'has a format view for every output type' {
         $views = Get-FormatData -TypeName 'TorchSerial.*' -PowerShellVersion $PSVersionTable.PSVersion
         $types = $views.TypeNames
-        foreach ($t in 'TorchSerial.Tensors.Tensor', 'TorchSerial.Tensors.Storage', 'TorchSerial.Python.PyObject', 'TorchSerial.Tensors.Quantization', 'TorchSerial.Scanning.ScanReport', 'TorchSerial.Scanning.GlobalReference', 'TorchSerial.Scanning.ScanProblem', 'TorchSerial.Devices.DeviceInfo', 'TorchSerial.Torch.LocationHandler') {
+        foreach ($t in 'TorchSerial.Tensors.Tensor', 'TorchSerial.Tensors.Storage', 'TorchSerial.Python.PyObject', 'TorchSerial.Tensors.Quantization', 'TorchSerial.Scanning.ScanReport', 'TorchSerial.Scanning.GlobalReference', 'TorchSerial.Scanning.ScanProblem', 'TorchSerial.Devices.DeviceInfo', 'TorchSerial.Torch.LocationHandler', 'TorchSerial.Tensors.SparseTensor', 'TorchSerial.Torch.ModuleSource') {
             $types | Should -Contain $t
         }
     }

@@ -88,6 +88,9 @@ public static class ErrorIds
     public const string UnknownDType = "UnknownDType";
     public const string TensorTooLarge = "TensorTooLarge";
 
+    /// <summary>Data was asked of a meta tensor, which has a shape and a dtype but no values.</summary>
+    public const string MetaTensorHasNoData = "MetaTensorHasNoData";
+
     // Saving.
     public const string InvalidSaveOption = "InvalidSaveOption";
     public const string InvalidSaveInput = "InvalidSaveInput";

@@ -4,7 +4,7 @@ namespace TorchSerial.Python;
 /// A reference to a Python global (class or function) that the policy admitted but that TorchSerial
 /// does not model, e.g. a user's class admitted with <c>-AllowGlobal</c>. It is never resolved to code.
 /// </summary>
-public sealed class PyGlobal
+public class PyGlobal
 {
     public PyGlobal(string module, string name) { Module = module; Name = name; }
     public string Module { get; }

@@ -35,6 +35,9 @@ internal static class LegacyStreamSource
         // The data follows the pickle, so storages are made without bytes and attached once the key list is read.
         object? PersistentLoad(object? pid)
         {
+            // A whole-model pickle names its module classes by persistent id; their class globals were admitted to
+            // get here (the policy refused them otherwise), so the id becomes an inert record of class and source.
+            if (ModuleSource.TryParse(pid, "object pickle") is { } module) return module;
             var claim = StorageClaim.Parse(pid, 6, "object pickle");
             var root = resolver.Resolve(claim, _ => null);
             if (claim.ViewMetadata is not { } view) return root;

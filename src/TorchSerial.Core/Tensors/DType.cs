@@ -46,6 +46,12 @@ public sealed class DType : IEquatable<DType>
 
     public bool IsQuantized { get; }
 
+    /// <summary>
+    /// Values one stored byte holds: 2 for quint4x2, 4 for quint2x4, 1 for every other dtype. torch counts those two in
+    /// values (shape, stride, offset) over a storage counted in bytes; the bits/float4 dtypes count bytes throughout.
+    /// </summary>
+    public int ValuesPerByte => ReferenceEquals(this, QUInt4x2) ? 2 : ReferenceEquals(this, QUInt2x4) ? 4 : 1;
+
     /// <summary>Size in bytes of one scalar component, for byte-order swapping (complex swaps per part).</summary>
     internal int SwapUnit => Kind is ElementKind.Complex or ElementKind.ComplexHalf ? ItemSize / 2 : ItemSize;
 

@@ -21,6 +21,38 @@ public sealed class Tensor
         Name = "";
     }
 
+    /// <summary>A tensor with no data, as torch's meta device has (shape, dtype and stride only).</summary>
+    internal static Tensor Meta(DType dtype, long[] shape, long[] stride, bool requiresGrad)
+    {
+        if (shape.Length != stride.Length || shape.Any(s => s < 0) || stride.Any(s => s < 0))
+            throw Fail.Data(ErrorIds.PickleStructure,
+                $"A meta tensor has an invalid size [{string.Join(", ", shape)}] or stride [{string.Join(", ", stride)}].");
+        long numel;
+        try { numel = shape.Aggregate(1L, (n, s) => checked(n * s)); }
+        catch (OverflowException)
+        {
+            throw Fail.Data(ErrorIds.ArithmeticOverflow, $"A meta tensor's size [{string.Join(", ", shape)}] overflows.");
+        }
+        var storage = new Storage("", dtype, 0, "meta", untyped: false, new NoDataBuffer());
+        return new Tensor(storage, dtype, shape, stride, numel) { RequiresGrad = requiresGrad };
+    }
+
+    private Tensor(Storage storage, DType dtype, long[] shape, long[] stride, long numel)
+    {
+        Storage = storage;
+        DType = dtype;
+        Shape = shape;
+        Stride = stride;
+        NumElements = numel;
+        Name = "";
+    }
+
+    /// <summary>True for a tensor on torch's meta device: it has a shape, a dtype and strides, and no data.</summary>
+    public bool IsMeta => Storage.Buffer is NoDataBuffer;
+
+    /// <summary>The sparse tensor this is a part of (its indices or values), or null for a dense tensor.</summary>
+    public SparseTensor? Sparse { get; internal set; }
+
     /// <summary>The key path of the tensor inside the checkpoint, joined with '.'.</summary>
     public string Name { get; internal set; }
 
@@ -67,7 +99,8 @@ public sealed class Tensor
     public bool IsContiguous => TensorGeometry.IsContiguous(Shape, Stride);
 
     /// <summary>Bytes of the logical elements: <see cref="NumElements"/> × the dtype's item size.</summary>
-    public long NumBytes => NumElements * DType.ItemSize;
+    public long NumBytes => DType.ValuesPerByte > 1 ? (NumElements + DType.ValuesPerByte - 1) / DType.ValuesPerByte
+        : NumElements * DType.ItemSize;
 
     /// <summary>The logical elements, row-major, little-endian (up to one .NET array's size; see <see
     /// cref="CopyTo(Stream, CancellationToken)"/> beyond).</summary>
@@ -86,15 +119,41 @@ public sealed class Tensor
     /// order).</summary>
     public byte[] ReadBytes(long start, long count)
     {
+        if (IsMeta)
+            throw Fail.Unsupported(ErrorIds.MetaTensorHasNoData,
+                $"Tensor '{Name}' is a meta tensor: torch saved its shape, dtype and strides but no data, so there are no " +
+                    "values to read.");
         if (start < 0 || count < 0 || start > NumElements - count)
             throw new TorchSerialException(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument,
                 $"Elements {start}..{start + count} are outside tensor '{Name}', which has {NumElements}.");
+        if (DType.ValuesPerByte > 1) return ReadPacked(start, count);
         if (count * DType.ItemSize > Array.MaxLength)
             throw Fail.Unsupported(ErrorIds.TensorTooLarge,
                 $"{count} elements of {DType} do not fit in one .NET array; read fewer at a time.");
         var bytes = GC.AllocateUninitializedArray<byte>((int)(count * DType.ItemSize));
         TensorGeometry.Gather(Storage.Buffer, DType.ItemSize, StorageOffset, Shape, Stride, start, bytes);
         return bytes;
+    }
+
+    /// <summary>
+    /// Packed values (quint4x2, quint2x4) as the bytes that hold them, which is what torch's int_repr() gives for
+    /// them: a contiguous run starting on a byte boundary, since a byte's values cannot be split or re-strided.
+    /// </summary>
+    private byte[] ReadPacked(long start, long count)
+    {
+        int per = DType.ValuesPerByte;
+        long first = StorageOffset + start;
+        if (!IsContiguous || first % per != 0 || (count % per != 0 && start + count != NumElements))
+            throw Fail.Unsupported(ErrorIds.UnsupportedTensorFeature,
+                $"Tensor '{Name}' is {DType}, {per} values to a byte; only whole bytes of a contiguous tensor can be " +
+                    $"read (elements {start}..{start + count} of {NumElements}, storage offset {StorageOffset}).");
+        long bytes = (count + per - 1) / per;
+        if (bytes > Array.MaxLength)
+            throw Fail.Unsupported(ErrorIds.TensorTooLarge,
+                $"{count} values of {DType} do not fit in one .NET array; read fewer at a time.");
+        var result = GC.AllocateUninitializedArray<byte>((int)bytes);
+        TensorGeometry.Gather(Storage.Buffer, 1, first / per, new[] { bytes }, new[] { 1L }, 0, result);
+        return result;
     }
 
     /// <summary>
@@ -250,7 +309,7 @@ public sealed class Tensor
     /// </summary>
     public string? Preview(int count = 6)
     {
-        if (!Storage.IsLoaded || count <= 0) return null;
+        if (!Storage.IsLoaded || IsMeta || count <= 0) return null;
         try
         {
             long n = Math.Min(count, NumElements);

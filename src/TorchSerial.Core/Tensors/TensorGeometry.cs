@@ -31,7 +31,9 @@ internal static class TensorGeometry
             }
             if (numel == 0) return 0;
             for (int i = 0; i < shape.Length; i++) maxIndex = checked(maxIndex + checked((shape[i] - 1) * stride[i]));
-            long needBytes = checked(checked(maxIndex + 1) * dtype.ItemSize);
+            long needBytes = dtype.ValuesPerByte > 1
+                ? checked(maxIndex + dtype.ValuesPerByte) / dtype.ValuesPerByte // whole bytes of packed values
+                : checked(checked(maxIndex + 1) * dtype.ItemSize);
             if (needBytes > storage.NumBytes)
                 throw Fail.Data(ErrorIds.ViewOutOfBounds,
                     $"{Where()} reaches byte {needBytes} but the storage holds only {storage.NumBytes} bytes " +

@@ -25,26 +25,33 @@ internal static class TensorCollector
         // Containers are walked in place (a frame holds a dict's enumerator or a list's next index), so a
         // state_dict of 40,000 entries costs one frame, not a copy of its items on the stack.
         var frames = new List<Frame> { Frame.One(root, null) };
+        var patches = new List<(object Container, object Slot, Tensor Tensor)>();
         while (frames.Count > 0)
         {
             var top = frames[^1];
-            object? value;
+            object? value, slot = null;
             KeyPath? path;
             if (top.Entries is { } entries)
             {
                 if (!entries.MoveNext()) { frames.RemoveAt(frames.Count - 1); continue; }
-                (value, path) = (entries.Value, new KeyPath(top.Path, entries.Key));
+                (value, path, slot) = (entries.Value, new KeyPath(top.Path, entries.Key), entries.Key);
             }
             else if (top.List is { } list)
             {
                 if (top.Next >= list.Count) { frames.RemoveAt(frames.Count - 1); continue; }
-                (value, path) = (list[top.Next], new KeyPath(top.Path, SmallInts.Box(top.Next)));
+                (value, path, slot) = (list[top.Next], new KeyPath(top.Path, SmallInts.Box(top.Next)), top.Next);
                 frames[^1] = top with { Next = top.Next + 1 };
             }
             else
             {
                 frames.RemoveAt(frames.Count - 1);
                 (value, path) = (top.Value, top.Path);
+            }
+            if (value is LegacyTensor { Built: { } built })
+            {
+                // A pre-0.4 tensor: the built tensor takes the shell's place in its dict or list, once the walk is done.
+                if (rename && slot is not null && (top.Dict is not null || top.List is PyList)) patches.Add(((object?)top.Dict ?? top.List!, slot, built));
+                value = built;
             }
             switch (value)
             {
@@ -55,6 +62,18 @@ internal static class TensorCollector
                         result.Add(t);
                     }
                     else result.Add(t.WithName(KeyPath.Render(path))); // the same tensor object under a second key
+                    break;
+                case SparseTensor s:
+                    // Listed as its parts, each named with torch's accessor and pointing back at the sparse tensor.
+                    if (rename && seenContainers.Add(s)) s.Name = KeyPath.Render(path);
+                    for (int i = 0; i < s.Components.Count; i++)
+                    {
+                        var part = s.Components[i];
+                        string name = KeyPath.Render(path) is var n && n.Length > 0 ? n + "." + s.ComponentNamesInOrder[i]
+                            : s.ComponentNamesInOrder[i];
+                        if (rename && seenTensors.Add(part)) { part.Name = name; result.Add(part); }
+                        else result.Add(part.WithName(name));
+                    }
                     break;
                 case UnsupportedTensor u:
                     throw Fail.Unsupported(ErrorIds.UnsupportedTensorFeature,
@@ -67,7 +86,16 @@ internal static class TensorCollector
                 case PyDict d when seenContainers.Add(d):
                     if (d.State is not null) frames.Add(Frame.One(d.State,
                         path)); // attributes come after the items in a pickle
-                    frames.Add(new Frame { Entries = d.GetEnumerator(), Path = path });
+                    frames.Add(new Frame { Entries = d.GetEnumerator(), Dict = d, Path = path });
+                    break;
+                case PyObject o when seenContainers.Add(o) && ModuleParts(o) is { } module:
+                    // An nn.Module pickled whole (admitted as inert): its tensors get model.state_dict()'s names, its
+                    // own parameters and buffers first, then each child's under the child's name.
+                    seenContainers.Add(o.State!);
+                    frames.Add(new Frame { Entries = module.Others.GetEnumerator(), Dict = module.Others, Path = path });
+                    frames.Add(new Frame { Entries = module.Children.GetEnumerator(), Dict = module.Children, Path = path });
+                    frames.Add(new Frame { Entries = module.Buffers.GetEnumerator(), Dict = module.Buffers, Path = path });
+                    frames.Add(new Frame { Entries = module.Parameters.GetEnumerator(), Dict = module.Parameters, Path = path });
                     break;
                 case PyObject o when seenContainers.Add(o):
                     if (o.State is not null) frames.Add(Frame.One(o.State, path));
@@ -80,7 +108,25 @@ internal static class TensorCollector
                     break;
             }
         }
+        foreach (var (container, where, tensor) in patches)
+        {
+            if (container is PyDict d) d[where] = tensor;
+            else ((IList)container)[(int)where] = tensor;
+        }
         return result;
+    }
+
+    /// <summary>The parts of an inert nn.Module: its _parameters, _buffers and _modules, and its other attributes.</summary>
+    private static (PyDict Parameters, PyDict Buffers, PyDict Children, PyDict Others)? ModuleParts(PyObject o)
+    {
+        if (o.State is not PyDict state || state["_parameters"] is not PyDict parameters
+            || state["_modules"] is not PyDict children)
+            return null;
+        var buffers = state["_buffers"] as PyDict ?? new PyDict();
+        var rest = new PyDict();
+        foreach (DictionaryEntry e in state)
+            if (e.Key is not ("_parameters" or "_buffers" or "_modules")) rest.Add(e.Key, e.Value);
+        return (parameters, buffers, children, rest);
     }
 
     /// <summary>One value still to visit, or the rest of a dict's or a list's items.</summary>
@@ -89,6 +135,7 @@ internal static class TensorCollector
         public object? Value { get; init; }
         public KeyPath? Path { get; init; }
         public IDictionaryEnumerator? Entries { get; init; }
+        public PyDict? Dict { get; init; }
         public IList? List { get; init; }
         public int Next { get; init; }
         public static Frame One(object? value, KeyPath? path) => new() { Value = value, Path = path };

@@ -100,11 +100,71 @@ internal static class TensorRebuilders
     /// <summary>Rebuild functions for layouts TorchSerial refuses; the reader names the tensor when it finds the marker.</summary>
     public static Func<PyTuple, object?> Unsupported(string feature) => _ => new UnsupportedTensor(feature);
 
-    public static Func<PyTuple, object?> Sparse => a =>
+    /// <summary>
+    /// <c>_rebuild_sparse_tensor(layout, data)</c>: COO data is (indices, values, size[, is_coalesced]); CSR/BSR are
+    /// (crow_indices, col_indices, values, size), CSC/BSC (ccol_indices, row_indices, values, size). The parts are
+    /// checked for shape consistency here; torch checks index values after loading, which needs the data.
+    /// </summary>
+    public static object RebuildSparse(PyTuple a)
     {
-        string layout = a.Count > 0 && a[0] is PyGlobal g ? g.FullName : "a sparse layout";
-        return new UnsupportedTensor($"a sparse tensor ({layout})");
+        Count(a, "_rebuild_sparse_tensor", 2, 2);
+        string layout = LayoutName(a[0]);
+        var data = Tuple(a[1], "_rebuild_sparse_tensor data");
+        if (layout == "sparse_coo")
+        {
+            Count(data, "sparse COO data", 3, 4);
+            var indices = Part(data[0], "indices");
+            var values = Part(data[1], "values");
+            var size = LongSequence(data[2], "size");
+            if (indices.Rank != 2 || indices.Shape[0] > size.Length || values.Rank == 0
+                || indices.Shape[1] != values.Shape[0] || indices.Shape[0] + values.Rank - 1 != size.Length)
+                throw Bad($"A sparse COO tensor's parts do not fit its size [{string.Join(", ", size)}]: indices " +
+                    $"[{string.Join(", ", indices.Shape)}], values [{string.Join(", ", values.Shape)}].");
+            bool? coalesced = data.Count == 4 ? Bool(data[3], "is_coalesced") : null;
+            return new SparseTensor(layout, size, new[] { indices, values }, coalesced);
+        }
+        return Compressed(layout, data, csrFunction: false);
+    }
+
+    /// <summary><c>_rebuild_sparse_csr_tensor(layout, (crow_indices, col_indices, values, size))</c>: torch 1.13's
+    /// CSR form, which torch ≥ 2.6 does not allow by default.</summary>
+    public static object RebuildSparseCsr(PyTuple a)
+    {
+        Count(a, "_rebuild_sparse_csr_tensor", 2, 2);
+        return Compressed(LayoutName(a[0]), Tuple(a[1], "_rebuild_sparse_csr_tensor data"), csrFunction: true);
+    }
+
+    private static SparseTensor Compressed(string layout, PyTuple data, bool csrFunction)
+    {
+        Count(data, $"{layout} data", 4, 4);
+        var compressed = Part(data[0], "compressed indices");
+        var plain = Part(data[1], "plain indices");
+        var values = Part(data[2], "values");
+        var size = LongSequence(data[3], "size");
+        if (compressed.Rank < 1 || plain.Rank < 1 || values.Rank < 1 || size.Length < 2
+            || plain.Shape[^1] != values.Shape[0])
+            throw Bad($"A {layout} tensor's parts do not fit its size [{string.Join(", ", size)}]: compressed " +
+                $"[{string.Join(", ", compressed.Shape)}], plain [{string.Join(", ", plain.Shape)}], values " +
+                $"[{string.Join(", ", values.Shape)}].");
+        return new SparseTensor(layout, size, new[] { compressed, plain, values }, null, csrFunction);
+    }
+
+    /// <summary><c>_rebuild_meta_tensor_no_storage(dtype, size, stride, requires_grad)</c>: no storage at all.</summary>
+    public static object RebuildMeta(PyTuple a)
+    {
+        Count(a, "_rebuild_meta_tensor_no_storage", 4, 4);
+        var dtype = a[0] as DType ?? throw Bad($"A meta tensor's dtype is {Describe(a[0])}.");
+        return Tensor.Meta(dtype, LongSequence(a[1], "size"), LongSequence(a[2], "stride"), Bool(a[3], "requires_grad"));
+    }
+
+    private static string LayoutName(object? layout) => layout switch
+    {
+        PyGlobal { Module: "torch" } g => g.Name,
+        _ => throw Bad($"A sparse tensor's layout is {Describe(layout)}, not a torch layout."),
     };
+
+    private static Tensor Part(object? value, string what)
+        => value as Tensor ?? throw Bad($"A sparse tensor's {what} should be a tensor but is {Describe(value)}.");
 
     private static Tensor Make(Storage storage, DType dtype, object? offset, object? size, object? stride)
         => new(storage, dtype, Long(offset, "storage_offset"), LongSequence(size, "size"), LongSequence(stride, "stride"));

@@ -25,9 +25,12 @@ internal static class TorchGlobals
         PersistentLoad = persistentLoad,
         Build = static (target, state) =>
         {
-            if (target is not Tensor t) return false;
-            t.PythonState = state;
-            return true;
+            switch (target)
+            {
+                case Tensor t: t.PythonState = state; return true;
+                case LegacyTensor shell: shell.SetState(state); return true;
+                default: return false;
+            }
         },
     };
 
@@ -72,9 +75,10 @@ internal static class TorchGlobals
         Add("torch._utils._rebuild_parameter_with_state", TensorRebuilders.RebuildParameterWithState);
         Add("torch._tensor._rebuild_from_type_v2", TensorRebuilders.RebuildFromTypeV2);
         Add("torch._utils._rebuild_qtensor", TensorRebuilders.RebuildQTensor);
-        Add("torch._utils._rebuild_sparse_tensor", TensorRebuilders.Sparse);
+        Add("torch._utils._rebuild_sparse_tensor", TensorRebuilders.RebuildSparse);
+        Add("torch._utils._rebuild_sparse_csr_tensor", TensorRebuilders.RebuildSparseCsr);
         Add("torch._utils._rebuild_nested_tensor", TensorRebuilders.Unsupported("a nested tensor"));
-        Add("torch._utils._rebuild_meta_tensor_no_storage", TensorRebuilders.Unsupported("a meta tensor (it has no data)"));
+        Add("torch._utils._rebuild_meta_tensor_no_storage", TensorRebuilders.RebuildMeta);
         Add("torch._utils._rebuild_wrapper_subclass", TensorRebuilders.Unsupported("a storage-less tensor subclass"));
         Add("torch._utils._rebuild_device_tensor_from_numpy", TensorRebuilders.Unsupported("a device tensor saved through NumPy (XLA and similar)"));
         Add("torch._utils._rebuild_xla_tensor", TensorRebuilders.Unsupported("a device tensor saved through NumPy (XLA and similar)"));
@@ -95,7 +99,14 @@ internal static class TorchGlobals
             var n = String(a[0], "layout name");
             return new PyGlobal("torch", n.StartsWith("torch.", StringComparison.Ordinal) ? n[6..] : n);
         });
-        Add("torch.Tensor", _ => throw Fail.Unsupported(ErrorIds.UnsupportedTensorFeature, "The pickle constructs a bare torch.Tensor without a rebuild function; TorchSerial does not load that form."));
+        // Pre-0.4 files make a tensor by calling its class with no arguments and BUILDing it (LegacyTensor).
+        foreach (var cls in new[] { "torch.Tensor" }.Concat(DType.All.Where(d => d.StorageClass is not null)
+                     .SelectMany(d => new[] { "torch.", "torch.cuda." }
+                         .Select(p => p + d.StorageClass!.Replace("Storage", "Tensor", StringComparison.Ordinal)))))
+        {
+            string name = cls;
+            Add(name, a => NoArgs(a, name), a => NoArgs(a, name));
+        }
         Add("torch.nn.parameter.Parameter", a =>
         {
             // Parameter(data, requires_grad=True), as NEWOBJ or a call.
@@ -106,6 +117,12 @@ internal static class TorchGlobals
             return t;
         });
         return k;
+    }
+
+    private static LegacyTensor NoArgs(PyTuple a, string cls)
+    {
+        Count(a, cls, 0, 0);
+        return new LegacyTensor(cls);
     }
 
     private static PyDict FromPairs(PyTuple a, string type)

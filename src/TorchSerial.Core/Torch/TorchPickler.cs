@@ -112,7 +112,10 @@ internal sealed class TorchPickler
         if (_w.TryGet(value)) return;
         switch (value)
         {
+            case Tensor { IsMeta: true, IsParameter: false } m: SaveMeta(m); break; // a meta Parameter wraps one
             case Tensor t: SaveTensor(t); break;
+            case SparseTensor s: SaveSparse(s); break;
+            case LayoutRef l: Reduce(l, "torch.serialization", "_get_layout", new object?[] { "torch." + l.Name }); break;
             case Storage st: SavePersistentId(st, st.IsUntyped ? DType.UInt8 : st.DType, untyped: st.IsUntyped); break;
             case DType d: _w.Global("torch", d.Name); break;
             case PyGlobal g: _w.Global(g.Module, g.Name); break;
@@ -319,6 +322,28 @@ internal sealed class TorchPickler
         if (t.Metadata is { Count: > 0 } m) args.Add(m);
         return (t.DType.IsV3 ? "_rebuild_tensor_v3" : "_rebuild_tensor_v2", args.ToArray());
     }
+
+    /// <summary>A meta tensor: torch 1.13's reduction, with no storage and so no record.</summary>
+    private void SaveMeta(Tensor t)
+        => Reduce(t, "torch._utils", "_rebuild_meta_tensor_no_storage", new object?[]
+        {
+            t.DType, new PyTuple(t.Shape.Select(x => (object?)x).ToArray()),
+            new PyTuple(t.Stride.Select(x => (object?)x).ToArray()), t.RequiresGrad,
+        });
+
+    /// <summary>A sparse tensor as torch saves it: its layout and its parts (1.13's CSR function where it came so).</summary>
+    private void SaveSparse(SparseTensor s)
+    {
+        var size = new TorchSize(s.Shape);
+        var data = new List<object?>(s.Components);
+        data.Add(size);
+        if (s.Layout == "sparse_coo" && s.IsCoalesced is { } coalesced) data.Add(coalesced);
+        Reduce(s, "torch._utils", s.SavedAsCsrFunction ? "_rebuild_sparse_csr_tensor" : "_rebuild_sparse_tensor",
+            new object?[] { new LayoutRef(s.Layout), new PyTuple(data.ToArray()) });
+    }
+
+    /// <summary>A layout as torch pickles it: torch.serialization._get_layout('torch.sparse_coo').</summary>
+    private sealed record LayoutRef(string Name);
 
     /// <summary>A tensor's storage as its rebuild function receives it: pickled as a persistent id, never memoized itself.</summary>
     private sealed record StorageRef(Storage Storage, DType ViewDType);

@@ -198,10 +198,10 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
                 "Pipe only tensors, or pass one object with -InputObject.", nonTensor));
             return null;
         }
-        var state = new Python.PyDict { PythonType = "collections.OrderedDict" };
+        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (Tensor t in items.Cast<Tensor>())
         {
-            if (string.IsNullOrEmpty(t.Name) || state.Contains(t.Name))
+            if (string.IsNullOrEmpty(t.Name) || !names.Add(t.Name))
             {
                 ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveInput,
                     string.IsNullOrEmpty(t.Name)
@@ -210,8 +210,7 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
                         : $"Two piped tensors are both named '{t.Name}'; state_dict keys must be unique.", t));
                 return null;
             }
-            state.Add(t.Name, t);
         }
-        return state;
+        return Writing.PipedStateDict.Build(items.Cast<Tensor>().ToList());
     }
 }
