@@ -201,3 +201,41 @@ Describe 'Should operators (registered because Pester is loaded)' {
             Should -Throw "*'far' differs from the reference*"
     }
 }
+
+Describe 'The toolbox on sparse and meta tensors' {
+    BeforeAll { $script:Kinds = Join-Path $FixtureDir 'kinds' }
+
+    It 'hashes, compares and casts meta tensors by what they have: dtype, shape and stride' {
+        $meta = Import-TorchCheckpoint -LiteralPath (Join-Path $Kinds 'meta.pt')
+        $w = $meta | Where-Object Name -EQ 'w'
+        $h = $w | Get-TensorHash
+        $h.Hash | Should -Be ($w | Get-TensorHash).Hash
+        $h.Hash | Should -Not -Be (ConvertTo-Tensor -InputObject (,0.0 * 12) -DType float32 -Shape 3, 4 -Name w | Get-TensorHash).Hash
+        $cmp = Compare-TorchCheckpoint (Join-Path $Kinds 'meta.pt') (Join-Path $Kinds 'meta.pt')
+        @($cmp.Status | Sort-Object -Unique) | Should -Be @('Equal')
+        $half = $meta | Convert-Tensor float16 | Where-Object Name -EQ 't'
+        $half.IsMeta | Should -BeTrue
+        $half.DType.Name | Should -Be 'float16'
+        @($half.Stride) | Should -Be @(1, 5)
+        { $w | Measure-Tensor -ErrorAction Stop } | Should -Throw -ExpectedMessage "*'w' is a meta tensor*"
+    }
+
+    It 'casts the values of a sparse buffer and saves it back as one sparse tensor' {
+        $out = Join-Path $TestDrive 'half-sparse.pt'
+        Import-TorchCheckpoint -LiteralPath (Join-Path $Kinds 'sparse_buffer.pt') | Convert-Tensor float16 | Save-Tensor -LiteralPath $out
+        $obj = Import-TorchCheckpoint -LiteralPath $out -AsObject
+        $obj['adj'] | Should -BeOfType ([TorchSerial.Tensors.SparseTensor])
+        $obj['adj'].Values.DType.Name | Should -Be 'float16'
+        $obj['adj'].Indices.DType.Name | Should -Be 'int64'
+        @($obj.Keys) | Should -Be @('adj', 'lin.weight', 'lin.bias')   # the state_dict's own order
+        $obj['adj'].Values.ToArray() | Should -Be @(1, 1)
+    }
+
+    It 'refuses to put sparse or meta tensors in safetensors, saying what to do' {
+        { Import-TorchCheckpoint -LiteralPath (Join-Path $Kinds 'sparse.pt') | Save-Tensor (Join-Path $TestDrive 's.safetensors') } |
+            Should -Throw -ExpectedMessage "*'coo' is sparse_coo*-Format Torch*"
+        { Import-TorchCheckpoint -LiteralPath (Join-Path $Kinds 'meta.pt') | Save-Tensor (Join-Path $TestDrive 'm.safetensors') } |
+            Should -Throw -ExpectedMessage "*'w' is a meta tensor*"
+        Get-ChildItem $TestDrive -Filter *.safetensors | Should -BeNullOrEmpty
+    }
+}

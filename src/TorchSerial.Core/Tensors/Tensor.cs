@@ -163,6 +163,7 @@ public sealed class Tensor
     /// </summary>
     public IEnumerable<byte[]> EnumerateChunks(int chunkBytes = Buffers.StorageBuffer.ChunkSize)
     {
+        if (IsMeta) ReadBytes(0, 0); // the named MetaTensorHasNoData error
         int item = DType.ItemSize;
         long per = Math.Max(1, chunkBytes / item);
         if (StreamsWholeStorage)
@@ -185,6 +186,7 @@ public sealed class Tensor
     /// </summary>
     internal void CopyTo(SpanAction sink, byte[] scratch, CancellationToken cancellationToken)
     {
+        if (IsMeta) ReadBytes(0, 0); // the named MetaTensorHasNoData error
         if (StorageOffset == 0 && NumBytes == Storage.NumBytes && IsContiguous)
         {
             Storage.Buffer.CopyTo(sink, scratch, cancellationToken);
@@ -290,7 +292,7 @@ public sealed class Tensor
     {
         Name = Name, RequiresGrad = RequiresGrad, IsParameter = IsParameter, PythonState = PythonState,
             PythonType = PythonType,
-        Metadata = Metadata, SourceFile = SourceFile,
+        Metadata = Metadata, SourceFile = SourceFile, Sparse = Sparse, // a cast part is still that sparse tensor's part
     };
 
     /// <summary>A copy of this tensor object under another name, sharing the same storage.</summary>

@@ -26,6 +26,13 @@ public sealed class TensorCaster(DType target)
                 "(float64, float32, float16, bfloat16, int64, int32, int16, int8, uint8, bool, complex64, " +
                     "complex128), " +
                 $"and {(ElementCast.Supports(tensor.DType) ? Target : tensor.DType)} is not one.");
+        if (tensor.IsMeta)
+        {
+            var meta = Tensor.Meta(Target, tensor.Shape, tensor.Stride, tensor.RequiresGrad);
+            meta.Name = tensor.Name;
+            meta.IsParameter = tensor.IsParameter;
+            return meta;
+        }
         var source = tensor.Storage;
         if (source.NumBytes % tensor.DType.ItemSize != 0)
             throw new TorchSerialException(ErrorIds.UnsupportedCast, ErrorKind.InvalidData,

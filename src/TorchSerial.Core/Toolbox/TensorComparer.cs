@@ -94,6 +94,11 @@ public static class TensorComparer
         if (reference.DType != difference.DType) return result with { Outcome = ComparisonStatus.DTypeChanged,
             IsClose = false };
         if (!reference.Shape.AsSpan().SequenceEqual(difference.Shape)) return result with { Outcome = ComparisonStatus.ShapeChanged, IsClose = false };
+        // Meta tensors have no values: two of one dtype and shape are equal; a meta tensor and a real one are not.
+        if (reference.IsMeta || difference.IsMeta)
+            return reference.IsMeta && difference.IsMeta ? result
+                : result with { Outcome = ComparisonStatus.Changed, IsClose = false, Mismatched = reference.NumElements,
+                    MaxAbsDiff = double.NaN, MaxRelDiff = double.NaN };
 
         var stats = new Accumulator(rtol, atol, options.EqualNan);
         bool bytesEqual = true;

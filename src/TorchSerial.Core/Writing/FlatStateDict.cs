@@ -24,6 +24,12 @@ internal static class FlatStateDict
             if (Plain(e.Key) is not string name)
                 throw Refuse($"{format} names tensors by strings, but the dict has the key {Plain(e.Key)} " +
                     $"({Plain(e.Key)?.GetType().Name}).");
+            if (Plain(e.Value) is SparseTensor s)
+                throw Refuse($"{format} holds dense tensors only, and '{name}' is {s.Layout}. Save it as a torch " +
+                    "file (-Format Torch), or make it dense in torch first (t.to_dense()).");
+            if (Plain(e.Value) is Tensor { IsMeta: true })
+                throw Refuse($"{format} stores every tensor's data, and '{name}' is a meta tensor, which has none. " +
+                    "Save it as a torch file (-Format Torch), which keeps meta tensors as torch does.");
             if (Plain(e.Value) is not Tensor t)
             {
                 string what = Plain(e.Value) is { } v ? v.GetType().Name : "None";
