@@ -91,6 +91,9 @@ public static class ErrorIds
     /// <summary>Data was asked of a meta tensor, which has a shape and a dtype but no values.</summary>
     public const string MetaTensorHasNoData = "MetaTensorHasNoData";
 
+    /// <summary>A pickle read across a protocol-4 frame boundary, or began a frame inside another (CPython refuses both).</summary>
+    public const string PickleFraming = "PickleFraming";
+
     // Saving.
     public const string InvalidSaveOption = "InvalidSaveOption";
     public const string InvalidSaveInput = "InvalidSaveInput";

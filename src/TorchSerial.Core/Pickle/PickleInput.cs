@@ -32,12 +32,46 @@ internal sealed class PickleInput
         _record = record;
     }
 
+    // Protocol 4 frames: where the current frame ends, or -1 outside one.
+    private long _frameEnd = -1;
+
     public long Position => _bytes is not null ? _at : _stream!.Position;
     public long Remaining => _end - Position;
     public string Record => _record;
 
+    /// <summary>
+    /// Enters a frame of <paramref name="length"/> bytes (the FRAME opcode), by CPython's rules: a new frame may start
+    /// only where the current one has been read to its end, and the frame must be there in full.
+    /// </summary>
+    public void BeginFrame(ulong length, long opOffset)
+    {
+        if (_frameEnd >= 0 && Position != _frameEnd)
+            throw Fail.Data(ErrorIds.PickleFraming,
+                $"The pickle in '{_record}' begins a new frame at offset {opOffset} before the end of the current one " +
+                    $"(at {_frameEnd}); CPython refuses such a pickle.", _record, opOffset);
+        if (length > (ulong)Math.Max(0, Remaining)) throw Truncated((long)Math.Min(length, long.MaxValue));
+        _frameEnd = Position + (long)length;
+    }
+
+    /// <summary>
+    /// CPython's rule for every read inside a frame: it must end within the frame; one that starts exactly at the
+    /// frame's end leaves the frame and reads on. A read that crosses the end is the differential a scanner must not
+    /// have (the same bytes read two ways), so it is an error, as it is to CPython.
+    /// </summary>
+    private void InFrame(long count)
+    {
+        if (_frameEnd < 0) return;
+        long at = Position;
+        if (at == _frameEnd && count > 0) { _frameEnd = -1; return; }
+        if (at + count > _frameEnd)
+            throw Fail.Data(ErrorIds.PickleFraming,
+                $"The pickle in '{_record}' reads {count} byte(s) at offset {at} across the end of its frame (at " +
+                    $"{_frameEnd}): CPython stops such a pickle with 'pickle exhausted before end of frame'.", _record, at);
+    }
+
     public bool TryReadByte(out byte b)
     {
+        if (_frameEnd >= 0 && Position < _end) InFrame(1);
         if (_bytes is not null)
         {
             if (_at >= _end) { b = 0; return false; }
@@ -61,6 +95,7 @@ internal sealed class PickleInput
     public ReadOnlySpan<byte> ReadSpan(long count)
     {
         if (_bytes is null) return ReadBytes(count);
+        InFrame(count);
         if (count < 0 || count > Remaining) throw Truncated(count);
         var span = _bytes.AsSpan(_at, (int)count);
         _at += (int)count;
@@ -77,6 +112,7 @@ internal sealed class PickleInput
     {
         if (count < 0 || count > Remaining || count > Array.MaxLength) throw Truncated(count);
         if (_bytes is not null) return ReadSpan(count).ToArray();
+        InFrame(count);
         var buffer = GC.AllocateUninitializedArray<byte>((int)count);
         _stream!.ReadExactly(buffer);
         return buffer;
@@ -92,9 +128,15 @@ internal sealed class PickleInput
     /// <summary>Reads a text line (protocol 0 arguments) up to and without the '\n'.</summary>
     public byte[] ReadLine()
     {
+        // A line begun in a frame must end in it too (CPython reads the line from the frame, or stops).
+        long frameEnd = _frameEnd >= 0 && Position < _frameEnd ? _frameEnd : -1;
         var line = new List<byte>();
         while (true)
         {
+            if (frameEnd >= 0 && Position >= frameEnd)
+                throw Fail.Data(ErrorIds.PickleFraming,
+                    $"The pickle in '{_record}' has a text line that runs past the end of its frame (at {frameEnd}): " +
+                        "CPython stops such a pickle with 'pickle exhausted before end of frame'.", _record, Position);
             byte b = ReadByte();
             if (b == (byte)'\n') return line.ToArray();
             line.Add(b);
@@ -104,6 +146,7 @@ internal sealed class PickleInput
     public void Skip(long count)
     {
         if (count < 0 || count > Remaining) throw Truncated(count);
+        InFrame(count);
         if (_bytes is not null) _at += (int)count;
         else _stream!.Seek(count, SeekOrigin.Current);
     }
@@ -111,6 +154,7 @@ internal sealed class PickleInput
     private ReadOnlySpan<byte> Fixed(Span<byte> buffer)
     {
         if (Remaining < buffer.Length) throw Truncated(buffer.Length);
+        InFrame(buffer.Length);
         if (_bytes is not null)
         {
             var span = _bytes.AsSpan(_at, buffer.Length);

@@ -62,7 +62,7 @@ internal sealed class Unpickler
                 byte proto = _in.ReadByte();
                 if (proto > 5) throw Fail.Data(ErrorIds.UnknownOpcode, $"The pickle in '{_in.Record}' declares protocol {proto}; protocols 0 to 5 exist.", _in.Record, _opOffset);
                 break;
-            case Op.FRAME: _in.ReadUInt64(); break; // frames only group bytes; they carry no meaning
+            case Op.FRAME: _in.BeginFrame(_in.ReadUInt64(), _opOffset); break; // CPython's framing rules, exactly
             case Op.MARK: _marks.Push(_stack.Count); break;
             case Op.POP:
                 if (_marks.Count > 0 && _marks.Peek() == _stack.Count) _marks.Pop(); else Pop();
