@@ -189,3 +189,17 @@ sys.stdout.write(json.dumps(obj, indent=2, default=default) + "\n" + json.dumps(
         $lazy[0].Storage.IsLoaded | Should -BeFalse
     }
 }
+
+Describe 'Showing hostile objects' {
+    It 'shows a list that contains itself 200 times as Python would, in bounded text' {
+        $o = Import-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'crafted/self_list.pt') -AsObject
+        $o.Count | Should -Be 200
+        $one = ,$o | Out-String
+        $one.Trim() | Should -BeLike '`[`[...`], `[...`], *'
+        $one.Length | Should -BeLessThan 1000
+        # Piped, the list unrolls into its 200 items, each shown as itself: 200 bounded lines, not 200^k nested tables.
+        $all = $o | Out-String
+        ($all -split "`n" | Where-Object { $_.Trim() }).Count | Should -Be 200
+        $all.Length | Should -BeLessThan 100KB
+    }
+}
