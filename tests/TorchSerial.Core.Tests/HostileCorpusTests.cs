@@ -158,3 +158,31 @@ public class HostileCorpusTests
         Assert.True(sw.Elapsed.TotalSeconds < 5, $"took {sw.Elapsed.TotalSeconds:N1} s");
     }
 }
+
+/// <summary>The pickle's memory budget: counted in estimated bytes as values are created, with a limit to raise.</summary>
+public class PickleBudgetTests
+{
+    [Fact]
+    public void A_budget_smaller_than_the_pickle_stops_it_and_the_default_fits_real_checkpoints()
+    {
+        var path = Fixtures.Torch("checkpoint.pt");
+        Assert.NotNull(CheckpointReader.Load(path).Root);
+        var ex = Assert.Throws<TorchSerialException>(() =>
+            CheckpointReader.Load(path, new LoadOptions { MaxPickleBytes = 2_000 }));
+        Assert.Equal(ErrorIds.PickleTooLarge, ex.ErrorId);
+        Assert.Contains("-PickleMemoryLimit", ex.Message);
+    }
+
+    [Fact]
+    public void Shared_values_count_once_so_a_memo_heavy_pickle_is_not_mistaken_for_a_bomb()
+    {
+        // One 100 KB string referenced 10,000 times (BINGET): about 1 GB if each reference counted the string.
+        var s = new byte[] { 0x80, 0x02, (byte)'X' }.Concat(BitConverter.GetBytes(100_000)).Concat(new byte[100_000].Select(_ => (byte)'a'))
+            .Concat(new byte[] { (byte)'q', 0, (byte)'0', (byte)'(' }).ToList(); // BINPUT 0, POP, MARK
+        for (int i = 0; i < 10_000; i++) s.AddRange(new byte[] { (byte)'h', 0 });
+        s.AddRange(new byte[] { (byte)'l', (byte)'.' });
+        var list = Assert.IsType<Python.PyList>(PickleMachineTests.Unpickle(s.ToArray()));
+        Assert.Equal(10_000, list.Count);
+        Assert.Same(list[0], list[9_999]);
+    }
+}

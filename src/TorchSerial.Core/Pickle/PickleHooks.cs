@@ -25,4 +25,11 @@ internal static class PickleLimits
 {
     /// <summary>Values one pickle may push (about 32 bytes of memory each); real checkpoints push thousands.</summary>
     public const long DefaultMaxValues = 32L << 20;
+
+    /// <summary>
+    /// Estimated bytes the values of one pickle may hold: 512 MiB. The largest real checkpoint pickles hold tens of MB
+    /// (a 40,000-tensor state_dict: about 25 MB by this estimate); a 100 KB deflated bomb expanding into a list of 50
+    /// million ints is stopped at this budget instead of after gigabytes.
+    /// </summary>
+    public const long DefaultMaxBytes = 512L << 20;
 }

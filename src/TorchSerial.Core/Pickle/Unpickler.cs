@@ -23,9 +23,14 @@ internal sealed class Unpickler
     private long _pushes;
     private readonly long _maxPushes;
 
-    public Unpickler(PickleInput input, PickleHooks hooks, StringEncoding encoding, long maxValues = PickleLimits.DefaultMaxValues)
+    private readonly long _maxBytes;
+    private long _bytes;
+
+    public Unpickler(PickleInput input, PickleHooks hooks, StringEncoding encoding,
+        long maxValues = PickleLimits.DefaultMaxValues, long maxBytes = PickleLimits.DefaultMaxBytes)
     {
         _maxPushes = maxValues;
+        _maxBytes = maxBytes;
         _in = input;
         _memo = new PickleMemo(input.TryGetRest(out var pickle) ? MemoReadsScan.Find(pickle) : null);
         _hooks = hooks;
@@ -68,7 +73,7 @@ internal sealed class Unpickler
                 if (_marks.Count > 0 && _marks.Peek() == _stack.Count) _marks.Pop(); else Pop();
                 break;
             case Op.POP_MARK: PopMark(); break;
-            case Op.DUP: Push(Peek()); break;
+            case Op.DUP: PushShared(Peek()); break;
 
             case Op.NONE: Push(null); break;
             case Op.NEWTRUE: Push(True); break;
@@ -133,9 +138,9 @@ internal sealed class Unpickler
             case Op.BINPUT: _memo.Set(_in.ReadByte(), Peek()); break;
             case Op.LONG_BINPUT: _memo.Set(_in.ReadUInt32(), Peek()); break;
             case Op.MEMOIZE: _memo.Set(_memo.Count, Peek()); break;
-            case Op.GET: Push(Recall(ParseIndexLine())); break;
-            case Op.BINGET: Push(Recall(_in.ReadByte())); break;
-            case Op.LONG_BINGET: Push(Recall(_in.ReadUInt32())); break;
+            case Op.GET: PushShared(Recall(ParseIndexLine())); break;
+            case Op.BINGET: PushShared(Recall(_in.ReadByte())); break;
+            case Op.LONG_BINGET: PushShared(Recall(_in.ReadUInt32())); break;
 
             case Op.GLOBAL:
             {
@@ -345,13 +350,46 @@ internal sealed class Unpickler
     /// <summary>Python ints become long when they fit, BigInteger otherwise.</summary>
     private static object Normalize(BigInteger v) => v >= long.MinValue && v <= long.MaxValue ? (object)(long)v : v;
 
+    // One slot of a stack or container (a reference, with room for the list growing), and what each new value adds.
+    private const long Slot = 16;
+
+    /// <summary>A new value: its estimated size counts against the budget as it is created.</summary>
     private void Push(object? v)
+    {
+        Spend(Slot + v switch
+        {
+            null or bool => 0,
+            string s => 24 + 2L * s.Length,
+            byte[] b => 24 + b.Length,
+            PyByteArray ba => 48 + ba.Value.Length,
+            BigInteger big => 32 + big.GetByteCount(),
+            PyTuple t => 40 + 8L * t.Count,
+            PyList l => 56 + 8L * l.Count,
+            PyDict d => 96 + 48L * d.Count,
+            _ => 24,
+        });
+        _stack.Add(v);
+    }
+
+    /// <summary>A value already made (a memo read, DUP): only the reference to it is new.</summary>
+    private void PushShared(object? v)
+    {
+        Spend(Slot);
+        _stack.Add(v);
+    }
+
+    private void Spend(long bytes)
     {
         if (++_pushes > _maxPushes)
             throw Fail.Data(ErrorIds.PickleTooLarge,
                 $"The pickle in '{_in.Record}' creates more than {_maxPushes} values (at offset {_opOffset}); TorchSerial stops there to protect the session's memory.",
                 _in.Record, _opOffset);
-        _stack.Add(v);
+        if ((_bytes += bytes) > _maxBytes)
+            throw Fail.Data(ErrorIds.PickleTooLarge,
+                $"The pickle in '{_in.Record}' builds values of more than {_maxBytes >> 20} MiB (at offset {_opOffset}): " +
+                    "far more than any real checkpoint's pickle holds, so TorchSerial stops there to protect the " +
+                    "session's memory. If you trust the file and it really is that large, raise -PickleMemoryLimit.",
+                _in.Record, _opOffset);
     }
 
     private object? Pop()

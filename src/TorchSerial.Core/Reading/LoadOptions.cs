@@ -34,6 +34,14 @@ public sealed record LoadOptions
     public const long DefaultMaxPickleValues = PickleLimits.DefaultMaxValues;
 
     /// <summary>
+    /// The estimated bytes one pickle's values may hold (strings, lists, dicts, numbers as they are created; shared
+    /// values count once). 512 MiB by default, far above any real checkpoint's pickle; a bomb stops with PickleTooLarge.
+    /// </summary>
+    public long MaxPickleBytes { get; init; } = PickleLimits.DefaultMaxBytes;
+
+    public const long DefaultMaxPickleBytes = PickleLimits.DefaultMaxBytes;
+
+    /// <summary>
     /// Check each zip record's bytes against the CRC-32 stored for it (default). torch.load never does, and
     /// loads damaged data silently; turn this off only to recover what a damaged file still holds.
     /// </summary>

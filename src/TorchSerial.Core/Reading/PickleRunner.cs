@@ -19,7 +19,7 @@ internal static class PickleRunner
     /// <summary>Runs a pickle held in memory with hooks other than torch.save's (a TorchScript archive's).</summary>
     public static object? Run(byte[] pickle, int length, string record, LoadOptions options, PickleHooks hooks)
         => new Unpickler(new PickleInput(pickle, length, record), hooks, options.Encoding,
-            options.MaxPickleValues) { Observer = options.Observer }.Load();
+            options.MaxPickleValues, options.MaxPickleBytes) { Observer = options.Observer }.Load();
 
     private static object? Run(PickleInput input, string record, LoadOptions options, Func<object?,
         object?>? persistentLoad)
@@ -28,6 +28,6 @@ internal static class PickleRunner
             $"The pickle in '{record}' uses a persistent id where none is expected.", record));
         var hooks = TorchGlobals.Hooks(options.Policy, persistentLoad);
         return new Unpickler(input, hooks, options.Encoding,
-            options.MaxPickleValues) { Observer = options.Observer }.Load();
+            options.MaxPickleValues, options.MaxPickleBytes) { Observer = options.Observer }.Load();
     }
 }

@@ -48,6 +48,12 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet, IDisposable
     [Parameter]
     public SwitchParameter SkipIndexCheck { get; set; }
 
+    /// <summary>The estimated memory one pickle's values may take (default 512MB); raise it only for a trusted file that
+    /// really builds more.</summary>
+    [Parameter]
+    [ValidateRange(1L << 20, long.MaxValue)]
+    public long PickleMemoryLimit { get; set; } = LoadOptions.DefaultMaxPickleBytes;
+
     protected LoadOptions Options { get; private set; } = new();
 
     /// <summary>
@@ -107,6 +113,7 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet, IDisposable
             MapLocation = MapLocationArgument.Parse(this, MapLocation),
             Registry = RunspaceLocations.Current,
             VerifyCrc = !SkipCrc,
+            MaxPickleBytes = PickleMemoryLimit,
             Warning = SkipIndexCheck ? WriteWarning : null,
         };
     }
