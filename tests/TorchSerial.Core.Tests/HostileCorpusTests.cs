@@ -186,3 +186,30 @@ public class PickleBudgetTests
         Assert.Same(list[0], list[9_999]);
     }
 }
+
+/// <summary>Bare pickles of every protocol are recognised as pickles, and their globals named.</summary>
+public class BarePickleTests
+{
+    [Theory]
+    [InlineData("bare_p0_system.pt")]
+    [InlineData("bare_p1_system.pt")]
+    public void A_bare_pickle_of_protocol_0_or_1_is_scanned_and_its_global_named(string file)
+    {
+        var report = CheckpointScanner.Scan(Fixtures.Crafted(file));
+        Assert.Equal(ScanStatus.Unsafe, report.Outcome);
+        var g = Assert.Single(report.UnsafeGlobals);
+        Assert.Equal("os.system", g.FullName);
+        Assert.Contains("REDUCE", g.Opcodes);
+    }
+
+    [Theory]
+    [InlineData("bare_p0_dict.pt", true)]
+    [InlineData("server_error.pt", false)]
+    [InlineData("html_page.pt", false)]
+    [InlineData("lfs_pointer.pt", false)]
+    public void Text_and_pickles_are_told_apart_from_their_first_bytes(string file, bool pickle)
+    {
+        var bytes = File.ReadAllBytes(Fixtures.Crafted(file));
+        Assert.Equal(pickle, BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length))));
+    }
+}

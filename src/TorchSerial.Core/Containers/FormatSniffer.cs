@@ -34,11 +34,15 @@ internal static class FormatSniffer
         if (TarDirectory.IsHeader(span)) return CheckpointFormat.LegacyTar;
         if (LooksLikeSafeTensors(span, name)) return CheckpointFormat.SafeTensors;
         if (ShardIndex.LooksLikeIndex(span)) return CheckpointFormat.ShardedSet;
+        // A bare pickle of any protocol (protocol 0 is printable text) is read as torch.load reads it: as the legacy
+        // stream's first pickle, which names its globals (and refuses unsafe ones) before the magic number is checked.
+        if (BarePickle.Recognise(span)) return CheckpointFormat.LegacyStream;
         if (LooksLikeMarkup(span) || LooksLikeText(span))
             throw Fail.Data(ErrorIds.HtmlOrTextFile,
                 $"The file is {(LooksLikeMarkup(span) ? "an HTML or XML page" : "plain text")}, not a checkpoint: " +
                     $"often an error page saved in place of a download. It starts with: '{Preview(span)}'.");
-        if (span[0] is 0x80 or (byte)'(' or (byte)'L' or (byte)'I' or (byte)'}' or (byte)']' or 0x8A) return CheckpointFormat.LegacyStream;
+        // A protocol 2+ header whose opcodes did not walk cleanly: the unpickler says exactly what is wrong.
+        if (span[0] == 0x80) return CheckpointFormat.LegacyStream;
         throw Fail.Data(ErrorIds.NotACheckpoint,
             $"The file is not a PyTorch checkpoint: it is neither a zip archive, a tar archive nor a pickle stream " +
                 $"(first bytes {Convert.ToHexString(span[..Math.Min(8, span.Length)])}).");
@@ -67,7 +71,6 @@ internal static class FormatSniffer
     private static bool LooksLikeText(ReadOnlySpan<byte> s)
     {
         // A protocol-0 pickle is text too, so only call it text when it cannot start a pickle.
-        if (s[0] is (byte)'(' or (byte)'L' or (byte)'I' or (byte)'}' or (byte)']') return false;
         foreach (byte b in s)
             if (b < 0x09 || (b > 0x0D && b < 0x20) || b == 0x7F) return false;
         return true;
