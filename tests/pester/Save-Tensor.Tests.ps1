@@ -237,9 +237,9 @@ Describe 'Real torch loads what Save-Tensor writes' {
         $csr = Join-Path $TestDrive 'saved-sparse_csr.pt'
         Import-TorchCheckpoint -LiteralPath (Join-Path $kinds 'sparse_csr.pt') -AllowGlobal torch._utils._rebuild_sparse_csr_tensor -AsObject |
             Save-Tensor -LiteralPath $csr
-        $out = & /usr/bin/python3 (Join-Path $PSScriptRoot '../interop/check_kinds.py') (Join-Path $FixtureDir 'kinds.json') @pairs "$piped=sparse_buffer.pt" "$csr=sparse_csr.pt" 2>&1
+        $out = & /usr/bin/python3 -W ignore (Join-Path $PSScriptRoot '../interop/check_kinds.py') (Join-Path $FixtureDir 'kinds.json') @pairs "$piped=sparse_buffer.pt" "$csr=sparse_csr.pt" 2>&1
         $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
-        $out[-1] | Should -Be 'ok'
+        $out | Should -Contain 'ok'
     }
 
     It 'keeps lone surrogates in text, as Python does, for torch to read back' -Skip:(-not $HasTorch) {

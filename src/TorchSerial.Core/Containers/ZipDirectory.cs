@@ -30,7 +30,13 @@ internal sealed class ZipDirectory
         _length = stream.Length;
         Entries = entries;
         _byName = new Dictionary<string, ZipEntry>(entries.Count, StringComparer.Ordinal);
-        foreach (var e in entries) _byName.TryAdd(e.Name, e);
+        // Two records of one name are read one way by one reader and another way by the next (Python's zipfile takes
+        // the last, others the first): refused, so no scanner and no loader can disagree about what the file holds.
+        foreach (var e in entries)
+            if (!_byName.TryAdd(e.Name, e))
+                throw Fail.Data(ErrorIds.ZipDuplicateRecord,
+                    $"The zip archive holds two records named '{e.Name}'; readers disagree on which one is meant, so " +
+                        "TorchSerial refuses the file (torch.save never writes one).", e.Name);
     }
 
     public IReadOnlyList<ZipEntry> Entries { get; }
@@ -59,10 +65,12 @@ internal sealed class ZipDirectory
 
         long eocdPos = length - tailLen + eocd;
         var e = tail.AsSpan(eocd);
+        long archiveEnd = eocdPos + 22 + BinaryPrimitives.ReadUInt16LittleEndian(e[20..]);
         long count = BinaryPrimitives.ReadUInt16LittleEndian(e[10..]);
         long cdSize = BinaryPrimitives.ReadUInt32LittleEndian(e[12..]);
         long cdOffset = BinaryPrimitives.ReadUInt32LittleEndian(e[16..]);
 
+        long directoryEnd = eocdPos;
         if (eocdPos >= 20)
         {
             var loc = ReadAt(stream, eocdPos - 20, 20);
@@ -75,12 +83,23 @@ internal sealed class ZipDirectory
                 count = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z.AsSpan(32)));
                 cdSize = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z.AsSpan(40)));
                 cdOffset = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z.AsSpan(48)));
+                directoryEnd = z64Pos;
             }
         }
         if (count < 0 || cdOffset < 0 || cdSize < 0 || cdOffset > length || cdSize > length - cdOffset || count > cdSize / 46)
             throw Fail.Data(ErrorIds.TruncatedZip,
                 $"The zip central directory claims {count} entries in {cdSize} bytes at offset {cdOffset}, which does not fit the {length}-byte file: the file is truncated or corrupt.");
         if (cdSize > int.MaxValue) throw Corrupt("its central directory is larger than 2 GiB");
+        // Bytes after the end record, or a directory that does not end where the end record begins (bytes put before
+        // the archive shift it), are content a zip reader skips and another tool may read: refused.
+        if (archiveEnd != length || cdOffset + cdSize != directoryEnd)
+            throw Fail.Data(ErrorIds.ZipStrayData,
+                archiveEnd != length
+                    ? $"The zip archive is followed by {length - archiveEnd} byte(s) after its end record; torch.save " +
+                        "never writes them, and what they hold is read by some tools and not others, so TorchSerial " +
+                        "refuses the file."
+                    : $"The zip archive's central directory ({cdSize} bytes at offset {cdOffset}) does not end where " +
+                        $"its end record begins ({directoryEnd}): bytes were added before or inside the archive.");
 
         // Pooled: a directory of 40,000 records is megabytes, and a fresh large array per open costs a full GC.
         var rented = System.Buffers.ArrayPool<byte>.Shared.Rent((int)cdSize);
@@ -111,6 +130,10 @@ internal sealed class ZipDirectory
             int extraLen = BinaryPrimitives.ReadUInt16LittleEndian(h[30..]);
             int commentLen = BinaryPrimitives.ReadUInt16LittleEndian(h[32..]);
             long offset = BinaryPrimitives.ReadUInt32LittleEndian(h[42..]);
+            if ((flags & 0x41) != 0)
+                throw Fail.Unsupported(ErrorIds.ZipEncrypted,
+                    $"Zip record {i} is flagged as encrypted; torch refuses encrypted records, and so does TorchSerial " +
+                        "(reading them as plain bytes would be wrong).");
             if (p + 46 + nameLen + extraLen + commentLen > cd.Length) throw Corrupt($"central directory entry {i} runs past the directory");
             string name = Encoding.UTF8.GetString(h.Slice(46, nameLen));
             ApplyZip64Extra(h.Slice(46 + nameLen, extraLen), ref usize, ref csize, ref offset);
@@ -124,16 +147,33 @@ internal sealed class ZipDirectory
     public long DataOffset(ZipEntry e)
     {
         if (e.LocalHeaderOffset < 0 || e.LocalHeaderOffset > _length - 30) throw Corrupt($"the local header of '{e.Name}' lies outside the file");
-        Span<byte> h = stackalloc byte[30];
+        // The header and its name in one read: the name must be the central directory's, byte for byte.
+        int nameBytes = Encoding.UTF8.GetByteCount(e.Name);
+        int want = (int)Math.Min(30 + nameBytes, _length - e.LocalHeaderOffset);
+        Span<byte> h = want <= 512 ? stackalloc byte[want] : new byte[want];
         // The window pays off only where records are small and side by side; a large record's header read through it
         // would copy the window's worth of data for 30 bytes. Lazy loads never use it: they read the file as it is now.
         ReadAt(_handle, _stream, e.LocalHeaderOffset, h, windowed: _snapshot is null && e.CompressedSize <= ReadWindow.SmallRead);
         if (BinaryPrimitives.ReadUInt32LittleEndian(h) != LocalSig) throw Corrupt($"the local header of '{e.Name}' is damaged");
+        if (BinaryPrimitives.ReadUInt16LittleEndian(h[26..]) != nameBytes || want < 30 + nameBytes
+            || !SameName(h.Slice(30, nameBytes), e.Name)
+            || BinaryPrimitives.ReadUInt16LittleEndian(h[8..]) != e.Method
+            || (BinaryPrimitives.ReadUInt16LittleEndian(h[6..]) & 1) != 0)
+            throw Fail.Data(ErrorIds.ZipHeaderMismatch,
+                $"The local header of record '{e.Name}' disagrees with the central directory (name, compression or " +
+                    "encryption): readers that trust one or the other see different files, so TorchSerial refuses it.",
+                e.Name);
         long start = e.LocalHeaderOffset + 30 + BinaryPrimitives.ReadUInt16LittleEndian(h[26..]) + BinaryPrimitives.ReadUInt16LittleEndian(h[28..]);
         if (e.CompressedSize < 0 || e.UncompressedSize < 0 || e.CompressedSize > _length - start)
             throw Fail.Data(ErrorIds.RecordSizeMismatch,
                 $"Record '{e.Name}' claims {e.CompressedSize} bytes at offset {start}, past the end of the {_length}-byte file: the file is truncated.", e.Name);
         return start;
+    }
+
+    private static bool SameName(ReadOnlySpan<byte> local, string central)
+    {
+        Span<byte> expected = local.Length <= 256 ? stackalloc byte[local.Length] : new byte[local.Length];
+        return Encoding.UTF8.GetBytes(central, expected) == local.Length && local.SequenceEqual(expected);
     }
 
     /// <summary>The entry's uncompressed bytes, read on use (its CRC is <see cref="ZipEntry.RecordedCrc"/>).</summary>

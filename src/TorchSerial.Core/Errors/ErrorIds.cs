@@ -94,6 +94,21 @@ public static class ErrorIds
     /// <summary>A pickle read across a protocol-4 frame boundary, or began a frame inside another (CPython refuses both).</summary>
     public const string PickleFraming = "PickleFraming";
 
+    /// <summary>Two zip records share a name.</summary>
+    public const string ZipDuplicateRecord = "ZipDuplicateRecord";
+
+    /// <summary>A record's local header disagrees with the central directory (name, compression, encryption).</summary>
+    public const string ZipHeaderMismatch = "ZipHeaderMismatch";
+
+    /// <summary>A zip record lies outside the archive's root folder (torch refuses these too).</summary>
+    public const string ZipRecordOutsideRoot = "ZipRecordOutsideRoot";
+
+    /// <summary>Bytes after the zip's end record, or before or inside the archive where the directory does not fit.</summary>
+    public const string ZipStrayData = "ZipStrayData";
+
+    /// <summary>A zip record flagged as encrypted.</summary>
+    public const string ZipEncrypted = "ZipEncrypted";
+
     // Saving.
     public const string InvalidSaveOption = "InvalidSaveOption";
     public const string InvalidSaveInput = "InvalidSaveInput";

@@ -23,6 +23,13 @@ internal static class ZipCheckpointSource
             $"The zip archive is not a torch checkpoint: its first record '{first}' is not in a subdirectory.");
         string root = first[..slash];
         string R(string name) => root + "/" + name;
+        // torch's reader refuses records outside the archive's folder ("file in archive is not in a subdirectory"):
+        // a top-level constants.pkl beside a normal archive is content one reader runs and another ignores.
+        foreach (var entry in dir.Entries)
+            if (!entry.Name.StartsWith(root + "/", StringComparison.Ordinal))
+                throw Fail.Data(ErrorIds.ZipRecordOutsideRoot,
+                    $"The zip archive's record '{entry.Name}' is outside its folder '{root}/'; torch refuses such a " +
+                        "file, and so does TorchSerial.", entry.Name);
 
         long? version = ReadVersion(dir, R);
         string byteOrder = "little";
