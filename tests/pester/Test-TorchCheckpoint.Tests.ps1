@@ -101,7 +101,9 @@ Describe 'Test-TorchCheckpoint' {
         $json.UnsafeGlobals.Count | Should -Be 1
         $csv = Test-TorchCheckpoint -LiteralPath (Join-Path $Crafted 'os_system.pt') | ConvertTo-Csv | ConvertFrom-Csv
         $csv.Status | Should -BeExactly 'Unsafe'
-        $csv.UnsafeGlobals | Should -BeLike 'os.system (unsafe: *'
+        $csv.UnsafeGlobals | Should -BeLike 'os.system (dangerous: executes a shell command)*'
+        $json.UnsafeGlobals[0].Severity | Should -BeExactly 'Dangerous'
+        $json.UnsafeGlobals[0].Family | Should -BeExactly 'process execution'
         (Get-TorchDevice | ConvertTo-Json | ConvertFrom-Json)[0].Type | Should -BeExactly 'Host'
         $cmp = Compare-TorchCheckpoint (Join-Path $FixtureDir 'torch/params.pt') (Join-Path $FixtureDir 'torch/params.pt') |
             Select-Object -First 1 | ConvertTo-Json | ConvertFrom-Json

@@ -189,10 +189,11 @@ public static class CheckpointScanner
         {
             var (record, offset, ops) = _seen[name];
             var verdict = policy.Check(name);
-            string? reason = verdict != GlobalVerdict.Refused ? null
-                : DangerousGlobals.Explain(name) is { Length: > 0 } r ? r.Trim(' ', '(', ')') : "not on the allow-list";
+            // Graded whatever the verdict: a global admitted with -AllowGlobal is still as dangerous as it is.
+            var threat = GlobalThreats.Classify(name, allowed: verdict == GlobalVerdict.Allowed);
+            string? reason = verdict == GlobalVerdict.Allowed ? null : threat.Reason;
             return new GlobalReference { FullName = name, Decision = verdict, Reason = reason, Opcodes = ops,
-                Record = record, Offset = offset };
+                Record = record, Offset = offset, Threat = threat };
         }).ToList();
     }
 }

@@ -72,7 +72,19 @@ public sealed class GlobalReference
     public string Verdict => Decision.ToString();
     internal GlobalVerdict Decision { get; init; }
 
-    /// <summary>Why it is refused ("executes a shell command", "not on the allow-list"), or null when allowed.</summary>
+    /// <summary>Safe, Unknown, Suspicious or Dangerous (<see cref="GlobalSeverity"/>), by name.</summary>
+    public string Severity => Threat.Severity.ToString();
+
+    /// <summary>The family of harm: process execution, code evaluation, file access, network access, deserialization,
+    /// import machinery, attribute access, process control; "data" for safe globals, "unknown" for the rest.</summary>
+    public string Family => Threat.Family;
+
+    /// <summary>The real name an alias or attribute chain resolves to (pathlib.os.system is os.system).</summary>
+    public string ResolvedName => Threat.ResolvedName;
+
+    internal GlobalThreat Threat { get; init; } = new(GlobalSeverity.Safe, "data", "", "");
+
+    /// <summary>Why it is refused or flagged ("executes a shell command"), or null when allowed by default.</summary>
     public string? Reason { get; init; }
 
     /// <summary>Opcodes that applied it (REDUCE, NEWOBJ, BUILD, …), in order; empty when only referenced.</summary>
@@ -82,7 +94,8 @@ public sealed class GlobalReference
     public string Record { get; init; } = "";
     public long Offset { get; init; }
 
-    public override string ToString() => Decision == GlobalVerdict.Refused ? $"{FullName} (unsafe: {Reason})" : FullName;
+    public override string ToString() => Decision == GlobalVerdict.Refused
+        ? $"{FullName} ({Severity.ToLowerInvariant()}: {Reason})" : FullName;
 }
 
 /// <summary>A problem found by a scan.</summary>

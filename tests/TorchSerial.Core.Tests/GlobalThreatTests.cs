@@ -1,0 +1,45 @@
+using TorchSerial.Torch;
+using Xunit;
+
+namespace TorchSerial.Tests;
+
+/// <summary>Every global graded with a severity and a specific reason, by the name it really is.</summary>
+public class GlobalThreatTests
+{
+    [Theory]
+    [InlineData("os.system", "Dangerous", "os.system", "executes a shell command")]
+    [InlineData("posix.system", "Dangerous", "posix.system", "executes a shell command")]
+    [InlineData("pty.spawn", "Dangerous", "pty.spawn", "starts a program in a terminal")]
+    [InlineData("asyncio.unix_events._UnixSubprocessTransport", "Dangerous", "asyncio.unix_events._UnixSubprocessTransport", "start processes")]
+    [InlineData("marshal.loads", "Dangerous", "marshal.loads", "loads code objects")]
+    [InlineData("_pickle.loads", "Dangerous", "pickle.loads", "nested unpickler")]
+    [InlineData("pathlib.os.system", "Dangerous", "os.system", "executes a shell command (it is os.system)")]
+    [InlineData("torch.serialization.os.system", "Dangerous", "os.system", "executes a shell command (it is os.system)")]
+    [InlineData("builtins.eval.__call__", "Dangerous", "builtins.eval", "evaluates Python code (it is builtins.eval)")]
+    [InlineData("torch.serialization.load", "Dangerous", "torch.serialization.load", "loads another checkpoint")]
+    [InlineData("torch.storage._load_from_bytes", "Dangerous", "torch.storage._load_from_bytes", "unpickles bytes")]
+    [InlineData("_io.FileIO", "Dangerous", "io.FileIO", "opens files")]
+    [InlineData("functools.partial", "Suspicious", "functools.partial", "building block")]
+    [InlineData("builtins.len", "Suspicious", "builtins.len", "harmless alone")]
+    [InlineData("mymodel.Net", "Unknown", "mymodel.Net", "not on the allow-list")]
+    public void Globals_get_a_severity_and_a_reason_for_what_they_really_are(string name, string severity,
+        string resolved, string reason)
+    {
+        var t = GlobalThreats.Classify(name);
+        Assert.Equal(severity, t.Severity.ToString());
+        Assert.Equal(resolved, t.ResolvedName);
+        Assert.Contains(reason, t.Reason);
+    }
+
+    [Fact]
+    public void Allow_listed_globals_are_safe_and_admitted_dangerous_ones_stay_dangerous()
+    {
+        Assert.Equal(GlobalSeverity.Safe, GlobalThreats.Classify("torch._utils._rebuild_tensor_v2", allowed: true).Severity);
+        Assert.Equal(GlobalSeverity.Safe, GlobalThreats.Classify("torch.serialization._get_layout", allowed: true).Severity);
+        Assert.Equal(GlobalSeverity.Dangerous, GlobalThreats.Classify("os.system").Severity);
+        var report = Scanning.CheckpointScanner.Scan(Fixtures.Crafted("os_system.pt"),
+            new Reading.LoadOptions { Policy = new GlobalPolicy(new[] { "os.system" }) });
+        var g = Assert.Single(report.Globals, x => x.FullName == "os.system");
+        Assert.Equal(("AllowedByUser", "Dangerous", "process execution"), (g.Verdict, g.Severity, g.Family));
+    }
+}
