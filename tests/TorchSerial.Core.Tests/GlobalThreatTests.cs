@@ -43,3 +43,25 @@ public class GlobalThreatTests
         Assert.Equal(("AllowedByUser", "Dangerous", "process execution"), (g.Verdict, g.Severity, g.Family));
     }
 }
+
+/// <summary>A scan keeps listing past inert calls, and refuses what CPython cannot build.</summary>
+public class InventoryTests
+{
+    [Fact]
+    public void A_call_on_an_inert_object_does_not_stop_the_listing()
+    {
+        var report = Scanning.CheckpointScanner.Scan(Fixtures.Crafted("getattr_chain.pt"));
+        Assert.Equal(new[] { "builtins.getattr", "os.system" }, report.Globals.Select(g => g.FullName).ToArray());
+        Assert.All(report.Globals, g => Assert.Equal("Dangerous", g.Severity));
+        Assert.DoesNotContain(report.Problems, p => p.ErrorId == Errors.ErrorIds.PickleStructure);
+        Assert.Contains("REDUCE", report.Globals[0].Opcodes);
+    }
+
+    [Fact]
+    public void A_set_inside_itself_is_refused_as_CPython_refuses_it()
+    {
+        var ex = Assert.Throws<Errors.TorchSerialException>(() => Reading.CheckpointReader.Load(Fixtures.Crafted("self_set.pt")));
+        Assert.Equal(Errors.ErrorIds.PickleStructure, ex.ErrorId);
+        Assert.Contains("unhashable", ex.Message);
+    }
+}

@@ -129,10 +129,10 @@ internal sealed class Unpickler
             {
                 var items = PopMark();
                 var set = Peek() as PySet ?? throw Structure("ADDITEMS on something that is not a set");
-                foreach (var i in items) set.AddUnique(i);
+                foreach (var i in items) AddToSet(set, i);
                 break;
             }
-            case Op.FROZENSET: { var s = new PySet(frozen: true); foreach (var i in PopMark()) s.AddUnique(i); Push(s); break; }
+            case Op.FROZENSET: { var s = new PySet(frozen: true); foreach (var i in PopMark()) AddToSet(s, i); Push(s); break; }
 
             case Op.PUT: _memo.Set(ParseIndexLine(), Peek()); break;
             case Op.BINPUT: _memo.Set(_in.ReadByte(), Peek()); break;
@@ -216,6 +216,9 @@ internal sealed class Unpickler
     {
         Callable c => c.Call(args),
         PyGlobal g => new PyObject(g, args, how),
+        // Calling an inert object (getattr(x, 'y')(...) in an admitted pickle) gives another inert object, so a
+        // scan lists what follows instead of stopping at a pickle CPython loads.
+        PyObject o => new PyObject(o.Type, args, how),
         _ => throw Structure($"{how} applied to {PickleArgs.Describe(f)}, which is not a callable global"),
     };
 
@@ -229,6 +232,7 @@ internal sealed class Unpickler
     {
         Callable c => c.NewObject(args),
         PyGlobal g => new PyObject(g, args, how) { KwArgs = kwargs },
+        PyObject o => new PyObject(o.Type, args, how) { KwArgs = kwargs },
         _ => throw Structure($"{how} applied to {PickleArgs.Describe(cls)}, which is not a class"),
     };
 
@@ -254,6 +258,16 @@ internal sealed class Unpickler
         }
     }
 
+    // What CPython cannot hash cannot be a dict key or a set item there (TypeError: unhashable type), so a pickle
+    // that asks for one (a set inside itself included) is one CPython refuses to load: refused here too.
+    private static bool Unhashable(object? key) => key is PyList or PyDict or PyByteArray or PySet { IsFrozen: false };
+
+    private void AddToSet(PySet set, object? item)
+    {
+        if (Unhashable(item)) throw Structure($"a set item is an unhashable {PickleArgs.Describe(item)}");
+        set.AddUnique(item);
+    }
+
     private void SetItems(object? target, IReadOnlyList<object?> items)
     {
         if (items.Count % 2 != 0) throw Structure("SETITEMS with an odd number of items");
@@ -266,7 +280,7 @@ internal sealed class Unpickler
         for (int i = 0; i < items.Count; i += 2)
         {
             var key = items[i] ?? (object)PyNone.Key;
-            if (key is PyList or PyDict) throw Structure("a dict key is an unhashable list or dict");
+            if (Unhashable(key)) throw Structure($"a dict key is an unhashable {PickleArgs.Describe(key)}");
             d.SetItem(key, items[i + 1]);
         }
     }

@@ -144,7 +144,13 @@ internal static class TorchGlobals
     private static PySet ToSet(PyTuple a, bool frozen)
     {
         var s = new PySet(frozen);
-        if (a.Count > 0 && a[0] is IEnumerable<object?> items) foreach (var i in items) s.AddUnique(i);
+        if (a.Count > 0 && a[0] is IEnumerable<object?> items)
+            foreach (var i in items)
+            {
+                if (i is PyList or PyDict or PyByteArray or PySet { IsFrozen: false })
+                    throw Bad($"A set item is an unhashable {Describe(i)} (CPython refuses it).");
+                s.AddUnique(i);
+            }
         return s;
     }
 
