@@ -65,3 +65,19 @@ public class InventoryTests
         Assert.Contains("unhashable", ex.Message);
     }
 }
+
+/// <summary>The pickle's own record is CRC-checked, by the load and therefore by the scan.</summary>
+public class PickleRecordCrcTests
+{
+    [Fact]
+    public void A_changed_data_pkl_is_a_crc_mismatch_unless_the_check_is_skipped()
+    {
+        var path = Fixtures.Crafted("pickle_crc_mismatch.pt");
+        var ex = Assert.Throws<Errors.TorchSerialException>(() => Reading.CheckpointReader.Load(path));
+        Assert.Equal(Errors.ErrorIds.CrcMismatch, ex.ErrorId);
+        Assert.Contains("data.pkl", ex.Message);
+        Assert.Equal(Errors.ErrorIds.CrcMismatch, Scanning.CheckpointScanner.Scan(path).ErrorId);
+        var root = Assert.IsType<Python.PyDict>(Reading.CheckpointReader.Load(path, new Reading.LoadOptions { VerifyCrc = false }).Root);
+        Assert.Equal(1L, root["xbc"]);
+    }
+}

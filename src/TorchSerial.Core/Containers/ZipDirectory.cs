@@ -203,7 +203,7 @@ internal sealed class ZipDirectory
     {
         var (source, length) = Checked(e);
         var buffer = new byte[length];
-        ReadInto(source, buffer);
+        ReadInto(e, source, buffer);
         return buffer;
     }
 
@@ -215,7 +215,7 @@ internal sealed class ZipDirectory
     {
         (var source, length) = Checked(e);
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
-        try { ReadInto(source, buffer.AsSpan(0, length)); }
+        try { ReadInto(e, source, buffer.AsSpan(0, length)); }
         catch
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
@@ -232,11 +232,26 @@ internal sealed class ZipDirectory
         return (source, (int)e.UncompressedSize);
     }
 
-    private static void ReadInto(StorageBuffer source, Span<byte> buffer)
+    /// <summary>
+    /// Whether the small records read whole (data.pkl, constants.pkl, version, byteorder) are checked against their
+    /// CRC-32 (storages have their own check). On by default; the load turns it off with -SkipCrc.
+    /// </summary>
+    public bool VerifyRecordCrc { get; set; } = true;
+
+    private void ReadInto(ZipEntry e, StorageBuffer source, Span<byte> buffer)
     {
-        using var reader = source.OpenReader();
-        reader.ReadExactly(buffer);
-        reader.Finish();
+        using (var reader = source.OpenReader())
+        {
+            reader.ReadExactly(buffer);
+            reader.Finish();
+        }
+        if (!VerifyRecordCrc || e.Crc32 == 0 || buffer.IsEmpty) return;
+        uint crc = System.IO.Hashing.Crc32.HashToUInt32(buffer);
+        if (crc != e.Crc32)
+            throw Fail.Data(ErrorIds.CrcMismatch,
+                $"The bytes of record '{e.Name}' do not match the CRC-32 recorded for them (stored {e.Crc32:x8}, " +
+                    $"computed {crc:x8}): the file was damaged after it was written. Fetch it again; -SkipCrc reads " +
+                    "it anyway.", e.Name);
     }
 
     private static void ApplyZip64Extra(ReadOnlySpan<byte> extra, ref long usize, ref long csize, ref long offset)

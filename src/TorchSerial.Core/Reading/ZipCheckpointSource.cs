@@ -15,6 +15,7 @@ internal static class ZipCheckpointSource
     public static LoadedGraph Load(Stream stream, LoadOptions options)
     {
         var dir = ZipDirectory.Read(stream, options.Snapshot);
+        dir.VerifyRecordCrc = options.VerifyCrc;
         if (dir.Entries.Count == 0) throw Fail.Data(ErrorIds.CorruptZip,
             "The zip archive is empty: it holds no records.");
         string first = dir.Entries[0].Name;
