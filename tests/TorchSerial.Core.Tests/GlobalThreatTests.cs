@@ -81,3 +81,35 @@ public class PickleRecordCrcTests
         Assert.Equal(1L, root["xbc"]);
     }
 }
+
+/// <summary>Pickles a load never runs but other code would are found, walked and reported with where they are.</summary>
+public class HiddenPickleTests
+{
+    [Fact]
+    public void A_pickle_in_a_record_of_another_name_is_named_with_its_globals()
+    {
+        var report = Scanning.CheckpointScanner.Scan(Fixtures.Crafted("hidden_record.pt"));
+        Assert.Equal(Scanning.ScanStatus.Warning, report.Outcome); // torch.load itself would not run it
+        var g = Assert.Single(report.UnsafeGlobals);
+        Assert.Equal(("os.system", "config.json", "Dangerous"), (g.FullName, g.Record, g.Severity));
+        Assert.Contains(report.Problems, p => p.ErrorId == "HiddenPickle" && p.Record == "config.json");
+    }
+
+    [Fact]
+    public void A_pickle_passed_to_a_nested_unpickler_is_walked_too()
+    {
+        var report = Scanning.CheckpointScanner.Scan(Fixtures.Crafted("nested_loads.pt"));
+        Assert.Equal(Scanning.ScanStatus.Unsafe, report.Outcome);
+        Assert.Equal(new[] { "pickle.loads", "os.system" }, report.UnsafeGlobals.Select(g => g.FullName).ToArray());
+        Assert.Equal("data.pkl → pickle.loads argument", report.UnsafeGlobals[1].Record);
+        Assert.Contains(report.Problems, p => p.ErrorId == "NestedPickle");
+    }
+
+    [Fact]
+    public void Real_checkpoints_have_no_hidden_pickles()
+    {
+        foreach (var file in Directory.GetFiles(Path.Combine(Fixtures.Dir, "torch"), "*.pt"))
+            Assert.DoesNotContain(Scanning.CheckpointScanner.Scan(file).Problems,
+                p => p.ErrorId is "HiddenPickle" or "NestedPickle");
+    }
+}

@@ -51,10 +51,21 @@ public static class CheckpointScanner
         // Pass 2: every global, admitted as inert data, with the opcodes that use it.
         var recorder = new GlobalRecorder(options.Policy);
         var admitAll = options.ForInventory(recorder);
-        try { CheckpointReader.LoadStructure(stream, admitAll, path); }
+        object? inventoryRoot = null;
+        try { inventoryRoot = CheckpointReader.LoadStructure(stream, admitAll, path).Graph.Root; }
         catch (TorchSerialException ex) when (verdict is null
             || ex.ErrorId != verdict.ErrorId) { problems.Add(Problem(ex)); }
         catch (TorchSerialException) { }
+        ct.ThrowIfCancellationRequested();
+
+        // Pass 3: pickles the load never runs but other code would (records of other names, nested unpicklers' bytes).
+        problems.AddRange(HiddenPickles.InArguments(inventoryRoot, format == CheckpointFormat.Zip ? "data.pkl"
+            : "object pickle", admitAll));
+        if (format == CheckpointFormat.Zip)
+        {
+            try { problems.AddRange(HiddenPickles.InRecords(stream, admitAll, ct)); }
+            catch (TorchSerialException) { } // a directory the load cannot read is already the verdict
+        }
         ct.ThrowIfCancellationRequested();
 
         IReadOnlyList<string>? records = structure?.Graph.Records;

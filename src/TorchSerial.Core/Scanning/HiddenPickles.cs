@@ -1,0 +1,120 @@
+using System.Collections;
+using TorchSerial.Containers;
+using TorchSerial.Errors;
+using TorchSerial.Pickle;
+using TorchSerial.Python;
+using TorchSerial.Reading;
+using TorchSerial.Torch;
+
+namespace TorchSerial.Scanning;
+
+/// <summary>
+/// Pickles a load never runs but other code would: a zip record of another name that holds one
+/// (<c>archive/config.json</c>, which <c>torch.load(pickle_file='config.json')</c> runs), and pickled bytes handed to a
+/// nested unpickler (<c>pickle.loads(b'…')</c>, <c>torch.storage._load_from_bytes</c>). Each is walked by the same VM,
+/// every global admitted as inert data, and its globals are listed with the record they are in.
+/// </summary>
+internal static class HiddenPickles
+{
+    private const int MaxRecordBytes = 64 << 20, MaxDepth = 4;
+
+    private static readonly HashSet<string> Unpicklers = new(StringComparer.Ordinal)
+    {
+        "pickle.loads", "pickle._loads", "dill.loads", "cloudpickle.loads", "torch.load",
+        "torch.storage._load_from_bytes", "torch.serialization._load_from_bytes", "joblib.load",
+    };
+
+    /// <summary>Zip records other than the checkpoint's own that hold a pickle, each walked and reported.</summary>
+    public static IEnumerable<ScanProblem> InRecords(Stream stream, LoadOptions inventory, CancellationToken ct)
+    {
+        var dir = ZipDirectory.Read(stream);
+        dir.VerifyRecordCrc = false; // a damaged record is reported by the load; here only what it says matters
+        string root = dir.Entries[0].Name[..(dir.Entries[0].Name.IndexOf('/') + 1)];
+        var problems = new List<ScanProblem>();
+        foreach (var e in dir.Entries)
+        {
+            ct.ThrowIfCancellationRequested();
+            string name = e.Name.StartsWith(root, StringComparison.Ordinal) ? e.Name[root.Length..] : e.Name;
+            // The checkpoint's own pickles run in the load; storages are data; nothing else should be a pickle.
+            if (name is "data.pkl" or "constants.pkl" || name.StartsWith("data/", StringComparison.Ordinal)
+                || name.StartsWith("code/", StringComparison.Ordinal) || e.UncompressedSize > MaxRecordBytes
+                || e.UncompressedSize < 2)
+                continue;
+            byte[] bytes;
+            try { bytes = dir.ReadAll(e); }
+            catch (TorchSerialException) { continue; }
+            if (!BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)))) continue;
+            problems.Add(new ScanProblem
+            {
+                ErrorId = "HiddenPickle", Record = name,
+                Message = $"Record '{name}' is a pickle that torch.load does not run but other code may " +
+                    "(torch.load(f, pickle_file=…), a loader reading it by name); its globals are listed with it.",
+            });
+            problems.AddRange(Walk(bytes, name, inventory, 0));
+        }
+        return problems;
+    }
+
+    /// <summary>Pickled bytes passed to a nested unpickler anywhere in <paramref name="graph"/>, walked too.</summary>
+    public static IEnumerable<ScanProblem> InArguments(object? graph, string record, LoadOptions inventory, int depth = 0)
+    {
+        var problems = new List<ScanProblem>();
+        foreach (var (call, bytes) in NestedCalls(graph))
+        {
+            string where = $"{record} → {call} argument";
+            problems.Add(new ScanProblem
+            {
+                ErrorId = "NestedPickle", Record = where,
+                Message = $"A pickle in '{record}' passes {bytes.Length} bytes of pickle to {call}, which would run " +
+                    "them; their globals are listed with it.",
+            });
+            problems.AddRange(Walk(bytes, where, inventory, depth + 1));
+        }
+        return problems;
+    }
+
+    private static IEnumerable<ScanProblem> Walk(byte[] bytes, string record, LoadOptions inventory, int depth)
+    {
+        if (depth > MaxDepth) return Array.Empty<ScanProblem>();
+        object? result;
+        try
+        {
+            result = PickleRunner.Run(bytes, bytes.Length, record, inventory, pid => pid); // ids stay inert data
+        }
+        catch (TorchSerialException ex)
+        {
+            return new[] { new ScanProblem { ErrorId = ex.ErrorId, Record = record, Offset = ex.Offset,
+                Message = ex.Message } };
+        }
+        return InArguments(result, record, inventory, depth);
+    }
+
+    /// <summary>Inert calls of an unpickler whose first argument is bytes that look like a pickle.</summary>
+    private static IEnumerable<(string Call, byte[] Bytes)> NestedCalls(object? root)
+    {
+        var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<object?>();
+        stack.Push(root);
+        while (stack.Count > 0)
+        {
+            var value = stack.Pop();
+            if (value is null || value is string || value is byte[] || !seen.Add(value)) continue;
+            switch (value)
+            {
+                case PyObject o:
+                    string real = GlobalThreats.Resolve(o.Type.FullName);
+                    if (Unpicklers.Contains(real) && o.Args.Count > 0 && o.Args[0] is byte[] b
+                        && BarePickle.Recognise(b.AsSpan(0, Math.Min(512, b.Length))))
+                        yield return (real, b);
+                    stack.Push(o.Args); stack.Push(o.State); stack.Push(o.ListItems); stack.Push(o.DictItems);
+                    break;
+                case IDictionary d:
+                    foreach (DictionaryEntry e in d) { stack.Push(e.Key); stack.Push(e.Value); }
+                    break;
+                case IEnumerable items:
+                    foreach (var i in items) stack.Push(i);
+                    break;
+            }
+        }
+    }
+}
