@@ -120,3 +120,24 @@ Describe 'Test-TorchCheckpoint' {
         $text | Should -Match 'Invalid.*GitLfsPointer'
     }
 }
+
+Describe 'Test-TorchCheckpoint -AsSarif' {
+    It 'writes one SARIF 2.1.0 log for all files, with each dangerous global at its file, record and offset' {
+        $crafted = Join-Path $FixtureDir 'crafted'
+        $text = Test-TorchCheckpoint -LiteralPath (Join-Path $crafted 'os_system.pt'), (Join-Path $crafted 'hidden_record.pt'), (Join-Path $FixtureDir 'torch/params.pt') -AsSarif
+        @($text).Count | Should -Be 1
+        $log = $text | ConvertFrom-Json
+        $log.version | Should -Be '2.1.0'
+        $log.runs.Count | Should -Be 1
+        $log.runs[0].tool.driver.name | Should -Be 'TorchSerial'
+        $log.runs[0].artifacts.Count | Should -Be 3
+        $errors = @($log.runs[0].results | Where-Object { $_.ruleId -eq 'DangerousGlobal' })
+        $errors.Count | Should -Be 2
+        $errors | ForEach-Object { $_.level | Should -Be 'error'; $_.message.text | Should -BeLike 'os.system: executes a shell command*' }
+        $errors[0].locations[0].physicalLocation.artifactLocation.uri | Should -BeLike 'file:///*os_system.pt'
+        $errors[0].locations[0].logicalLocations[0].fullyQualifiedName | Should -Match '^data\.pkl@\d+$'
+        $errors[1].locations[0].logicalLocations[0].fullyQualifiedName | Should -BeLike 'config.json@*'
+        ($log.runs[0].results.ruleId) | Should -Contain 'HiddenPickle'
+        @($log.runs[0].tool.driver.rules.id) | Should -Contain 'DangerousGlobal'
+    }
+}

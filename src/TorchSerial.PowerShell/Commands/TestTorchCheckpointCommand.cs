@@ -22,6 +22,11 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet
     [Parameter]
     public SwitchParameter Finite { get; set; }
 
+    /// <summary>Emits one SARIF 2.1.0 log (a JSON string) for all the files given, for CI code-scanning uploads.</summary>
+    [Parameter]
+    public SwitchParameter AsSarif { get; set; }
+
+    private readonly List<ScanReport> _reports = new();
     private bool _allOk = true, _any;
 
     protected override void ProcessRecord()
@@ -33,6 +38,7 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet
             {
                 _any = true;
                 if (Quiet) _allOk &= report.Status == nameof(ScanStatus.Ok);
+                else if (AsSarif) _reports.Add(report);
                 else WriteObject(report);
             },
             onFailure: () => _allOk = false);
@@ -41,5 +47,7 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet
     protected override void EndProcessing()
     {
         if (Quiet) WriteObject(_any && _allOk);
+        else if (AsSarif)
+            WriteObject(SarifLog.Write(_reports, typeof(TestTorchCheckpointCommand).Assembly.GetName().Version?.ToString(3) ?? "0"));
     }
 }

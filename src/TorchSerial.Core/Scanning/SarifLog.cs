@@ -1,0 +1,110 @@
+using System.Text;
+using System.Text.Json;
+using TorchSerial.Torch;
+
+namespace TorchSerial.Scanning;
+
+/// <summary>
+/// Scan reports as one SARIF 2.1.0 log, the format CI systems read for code-scanning results: a rule per finding kind
+/// (each dangerous, suspicious or unknown global, and each problem ErrorId), a result per finding with the file, the
+/// pickle record and the byte offset, at level error (dangerous globals, files a load refuses), warning or note.
+/// </summary>
+public static class SarifLog
+{
+    public static string Write(IEnumerable<ScanReport> reports, string toolVersion)
+    {
+        var list = reports.ToList();
+        var results = new List<(string Rule, string Level, string Message, string File, string? Record, long? Offset)>();
+        foreach (var r in list)
+        {
+            foreach (var g in r.Globals.Where(g => g.Threat.Severity != GlobalSeverity.Safe))
+                results.Add(($"{g.Severity}Global", g.Threat.Severity == GlobalSeverity.Dangerous ? "error" : "warning",
+                    $"{g.FullName}{(g.ResolvedName != g.FullName ? $" (it is {g.ResolvedName})" : "")}: {g.Reason}; " +
+                        $"{g.Family}; {(g.Decision == GlobalVerdict.Refused ? "refused by the load" : "admitted")}" +
+                        (g.Opcodes.Count > 0 ? $"; applied by {string.Join(", ", g.Opcodes)}" : ""),
+                    r.Path, g.Record, g.Offset));
+            foreach (var p in r.Problems.Where(p => p.ErrorId != Errors.ErrorIds.UnsafeGlobal))
+                results.Add((p.ErrorId, r.IsLoadable ? "warning" : "error", p.Message, r.Path, p.Record, p.Offset));
+        }
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("$schema", "https://json.schemastore.org/sarif-2.1.0.json");
+            w.WriteString("version", "2.1.0");
+            w.WriteStartArray("runs");
+            w.WriteStartObject();
+            w.WriteStartObject("tool");
+            w.WriteStartObject("driver");
+            w.WriteString("name", "TorchSerial");
+            w.WriteString("version", toolVersion);
+            w.WriteStartArray("rules");
+            foreach (var rule in results.Select(x => x.Rule).Distinct(StringComparer.Ordinal))
+            {
+                w.WriteStartObject();
+                w.WriteString("id", rule);
+                w.WriteStartObject("shortDescription");
+                w.WriteString("text", Describe(rule));
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteStartArray("artifacts");
+            foreach (var r in list)
+            {
+                w.WriteStartObject();
+                w.WriteStartObject("location");
+                w.WriteString("uri", Uri(r.Path));
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("results");
+            foreach (var x in results)
+            {
+                w.WriteStartObject();
+                w.WriteString("ruleId", x.Rule);
+                w.WriteString("level", x.Level);
+                w.WriteStartObject("message");
+                w.WriteString("text", x.Message);
+                w.WriteEndObject();
+                w.WriteStartArray("locations");
+                w.WriteStartObject();
+                w.WriteStartObject("physicalLocation");
+                w.WriteStartObject("artifactLocation");
+                w.WriteString("uri", Uri(x.File));
+                w.WriteEndObject();
+                w.WriteEndObject();
+                if (x.Record is not null)
+                {
+                    w.WriteStartArray("logicalLocations");
+                    w.WriteStartObject();
+                    w.WriteString("fullyQualifiedName", x.Offset is { } o ? $"{x.Record}@{o}" : x.Record);
+                    w.WriteString("kind", "resource");
+                    w.WriteEndObject();
+                    w.WriteEndArray();
+                }
+                w.WriteEndObject();
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    private static string Describe(string rule) => rule switch
+    {
+        "DangerousGlobal" => "The pickle names a global that runs code, processes, files, network or nested unpicklers.",
+        "SuspiciousGlobal" => "The pickle names a global that is harmless alone but a building block of attacks.",
+        "UnknownGlobal" => "The pickle names a class or function outside the allow-list.",
+        _ => $"TorchSerial found {rule} (see about_TorchSerial for the ErrorId).",
+    };
+
+    private static string Uri(string path) => new Uri(Path.GetFullPath(path)).AbsoluteUri;
+}
