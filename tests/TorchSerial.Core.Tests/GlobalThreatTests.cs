@@ -105,6 +105,32 @@ public class HiddenPickleTests
         Assert.Contains(report.Problems, p => p.ErrorId == "NestedPickle");
     }
 
+    [Theory]
+    [InlineData("little")]
+    [InlineData("big")]
+    [InlineData("3\n")]
+    [InlineData("1")]
+    [InlineData("64")]
+    [InlineData("10")]
+    [InlineData("0120123456789")]
+    public void The_small_records_torch_writes_are_not_pickles(string record)
+        => Assert.False(Containers.BarePickle.Recognise(System.Text.Encoding.ASCII.GetBytes(record), whole: true));
+
+    [Fact]
+    public void Files_this_module_writes_have_no_hidden_pickles()
+    {
+        using var ckpt = Reading.CheckpointReader.Load(Fixtures.Crafted("v3_dtypes.pt"));
+        var path = Path.Combine(Path.GetTempPath(), $"ts-hidden-{Guid.NewGuid():N}.pt");
+        try
+        {
+            Writing.CheckpointWriter.SaveFile(ckpt.Root, path);
+            var report = Scanning.CheckpointScanner.Scan(path);
+            Assert.Equal(Scanning.ScanStatus.Ok, report.Outcome);
+            Assert.Contains("byteorder", report.Records);
+        }
+        finally { File.Delete(path); }
+    }
+
     [Fact]
     public void Real_checkpoints_have_no_hidden_pickles()
     {

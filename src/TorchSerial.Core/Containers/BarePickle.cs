@@ -13,7 +13,10 @@ internal static class BarePickle
 
     private static readonly Arg[] Args = Build();
 
-    public static bool Recognise(ReadOnlySpan<byte> head)
+    /// <param name="head">The first bytes of the data.</param>
+    /// <param name="whole">True when <paramref name="head"/> is all of it: then only a walk that reaches STOP counts
+    /// (a record holding "little" walks as LIST then an unfinished INST).</param>
+    public static bool Recognise(ReadOnlySpan<byte> head, bool whole = false)
     {
         int at = 0, opcodes = 0;
         if (head.Length >= 2 && head[0] == 0x80) { if (head[1] > 5) return false; at = 2; }
@@ -24,13 +27,13 @@ internal static class BarePickle
             switch (arg)
             {
                 case Arg.Bad: return false;
-                case Arg.Stop: return opcodes > 1;
+                case Arg.Stop: return opcodes > 1 && (!whole || at == head.Length);
                 case Arg.None: break;
                 case Arg.Number or Arg.Float or Arg.Quoted or Arg.Text:
                     switch (Line(head, ref at, arg))
                     {
                         case false: return false;
-                        case null: return opcodes > 1; // the head ends inside the line
+                        case null: return !whole && opcodes > 1; // the head ends inside the line
                     }
                     break;
                 case Arg.Names:
@@ -38,7 +41,7 @@ internal static class BarePickle
                         switch (Line(head, ref at, arg))
                         {
                             case false: return false;
-                            case null: return opcodes > 1;
+                            case null: return !whole && opcodes > 1;
                         }
                     break;
                 case Arg.One: at += 1; break;
@@ -55,7 +58,7 @@ internal static class BarePickle
                 case Arg.Len8: at = head.Length; break;
             }
         }
-        return opcodes > 2; // the walk ran to the end of the head without a wrong byte
+        return !whole && opcodes > 2; // the walk ran to the end of the head without a wrong byte
     }
 
     /// <summary>

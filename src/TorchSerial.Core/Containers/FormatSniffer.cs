@@ -36,7 +36,7 @@ internal static class FormatSniffer
         if (ShardIndex.LooksLikeIndex(span)) return CheckpointFormat.ShardedSet;
         // A bare pickle of any protocol (protocol 0 is printable text) is read as torch.load reads it: as the legacy
         // stream's first pickle, which names its globals (and refuses unsafe ones) before the magic number is checked.
-        if (BarePickle.Recognise(span)) return CheckpointFormat.LegacyStream;
+        if (BarePickle.Recognise(span, whole: length <= span.Length)) return CheckpointFormat.LegacyStream;
         if (LooksLikeMarkup(span) || LooksLikeText(span))
             throw Fail.Data(ErrorIds.HtmlOrTextFile,
                 $"The file is {(LooksLikeMarkup(span) ? "an HTML or XML page" : "plain text")}, not a checkpoint: " +

@@ -43,7 +43,7 @@ internal static class HiddenPickles
             byte[] bytes;
             try { bytes = dir.ReadAll(e); }
             catch (TorchSerialException) { continue; }
-            if (!BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)))) continue;
+            if (!BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)), whole: bytes.Length <= 512)) continue;
             problems.Add(new ScanProblem
             {
                 ErrorId = "HiddenPickle", Record = name,
@@ -104,7 +104,7 @@ internal static class HiddenPickles
                 case PyObject o:
                     string real = GlobalThreats.Resolve(o.Type.FullName);
                     if (Unpicklers.Contains(real) && o.Args.Count > 0 && o.Args[0] is byte[] b
-                        && BarePickle.Recognise(b.AsSpan(0, Math.Min(512, b.Length))))
+                        && BarePickle.Recognise(b.AsSpan(0, Math.Min(512, b.Length)), whole: b.Length <= 512))
                         yield return (real, b);
                     stack.Push(o.Args); stack.Push(o.State); stack.Push(o.ListItems); stack.Push(o.DictItems);
                     break;
