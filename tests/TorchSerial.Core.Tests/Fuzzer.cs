@@ -22,6 +22,9 @@ public class Fuzzer
         "torch/checkpoint.pt", "torch/legacy_checkpoint.pt", "torch/views_proto4.pt", "torch/quantized.pt",
         "crafted/tar_legacy.pt", "crafted/v3_dtypes.pt", "crafted/deflated.pt",
         "formats/st_dtypes.safetensors", "formats/ts_traced.pt",
+        // Bare pickles of protocols 0 and 1, and the tensor kinds (sparse, meta, packed, the pre-0.4 form).
+        "crafted/bare_p0_dict.pt", "crafted/bare_p1_system.pt", "kinds/sparse.pt", "kinds/meta.pt",
+        "kinds/packed.pt", "kinds/pre04.pt", "kinds/legacy_model.pt",
     };
 
     // Lengths that break arithmetic: zero, negative, just past int32 and uint32, huge.
