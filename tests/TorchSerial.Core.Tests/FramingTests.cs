@@ -12,9 +12,11 @@ namespace TorchSerial.Tests;
 /// </summary>
 public class FramingTests
 {
-    private static byte[] Frame(int length) => new byte[] { 0x95 }.Concat(BitConverter.GetBytes((ulong)length)).ToArray();
+    private static byte[] Frame(int length)
+        => new byte[] { 0x95 }.Concat(BitConverter.GetBytes((ulong)length)).ToArray();
 
-    private static byte[] Pickle(params byte[][] parts) => new byte[] { 0x80, 4 }.Concat(parts.SelectMany(p => p)).ToArray();
+    private static byte[] Pickle(params byte[][] parts) => new byte[] { 0x80, 4 }.Concat(parts.SelectMany(p
+        => p)).ToArray();
 
     [Fact]
     public void An_argument_read_from_the_frame_end_onwards_is_outside_the_frame()
@@ -32,7 +34,8 @@ public class FramingTests
         // BININT's 4-byte argument: 2 bytes in the frame, 2 after it. CPython's C unpickler reads 5, its Python
         // unpickler stops with "pickle exhausted before end of frame".
         var data = Pickle(Frame(3), new byte[] { (byte)'J', 5, 0 }, new byte[] { 0, 0, (byte)'.' });
-        Assert.Equal(ErrorIds.PickleFraming, Assert.Throws<TorchSerialException>(() => PickleMachineTests.Unpickle(data)).ErrorId);
+        Assert.Equal(ErrorIds.PickleFraming, Assert.Throws<TorchSerialException>(()
+            => PickleMachineTests.Unpickle(data)).ErrorId);
         Assert.Equal(ErrorIds.PickleFraming,
             Assert.Throws<TorchSerialException>(() => PickleMachineTests.UnpickleStream(data)).ErrorId);
     }
@@ -41,10 +44,13 @@ public class FramingTests
     public void A_text_line_must_end_inside_its_frame_and_a_frame_may_not_start_inside_another()
     {
         var line = Pickle(Frame(3), "I12"u8.ToArray(), "3\n."u8.ToArray()); // INT's line crosses the frame end
-        Assert.Equal(ErrorIds.PickleFraming, Assert.Throws<TorchSerialException>(() => PickleMachineTests.Unpickle(line)).ErrorId);
+        Assert.Equal(ErrorIds.PickleFraming, Assert.Throws<TorchSerialException>(()
+            => PickleMachineTests.Unpickle(line)).ErrorId);
         var nested = Pickle(Frame(20), Frame(2), new byte[] { (byte)'K', 1, (byte)'.' }, new byte[8]);
-        Assert.Equal(ErrorIds.PickleFraming, Assert.Throws<TorchSerialException>(() => PickleMachineTests.Unpickle(nested)).ErrorId);
+        Assert.Equal(ErrorIds.PickleFraming, Assert.Throws<TorchSerialException>(()
+            => PickleMachineTests.Unpickle(nested)).ErrorId);
         var longer = Pickle(Frame(100), new byte[] { (byte)'K', 1, (byte)'.' });
-        Assert.Equal(ErrorIds.PickleTruncated, Assert.Throws<TorchSerialException>(() => PickleMachineTests.Unpickle(longer)).ErrorId);
+        Assert.Equal(ErrorIds.PickleTruncated, Assert.Throws<TorchSerialException>(()
+            => PickleMachineTests.Unpickle(longer)).ErrorId);
     }
 }

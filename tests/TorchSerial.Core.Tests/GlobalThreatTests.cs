@@ -10,11 +10,13 @@ public class GlobalThreatTests
     [InlineData("os.system", "Dangerous", "os.system", "executes a shell command")]
     [InlineData("posix.system", "Dangerous", "posix.system", "executes a shell command")]
     [InlineData("pty.spawn", "Dangerous", "pty.spawn", "starts a program in a terminal")]
-    [InlineData("asyncio.unix_events._UnixSubprocessTransport", "Dangerous", "asyncio.unix_events._UnixSubprocessTransport", "start processes")]
+    [InlineData("asyncio.unix_events._UnixSubprocessTransport", "Dangerous",
+        "asyncio.unix_events._UnixSubprocessTransport", "start processes")]
     [InlineData("marshal.loads", "Dangerous", "marshal.loads", "loads code objects")]
     [InlineData("_pickle.loads", "Dangerous", "pickle.loads", "nested unpickler")]
     [InlineData("pathlib.os.system", "Dangerous", "os.system", "executes a shell command (it is os.system)")]
-    [InlineData("torch.serialization.os.system", "Dangerous", "os.system", "executes a shell command (it is os.system)")]
+    [InlineData("torch.serialization.os.system", "Dangerous", "os.system", "executes a shell command (it is " +
+        "os.system)")]
     [InlineData("builtins.eval.__call__", "Dangerous", "builtins.eval", "evaluates Python code (it is builtins.eval)")]
     [InlineData("torch.serialization.load", "Dangerous", "torch.serialization.load", "loads another checkpoint")]
     [InlineData("torch.storage._load_from_bytes", "Dangerous", "torch.storage._load_from_bytes", "unpickles bytes")]
@@ -34,8 +36,10 @@ public class GlobalThreatTests
     [Fact]
     public void Allow_listed_globals_are_safe_and_admitted_dangerous_ones_stay_dangerous()
     {
-        Assert.Equal(GlobalSeverity.Safe, GlobalThreats.Classify("torch._utils._rebuild_tensor_v2", allowed: true).Severity);
-        Assert.Equal(GlobalSeverity.Safe, GlobalThreats.Classify("torch.serialization._get_layout", allowed: true).Severity);
+        Assert.Equal(GlobalSeverity.Safe, GlobalThreats.Classify("torch._utils._rebuild_tensor_v2",
+            allowed: true).Severity);
+        Assert.Equal(GlobalSeverity.Safe, GlobalThreats.Classify("torch.serialization._get_layout",
+            allowed: true).Severity);
         Assert.Equal(GlobalSeverity.Dangerous, GlobalThreats.Classify("os.system").Severity);
         var report = Scanning.CheckpointScanner.Scan(Fixtures.Crafted("os_system.pt"),
             new Reading.LoadOptions { Policy = new GlobalPolicy(new[] { "os.system" }) });
@@ -60,7 +64,8 @@ public class InventoryTests
     [Fact]
     public void A_set_inside_itself_is_refused_as_CPython_refuses_it()
     {
-        var ex = Assert.Throws<Errors.TorchSerialException>(() => Reading.CheckpointReader.Load(Fixtures.Crafted("self_set.pt")));
+        var ex = Assert.Throws<Errors.TorchSerialException>(()
+            => Reading.CheckpointReader.Load(Fixtures.Crafted("self_set.pt")));
         Assert.Equal(Errors.ErrorIds.PickleStructure, ex.ErrorId);
         Assert.Contains("unhashable", ex.Message);
     }
@@ -77,12 +82,14 @@ public class PickleRecordCrcTests
         Assert.Equal(Errors.ErrorIds.CrcMismatch, ex.ErrorId);
         Assert.Contains("data.pkl", ex.Message);
         Assert.Equal(Errors.ErrorIds.CrcMismatch, Scanning.CheckpointScanner.Scan(path).ErrorId);
-        var root = Assert.IsType<Python.PyDict>(Reading.CheckpointReader.Load(path, new Reading.LoadOptions { VerifyCrc = false }).Root);
+        var root = Assert.IsType<Python.PyDict>(Reading.CheckpointReader.Load(path,
+            new Reading.LoadOptions { VerifyCrc = false }).Root);
         Assert.Equal(1L, root["xbc"]);
     }
 }
 
-/// <summary>Pickles a load never runs but other code would are found, walked and reported with where they are.</summary>
+/// <summary>Pickles a load never runs but other code would are found, walked and reported with where they
+/// are.</summary>
 public class HiddenPickleTests
 {
     [Fact]

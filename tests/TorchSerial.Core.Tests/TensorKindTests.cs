@@ -59,7 +59,8 @@ public class TensorKindTests
         // Listed as its parts, under torch's accessor names, each pointing back at the sparse tensor.
         var listed = ckpt.Tensors.Where(t => t.Sparse == sparse).Select(t => t.Name).ToArray();
         Assert.Equal(sparse.ComponentNamesInOrder.Select(n => key + "." + n), listed);
-        if (Expected.GetProperty(file).TryGetProperty("is_coalesced", out var c)) Assert.Equal(c.GetBoolean(), sparse.IsCoalesced);
+        if (Expected.GetProperty(file).TryGetProperty("is_coalesced", out var c)) Assert.Equal(c.GetBoolean(),
+            sparse.IsCoalesced);
 
         // Saved from the object, and from the piped parts regrouped, it reloads as the same sparse tensor.
         foreach (var saved in new object[] { root, PipedStateDict.Build(ckpt.Tensors) })
@@ -77,9 +78,11 @@ public class TensorKindTests
     {
         using var ckpt = CheckpointReader.Load(Kind("sparse_buffer.pt"));
         var root = Assert.IsType<PyDict>(ckpt.Root);
-        Assert.Equal(Expected.GetProperty("sparse_buffer.pt").GetProperty("keys").EnumerateArray().Select(k => k.GetString()),
+        Assert.Equal(Expected.GetProperty("sparse_buffer.pt").GetProperty("keys").EnumerateArray().Select(k
+            => k.GetString()),
             root.Keys.Cast<string>());
-        AssertPart(Expected.GetProperty("sparse_buffer.pt").GetProperty("lin.weight"), ckpt.Tensors.Single(t => t.Name == "lin.weight"));
+        AssertPart(Expected.GetProperty("sparse_buffer.pt").GetProperty("lin.weight"), ckpt.Tensors.Single(t
+            => t.Name == "lin.weight"));
     }
 
     [Fact]
@@ -88,7 +91,10 @@ public class TensorKindTests
         var ex = Assert.Throws<TorchSerialException>(() => CheckpointReader.Load(Kind("sparse_csr.pt")));
         Assert.Equal(ErrorIds.UnsafeGlobal, ex.ErrorId);
         Assert.Contains("torch._utils._rebuild_sparse_csr_tensor", ex.Message);
-        var options = new LoadOptions { Policy = new GlobalPolicy(new[] { "torch._utils._rebuild_sparse_csr_tensor" }) };
+        var options = new LoadOptions
+        {
+            Policy = new GlobalPolicy(new[] { "torch._utils._rebuild_sparse_csr_tensor" }),
+        };
         var root = Assert.IsType<PyDict>(CheckpointReader.Load(Kind("sparse_csr.pt"), options).Root);
         var csr = Assert.IsType<SparseTensor>(root["csr"]);
         AssertSparse(Expected.GetProperty("sparse_csr.pt").GetProperty("csr"), csr);
@@ -123,8 +129,10 @@ public class TensorKindTests
         CheckpointWriter.Save(ckpt.Root, ms);
         ms.Position = 0;
         using var again = CheckpointReader.Load(ms);
-        Assert.Equal(ckpt.Tensors.Select(t => (t.Name, t.IsMeta, t.DType.Name, string.Join(",", t.Shape), string.Join(",", t.Stride))),
-            again.Tensors.Select(t => (t.Name, t.IsMeta, t.DType.Name, string.Join(",", t.Shape), string.Join(",", t.Stride))));
+        Assert.Equal(ckpt.Tensors.Select(t => (t.Name, t.IsMeta, t.DType.Name, string.Join(",", t.Shape),
+            string.Join(",", t.Stride))),
+            again.Tensors.Select(t => (t.Name, t.IsMeta, t.DType.Name, string.Join(",", t.Shape), string.Join(",",
+                t.Stride))));
         Assert.Single(again.Storages);
     }
 
@@ -159,7 +167,8 @@ public class TensorKindTests
         Assert.Equal(ErrorIds.UnsafeGlobal, ex.ErrorId);
         var classes = expected.GetProperty("module_classes").EnumerateArray().Select(c => c.GetString()!).ToArray();
         Assert.Contains(classes[0], ex.Message);
-        using var ckpt = CheckpointReader.Load(Kind("legacy_model.pt"), new LoadOptions { Policy = new GlobalPolicy(new[] { "*" }) });
+        using var ckpt = CheckpointReader.Load(Kind("legacy_model.pt"),
+            new LoadOptions { Policy = new GlobalPolicy(new[] { "*" }) });
         var state = expected.GetProperty("state_dict").EnumerateObject().ToList();
         Assert.Equal(state.Select(p => p.Name), ckpt.Tensors.Select(t => t.Name));
         foreach (var p in state) AssertPart(p.Value, ckpt.Tensors.Single(t => t.Name == p.Name));

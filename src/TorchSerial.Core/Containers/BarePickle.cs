@@ -9,7 +9,8 @@ namespace TorchSerial.Containers;
 /// </summary>
 internal static class BarePickle
 {
-    private enum Arg : byte { None, Number, Float, Quoted, Text, Names, One, Two, Four, Eight, Len1, Len4, Len8, Stop, Bad }
+    private enum Arg : byte { None, Number, Float, Quoted, Text, Names, One, Two, Four, Eight, Len1, Len4, Len8,
+        Stop, Bad }
 
     private static readonly Arg[] Args = Build();
 
@@ -79,7 +80,8 @@ internal static class BarePickle
             Arg.Number => line.Length > 0 && AllOf(line.TrimStart("-+"u8).TrimEnd("L"u8), "0123456789"u8),
             Arg.Float => line.Length > 0 && AllOf(line, "0123456789+-.eEinfaINFA"u8),
             Arg.Quoted => line.Length >= 2 && line[0] is (byte)'\'' or (byte)'"',
-            Arg.Names => line.Length > 0 && AllOf(line, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_."u8),
+            Arg.Names => line.Length > 0 && AllOf(line,
+                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_."u8),
             _ => true,
         };
     }

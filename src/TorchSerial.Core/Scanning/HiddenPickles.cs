@@ -11,8 +11,8 @@ namespace TorchSerial.Scanning;
 /// <summary>
 /// Pickles a load never runs but other code would: a zip record of another name that holds one
 /// (<c>archive/config.json</c>, which <c>torch.load(pickle_file='config.json')</c> runs), and pickled bytes handed to a
-/// nested unpickler (<c>pickle.loads(b'…')</c>, <c>torch.storage._load_from_bytes</c>). Each is walked by the same VM,
-/// every global admitted as inert data, and its globals are listed with the record they are in.
+/// nested unpickler (<c>pickle.loads(b'…')</c>, <c>torch.storage._load_from_bytes</c>). Each is walked by the same
+/// VM, every global admitted as inert data, and its globals are listed with the record they are in.
 /// </summary>
 internal static class HiddenPickles
 {
@@ -43,7 +43,8 @@ internal static class HiddenPickles
             byte[] bytes;
             try { bytes = dir.ReadAll(e); }
             catch (TorchSerialException) { continue; }
-            if (!BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)), whole: bytes.Length <= 512)) continue;
+            if (!BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)),
+                whole: bytes.Length <= 512)) continue;
             problems.Add(new ScanProblem
             {
                 ErrorId = "HiddenPickle", Record = name,
@@ -56,7 +57,8 @@ internal static class HiddenPickles
     }
 
     /// <summary>Pickled bytes passed to a nested unpickler anywhere in <paramref name="graph"/>, walked too.</summary>
-    public static IEnumerable<ScanProblem> InArguments(object? graph, string record, LoadOptions inventory, int depth = 0)
+    public static IEnumerable<ScanProblem> InArguments(object? graph, string record, LoadOptions inventory,
+        int depth = 0)
     {
         var problems = new List<ScanProblem>();
         foreach (var (call, bytes) in NestedCalls(graph))

@@ -14,7 +14,8 @@ public static class SarifLog
     public static string Write(IEnumerable<ScanReport> reports, string toolVersion)
     {
         var list = reports.ToList();
-        var results = new List<(string Rule, string Level, string Message, string File, string? Record, long? Offset)>();
+        var results = new List<(string Rule, string Level, string Message, string File, string? Record,
+            long? Offset)>();
         foreach (var r in list)
         {
             foreach (var g in r.Globals.Where(g => g.Threat.Severity != GlobalSeverity.Safe))
@@ -100,7 +101,8 @@ public static class SarifLog
 
     private static string Describe(string rule) => rule switch
     {
-        "DangerousGlobal" => "The pickle names a global that runs code, processes, files, network or nested unpicklers.",
+        "DangerousGlobal" => "The pickle names a global that runs code, processes, files, network or nested " +
+            "unpicklers.",
         "SuspiciousGlobal" => "The pickle names a global that is harmless alone but a building block of attacks.",
         "UnknownGlobal" => "The pickle names a class or function outside the allow-list.",
         _ => $"TorchSerial found {rule} (see about_TorchSerial for the ErrorId).",

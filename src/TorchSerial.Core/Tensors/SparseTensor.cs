@@ -24,12 +24,15 @@ public sealed class SparseTensor
         bool savedAsCsrFunction = false)
     {
         if (!ComponentNames.TryGetValue(layout, out var names))
-            throw Fail.Unsupported(ErrorIds.UnsupportedTensorFeature, $"The sparse layout '{layout}' is not one torch has.");
+            throw Fail.Unsupported(ErrorIds.UnsupportedTensorFeature, $"The sparse layout '{layout}' is not one " +
+                $"torch has.");
         if (components.Count != names.Length)
             throw Fail.Data(ErrorIds.PickleStructure,
-                $"A {layout} tensor has {names.Length} parts ({string.Join(", ", names)}) but {components.Count} were given.");
+                $"A {layout} tensor has {names.Length} parts ({string.Join(", ", names)}) but {components.Count} " +
+                    $"were given.");
         if (shape.Any(s => s < 0))
-            throw Fail.Data(ErrorIds.NegativeSize, $"A {layout} tensor has a negative size [{string.Join(", ", shape)}].");
+            throw Fail.Data(ErrorIds.NegativeSize, $"A {layout} tensor has a negative size " +
+                $"[{string.Join(", ", shape)}].");
         Layout = layout;
         Shape = shape;
         Components = components;
@@ -51,10 +54,12 @@ public sealed class SparseTensor
     /// <summary>The dtype of the values (torch's <c>t.dtype</c>).</summary>
     public DType DType => Values.DType;
 
-    /// <summary>The parts in torch's order: indices then values (COO), compressed, plain, values (the others).</summary>
+    /// <summary>The parts in torch's order: indices then values (COO), compressed, plain, values (the
+    /// others).</summary>
     public IReadOnlyList<Tensor> Components { get; }
 
-    /// <summary>What torch calls each part: indices, values, crow_indices, col_indices, ccol_indices, row_indices.</summary>
+    /// <summary>What torch calls each part: indices, values, crow_indices, col_indices, ccol_indices,
+    /// row_indices.</summary>
     public IReadOnlyList<string> ComponentNamesInOrder => ComponentNames[Layout];
 
     public Tensor Values => Components[^1];
@@ -71,12 +76,14 @@ public sealed class SparseTensor
     /// <summary>Specified elements (torch's <c>_nnz()</c>): the values' first dimension.</summary>
     public long NumSpecified => Values.Shape.Length == 0 ? 1 : Values.Shape[0];
 
-    /// <summary>COO only, torch 2.x files: whether the indices were saved coalesced; null when the file does not say.</summary>
+    /// <summary>COO only, torch 2.x files: whether the indices were saved coalesced; null when the file does not
+    /// say.</summary>
     public bool? IsCoalesced { get; }
 
     public string Device => Values.Device;
 
-    /// <summary>torch 1.13 saved CSR through _rebuild_sparse_csr_tensor; later versions through _rebuild_sparse_tensor.</summary>
+    /// <summary>torch 1.13 saved CSR through _rebuild_sparse_csr_tensor; later versions through
+    /// _rebuild_sparse_tensor.</summary>
     internal bool SavedAsCsrFunction { get; }
 
     /// <summary>The same sparse tensor over other parts (cast, renamed or placed), keeping layout and size.</summary>

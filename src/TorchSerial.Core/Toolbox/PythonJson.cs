@@ -105,7 +105,8 @@ public static class PythonJson
             sb.Append(mark);
         }
 
-        /// <summary>json.dumps's key coercion: str as is, int and float as text, True/False/None as JSON words.</summary>
+        /// <summary>json.dumps's key coercion: str as is, int and float as text, True/False/None as JSON
+        /// words.</summary>
         private static string Key(object key) => key switch
         {
             string s => s,

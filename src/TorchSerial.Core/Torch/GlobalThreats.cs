@@ -5,7 +5,8 @@ public enum GlobalSeverity
 {
     /// <summary>On the allow-list: builds data (rebuild functions, dtypes, OrderedDict, …).</summary>
     Safe,
-    /// <summary>Outside the allow-list, and not known to do harm by itself (a user's class, a harmless builtin).</summary>
+    /// <summary>Outside the allow-list, and not known to do harm by itself (a user's class, a harmless
+    /// builtin).</summary>
     Unknown,
     /// <summary>Not harmful alone, but a building block of attacks (partial, reduce, attribute getters).</summary>
     Suspicious,
@@ -13,7 +14,8 @@ public enum GlobalSeverity
     Dangerous,
 }
 
-/// <summary>What a global is: its severity, the family of harm it belongs to, why, and the real name it resolves to.</summary>
+/// <summary>What a global is: its severity, the family of harm it belongs to, why, and the real name it resolves
+/// to.</summary>
 public sealed record GlobalThreat(GlobalSeverity Severity, string Family, string Reason, string ResolvedName);
 
 /// <summary>
@@ -48,7 +50,8 @@ public static class GlobalThreats
         ("os.rmdir", GlobalSeverity.Dangerous, Files, "deletes folders"),
         ("os.rename", GlobalSeverity.Dangerous, Files, "moves files"),
         ("os.", GlobalSeverity.Dangerous, Process, "reaches the operating system (torch blocks the os module)"),
-        ("posix.", GlobalSeverity.Dangerous, Process, "reaches the operating system (executes commands, changes files)"),
+        ("posix.", GlobalSeverity.Dangerous, Process, "reaches the operating system (executes commands, changes " +
+            "files)"),
         ("nt.", GlobalSeverity.Dangerous, Process, "reaches the operating system (executes commands, changes files)"),
         ("subprocess.", GlobalSeverity.Dangerous, Process, "starts a process"),
         ("_posixsubprocess.", GlobalSeverity.Dangerous, Process, "starts a process"),
@@ -109,9 +112,12 @@ public static class GlobalThreats
         ("torch.load", GlobalSeverity.Dangerous, Deserialize, "loads another checkpoint, unsafely"),
         ("torch.serialization.load", GlobalSeverity.Dangerous, Deserialize, "loads another checkpoint, unsafely"),
         ("torch.serialization._load", GlobalSeverity.Dangerous, Deserialize, "loads another checkpoint, unsafely"),
-        ("torch.serialization._legacy_load", GlobalSeverity.Dangerous, Deserialize, "loads another checkpoint, unsafely"),
-        ("torch.storage._load_from_bytes", GlobalSeverity.Dangerous, Deserialize, "unpickles bytes with torch.load, unsafely"),
-        ("torch.serialization._load_from_bytes", GlobalSeverity.Dangerous, Deserialize, "unpickles bytes with torch.load, unsafely"),
+        ("torch.serialization._legacy_load", GlobalSeverity.Dangerous, Deserialize,
+            "loads another checkpoint, unsafely"),
+        ("torch.storage._load_from_bytes", GlobalSeverity.Dangerous, Deserialize,
+            "unpickles bytes with torch.load, unsafely"),
+        ("torch.serialization._load_from_bytes", GlobalSeverity.Dangerous, Deserialize,
+            "unpickles bytes with torch.load, unsafely"),
         ("torch.jit.load", GlobalSeverity.Dangerous, Deserialize, "loads and runs TorchScript"),
         ("torch.hub.", GlobalSeverity.Dangerous, Network, "downloads and runs code"),
         ("yaml.load", GlobalSeverity.Dangerous, Deserialize, "loads YAML that can build any object"),
@@ -130,10 +136,14 @@ public static class GlobalThreats
         ("builtins.vars", GlobalSeverity.Dangerous, Attributes, "reaches objects' attributes"),
         ("operator.attrgetter", GlobalSeverity.Dangerous, Attributes, "reaches arbitrary attributes"),
         ("operator.methodcaller", GlobalSeverity.Dangerous, Attributes, "calls arbitrary methods"),
-        ("functools.partial", GlobalSeverity.Suspicious, Attributes, "wraps a callable with arguments: a building block of attacks"),
-        ("functools.reduce", GlobalSeverity.Suspicious, Attributes, "applies a callable repeatedly: a building block of attacks"),
-        ("operator.", GlobalSeverity.Suspicious, Attributes, "calls or reaches into objects: a building block of attacks"),
-        ("copyreg._reconstructor", GlobalSeverity.Suspicious, Attributes, "builds any class's instance (protocol 0 and 1 pickles of ordinary objects use it)"),
+        ("functools.partial", GlobalSeverity.Suspicious, Attributes, "wraps a callable with arguments: a building " +
+            "block of attacks"),
+        ("functools.reduce", GlobalSeverity.Suspicious, Attributes, "applies a callable repeatedly: a building block " +
+            "of attacks"),
+        ("operator.", GlobalSeverity.Suspicious, Attributes, "calls or reaches into objects: a building block of " +
+            "attacks"),
+        ("copyreg._reconstructor", GlobalSeverity.Suspicious, Attributes, "builds any class's instance (protocol 0 " +
+            "and 1 pickles of ordinary objects use it)"),
         ("builtins.object", GlobalSeverity.Suspicious, Attributes, "the base of every object, used to build instances"),
         ("builtins.", GlobalSeverity.Suspicious, Attributes, "a Python builtin: harmless alone, but not data"),
     };
@@ -171,7 +181,8 @@ public static class GlobalThreats
 
     /// <summary>" (executes a shell command)" for a harmful global, or an empty string.</summary>
     internal static string Explain(string fullName)
-        => Classify(fullName) is { Severity: GlobalSeverity.Dangerous or GlobalSeverity.Suspicious } t ? $" ({t.Reason})" : "";
+        => Classify(fullName) is { Severity: GlobalSeverity.Dangerous or GlobalSeverity.Suspicious } t
+            ? $" ({t.Reason})" : "";
 
     // os.exec matches os.execv and os.execvp; os.system matches only os.system and os.system.<attribute>.
     private static bool Boundary(string name, string pattern)
@@ -192,7 +203,8 @@ public static class GlobalThreats
         if (ModuleAliases.TryGetValue(parts[start], out var alias)) parts[start] = alias;
         var real = parts[start..].ToList();
         // Dunder attributes of a function or method (__call__, __func__, __self__ …) are the function itself.
-        while (real.Count > 2 && real[^1].StartsWith("__", StringComparison.Ordinal) && real[^1].EndsWith("__", StringComparison.Ordinal))
+        while (real.Count > 2 && real[^1].StartsWith("__", StringComparison.Ordinal) && real[^1].EndsWith("__",
+            StringComparison.Ordinal))
             real.RemoveAt(real.Count - 1);
         return string.Join('.', real);
     }

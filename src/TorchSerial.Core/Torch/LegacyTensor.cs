@@ -34,7 +34,8 @@ internal sealed class LegacyTensor
 
     private Tensor FromStorage(PyTuple s)
     {
-        var storage = s[0] as Storage ?? throw Bad($"{ClassName} state should start with a storage but has {Describe(s[0])}.");
+        var storage = s[0] as Storage ?? throw Bad($"{ClassName} state should start with a storage but has " +
+            $"{Describe(s[0])}.");
         return new Tensor(storage, storage.DType, Long(s[1], "storage_offset"), LongSequence(s[2], "size"),
             LongSequence(s[3], "stride"));
     }

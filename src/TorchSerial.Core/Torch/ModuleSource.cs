@@ -6,7 +6,8 @@ namespace TorchSerial.Torch;
 
 /// <summary>
 /// A legacy whole-model pickle's reference to an nn.Module class: the persistent id
-/// <c>('module', class, source_file, source)</c> torch's legacy writer made so a load could warn when the class's source
+/// <c>('module', class, source_file, source)</c> torch's legacy writer made so a load could warn when the class's
+/// source
 /// had changed. Kept as an inert record (the class by name, its file and its source text); nothing is imported or run.
 /// torch ≥ 2.6 with weights_only=True refuses these ids, and so does a default load here: the class global must be
 /// admitted first, as any class must.
@@ -29,10 +30,12 @@ public sealed class ModuleSource : PyGlobal
 
     public override string ToString() => $"{FullName} (class with source, inert)";
 
-    /// <summary>Decodes <c>('module', class, source_file, source)</c>; null when <paramref name="pid"/> is not one.</summary>
+    /// <summary>Decodes <c>('module', class, source_file, source)</c>; null when <paramref name="pid"/> is not
+    /// one.</summary>
     internal static ModuleSource? TryParse(object? pid, string record)
     {
-        if (pid is not PyTuple { Count: 4 } t || !(t[0] is "module" || t[0] is byte[] b && b.SequenceEqual("module"u8.ToArray())))
+        if (pid is not PyTuple { Count: 4 } t || !(t[0] is "module" || t[0] is byte[] b
+            && b.SequenceEqual("module"u8.ToArray())))
             return null;
         string name = t[1] switch
         {

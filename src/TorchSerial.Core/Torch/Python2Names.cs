@@ -22,7 +22,8 @@ internal static class Python2Names
         ["DocXMLRPCServer"] = "xmlrpc.server", ["httplib"] = "http.client", ["htmlentitydefs"] = "html.entities",
         ["HTMLParser"] = "html.parser", ["Cookie"] = "http.cookies", ["cookielib"] = "http.cookiejar",
         ["BaseHTTPServer"] = "http.server", ["SimpleHTTPServer"] = "http.server", ["CGIHTTPServer"] = "http.server",
-        ["Tkinter"] = "tkinter", ["Tix"] = "tkinter.tix", ["ttk"] = "tkinter.ttk", ["Tkconstants"] = "tkinter.constants",
+        ["Tkinter"] = "tkinter", ["Tix"] = "tkinter.tix", ["ttk"] = "tkinter.ttk",
+            ["Tkconstants"] = "tkinter.constants",
         ["Tkdnd"] = "tkinter.dnd", ["Dialog"] = "tkinter.dialog", ["FileDialog"] = "tkinter.filedialog",
         ["tkFileDialog"] = "tkinter.filedialog", ["ScrolledText"] = "tkinter.scrolledtext",
         ["SimpleDialog"] = "tkinter.simpledialog", ["tkSimpleDialog"] = "tkinter.simpledialog",
@@ -84,7 +85,8 @@ internal static class Python2Names
         foreach (var n in new[] { "AuthenticationError", "BufferTooShort", "ProcessError", "TimeoutError" })
             Add("multiprocessing", n, "multiprocessing.context." + n);
         Add("urllib", "ContentTooShortError", "urllib.error.ContentTooShortError");
-        foreach (var n in new[] { "getproxies", "pathname2url", "url2pathname", "urlcleanup", "urlopen", "urlretrieve" })
+        foreach (var n in new[] { "getproxies", "pathname2url", "url2pathname", "urlcleanup", "urlopen",
+            "urlretrieve" })
             Add("urllib", n, "urllib.request." + n);
         foreach (var n in new[] { "quote", "quote_plus", "unquote", "unquote_plus", "urlencode" })
             Add("urllib", n, "urllib.parse." + n);

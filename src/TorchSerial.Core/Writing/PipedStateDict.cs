@@ -42,7 +42,8 @@ public static class PipedStateDict
     private static int? SlotOf(Tensor t, SparseTensor s)
     {
         for (int i = 0; i < s.ComponentNamesInOrder.Count; i++)
-            if (t.Name == s.ComponentNamesInOrder[i] || t.Name.EndsWith("." + s.ComponentNamesInOrder[i], StringComparison.Ordinal))
+            if (t.Name == s.ComponentNamesInOrder[i] || t.Name.EndsWith("." + s.ComponentNamesInOrder[i],
+                StringComparison.Ordinal))
                 return i;
         return null;
     }
