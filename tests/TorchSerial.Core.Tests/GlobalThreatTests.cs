@@ -146,3 +146,33 @@ public class HiddenPickleTests
                 p => p.ErrorId is "HiddenPickle" or "NestedPickle");
     }
 }
+
+/// <summary>Every malicious crafted file: the scan names its dangerous global with a severity and a specific reason,
+/// also where an ambiguous archive hides it (the load refuses those files before reading the hidden copy).</summary>
+public class MaliciousCorpusTests
+{
+    [Theory]
+    [InlineData("os_system.pt", "os.system", "data.pkl")]
+    [InlineData("builtins_eval.pt", "builtins.eval", "data.pkl")]
+    [InlineData("subprocess_newobj.pt", "subprocess.Popen", "data.pkl")]
+    [InlineData("inst_exec.pt", "builtins.exec", "data.pkl")]
+    [InlineData("build_setstate.pt", "os.system", "data.pkl")]
+    // torch.load unpickles a bare file as the legacy stream's magic number, so that is the record
+    [InlineData("bare_p0_system.pt", "os.system", "magic number")]
+    [InlineData("bare_p1_system.pt", "os.system", "magic number")]
+    [InlineData("getattr_chain.pt", "os.system", "data.pkl")]
+    [InlineData("nested_loads.pt", "os.system", "data.pkl → pickle.loads argument")]
+    [InlineData("hidden_record.pt", "os.system", "config.json")]
+    [InlineData("zip_duplicate.pt", "os.system", "dup/data.pkl (copy 2)")]
+    [InlineData("zip_outside_root.pt", "os.system", "constants.pkl")]
+    [InlineData("zip_appended.pt", "os.system", "bytes after the zip's end record")]
+    public void The_dangerous_global_is_named_with_its_severity_reason_and_place(string file, string global,
+        string record)
+    {
+        var report = Scanning.CheckpointScanner.Scan(Fixtures.Crafted(file));
+        var g = Assert.Single(report.UnsafeGlobals, x => x.FullName == global && x.Record == record);
+        Assert.Equal("Dangerous", g.Severity);
+        Assert.DoesNotContain("not on the allow-list", g.Reason);
+        Assert.False(report.Outcome == Scanning.ScanStatus.Ok);
+    }
+}

@@ -23,8 +23,16 @@ internal sealed class ZipDirectory
     private FileSnapshot? _snapshot;
     private readonly Dictionary<string, ZipEntry> _byName;
 
-    private ZipDirectory(Stream stream, List<ZipEntry> entries)
+    // Forensic reads (the scanner looking into an archive the load refused) skip the ambiguity checks: every
+    // record, duplicates included, and the bytes after the end record are there to be looked at, never loaded.
+    private readonly bool _forensic;
+
+    /// <summary>Where the archive's end record ends; bytes from here to the file's end are not part of the zip.</summary>
+    public long ArchiveEnd { get; private init; }
+
+    private ZipDirectory(Stream stream, List<ZipEntry> entries, bool forensic = false)
     {
+        _forensic = forensic;
         _stream = stream;
         _handle = (stream as FileStream)?.SafeFileHandle;
         _length = stream.Length;
@@ -33,7 +41,7 @@ internal sealed class ZipDirectory
         // Two records of one name are read one way by one reader and another way by the next (Python's zipfile takes
         // the last, others the first): refused, so no scanner and no loader can disagree about what the file holds.
         foreach (var e in entries)
-            if (!_byName.TryAdd(e.Name, e))
+            if (!_byName.TryAdd(e.Name, e) && !forensic)
                 throw Fail.Data(ErrorIds.ZipDuplicateRecord,
                     $"The zip archive holds two records named '{e.Name}'; readers disagree on which one is meant, so " +
                         "TorchSerial refuses the file (torch.save never writes one).", e.Name);
@@ -50,7 +58,13 @@ internal sealed class ZipDirectory
         return dir;
     }
 
-    public static ZipDirectory Read(Stream stream)
+    public static ZipDirectory Read(Stream stream) => Read(stream, forensic: false);
+
+    /// <summary>The directory of an archive a load refuses as ambiguous, for a scan to look into: duplicate names,
+    /// stray bytes and disagreeing local headers are let through, and encrypted records are left out.</summary>
+    public static ZipDirectory ReadForensic(Stream stream) => Read(stream, forensic: true);
+
+    private static ZipDirectory Read(Stream stream, bool forensic)
     {
         long length = stream.Length;
         int tailLen = (int)Math.Min(length, 22 + 0xFFFF);
@@ -92,7 +106,7 @@ internal sealed class ZipDirectory
         if (cdSize > int.MaxValue) throw Corrupt("its central directory is larger than 2 GiB");
         // Bytes after the end record, or a directory that does not end where the end record begins (bytes put before
         // the archive shift it), are content a zip reader skips and another tool may read: refused.
-        if (archiveEnd != length || cdOffset + cdSize != directoryEnd)
+        if (!forensic && (archiveEnd != length || cdOffset + cdSize != directoryEnd))
             throw Fail.Data(ErrorIds.ZipStrayData,
                 archiveEnd != length
                     ? $"The zip archive is followed by {length - archiveEnd} byte(s) after its end record; torch.save " +
@@ -107,12 +121,12 @@ internal sealed class ZipDirectory
         {
             var cd = rented.AsSpan(0, (int)cdSize);
             ReadAt(stream, cdOffset, cd);
-            return new ZipDirectory(stream, Parse(cd, count));
+            return new ZipDirectory(stream, Parse(cd, count, forensic), forensic) { ArchiveEnd = archiveEnd };
         }
         finally { System.Buffers.ArrayPool<byte>.Shared.Return(rented); }
     }
 
-    private static List<ZipEntry> Parse(ReadOnlySpan<byte> cd, long count)
+    private static List<ZipEntry> Parse(ReadOnlySpan<byte> cd, long count, bool forensic)
     {
         var entries = new List<ZipEntry>((int)Math.Min(count, 1 << 16));
         int p = 0;
@@ -130,6 +144,7 @@ internal sealed class ZipDirectory
             int extraLen = BinaryPrimitives.ReadUInt16LittleEndian(h[30..]);
             int commentLen = BinaryPrimitives.ReadUInt16LittleEndian(h[32..]);
             long offset = BinaryPrimitives.ReadUInt32LittleEndian(h[42..]);
+            if ((flags & 0x41) != 0 && forensic) { p += 46 + nameLen + extraLen + commentLen; continue; }
             if ((flags & 0x41) != 0)
                 throw Fail.Unsupported(ErrorIds.ZipEncrypted,
                     $"Zip record {i} is flagged as encrypted; torch refuses encrypted records, and so does TorchSerial " +
@@ -155,10 +170,10 @@ internal sealed class ZipDirectory
         // would copy the window's worth of data for 30 bytes. Lazy loads never use it: they read the file as it is now.
         ReadAt(_handle, _stream, e.LocalHeaderOffset, h, windowed: _snapshot is null && e.CompressedSize <= ReadWindow.SmallRead);
         if (BinaryPrimitives.ReadUInt32LittleEndian(h) != LocalSig) throw Corrupt($"the local header of '{e.Name}' is damaged");
-        if (BinaryPrimitives.ReadUInt16LittleEndian(h[26..]) != nameBytes || want < 30 + nameBytes
+        if (!_forensic && (BinaryPrimitives.ReadUInt16LittleEndian(h[26..]) != nameBytes || want < 30 + nameBytes
             || !SameName(h.Slice(30, nameBytes), e.Name)
             || BinaryPrimitives.ReadUInt16LittleEndian(h[8..]) != e.Method
-            || (BinaryPrimitives.ReadUInt16LittleEndian(h[6..]) & 1) != 0)
+            || (BinaryPrimitives.ReadUInt16LittleEndian(h[6..]) & 1) != 0))
             throw Fail.Data(ErrorIds.ZipHeaderMismatch,
                 $"The local header of record '{e.Name}' disagrees with the central directory (name, compression or " +
                     "encryption): readers that trust one or the other see different files, so TorchSerial refuses it.",

@@ -63,7 +63,13 @@ public static class CheckpointScanner
             : "object pickle", admitAll));
         if (format == CheckpointFormat.Zip)
         {
-            try { problems.AddRange(HiddenPickles.InRecords(stream, admitAll, ct)); }
+            try
+            {
+                problems.AddRange(verdict?.ErrorId is ErrorIds.ZipDuplicateRecord or ErrorIds.ZipRecordOutsideRoot
+                        or ErrorIds.ZipStrayData or ErrorIds.ZipHeaderMismatch
+                    ? HiddenPickles.InAmbiguousArchive(stream, admitAll, ct)
+                    : HiddenPickles.InRecords(stream, admitAll, ct));
+            }
             catch (TorchSerialException) { } // a directory the load cannot read is already the verdict
         }
         ct.ThrowIfCancellationRequested();

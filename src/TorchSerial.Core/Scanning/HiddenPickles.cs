@@ -56,6 +56,40 @@ internal static class HiddenPickles
         return problems;
     }
 
+    /// <summary>
+    /// An archive the load refused as ambiguous (two records of one name, records outside its folder, bytes after its
+    /// end, a local header that names another record), looked into as every reader might see it: each record and the
+    /// stray bytes that hold a pickle are walked, so the global the ambiguity hides is named.
+    /// </summary>
+    public static IEnumerable<ScanProblem> InAmbiguousArchive(Stream stream, LoadOptions inventory,
+        CancellationToken ct)
+    {
+        var dir = ZipDirectory.ReadForensic(stream);
+        dir.VerifyRecordCrc = false;
+        var problems = new List<ScanProblem>();
+        var copies = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var e in dir.Entries)
+        {
+            ct.ThrowIfCancellationRequested();
+            int copy = copies[e.Name] = copies.GetValueOrDefault(e.Name) + 1;
+            if (e.UncompressedSize is < 2 or > MaxRecordBytes) continue;
+            byte[] bytes;
+            try { bytes = dir.ReadAll(e); }
+            catch (TorchSerialException) { continue; }
+            if (!BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)), whole: bytes.Length <= 512))
+                continue;
+            problems.AddRange(Walk(bytes, copy > 1 ? $"{e.Name} (copy {copy})" : e.Name, inventory, 0));
+        }
+        long stray = stream.Length - dir.ArchiveEnd;
+        if (stray is >= 2 and <= MaxRecordBytes)
+        {
+            var bytes = ZipDirectory.ReadAt(stream, dir.ArchiveEnd, (int)stray);
+            if (BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)), whole: bytes.Length <= 512))
+                problems.AddRange(Walk(bytes, "bytes after the zip's end record", inventory, 0));
+        }
+        return problems;
+    }
+
     /// <summary>Pickled bytes passed to a nested unpickler anywhere in <paramref name="graph"/>, walked too.</summary>
     public static IEnumerable<ScanProblem> InArguments(object? graph, string record, LoadOptions inventory,
         int depth = 0)
