@@ -166,6 +166,8 @@ public class MaliciousCorpusTests
     [InlineData("zip_duplicate.pt", "os.system", "dup/data.pkl (copy 2)")]
     [InlineData("zip_outside_root.pt", "os.system", "constants.pkl")]
     [InlineData("zip_appended.pt", "os.system", "bytes after the zip's end record")]
+    [InlineData("numpy_object.npy", "os.system", "numpy object array")]
+    [InlineData("numpy_object.npz", "os.system", "arr_0.npy")]
     public void The_dangerous_global_is_named_with_its_severity_reason_and_place(string file, string global,
         string record)
     {

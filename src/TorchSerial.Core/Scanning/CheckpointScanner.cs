@@ -38,8 +38,13 @@ public static class CheckpointScanner
         var problems = new List<ScanProblem>();
         CheckpointFormat? format = null;
         try { format = FormatSniffer.Detect(stream, path); }
-        catch (TorchSerialException ex) { return Report(path, null, ex, problems, new GlobalRecorder(options.Policy),
-            null, null); }
+        catch (TorchSerialException ex)
+        {
+            // Not a checkpoint; but a NumPy array of objects is a pickle numpy.load(allow_pickle=True) runs.
+            var found = new GlobalRecorder(options.Policy);
+            problems.AddRange(HiddenPickles.InNumpyFile(stream, options.ForInventory(found)));
+            return Report(path, null, ex, problems, found, null, null);
+        }
 
         // Pass 1: exactly what Import-TorchCheckpoint would do, minus reading storage bytes and asking for devices.
         TorchSerialException? verdict = null;

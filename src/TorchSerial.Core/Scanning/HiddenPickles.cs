@@ -43,6 +43,11 @@ internal static class HiddenPickles
             byte[] bytes;
             try { bytes = dir.ReadAll(e); }
             catch (TorchSerialException) { continue; }
+            if (NumpyArray.PickleStart(bytes) is { } start)
+            {
+                problems.AddRange(InNumpy(bytes, start, name, inventory));
+                continue;
+            }
             if (!BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)),
                 whole: bytes.Length <= 512)) continue;
             problems.Add(new ScanProblem
@@ -88,6 +93,26 @@ internal static class HiddenPickles
                 problems.AddRange(Walk(bytes, "bytes after the zip's end record", inventory, 0));
         }
         return problems;
+    }
+
+    /// <summary>A whole file that is a NumPy .npy array of objects: its pickle walked, nothing else.</summary>
+    public static IEnumerable<ScanProblem> InNumpyFile(Stream stream, LoadOptions inventory)
+    {
+        if (stream.Length is < 16 or > MaxRecordBytes) return Array.Empty<ScanProblem>();
+        var bytes = ZipDirectory.ReadAt(stream, 0, (int)stream.Length);
+        return NumpyArray.PickleStart(bytes) is { } start
+            ? InNumpy(bytes, start, "numpy object array", inventory) : Array.Empty<ScanProblem>();
+    }
+
+    private static IEnumerable<ScanProblem> InNumpy(byte[] bytes, int start, string record, LoadOptions inventory)
+    {
+        var problem = new ScanProblem
+        {
+            ErrorId = "NumpyObjectArray", Record = record,
+            Message = $"'{record}' is a NumPy array of Python objects, stored as a pickle that " +
+                "numpy.load(allow_pickle=True) runs; its globals are listed with it.",
+        };
+        return new[] { problem }.Concat(Walk(bytes[start..], record, inventory, 0));
     }
 
     /// <summary>Pickled bytes passed to a nested unpickler anywhere in <paramref name="graph"/>, walked too.</summary>
