@@ -168,6 +168,7 @@ public class MaliciousCorpusTests
     [InlineData("zip_appended.pt", "os.system", "bytes after the zip's end record")]
     [InlineData("numpy_object.npy", "os.system", "numpy object array")]
     [InlineData("numpy_object.npz", "os.system", "arr_0.npy")]
+    [InlineData("tar_hidden.pt", "os.system", "extra.pkl")]
     public void The_dangerous_global_is_named_with_its_severity_reason_and_place(string file, string global,
         string record)
     {

@@ -10,7 +10,8 @@ namespace TorchSerial.Containers;
 /// </summary>
 internal static class NumpyArray
 {
-    private static ReadOnlySpan<byte> Magic => new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y' };
+    private static ReadOnlySpan<byte> Magic
+        => new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y' };
 
     /// <summary>Where the pickle of an object array starts, or null when the bytes are no .npy of objects.</summary>
     public static int? PickleStart(ReadOnlySpan<byte> bytes)

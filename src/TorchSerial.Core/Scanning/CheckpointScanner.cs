@@ -77,6 +77,11 @@ public static class CheckpointScanner
             }
             catch (TorchSerialException) { } // a directory the load cannot read is already the verdict
         }
+        else if (format == CheckpointFormat.LegacyTar)
+        {
+            try { problems.AddRange(HiddenPickles.InTarMembers(stream, admitAll, ct)); }
+            catch (TorchSerialException) { }
+        }
         ct.ThrowIfCancellationRequested();
 
         IReadOnlyList<string>? records = structure?.Graph.Records;

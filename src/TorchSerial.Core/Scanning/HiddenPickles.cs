@@ -95,6 +95,36 @@ internal static class HiddenPickles
         return problems;
     }
 
+    /// <summary>Members of a legacy tar checkpoint other than its own four that hold a pickle (or a NumPy object
+    /// array), each walked and reported.</summary>
+    public static IEnumerable<ScanProblem> InTarMembers(Stream stream, LoadOptions inventory, CancellationToken ct)
+    {
+        var tar = TarDirectory.Read(stream);
+        var problems = new List<ScanProblem>();
+        foreach (var name in tar.Names)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (name is "sys_info" or "pickle" or "tensors" or "storages") continue;
+            if (tar.Find(name) is not var (offset, size) || size is < 2 or > MaxRecordBytes) continue;
+            var bytes = ZipDirectory.ReadAt(stream, offset, (int)size);
+            if (NumpyArray.PickleStart(bytes) is { } start)
+            {
+                problems.AddRange(InNumpy(bytes, start, name, inventory));
+                continue;
+            }
+            if (!BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)),
+                whole: bytes.Length <= 512)) continue;
+            problems.Add(new ScanProblem
+            {
+                ErrorId = "HiddenPickle", Record = name,
+                Message = $"Member '{name}' of the tar checkpoint is a pickle that torch.load does not run but other " +
+                    "code may; its globals are listed with it.",
+            });
+            problems.AddRange(Walk(bytes, name, inventory, 0));
+        }
+        return problems;
+    }
+
     /// <summary>A whole file that is a NumPy .npy array of objects: its pickle walked, nothing else.</summary>
     public static IEnumerable<ScanProblem> InNumpyFile(Stream stream, LoadOptions inventory)
     {
