@@ -43,20 +43,7 @@ internal static class HiddenPickles
             byte[] bytes;
             try { bytes = dir.ReadAll(e); }
             catch (TorchSerialException) { continue; }
-            if (NumpyArray.PickleStart(bytes) is { } start)
-            {
-                problems.AddRange(InNumpy(bytes, start, name, inventory));
-                continue;
-            }
-            if (!BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)),
-                whole: bytes.Length <= 512)) continue;
-            problems.Add(new ScanProblem
-            {
-                ErrorId = "HiddenPickle", Record = name,
-                Message = $"Record '{name}' is a pickle that torch.load does not run but other code may " +
-                    "(torch.load(f, pickle_file=…), a loader reading it by name); its globals are listed with it.",
-            });
-            problems.AddRange(Walk(bytes, name, inventory, 0));
+            problems.AddRange(Examine(bytes, name, $"Record '{name}'", inventory));
         }
         return problems;
     }
@@ -107,22 +94,27 @@ internal static class HiddenPickles
             if (name is "sys_info" or "pickle" or "tensors" or "storages") continue;
             if (tar.Find(name) is not var (offset, size) || size is < 2 or > MaxRecordBytes) continue;
             var bytes = ZipDirectory.ReadAt(stream, offset, (int)size);
-            if (NumpyArray.PickleStart(bytes) is { } start)
-            {
-                problems.AddRange(InNumpy(bytes, start, name, inventory));
-                continue;
-            }
-            if (!BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)),
-                whole: bytes.Length <= 512)) continue;
-            problems.Add(new ScanProblem
-            {
-                ErrorId = "HiddenPickle", Record = name,
-                Message = $"Member '{name}' of the tar checkpoint is a pickle that torch.load does not run but other " +
-                    "code may; its globals are listed with it.",
-            });
-            problems.AddRange(Walk(bytes, name, inventory, 0));
+            problems.AddRange(Examine(bytes, name, $"Member '{name}' of the tar checkpoint", inventory));
         }
         return problems;
+    }
+
+    /// <summary>
+    /// One record a load does not run: a NumPy object array or a pickle is walked and reported (what is said of it
+    /// names it as <paramref name="what"/>); anything else is data and passes.
+    /// </summary>
+    private static IEnumerable<ScanProblem> Examine(byte[] bytes, string name, string what, LoadOptions inventory)
+    {
+        if (NumpyArray.PickleStart(bytes) is { } start) return InNumpy(bytes, start, name, inventory);
+        if (!BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)), whole: bytes.Length <= 512))
+            return Array.Empty<ScanProblem>();
+        var problem = new ScanProblem
+        {
+            ErrorId = "HiddenPickle", Record = name,
+            Message = $"{what} is a pickle that torch.load does not run but other code may (torch.load(f, " +
+                "pickle_file=…), a loader reading it by name); its globals are listed with it.",
+        };
+        return new[] { problem }.Concat(Walk(bytes, name, inventory, 0));
     }
 
     /// <summary>A whole file that is a NumPy .npy array of objects: its pickle walked, nothing else.</summary>
