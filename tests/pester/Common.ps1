@@ -2,6 +2,9 @@
 $script:ModuleManifest = if ($env:TORCHSERIAL_MODULE) { $env:TORCHSERIAL_MODULE } else { Join-Path $PSScriptRoot '../../out/TorchSerial/TorchSerial.psd1' }
 Import-Module $script:ModuleManifest -Force
 $script:FixtureDir = (Resolve-Path (Join-Path $PSScriptRoot '../fixtures')).Path
+# The pwsh running the suite, for child processes: started as a .NET local tool it is 'dotnet pwsh.dll'.
+$script:Pwsh = [Environment]::ProcessPath
+[string[]] $script:PwshPrefix = @(if ([IO.Path]::GetFileNameWithoutExtension($script:Pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
 $script:Expected = Get-Content (Join-Path $script:FixtureDir 'expected.json') -Raw | ConvertFrom-Json -AsHashtable
 $script:CraftedExpected = Get-Content (Join-Path $script:FixtureDir 'crafted.json') -Raw | ConvertFrom-Json -AsHashtable
 

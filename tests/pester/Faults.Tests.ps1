@@ -4,9 +4,6 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
     $script:Params = Join-Path $FixtureDir 'torch/params.pt'
     $script:ParamsHashes = (Import-TorchCheckpoint -LiteralPath $Params | Get-TensorHash).Hash
-    $pwsh = [Environment]::ProcessPath
-    $script:PwshPrefix = @(if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
-    $script:Pwsh = $pwsh
 }
 
 Describe 'Saving under faults' {

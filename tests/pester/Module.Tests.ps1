@@ -22,8 +22,7 @@ Describe 'The module' {
 
     It 'loads no GPU library until a device is used: listing, loading and scanning need only the core' {
         $fixture = Join-Path $FixtureDir 'torch/checkpoint.pt'
-        $pwsh = [Environment]::ProcessPath
-        [string[]] $arguments = @(if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        [string[]] $arguments = $PwshPrefix
         $script = "Import-Module '$ModuleManifest'; `$null = Import-TorchCheckpoint -LiteralPath '$fixture' -Lazy; " +
             "`$null = Import-TorchCheckpoint -LiteralPath '$fixture'; `$null = Test-TorchCheckpoint -LiteralPath '$fixture'; " +
             "([AppDomain]::CurrentDomain.GetAssemblies().GetName().Name | Where-Object { `$_ -like 'TorchSerial*' -or `$_ -eq 'ILGPU' } | Sort-Object) -join ','"
@@ -98,8 +97,7 @@ Describe 'Help of <Name>' -ForEach $Cmdlets {
 Describe 'The demo' {
     It 'shows the listing, the model-only parameter count, a save, a folder scan and a GPU file on this machine' {
         $sample = Join-Path $FixtureDir 'torch/checkpoint.pt'
-        $pwsh = [Environment]::ProcessPath
-        [string[]] $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        [string[]] $prefix = $PwshPrefix
         $demo = Join-Path $PSScriptRoot '../../build/Show-Demo.ps1'
         $text = (& $pwsh @prefix -NoProfile -NonInteractive -File $demo -ModulePath (Split-Path $ModuleManifest) -Sample $sample 2>&1) -join "`n"
         $LASTEXITCODE | Should -Be 0 -Because $text

@@ -17,8 +17,7 @@ BeforeAll {
     # folders must exist: .NET reports a missing LocalApplicationData as '', and PSResourceGet then writes its
     # repository store relative to the current directory.
     function Invoke-FreshPwsh([string] $UserFolder, [string] $Command) {
-        $pwsh = [Environment]::ProcessPath
-        [string[]] $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        [string[]] $prefix = $PwshPrefix
         $saved = @{ HOME = $env:HOME; XDG_DATA_HOME = $env:XDG_DATA_HOME; XDG_CONFIG_HOME = $env:XDG_CONFIG_HOME
             XDG_CACHE_HOME = $env:XDG_CACHE_HOME; PSModulePath = $env:PSModulePath; TORCHSERIAL_MODULE = $env:TORCHSERIAL_MODULE }
         try {

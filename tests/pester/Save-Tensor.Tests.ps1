@@ -129,8 +129,7 @@ Describe 'Save-Tensor after a killed save' {
         $temp = Join-Path $TestDrive '.model.pt.0badf00d.tmp'
         $ready = Join-Path $TestDrive 'ready'
         # Another process writing: it holds the temporary file exclusively, as a save does, until it is killed.
-        $pwsh = [Environment]::ProcessPath
-        [string[]] $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+        [string[]] $prefix = $PwshPrefix
         $hold = "`$f = [IO.FileStream]::new('$temp', 'CreateNew', 'ReadWrite', 'None'); `$f.Write([byte[]]::new(1MB)); " +
             "`$f.Flush(); [IO.File]::SetLastWriteTimeUtc('$temp', [DateTime]::UtcNow.AddMinutes(-5)); " +
             "Set-Content '$ready' 1; Start-Sleep 60"

@@ -64,6 +64,10 @@ internal static class PickleArgs
     public static PyTuple Tuple(object? value, string what)
         => value as PyTuple ?? throw Bad($"{what} should be a tuple but is {Describe(value)}.");
 
+    /// <summary>What CPython cannot hash, so cannot be a dict key or a set item (TypeError: unhashable type).</summary>
+    public static bool IsUnhashable(object? value)
+        => value is PyList or PyDict or PyByteArray or PySet { IsFrozen: false };
+
     public static string Describe(object? value) => value switch
     {
         null => "None",

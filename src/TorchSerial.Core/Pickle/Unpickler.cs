@@ -260,11 +260,9 @@ internal sealed class Unpickler
 
     // What CPython cannot hash cannot be a dict key or a set item there (TypeError: unhashable type), so a pickle
     // that asks for one (a set inside itself included) is one CPython refuses to load: refused here too.
-    private static bool Unhashable(object? key) => key is PyList or PyDict or PyByteArray or PySet { IsFrozen: false };
-
     private void AddToSet(PySet set, object? item)
     {
-        if (Unhashable(item)) throw Structure($"a set item is an unhashable {PickleArgs.Describe(item)}");
+        if (PickleArgs.IsUnhashable(item)) throw Structure($"a set item is an unhashable {PickleArgs.Describe(item)}");
         set.AddUnique(item);
     }
 
@@ -280,7 +278,7 @@ internal sealed class Unpickler
         for (int i = 0; i < items.Count; i += 2)
         {
             var key = items[i] ?? (object)PyNone.Key;
-            if (Unhashable(key)) throw Structure($"a dict key is an unhashable {PickleArgs.Describe(key)}");
+            if (PickleArgs.IsUnhashable(key)) throw Structure($"a dict key is an unhashable {PickleArgs.Describe(key)}");
             d.SetItem(key, items[i + 1]);
         }
     }

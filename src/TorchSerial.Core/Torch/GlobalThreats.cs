@@ -30,7 +30,8 @@ public static class GlobalThreats
         Network = "network access", Deserialize = "deserialization", Imports = "import machinery",
         Attributes = "attribute access", Exit = "process control";
 
-    // (name, or prefix ending in '.', family, reason). First match wins, so specific names come before prefixes.
+    // (name, module prefix ending in '.' or name prefix ending in '*', family, reason). First match wins, so
+    // specific names come before prefixes.
     private static readonly (string Pattern, GlobalSeverity Severity, string Family, string Reason)[] Table =
     {
         ("os.system", GlobalSeverity.Dangerous, Process, "executes a shell command"),
@@ -39,10 +40,10 @@ public static class GlobalThreats
         ("posix.popen", GlobalSeverity.Dangerous, Process, "executes a shell command"),
         ("nt.popen", GlobalSeverity.Dangerous, Process, "executes a shell command"),
         ("os.popen", GlobalSeverity.Dangerous, Process, "executes a shell command"),
-        ("os.exec", GlobalSeverity.Dangerous, Process, "replaces the process with another program"),
-        ("os.spawn", GlobalSeverity.Dangerous, Process, "starts a program"),
-        ("os.posix_spawn", GlobalSeverity.Dangerous, Process, "starts a program"),
-        ("os.fork", GlobalSeverity.Dangerous, Process, "forks the process"),
+        ("os.exec*", GlobalSeverity.Dangerous, Process, "replaces the process with another program"),
+        ("os.spawn*", GlobalSeverity.Dangerous, Process, "starts a program"),
+        ("os.posix_spawn*", GlobalSeverity.Dangerous, Process, "starts a program"),
+        ("os.fork*", GlobalSeverity.Dangerous, Process, "forks the process"),
         ("os.kill", GlobalSeverity.Dangerous, Process, "signals processes"),
         ("os._exit", GlobalSeverity.Dangerous, Exit, "ends the process"),
         ("os.remove", GlobalSeverity.Dangerous, Files, "deletes files"),
@@ -58,7 +59,7 @@ public static class GlobalThreats
         ("pty.", GlobalSeverity.Dangerous, Process, "starts a program in a terminal"),
         ("commands.", GlobalSeverity.Dangerous, Process, "executes a shell command"),
         ("asyncio.subprocess.", GlobalSeverity.Dangerous, Process, "starts a process"),
-        ("asyncio.create_subprocess_", GlobalSeverity.Dangerous, Process, "starts a process"),
+        ("asyncio.create_subprocess_*", GlobalSeverity.Dangerous, Process, "starts a process"),
         ("asyncio.unix_events.", GlobalSeverity.Dangerous, Process, "asyncio internals that start processes"),
         ("asyncio.windows_events.", GlobalSeverity.Dangerous, Process, "asyncio internals that start processes"),
         ("asyncio.base_events.", GlobalSeverity.Dangerous, Process, "asyncio internals that start processes"),
@@ -171,8 +172,7 @@ public static class GlobalThreats
         if (allowed && real == fullName)
             return new GlobalThreat(GlobalSeverity.Safe, "data", "on the allow-list: builds data", real);
         foreach (var (pattern, severity, family, reason) in Table)
-            if (pattern.EndsWith('.') ? real.StartsWith(pattern, StringComparison.Ordinal)
-                    : real == pattern || real.StartsWith(pattern, StringComparison.Ordinal) && Boundary(real, pattern))
+            if (Matches(real, pattern))
                 return new GlobalThreat(severity, family, real == fullName ? reason : $"{reason} (it is {real})", real);
         if (allowed) return new GlobalThreat(GlobalSeverity.Safe, "data", "admitted with -AllowGlobal", real);
         return new GlobalThreat(GlobalSeverity.Unknown, "unknown",
@@ -184,10 +184,15 @@ public static class GlobalThreats
         => Classify(fullName) is { Severity: GlobalSeverity.Dangerous or GlobalSeverity.Suspicious } t
             ? $" ({t.Reason})" : "";
 
-    // os.exec matches os.execv and os.execvp; os.system matches only os.system and os.system.<attribute>.
-    private static bool Boundary(string name, string pattern)
-        => name.Length == pattern.Length || name[pattern.Length] == '.' || pattern is "os.exec" or "os.spawn"
-            or "os.posix_spawn" or "os.fork" or "asyncio.create_subprocess_";
+    // "os." is a module prefix and "os.exec*" a name prefix (os.execv, os.execvp); "os.system" is that name or an
+    // attribute of it (os.system.__call__), never os.systemd.
+    private static bool Matches(string name, string pattern) => pattern[^1] switch
+    {
+        '.' => name.StartsWith(pattern, StringComparison.Ordinal),
+        '*' => name.StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.Ordinal),
+        _ => name.StartsWith(pattern, StringComparison.Ordinal)
+            && (name.Length == pattern.Length || name[pattern.Length] == '.'),
+    };
 
     /// <summary>
     /// The real name of an alias or an attribute chain: a private module is its public one (_pickle is pickle), a

@@ -147,7 +147,7 @@ internal static class TorchGlobals
         if (a.Count > 0 && a[0] is IEnumerable<object?> items)
             foreach (var i in items)
             {
-                if (i is PyList or PyDict or PyByteArray or PySet { IsFrozen: false })
+                if (IsUnhashable(i))
                     throw Bad($"A set item is an unhashable {Describe(i)} (CPython refuses it).");
                 s.AddUnique(i);
             }
