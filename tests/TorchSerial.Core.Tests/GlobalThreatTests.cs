@@ -8,7 +8,11 @@ public class GlobalThreatTests
 {
     [Theory]
     [InlineData("os.system", "Dangerous", "os.system", "executes a shell command")]
-    [InlineData("posix.system", "Dangerous", "posix.system", "executes a shell command")]
+    [InlineData("posix.system", "Dangerous", "os.system", "executes a shell command (it is os.system)")]
+    [InlineData("nt.system", "Dangerous", "os.system", "executes a shell command (it is os.system)")]
+    [InlineData("pydoc.locate", "Dangerous", "pydoc.locate", "imports any module and reaches any attribute")]
+    [InlineData("_signal.raise_signal", "Dangerous", "signal.raise_signal", "sends signals to processes (it is " +
+        "signal.raise_signal)")]
     [InlineData("pty.spawn", "Dangerous", "pty.spawn", "starts a program in a terminal")]
     [InlineData("asyncio.unix_events._UnixSubprocessTransport", "Dangerous",
         "asyncio.unix_events._UnixSubprocessTransport", "start processes")]
