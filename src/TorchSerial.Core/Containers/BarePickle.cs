@@ -5,7 +5,9 @@ namespace TorchSerial.Containers;
 /// giving them any meaning: protocol 0 pickles are printable text (<c>cos\nsystem\n(S'id'\ntR.</c>) and protocol 1
 /// ones start with any opcode, so neither a first byte nor "is it text" can tell them from an error page. A walk that
 /// meets only known opcodes with well-formed arguments, up to STOP or the end of what was read, is a pickle; text
-/// fails within a few bytes (a space or most punctuation is no opcode).
+/// fails within a few bytes (a space or most punctuation is no opcode). Bytes after STOP do not matter (pickle.load
+/// never reads them), and neither does damage after a GLOBAL or INST: the unpickler has imported that global, and may
+/// have called it, before it reaches the damage.
 /// </summary>
 internal static class BarePickle
 {
@@ -20,30 +22,34 @@ internal static class BarePickle
     public static bool Recognise(ReadOnlySpan<byte> head, bool whole = false)
     {
         int at = 0, opcodes = 0;
+        bool imported = false, damagedAfterImport = false; // a GLOBAL or INST with two good names was walked
         if (head.Length >= 2 && head[0] == 0x80) { if (head[1] > 5) return false; at = 2; }
         while (at < head.Length)
         {
             var arg = Args[head[at++]];
             opcodes++;
+            // Damage after a global and one more opcode is still a pickle: the unpickler imported the global first.
+            damagedAfterImport = imported && opcodes > 2;
             switch (arg)
             {
-                case Arg.Bad: return false;
-                case Arg.Stop: return opcodes > 1 && (!whole || at == head.Length);
+                case Arg.Bad: return damagedAfterImport;
+                case Arg.Stop: return opcodes > 1 && (!whole || at == head.Length || opcodes > 2);
                 case Arg.None: break;
                 case Arg.Number or Arg.Float or Arg.Quoted or Arg.Text:
                     switch (Line(head, ref at, arg))
                     {
-                        case false: return false;
-                        case null: return !whole && opcodes > 1; // the head ends inside the line
+                        case false: return damagedAfterImport;
+                        case null: return (!whole && opcodes > 1) || damagedAfterImport; // the head ends in the line
                     }
                     break;
                 case Arg.Names:
                     for (int i = 0; i < 2; i++)
                         switch (Line(head, ref at, arg))
                         {
-                            case false: return false;
-                            case null: return !whole && opcodes > 1;
+                            case false: return damagedAfterImport;
+                            case null: return (!whole && opcodes > 1) || damagedAfterImport;
                         }
+                    imported = true;
                     break;
                 case Arg.One: at += 1; break;
                 case Arg.Two: at += 2; break;
@@ -53,13 +59,14 @@ internal static class BarePickle
                 case Arg.Len4:
                     if (at + 4 > head.Length) break;
                     uint length = BitConverter.ToUInt32(head[at..]);
-                    if (length > 1 << 28) return false; // text read as a length; no head holds a 256 MB string
+                    // Text read as a length: no head holds a 256 MB string.
+                    if (length > 1 << 28) return damagedAfterImport;
                     at += 4 + (int)length;
                     break;
                 case Arg.Len8: at = head.Length; break;
             }
         }
-        return !whole && opcodes > 2; // the walk ran to the end of the head without a wrong byte
+        return (!whole && opcodes > 2) || damagedAfterImport; // the walk reached the head's end without a wrong byte
     }
 
     /// <summary>
