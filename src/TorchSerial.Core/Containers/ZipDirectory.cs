@@ -144,8 +144,8 @@ internal sealed class ZipDirectory
             int extraLen = BinaryPrimitives.ReadUInt16LittleEndian(h[30..]);
             int commentLen = BinaryPrimitives.ReadUInt16LittleEndian(h[32..]);
             long offset = BinaryPrimitives.ReadUInt32LittleEndian(h[42..]);
-            if ((flags & 0x41) != 0 && forensic) { p += 46 + nameLen + extraLen + commentLen; continue; }
-            if ((flags & 0x41) != 0)
+            // A forensic read keeps records flagged as encrypted: a flag over plain bytes is read by lenient readers.
+            if ((flags & 0x41) != 0 && !forensic)
                 throw Fail.Unsupported(ErrorIds.ZipEncrypted,
                     $"Zip record {i} is flagged as encrypted; torch refuses encrypted records, and so does TorchSerial " +
                         "(reading them as plain bytes would be wrong).");

@@ -80,11 +80,13 @@ public sealed record LoadOptions
 
     /// <summary>
     /// The scanner's second pass: every global admitted (as inert data) and reported. Saved locations are only
-    /// data to a scan, so every storage stays on the host and no device is asked for.
+    /// data to a scan, so every storage stays on the host and no device is asked for. CRCs are not checked: the
+    /// first pass has given that verdict, and a pickle whose bytes fail theirs is what a reader that skips the check
+    /// (torch.load) runs, so its globals must be listed.
     /// </summary>
     internal LoadOptions ForInventory(IPickleObserver observer)
         => this with { Observer = observer, Policy = new GlobalPolicy(new[] { "*" }), MapLocation = "cpu",
-            Progress = null };
+            Progress = null, VerifyCrc = false };
 
     /// <summary>For rewriting tags: the file's structure, every storage left on the host, no device checked.</summary>
     internal LoadOptions ForRetagging() => this with { Progress = null, MapLocation = "cpu" };

@@ -9,10 +9,10 @@ using System.IO.Hashing;
 namespace TorchSerial.Scanning;
 
 /// <summary>
-/// Diagnoses a checkpoint without loading its tensor data. It runs the very parser Import uses, twice
-/// and without reading storages: once with the caller's policy (so the verdict is exactly what a load
-/// would do), once admitting every global as inert data (so every global and the opcodes applying it are
-/// listed, not just the first refused one). Nothing is executed in either pass. Optionally it streams each
+/// Diagnoses a checkpoint without loading its tensor data. It runs the very parser Import uses, without reading
+/// storages: once with the caller's policy (so the verdict is exactly what a load would do), and, where that refused
+/// a global, again admitting every global as inert data (so every global and the opcodes applying it are listed, not
+/// just the first refused one). Nothing is executed in either pass. Optionally it streams each
 /// zip record through CRC-32 in fixed-size chunks.
 /// </summary>
 public static class CheckpointScanner
@@ -47,21 +47,28 @@ public static class CheckpointScanner
         }
 
         // Pass 1: exactly what Import-TorchCheckpoint would do, minus reading storage bytes and asking for devices.
+        // It records the globals it meets; where it loaded, it has met every one a second pass would.
         TorchSerialException? verdict = null;
         (LoadedGraph Graph, List<Tensor> Tensors)? structure = null;
-        try { structure = CheckpointReader.LoadStructure(stream, options, path); }
+        var recorder = new GlobalRecorder(options.Policy);
+        try { structure = CheckpointReader.LoadStructure(stream, options with { Observer = recorder }, path); }
         catch (TorchSerialException ex) { verdict = ex; }
         ct.ThrowIfCancellationRequested();
 
-        // Pass 2: every global, admitted as inert data, with the opcodes that use it.
-        var recorder = new GlobalRecorder(options.Policy);
+        // Pass 2, where pass 1 stopped (a refused global, a damaged record): every global, admitted as inert data,
+        // with the opcodes using it. A spent budget would stop it at the same byte, so it is not run again.
+        object? inventoryRoot = structure?.Graph.Root;
+        if (verdict is not null
+            && verdict.ErrorId is not (ErrorIds.PickleTooLarge or ErrorIds.PickleTooDeep or ErrorIds.ZipBomb))
+        {
+            recorder = new GlobalRecorder(options.Policy);
+            var inventory = options.ForInventory(recorder);
+            try { inventoryRoot = CheckpointReader.LoadStructure(stream, inventory, path).Graph.Root; }
+            catch (TorchSerialException ex) when (ex.ErrorId != verdict.ErrorId) { problems.Add(Problem(ex)); }
+            catch (TorchSerialException) { }
+            ct.ThrowIfCancellationRequested();
+        }
         var admitAll = options.ForInventory(recorder);
-        object? inventoryRoot = null;
-        try { inventoryRoot = CheckpointReader.LoadStructure(stream, admitAll, path).Graph.Root; }
-        catch (TorchSerialException ex) when (verdict is null
-            || ex.ErrorId != verdict.ErrorId) { problems.Add(Problem(ex)); }
-        catch (TorchSerialException) { }
-        ct.ThrowIfCancellationRequested();
 
         // Pass 3: pickles the load never runs but other code would (records of other names, nested unpicklers' bytes).
         problems.AddRange(HiddenPickles.InArguments(inventoryRoot, format == CheckpointFormat.Zip ? "data.pkl"
@@ -70,13 +77,17 @@ public static class CheckpointScanner
         {
             try
             {
+                // Where the load refused the archive itself, every record is looked into, its own data.pkl too.
                 problems.AddRange(verdict?.ErrorId is ErrorIds.ZipDuplicateRecord or ErrorIds.ZipRecordOutsideRoot
-                        or ErrorIds.ZipStrayData or ErrorIds.ZipHeaderMismatch
+                        or ErrorIds.ZipStrayData or ErrorIds.ZipHeaderMismatch or ErrorIds.ZipEncrypted
+                        or ErrorIds.CorruptZip
                     ? HiddenPickles.InAmbiguousArchive(stream, admitAll, ct)
                     : HiddenPickles.InRecords(stream, admitAll, ct));
             }
             catch (TorchSerialException) { } // a directory the load cannot read is already the verdict
         }
+        else if (format == CheckpointFormat.LegacyStream && verdict?.ErrorId == ErrorIds.InvalidMagicNumber)
+            problems.AddRange(HiddenPickles.AfterFirstPickle(stream, admitAll, ct)); // a plain pickle file
         else if (format == CheckpointFormat.LegacyTar)
         {
             try { problems.AddRange(HiddenPickles.InTarMembers(stream, admitAll, ct)); }

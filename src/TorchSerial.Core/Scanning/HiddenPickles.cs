@@ -68,9 +68,10 @@ internal static class HiddenPickles
             byte[] bytes;
             try { bytes = dir.ReadAll(e); }
             catch (TorchSerialException) { continue; }
-            if (!BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)), whole: bytes.Length <= 512))
-                continue;
-            problems.AddRange(Walk(bytes, copy > 1 ? $"{e.Name} (copy {copy})" : e.Name, inventory, 0));
+            string record = copy > 1 ? $"{e.Name} (copy {copy})" : e.Name;
+            if (NumpyArray.PickleStart(bytes) is { } start) problems.AddRange(InNumpy(bytes, start, record, inventory));
+            else if (BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)), whole: bytes.Length <= 512))
+                problems.AddRange(Walk(bytes, record, inventory, 0));
         }
         long stray = stream.Length - dir.ArchiveEnd;
         if (stray is >= 2 and <= MaxRecordBytes)
@@ -78,6 +79,45 @@ internal static class HiddenPickles
             var bytes = ZipDirectory.ReadAt(stream, dir.ArchiveEnd, (int)stray);
             if (BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)), whole: bytes.Length <= 512))
                 problems.AddRange(Walk(bytes, "bytes after the zip's end record", inventory, 0));
+        }
+        return problems;
+    }
+
+    /// <summary>
+    /// A plain pickle file (not torch's legacy stream) with more pickles after the first one's STOP: pickle.load reads
+    /// the first only, but a loader that calls it in a loop (as torch's legacy format does) runs the rest, so each is
+    /// walked and reported with its offset.
+    /// </summary>
+    public static IEnumerable<ScanProblem> AfterFirstPickle(Stream stream, LoadOptions inventory, CancellationToken ct)
+    {
+        const int MaxPickles = 16;
+        var problems = new List<ScanProblem>();
+        long end = stream.Length;
+        stream.Position = 0;
+        try { PickleRunner.Run(stream, end, "pickle 1", inventory); }
+        catch (TorchSerialException) { return problems; } // the load has said what is wrong with the first
+        for (int n = 2; n <= MaxPickles && stream.Position < end - 1; n++)
+        {
+            ct.ThrowIfCancellationRequested();
+            long at = stream.Position;
+            var head = ZipDirectory.ReadAt(stream, at, (int)Math.Min(512, end - at));
+            if (!BarePickle.Recognise(head, whole: at + head.Length == end)) break;
+            string record = $"pickle {n} (offset {at})";
+            problems.Add(new ScanProblem
+            {
+                ErrorId = "HiddenPickle", Record = record, Offset = at,
+                Message = $"The file holds another pickle at offset {at}, after the first one's STOP: pickle.load " +
+                    "reads only the first, but a loader that reads several (a loop of pickle.load, torch's legacy " +
+                    "format) runs it; its globals are listed with it.",
+            });
+            stream.Position = at;
+            try { PickleRunner.Run(stream, end, record, inventory); }
+            catch (TorchSerialException ex)
+            {
+                problems.Add(new ScanProblem { ErrorId = ex.ErrorId, Record = record, Offset = ex.Offset,
+                    Message = ex.Message });
+                break;
+            }
         }
         return problems;
     }
