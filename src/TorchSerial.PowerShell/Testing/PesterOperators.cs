@@ -38,6 +38,9 @@ public sealed class PesterOperators : IModuleAssemblyInitializer
 
     public void OnImport()
     {
+        // Pester 5 loads its Pester.dll on import; without it in the process, asking the session (a nested pipeline,
+        // tens of milliseconds in a fresh pwsh) is not needed.
+        if (!AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == "Pester")) return;
         try
         {
             using var ps = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace);
