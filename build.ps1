@@ -50,16 +50,39 @@ function Invoke-Build {
     $version = (Import-PowerShellDataFile (Join-Path $root 'module/TorchSerial.psd1')).ModuleVersion
     Invoke-Native 'dotnet build' { dotnet build (Join-Path $root 'TorchSerial.PowerShell.sln') -c $Configuration -nologo -v quiet "-p:Version=$version" }
     if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
-    # ReadyToRun: the module's code is compiled ahead of time for this platform (the IL stays, so other
-    # platforms JIT it as before). The runtime uses it only on the .NET it was compiled against (8, i.e.
-    # pwsh 7.4/7.5); pwsh 7.6 on .NET 10 rejects it and JITs, measured: 286 methods and ~60 ms on a first
-    # lazy open, against 11 methods and ~30 ms with a net10.0 image. See docs/performance.md.
+    # ReadyToRun: the module's code is compiled ahead of time for this platform (the IL stays, so other platforms
+    # JIT it as before). The runtime uses such code only on the .NET it was compiled for, so the core and its
+    # dependencies ship twice, in lib/net8.0 (pwsh 7.4/7.5) and lib/net10.0 (pwsh 7.6), and the module's loader
+    # (Loading/ModuleDependencies.cs) picks one at import. Measured on pwsh 7.6: a first lazy open JITs 286
+    # methods with the net8.0 image and 11 with the net10.0 one. See docs/performance.md.
     $rid = [System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier
-    dotnet publish (Join-Path $root 'src/TorchSerial.PowerShell') -c $Configuration -o $moduleOut -r $rid --self-contained false `
-        -p:PublishReadyToRun=true "-p:Version=$version" -nologo -v quiet
-    if ($LASTEXITCODE -ne 0) {
+    $lib = Join-Path $moduleOut 'lib'
+    $staging = Join-Path $out 'staging'
+    if (Test-Path $staging) { Remove-Item $staging -Recurse -Force }
+    $r2r = @('-r', $rid, '--self-contained', 'false', '-p:PublishReadyToRun=true')
+    dotnet publish (Join-Path $root 'src/TorchSerial.PowerShell') -c $Configuration -o $moduleOut @r2r `
+        "-p:Version=$version" -nologo -v quiet
+    $readyToRun = $LASTEXITCODE -eq 0
+    if ($readyToRun) {
+        dotnet publish (Join-Path $root 'src/TorchSerial.Core') -c $Configuration -f net10.0 -o (Join-Path $staging 'net10.0') @r2r `
+            "-p:Version=$version" -nologo -v quiet
+        $readyToRun = $LASTEXITCODE -eq 0
+    }
+    if (-not $readyToRun) {
         Write-Warning "ReadyToRun publish for $rid failed; assembling the module from the portable build instead."
+        if (Test-Path $moduleOut) { Remove-Item $moduleOut -Recurse -Force }
         Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $root 'src/TorchSerial.PowerShell') -c $Configuration -o $moduleOut --no-build -nologo -v quiet }
+    }
+    # The core and its dependencies move out of the module's folder, where PowerShell would load them itself.
+    $dependencies = 'TorchSerial.Core', 'ILGPU', 'System.IO.Hashing'
+    $null = New-Item -ItemType Directory (Join-Path $lib 'net8.0')
+    Get-ChildItem $moduleOut -File | Where-Object { $_.BaseName -in $dependencies } |
+        Move-Item -Destination (Join-Path $lib 'net8.0')
+    if ($readyToRun) {
+        $null = New-Item -ItemType Directory (Join-Path $lib 'net10.0')
+        Get-ChildItem (Join-Path $staging 'net10.0') -File | Where-Object { $_.BaseName -in $dependencies } |
+            Move-Item -Destination (Join-Path $lib 'net10.0')
+        Remove-Item $staging -Recurse -Force
     }
     Get-ChildItem $moduleOut -Filter *.deps.json | Remove-Item
     Copy-Item (Join-Path $root 'module/*') $moduleOut -Recurse -Force

@@ -8,7 +8,6 @@
     Description          = 'Reads and writes PyTorch checkpoints (torch.save zip, legacy and tar files, safetensors, sharded sets, TorchScript weights) with no Python, exactly as torch.load does, and safely: nothing in a file is ever executed. Scans, compares, casts, renames and hashes checkpoints, and places tensors on devices through ILGPU.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
-    RequiredAssemblies   = @('TorchSerial.Core.dll')
     FormatsToProcess     = @('TorchSerial.Format.ps1xml')
     TypesToProcess       = @('TorchSerial.Types.ps1xml')
     CmdletsToExport      = @('Import-TorchCheckpoint', 'Save-Tensor', 'ConvertTo-Tensor', 'Test-TorchCheckpoint', 'Convert-DeviceMap', 'Get-TorchDevice', 'Register-TorchLocation', 'Unregister-TorchLocation',

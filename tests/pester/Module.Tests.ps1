@@ -32,10 +32,29 @@ Describe 'The module' {
         $placed | Should -Be 'ILGPU,TorchSerial.Core,TorchSerial.PowerShell'
     }
 
-    It 'ships every DLL it needs and not System.Management.Automation' {
+    It 'ships every DLL it needs, for .NET 8 and the .NET it runs on, and not System.Management.Automation' {
         $dir = Split-Path $ModuleManifest
-        Test-Path (Join-Path $dir 'TorchSerial.Core.dll') | Should -BeTrue
-        Test-Path (Join-Path $dir 'System.Management.Automation.dll') | Should -BeFalse
+        foreach ($dll in 'TorchSerial.Core.dll', 'ILGPU.dll', 'System.IO.Hashing.dll') {
+            Test-Path (Join-Path $dir "lib/net8.0/$dll") | Should -BeTrue
+        }
+        Test-Path (Join-Path $dir 'TorchSerial.Core.dll') | Should -BeFalse -Because 'PowerShell would load it itself'
+        Get-ChildItem $dir -Recurse -Filter 'System.Management.Automation.dll' | Should -BeNullOrEmpty
+    }
+
+    It 'loads the core for this .NET into the default context at import, and ILGPU into its own' {
+        [string[]] $arguments = $PwshPrefix
+        $fixture = Join-Path $FixtureDir 'torch/checkpoint.pt'
+        # The type literal comes first, before any cmdlet has run: the import itself must have loaded the core.
+        $script = "Import-Module '$ModuleManifest'; `$core = [TorchSerial.Reading.LoadOptions].Assembly; " +
+            "`$null = Import-TorchCheckpoint -LiteralPath '$fixture' -Lazy | Convert-DeviceMap -MapLocation ilgpu-cpu; " +
+            "`$ilgpu = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'ILGPU' }; " +
+            "`$alc = [Runtime.Loader.AssemblyLoadContext]; " +
+            "(Split-Path -Leaf (Split-Path `$core.Location)), `$alc::GetLoadContext(`$core).Name, " +
+            "`$alc::GetLoadContext(`$ilgpu).Name -join '|'"
+        $seen = & $Pwsh @arguments -NoProfile -NonInteractive -Command $script
+        $runtime = "net$([Environment]::Version.Major).0"
+        $expected = if (Test-Path (Join-Path (Split-Path $ModuleManifest) "lib/$runtime")) { $runtime } else { 'net8.0' }
+        $seen | Should -Be "$expected|Default|TorchSerial dependencies"
     }
 
     It 'has a format view for every output type' {

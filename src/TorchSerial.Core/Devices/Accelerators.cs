@@ -100,7 +100,8 @@ internal static class Accelerators
 
 /// <summary>
 /// ILGPU imports the native library 'cuda', which the loader probes as libcuda.so; many Linux hosts
-/// only have the versioned libcuda.so.1. This maps the one to the other, once, for the default load context.
+/// only have the versioned libcuda.so.1. This maps the one to the other, once, in the load context ILGPU lives in
+/// (the module loads it into a private one; a plain .NET host, into the default one).
 /// </summary>
 internal static class CudaLibrary
 {
@@ -109,7 +110,8 @@ internal static class CudaLibrary
     public static void InstallResolver()
     {
         if (!OperatingSystem.IsLinux() || Interlocked.Exchange(ref _installed, 1) == 1) return;
-        AssemblyLoadContext.Default.ResolvingUnmanagedDll += Resolve;
+        var context = AssemblyLoadContext.GetLoadContext(typeof(ILGPU.Context).Assembly) ?? AssemblyLoadContext.Default;
+        context.ResolvingUnmanagedDll += Resolve;
     }
 
     private static IntPtr Resolve(Assembly assembly, string name)
