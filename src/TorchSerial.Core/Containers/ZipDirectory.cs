@@ -51,6 +51,21 @@ internal sealed class ZipDirectory
 
     public ZipEntry? Find(string name) => _byName.GetValueOrDefault(name);
 
+    /// <summary>The record named <paramref name="prefix"/> + <paramref name="name"/>, found without building that
+    /// name where the runtime allows (one lookup per storage: two strings a tensor saved).</summary>
+    public ZipEntry? Find(string prefix, string name)
+    {
+#if NET9_0_OR_GREATER
+        int length = prefix.Length + name.Length;
+        Span<char> full = length <= 256 ? stackalloc char[length] : new char[length];
+        prefix.AsSpan().CopyTo(full);
+        name.AsSpan().CopyTo(full[prefix.Length..]);
+        return _byName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(full, out var entry) ? entry : null;
+#else
+        return Find(prefix + name);
+#endif
+    }
+
     public static ZipDirectory Read(Stream stream, FileSnapshot? snapshot)
     {
         var dir = Read(stream);

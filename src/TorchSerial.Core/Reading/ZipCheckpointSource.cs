@@ -69,17 +69,20 @@ internal static class ZipCheckpointSource
     {
         var pklEntry = dir.Find(r(pickleName)) ?? throw Fail.Data(ErrorIds.MissingRecord,
             $"The zip archive has no '{r(pickleName)}' record, so it is not a torch.save checkpoint.", pickleName);
+        string storagePrefix = r(storageDir);
         StorageBytes? Locate(StorageClaim claim)
         {
-            string recordName = storageDir + claim.Key;
-            var entry = dir.Find(r(recordName)) ?? throw Fail.Data(ErrorIds.MissingRecord,
-                $"The pickle refers to storage '{claim.Key}', but the archive has no record '{r(recordName)}'. The " +
-                    $"file is incomplete or was repacked wrongly.", recordName);
+            var entry = dir.Find(storagePrefix, claim.Key) ?? throw Fail.Data(ErrorIds.MissingRecord,
+                $"The pickle refers to storage '{claim.Key}', but the archive has no record '{storagePrefix}" +
+                    $"{claim.Key}'. The file is incomplete or was repacked wrongly.", storageDir + claim.Key);
             if (entry.UncompressedSize != claim.NumBytes)
+            {
+                string recordName = storageDir + claim.Key; // built only for the message
                 throw Fail.Data(ErrorIds.RecordSizeMismatch,
                     $"Record '{recordName}' holds {entry.UncompressedSize} bytes but the pickle says storage " +
-                        $"'{claim.Key}' has {claim.NumElements} " +
-                    $"{claim.Type.DType} elements ({claim.NumBytes} bytes). The file is corrupt.", recordName);
+                        $"'{claim.Key}' has {claim.NumElements} {claim.Type.DType} elements ({claim.NumBytes} " +
+                        "bytes). The file is corrupt.", recordName);
+            }
             return new StorageBytes(dir.Open(entry), entry.RecordedCrc);
         }
         var pkl = dir.Rent(pklEntry, out int pklLength);
