@@ -58,17 +58,17 @@ public static class CheckpointScanner
         // Pass 2, where pass 1 stopped (a refused global, a damaged record): every global, admitted as inert data,
         // with the opcodes using it. A spent budget would stop it at the same byte, so it is not run again.
         object? inventoryRoot = structure?.Graph.Root;
-        if (verdict is not null
-            && verdict.ErrorId is not (ErrorIds.PickleTooLarge or ErrorIds.PickleTooDeep or ErrorIds.ZipBomb))
+        bool secondPass = verdict is not null
+            && verdict.ErrorId is not (ErrorIds.PickleTooLarge or ErrorIds.PickleTooDeep or ErrorIds.ZipBomb);
+        if (secondPass) recorder = new GlobalRecorder(options.Policy);
+        var admitAll = options.ForInventory(recorder);
+        if (secondPass)
         {
-            recorder = new GlobalRecorder(options.Policy);
-            var inventory = options.ForInventory(recorder);
-            try { inventoryRoot = CheckpointReader.LoadStructure(stream, inventory, path).Graph.Root; }
-            catch (TorchSerialException ex) when (ex.ErrorId != verdict.ErrorId) { problems.Add(Problem(ex)); }
+            try { inventoryRoot = CheckpointReader.LoadStructure(stream, admitAll, path).Graph.Root; }
+            catch (TorchSerialException ex) when (ex.ErrorId != verdict!.ErrorId) { problems.Add(Problem(ex)); }
             catch (TorchSerialException) { }
             ct.ThrowIfCancellationRequested();
         }
-        var admitAll = options.ForInventory(recorder);
 
         // Pass 3: pickles the load never runs but other code would (records of other names, nested unpicklers' bytes).
         problems.AddRange(HiddenPickles.InArguments(inventoryRoot, format == CheckpointFormat.Zip ? "data.pkl"

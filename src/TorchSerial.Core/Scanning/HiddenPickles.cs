@@ -70,14 +70,14 @@ internal static class HiddenPickles
             catch (TorchSerialException) { continue; }
             string record = copy > 1 ? $"{e.Name} (copy {copy})" : e.Name;
             if (NumpyArray.PickleStart(bytes) is { } start) problems.AddRange(InNumpy(bytes, start, record, inventory));
-            else if (BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)), whole: bytes.Length <= 512))
+            else if (IsPickle(bytes))
                 problems.AddRange(Walk(bytes, record, inventory, 0));
         }
         long stray = stream.Length - dir.ArchiveEnd;
         if (stray is >= 2 and <= MaxRecordBytes)
         {
             var bytes = ZipDirectory.ReadAt(stream, dir.ArchiveEnd, (int)stray);
-            if (BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)), whole: bytes.Length <= 512))
+            if (IsPickle(bytes))
                 problems.AddRange(Walk(bytes, "bytes after the zip's end record", inventory, 0));
         }
         return problems;
@@ -146,7 +146,7 @@ internal static class HiddenPickles
     private static IEnumerable<ScanProblem> Examine(byte[] bytes, string name, string what, LoadOptions inventory)
     {
         if (NumpyArray.PickleStart(bytes) is { } start) return InNumpy(bytes, start, name, inventory);
-        if (!BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)), whole: bytes.Length <= 512))
+        if (!IsPickle(bytes))
             return Array.Empty<ScanProblem>();
         var problem = new ScanProblem
         {
@@ -212,6 +212,10 @@ internal static class HiddenPickles
         return InArguments(result, record, inventory, depth);
     }
 
+    /// <summary>Whether the whole of <paramref name="bytes"/> is a pickle, judged by walking its first 512.</summary>
+    private static bool IsPickle(byte[] bytes)
+        => BarePickle.Recognise(bytes.AsSpan(0, Math.Min(512, bytes.Length)), whole: bytes.Length <= 512);
+
     /// <summary>Inert calls of an unpickler whose first argument is bytes that look like a pickle.</summary>
     private static IEnumerable<(string Call, byte[] Bytes)> NestedCalls(object? root)
     {
@@ -226,8 +230,7 @@ internal static class HiddenPickles
             {
                 case PyObject o:
                     string real = GlobalThreats.Resolve(o.Type.FullName);
-                    if (Unpicklers.Contains(real) && o.Args.Count > 0 && o.Args[0] is byte[] b
-                        && BarePickle.Recognise(b.AsSpan(0, Math.Min(512, b.Length)), whole: b.Length <= 512))
+                    if (Unpicklers.Contains(real) && o.Args.Count > 0 && o.Args[0] is byte[] b && IsPickle(b))
                         yield return (real, b);
                     stack.Push(o.Args); stack.Push(o.State); stack.Push(o.ListItems); stack.Push(o.DictItems);
                     break;
