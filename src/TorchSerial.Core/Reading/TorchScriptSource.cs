@@ -19,7 +19,7 @@ internal static class TorchScriptSource
     /// <summary>The most source text read for class headers; real archives hold a few MB.</summary>
     private const long MaxCodeBytes = 64L << 20;
 
-    public static LoadedGraph Load(ZipDirectory dir, Func<string, string> r, List<string> records,
+    public static LoadedGraph Load(ZipDirectory dir, Func<string, string> r, IReadOnlyList<string> records,
         StorageSettings settings, LoadOptions options)
     {
         PickleHooks Hooks(Func<object?, object?> load) => TorchScriptGlobals.Hooks(options.Policy, load);
@@ -58,7 +58,7 @@ internal static class TorchScriptSource
     }
 
     private static Dictionary<string, ScriptModuleClass> ReadClasses(ZipDirectory dir, Func<string, string> r,
-        List<string> records)
+        IReadOnlyList<string> records)
     {
         var classes = new Dictionary<string, ScriptModuleClass>(StringComparer.Ordinal);
         long read = 0;

@@ -41,8 +41,7 @@ internal static class ZipCheckpointSource
                 throw Fail.Data(ErrorIds.CorruptZip,
                     $"The 'byteorder' record says '{byteOrder}'; it should be 'little' or 'big'.", "byteorder");
         }
-        var records = dir.Entries.Select(e => e.Name.StartsWith(root + "/", StringComparison.Ordinal)
-            ? e.Name[(root.Length + 1)..] : e.Name).ToList();
+        var records = new RecordNames(dir.Entries, root);
         var settings = options.Storages(bigEndian: byteOrder == "big");
         if (dir.Find(R("constants.pkl")) is not null) return TorchScriptSource.Load(dir, R, records, settings,
             options) with

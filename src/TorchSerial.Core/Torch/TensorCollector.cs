@@ -29,24 +29,28 @@ internal static class TensorCollector
         while (frames.Count > 0)
         {
             var top = frames[^1];
-            object? value, slot = null;
-            KeyPath? path;
+            object? value, slot = null, key = null;
+            // A dict's or list's item is named by (parent path, key); its own path node is made only when it is a
+            // container to walk into, so a state_dict's leaves cost no node each.
+            KeyPath? parent = top.Path, node = null;
             if (top.Entries is { } entries)
             {
                 if (!entries.MoveNext()) { frames.RemoveAt(frames.Count - 1); continue; }
-                (value, path, slot) = (entries.Value, new KeyPath(top.Path, entries.Key), entries.Key);
+                (value, key, slot) = (entries.Value, entries.Key, entries.Key);
             }
             else if (top.List is { } list)
             {
                 if (top.Next >= list.Count) { frames.RemoveAt(frames.Count - 1); continue; }
-                (value, path, slot) = (list[top.Next], new KeyPath(top.Path, SmallInts.Box(top.Next)), top.Next);
+                (value, key, slot) = (list[top.Next], SmallInts.Box(top.Next), top.Next);
                 frames[^1] = top with { Next = top.Next + 1 };
             }
             else
             {
                 frames.RemoveAt(frames.Count - 1);
-                (value, path) = (top.Value, top.Path);
+                (value, node) = (top.Value, top.Path);
             }
+            KeyPath? Path() => key is null ? node : node ??= new KeyPath(parent, key);
+            string Name() => key is null ? KeyPath.Render(node) : KeyPath.Render(parent, key);
             if (value is LegacyTensor { Built: { } built })
             {
                 // A pre-0.4 tensor: the built tensor takes the shell's place in its dict or list, once the walk is done.
@@ -58,18 +62,18 @@ internal static class TensorCollector
                 case Tensor t:
                     if (rename && seenTensors.Add(t))
                     {
-                        t.Name = KeyPath.Render(path);
+                        t.Name = Name();
                         result.Add(t);
                     }
-                    else result.Add(t.WithName(KeyPath.Render(path))); // the same tensor object under a second key
+                    else result.Add(t.WithName(Name())); // the same tensor object under a second key
                     break;
                 case SparseTensor s:
                     // Listed as its parts, each named with torch's accessor and pointing back at the sparse tensor.
-                    if (rename && seenContainers.Add(s)) s.Name = KeyPath.Render(path);
+                    if (rename && seenContainers.Add(s)) s.Name = Name();
                     for (int i = 0; i < s.Components.Count; i++)
                     {
                         var part = s.Components[i];
-                        string name = KeyPath.Render(path) is var n && n.Length > 0 ? n + "." + s.ComponentNamesInOrder[i]
+                        string name = Name() is var n && n.Length > 0 ? n + "." + s.ComponentNamesInOrder[i]
                             : s.ComponentNamesInOrder[i];
                         if (rename && seenTensors.Add(part)) { part.Name = name; result.Add(part); }
                         else result.Add(part.WithName(name));
@@ -77,34 +81,33 @@ internal static class TensorCollector
                     break;
                 case UnsupportedTensor u:
                     throw Fail.Unsupported(ErrorIds.UnsupportedTensorFeature,
-                        $"Tensor '{(path is null ? "<root>" : KeyPath.Render(path))}' is {u.Feature}, which " +
+                        $"Tensor '{(key is null && node is null ? "<root>" : Name())}' is {u.Feature}, which " +
                             $"TorchSerial does not load. " +
                         "Convert it to a dense tensor before saving (for example t.to_dense() or t.cpu()), or leave " +
                             "it out of the checkpoint.");
                 case string or byte[] or null or DType or Storage or PyGlobal or TorchSize:
                     break;
                 case PyDict d when seenContainers.Add(d):
-                    if (d.State is not null) frames.Add(Frame.One(d.State,
-                        path)); // attributes come after the items in a pickle
-                    frames.Add(new Frame { Entries = d.GetEnumerator(), Dict = d, Path = path });
+                    if (d.State is not null) frames.Add(Frame.One(d.State, Path())); // attributes come after the items in a pickle
+                    frames.Add(new Frame { Entries = d.GetEnumerator(), Dict = d, Path = Path() });
                     break;
                 case PyObject o when seenContainers.Add(o) && ModuleParts(o) is { } module:
                     // An nn.Module pickled whole (admitted as inert): its tensors get model.state_dict()'s names, its
                     // own parameters and buffers first, then each child's under the child's name.
                     seenContainers.Add(o.State!);
-                    frames.Add(new Frame { Entries = module.Others.GetEnumerator(), Dict = module.Others, Path = path });
-                    frames.Add(new Frame { Entries = module.Children.GetEnumerator(), Dict = module.Children, Path = path });
-                    frames.Add(new Frame { Entries = module.Buffers.GetEnumerator(), Dict = module.Buffers, Path = path });
-                    frames.Add(new Frame { Entries = module.Parameters.GetEnumerator(), Dict = module.Parameters, Path = path });
+                    frames.Add(new Frame { Entries = module.Others.GetEnumerator(), Dict = module.Others, Path = Path() });
+                    frames.Add(new Frame { Entries = module.Children.GetEnumerator(), Dict = module.Children, Path = Path() });
+                    frames.Add(new Frame { Entries = module.Buffers.GetEnumerator(), Dict = module.Buffers, Path = Path() });
+                    frames.Add(new Frame { Entries = module.Parameters.GetEnumerator(), Dict = module.Parameters, Path = Path() });
                     break;
                 case PyObject o when seenContainers.Add(o):
-                    if (o.State is not null) frames.Add(Frame.One(o.State, path));
-                    if (o.DictItems is not null) frames.Add(Frame.One(o.DictItems, path));
-                    if (o.ListItems is not null) frames.Add(Frame.One(o.ListItems, path));
-                    frames.Add(Frame.One(o.Args, path));
+                    if (o.State is not null) frames.Add(Frame.One(o.State, Path()));
+                    if (o.DictItems is not null) frames.Add(Frame.One(o.DictItems, Path()));
+                    if (o.ListItems is not null) frames.Add(Frame.One(o.ListItems, Path()));
+                    frames.Add(Frame.One(o.Args, Path()));
                     break;
                 case IList items when value is PyList or PyTuple or PySet && seenContainers.Add(value):
-                    frames.Add(new Frame { List = items, Path = path });
+                    frames.Add(new Frame { List = items, Path = Path() });
                     break;
             }
         }
@@ -150,11 +153,13 @@ internal static class TensorCollector
         // The rendered path of a node whose children are tensors; siblings (a state_dict's entries) share it.
         private string? _text;
 
-        public static string Render(KeyPath? path)
+        public static string Render(KeyPath? path) => path is null ? "" : Render(path.Parent, path.Key);
+
+        /// <summary>The path of <paramref name="key"/> under <paramref name="parent"/>, without a node for it.</summary>
+        public static string Render(KeyPath? parent, object key)
         {
-            if (path is null) return "";
-            string leaf = PyRepr.Str(path.Key);
-            if (path.Parent is not { } parent) return leaf;
+            string leaf = PyRepr.Str(key);
+            if (parent is null) return leaf;
             return string.Concat(parent._text ??= Walk(parent), ".", leaf);
         }
 
