@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The torch side of build.ps1 -Task Bench: for each row of the matrix (a JSON file from make_checkpoints.py),
-times torch.load and torch.save in this process after a warm-up (best of N; fewer for files over 1 GB), and
+times torch.load and torch.save in this process after a warm-up (best of N; 3N for rows under 100 MB, N-1 for files over 1 GB), and
 prints one JSON object of seconds per row."""
 import gc, json, os, subprocess, sys, time
 import torch
@@ -34,7 +34,9 @@ def best(f, n, before=None):
 result = {"torch": torch.__version__, "rows": {}}
 for name, row in rows.items():
     path = row["path"]
-    n = repeats if row["tensor_bytes"] < 1e9 else max(1, repeats - 1)
+    # The same counts as BenchCommon.ps1's Get-RowRepeats: small rows get three times as many runs.
+    b = row["tensor_bytes"]
+    n = 3 * repeats if b < 1e8 else repeats if b < 1e9 else max(1, repeats - 1)
     load = best(lambda: torch.load(path), n)
     sd = torch.load(path)
     save = best(lambda: torch.save(sd, saved), n, before=fresh_target)
