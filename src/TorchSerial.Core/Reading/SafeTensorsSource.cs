@@ -19,6 +19,7 @@ internal static class SafeTensorsSource
         var header = SafeTensorsHeader.Read(stream);
         var resolver = new StorageResolver(options.Storages(), expected: header.Entries.Count);
         var root = new PyDict();
+        var handle = (stream as FileStream)?.SafeFileHandle; // once: the getter flushes the stream each time
         foreach (var e in header.Entries.OrderBy(e => e.Name, SafeTensorsFormat.NameOrder))
         {
             var dtype = e.DType.TorchDType ?? throw Fail.Unsupported(ErrorIds.SafeTensorsUnsupportedDType,
@@ -28,7 +29,7 @@ internal static class SafeTensorsSource
             var shape = TorchShape(e);
             var type = new StorageType(dtype.IsV3 ? DType.UInt8 : dtype, untyped: dtype.IsV3);
             var bytes = new FileRangeBuffer(stream, header.DataStart + e.Begin, e.ByteLength, $"tensor '{e.Name}'",
-                options.Snapshot);
+                options.Snapshot, handle);
             var storage = resolver.Add(e.Name, type, e.ByteLength, DeviceNames.Cpu, new StorageBytes(bytes, null));
             root.Add(e.Name, new Tensor(storage, dtype, 0, shape, TensorGeometry.ContiguousStrides(shape)));
         }
