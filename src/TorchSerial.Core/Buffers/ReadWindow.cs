@@ -11,7 +11,9 @@ namespace TorchSerial.Buffers;
 /// </summary>
 internal static class ReadWindow
 {
-    private const int WindowSize = 256 << 10;
+    // 64 KiB: a 10,000-tensor zip still reads in ~60 system calls, and the two windows of a parallel load stay
+    // small beside the data (256 KiB ones were 2.4% of the peak of loading a 21 MB file).
+    private const int WindowSize = 64 << 10;
     /// <summary>Reads up to this size go through the window; larger ones go straight to their destination.</summary>
     public const int SmallRead = 16 << 10;
 
