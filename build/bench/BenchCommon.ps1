@@ -13,8 +13,3 @@ function Measure-Best([scriptblock] $work, [int] $n, [scriptblock] $before = {})
     $best
 }
 
-# How many timed runs a row gets, the same on both sides: small rows take milliseconds and this VM's noise is
-# +-30-50% there, so they get three times as many; files over 1 GB get one fewer.
-function Get-RowRepeats($row, [int] $repeats) {
-    if ($row.tensor_bytes -lt 1e8) { 3 * $repeats } elseif ($row.tensor_bytes -lt 1e9) { $repeats } else { [math]::Max(1, $repeats - 1) }
-}

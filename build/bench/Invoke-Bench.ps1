@@ -34,11 +34,18 @@ $rowsFile = Join-Path $OutDir 'rows.json'
 & $python (Join-Path $here 'make_checkpoints.py') $OutDir $Only | Set-Content $rowsFile
 if ($LASTEXITCODE -ne 0) { throw 'Writing the benchmark checkpoints with torch failed.' }
 $matrix = Get-Content $rowsFile -Raw | ConvertFrom-Json -AsHashtable
+# How many timed runs each row gets, written into the rows file so that both sides use the same count: small rows
+# take milliseconds and this VM's noise is +-30-50% there, so they get three times as many; files over 1 GB one fewer.
+foreach ($row in $matrix.rows.Values) {
+    $b = $row.tensor_bytes
+    $row.repeats = if ($b -lt 1e8) { 3 * $Repeats } elseif ($b -lt 1e9) { $Repeats } else { [math]::Max(1, $Repeats - 1) }
+}
+$matrix | ConvertTo-Json -Depth 4 | Set-Content $rowsFile
 foreach ($s in $matrix.skipped) { Write-Host "Row '$s' skipped: not enough free disk space." }
 
-$torch = & $python (Join-Path $here 'torch_side.py') $rowsFile $OutDir $Repeats | ConvertFrom-Json -AsHashtable
+$torch = & $python (Join-Path $here 'torch_side.py') $rowsFile $OutDir | ConvertFrom-Json -AsHashtable
 if ($LASTEXITCODE -ne 0) { throw 'The torch side of the benchmark failed.' }
-$ours = & $ChildPwsh @('-File', (Join-Path $here 'Measure-TorchSerial.ps1'), '-ModulePath', $ModulePath, '-Rows', $rowsFile, '-OutDir', $OutDir, '-Repeats', $Repeats) |
+$ours = & $ChildPwsh @('-File', (Join-Path $here 'Measure-TorchSerial.ps1'), '-ModulePath', $ModulePath, '-Rows', $rowsFile, '-OutDir', $OutDir) |
     ConvertFrom-Json -AsHashtable
 
 $bareRun = & $ChildPwsh @('-File', (Join-Path $here 'Measure-PeakMemory.ps1'), '-ModulePath', $ModulePath, '-Checkpoint', 'none') | ConvertFrom-Json

@@ -1,15 +1,14 @@
 <#
 .SYNOPSIS
     The TorchSerial side of build.ps1 -Task Bench: for each row of the matrix, in this one process after a
-    warm-up pass over every row (best of N), times an eager load and a -Lazy listing through the cmdlets, a Save-Tensor, and the
-    two floors the targets are set against: reading the file into fresh memory, and piping as many plain
+    warm-up pass over every row (best of the row's repeats), times an eager load and a -Lazy listing through the
+    cmdlets, a Save-Tensor, and the two floors the targets are set against: reading the file into fresh memory, and piping as many plain
     objects as the file has tensors through Measure-Object. Prints one JSON object of seconds per row.
 #>
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $Rows,
-    [Parameter(Mandatory)] [string] $OutDir,
-    [int] $Repeats = 3
+    [Parameter(Mandatory)] [string] $OutDir
 )
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $ModulePath 'TorchSerial.psd1')
@@ -52,11 +51,11 @@ $matrix = (Get-Content $Rows -Raw | ConvertFrom-Json -AsHashtable).rows
 # included. So every row under 1 GB first runs once untimed, and each row is then measured in a warm process, as
 # torch's is. (One loop at script scope: Measure-Best runs its blocks in its caller's scope.)
 $passes = @($matrix.GetEnumerator() | Where-Object { $_.Value.tensor_bytes -lt 1e9 } | ForEach-Object { @{ Row = $_; N = 0 } }) +
-    @($matrix.GetEnumerator() | ForEach-Object { @{ Row = $_; N = Get-RowRepeats $_.Value $Repeats } })
+    @($matrix.GetEnumerator() | ForEach-Object { @{ Row = $_; N = $_.Value.repeats } })
 $result = [ordered]@{}
 foreach ($pass in $passes) {
     $path = $pass.Row.Value.path
-    $n = [math]::Max(1, $pass.N)
+    $n = [math]::Max(1, $pass.N) # the warm-up pass runs each measurement twice, untimed
     $plain = [object[]]::new($pass.Row.Value.tensors)
     for ($i = 0; $i -lt $plain.Length; $i++) { $plain[$i] = [object]::new() }
     $r = [ordered]@{}

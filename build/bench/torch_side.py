@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """The torch side of build.ps1 -Task Bench: for each row of the matrix (a JSON file from make_checkpoints.py),
-times torch.load and torch.save in this process after a warm-up (best of N; 3N for rows under 100 MB, N-1 for files over 1 GB), and
-prints one JSON object of seconds per row."""
+times torch.load and torch.save in this process after a warm-up (best of each row's `repeats`, which
+Invoke-Bench.ps1 sets), and prints one JSON object of seconds per row."""
 import gc, json, os, subprocess, sys, time
 import torch
 
 rows = json.load(open(sys.argv[1]))["rows"]
-out_dir, repeats = sys.argv[2], int(sys.argv[3])
+out_dir = sys.argv[2]
 saved = os.path.join(out_dir, "torch_saved.pt")
 
 
@@ -34,9 +34,7 @@ def best(f, n, before=None):
 result = {"torch": torch.__version__, "rows": {}}
 for name, row in rows.items():
     path = row["path"]
-    # The same counts as BenchCommon.ps1's Get-RowRepeats: small rows get three times as many runs.
-    b = row["tensor_bytes"]
-    n = 3 * repeats if b < 1e8 else repeats if b < 1e9 else max(1, repeats - 1)
+    n = row["repeats"]  # set by Invoke-Bench.ps1, the same count TorchSerial's side uses
     load = best(lambda: torch.load(path), n)
     sd = torch.load(path)
     save = best(lambda: torch.save(sd, saved), n, before=fresh_target)

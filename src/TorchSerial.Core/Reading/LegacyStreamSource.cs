@@ -61,6 +61,7 @@ internal static class LegacyStreamSource
             ?? throw Fail.Data(ErrorIds.PickleStructure, "The legacy stream's storage key list is not a list.", "storage key list");
 
         var header = new byte[8];
+        var handle = (stream as FileStream)?.SafeFileHandle; // once: the getter flushes the stream each time
         foreach (var k in keys)
         {
             string key = PickleArgs.String(k, "storage key");
@@ -74,7 +75,8 @@ internal static class LegacyStreamSource
                 throw Fail.Data(ErrorIds.RecordSizeMismatch,
                     $"storage has wrong byte size: storage '{key}' should hold {storage.NumElements} elements but the stream says {count}.", key, at);
             if (end - stream.Position < storage.NumBytes) throw Truncated(key, at);
-            resolver.Attach(storage, new StorageBytes(new FileRangeBuffer(stream, stream.Position, storage.NumBytes, $"storage '{key}'", options.Snapshot), null));
+            resolver.Attach(storage, new StorageBytes(new FileRangeBuffer(stream, stream.Position, storage.NumBytes,
+                $"storage '{key}'", options.Snapshot, handle), null));
             stream.Seek(storage.NumBytes, SeekOrigin.Current);
         }
         return new LoadedGraph(CheckpointFormat.LegacyStream, rootObject, resolver.Storages, Array.Empty<string>()) { PickleProtocol = pickleProtocol };

@@ -40,6 +40,7 @@ internal static class LegacyTarSource
         }
 
         long count = OpenMember("storages", out long sEnd);
+        var handle = (stream as FileStream)?.SafeFileHandle; // once: the getter flushes the stream each time
         for (long i = 0; i < count; i++)
         {
             var entry = Header("storages", sEnd, "(key, location, storage_type)");
@@ -53,7 +54,8 @@ internal static class LegacyTarSource
             long nbytes = numel > (sEnd - stream.Position) / type.DType.ItemSize ? -1 : numel * type.DType.ItemSize;
             if (nbytes < 0) throw Truncated("storages");
             if (resolver.TryGet(key, out _)) throw Fail.Data(ErrorIds.PickleStructure, $"The tar checkpoint lists storage '{key}' twice.", "storages");
-            var bytes = new StorageBytes(new FileRangeBuffer(stream, stream.Position, nbytes, $"storage '{key}'", options.Snapshot), null);
+            var bytes = new StorageBytes(new FileRangeBuffer(stream, stream.Position, nbytes, $"storage '{key}'", options.Snapshot,
+                handle), null);
             objects[key] = resolver.Add(key, type, nbytes, location, bytes);
             stream.Seek(nbytes, SeekOrigin.Current);
         }

@@ -69,11 +69,12 @@ internal static class TensorCollector
                     break;
                 case SparseTensor s:
                     // Listed as its parts, each named with torch's accessor and pointing back at the sparse tensor.
-                    if (rename && seenContainers.Add(s)) s.Name = Name();
+                    string sparseName = Name();
+                    if (rename && seenContainers.Add(s)) s.Name = sparseName;
                     for (int i = 0; i < s.Components.Count; i++)
                     {
                         var part = s.Components[i];
-                        string name = Name() is var n && n.Length > 0 ? n + "." + s.ComponentNamesInOrder[i]
+                        string name = sparseName.Length > 0 ? sparseName + "." + s.ComponentNamesInOrder[i]
                             : s.ComponentNamesInOrder[i];
                         if (rename && seenTensors.Add(part)) { part.Name = name; result.Add(part); }
                         else result.Add(part.WithName(name));
