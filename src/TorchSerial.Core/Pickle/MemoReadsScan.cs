@@ -14,9 +14,9 @@ namespace TorchSerial.Pickle;
 internal static class MemoReadsScan
 {
     /// <summary>The memo indices the first pickle in <paramref name="pickle"/> reads (GET, BINGET, LONG_BINGET); null when unsure.</summary>
-    public static HashSet<long>? Find(ReadOnlySpan<byte> pickle)
+    public static MemoReads? Find(ReadOnlySpan<byte> pickle)
     {
-        var reads = new HashSet<long>();
+        var reads = new MemoReads();
         int at = 0;
         while (at < pickle.Length)
         {

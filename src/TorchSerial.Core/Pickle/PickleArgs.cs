@@ -56,8 +56,11 @@ internal static class PickleArgs
             TorchSize s => s.Select(x => (object?)x).ToList(),
             _ => throw Bad($"{what} should be a tuple of integers but is {Describe(value)}."),
         };
+        if (items.Count == 0) return Array.Empty<long>();
         var r = new long[items.Count];
-        for (int i = 0; i < r.Length; i++) r[i] = Long(items[i], $"{what}[{i}]");
+        // Two sequences a tensor (shape, stride): the element's name is built only for the error.
+        for (int i = 0; i < r.Length; i++)
+            r[i] = items[i] is long l ? l : Long(items[i], $"{what}[{i}]");
         return r;
     }
 

@@ -4,7 +4,7 @@ namespace TorchSerial.Pickle;
 /// The pickle memo: index → value. <see cref="Count"/> is the number of distinct indices set, which is what
 /// MEMOIZE numbers by (CPython's len(memo)).
 /// When the indices the pickle reads back are known (<see cref="MemoReadsScan"/>), only those keep their value,
-/// in a small dictionary, and the rest are only counted, one bit each: a state_dict's pickle memoizes about
+/// in a small array (or a dictionary where the indices are large), and the rest are only counted, one bit each: a state_dict's pickle memoizes about
 /// five objects per tensor and reads back a handful in all. Otherwise values live in an array that grows with
 /// the indices in order; an index far past those seen (crafted files) goes to a dictionary instead, so no index
 /// can force a large allocation.
@@ -12,16 +12,25 @@ namespace TorchSerial.Pickle;
 internal sealed class PickleMemo
 {
     private static readonly object Missing = new();
-    private readonly HashSet<long>? _reads;
+    private const long DenseKeptLimit = 4096;
+    private readonly MemoReads? _reads;
     private readonly Dictionary<long, object?> _kept = new();
+    // Kept values by index where the indices read are few and small (a state_dict's: the storage class, the rebuild
+    // function, "storage", "cpu"), in place of the dictionary: a lookup each on every memo read.
+    private readonly object?[]? _keptDense;
     private object?[]? _dense;
     private ulong[] _seen = new ulong[16];
     private HashSet<long>? _seenFar;
 
     /// <param name="reads">The indices the pickle ever reads back; null keeps every value.</param>
-    public PickleMemo(HashSet<long>? reads = null)
+    public PickleMemo(MemoReads? reads = null)
     {
         _reads = reads;
+        if (reads is { Max: >= 0 and < DenseKeptLimit })
+        {
+            _keptDense = new object?[reads.Max + 1];
+            Array.Fill(_keptDense, Missing);
+        }
         if (reads is null)
         {
             _dense = new object?[64];
@@ -36,7 +45,9 @@ internal sealed class PickleMemo
         if (_dense is null)
         {
             if (MarkSeen(index)) Count++;
-            if (_reads!.Contains(index)) _kept[index] = value;
+            if (!_reads!.Contains(index)) return;
+            if (_keptDense is not null && index >= 0 && index < _keptDense.Length) _keptDense[index] = value;
+            else _kept[index] = value;
             return;
         }
         if (index >= 0 && index < _dense.Length)
@@ -66,7 +77,13 @@ internal sealed class PickleMemo
             value = _dense[index];
             return true;
         }
-        if (_kept.TryGetValue(index, out value)) return true;
+        if (_keptDense is not null && index >= 0 && index < _keptDense.Length)
+        {
+            value = _keptDense[index];
+            if (!ReferenceEquals(value, Missing)) return true;
+            value = null;
+        }
+        else if (_kept.TryGetValue(index, out value)) return true;
         // The scan and the VM read the pickle one way, so an entry set but not kept is never read; if one is, they disagree.
         if (_dense is null && IsSeen(index))
             throw new InvalidOperationException($"Memo entry {index} is read, but the scan of the pickle found no read of it.");

@@ -21,6 +21,8 @@ internal sealed class PyKeyComparer : IEqualityComparer
     private bool Equals(object? x, object? y, int depth)
     {
         if (ReferenceEquals(x, y)) return true;
+        // Most keys are str (a state_dict's names): a str equals only a str.
+        if (x is string sx) return y is string sy && string.Equals(sx, sy);
         if (x is null || y is null) return false;
         if (IsNumber(x) && IsNumber(y)) return NumbersEqual(x, y);
         if (x is PyTuple tx && y is PyTuple ty)
@@ -38,6 +40,7 @@ internal sealed class PyKeyComparer : IEqualityComparer
     {
         switch (obj)
         {
+            case string s: return s.GetHashCode();
             case null: return 0;
             case bool b: return b ? 1 : 0;
             case long l: return l.GetHashCode();
