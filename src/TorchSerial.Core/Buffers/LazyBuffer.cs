@@ -15,14 +15,20 @@ internal sealed class LazyBuffer : StorageBuffer
     private StorageBuffer? _resident;
     private string _device = "cpu";
     private Func<string, StorageBuffer, StorageBuffer>? _place;
+    private IDeferredSource? _deferred;
+    private readonly bool _verifyCrc;
 
+    // deferred: where the bytes are, when their reader is made on first use (source is then null); verifyCrc:
+    // whether to check them against the CRC it recorded.
     public LazyBuffer(string key, long length, StorageBuffer? source,
-        long managedLimit = HostBuffer.DefaultManagedLimit)
+        long managedLimit = HostBuffer.DefaultManagedLimit, IDeferredSource? deferred = null, bool verifyCrc = false)
     {
         _key = key;
         _length = length;
         _source = source;
         _managedLimit = managedLimit;
+        _deferred = deferred;
+        _verifyCrc = verifyCrc;
     }
 
     public override long Length => _length;
@@ -77,7 +83,7 @@ internal sealed class LazyBuffer : StorageBuffer
 
     public override bool StreamVerifiesCrc
     {
-        get { lock (this) return _resident is null && SwapUnit <= 1 && _source?.StreamVerifiesCrc == true; }
+        get { lock (this) return _resident is null && SwapUnit <= 1 && Source()?.StreamVerifiesCrc == true; }
     }
 
     private TorchSerialException? _refusal;
@@ -104,9 +110,21 @@ internal sealed class LazyBuffer : StorageBuffer
         }
     }
 
+    /// <summary>The reader over the bytes, made now if it was deferred; null when the file never gave them.</summary>
+    private StorageBuffer? Source()
+    {
+        if (_source is null && _deferred is { } deferred)
+        {
+            var opened = deferred.Open();
+            _source = _verifyCrc && deferred.Crc is { } crc ? new CrcCheckedBuffer(opened, crc, _key) : opened;
+            _deferred = null;
+        }
+        return _source;
+    }
+
     private StorageBuffer Layered()
     {
-        var source = _source ?? throw Fail.Data(ErrorIds.MissingRecord,
+        var source = Source() ?? throw Fail.Data(ErrorIds.MissingRecord,
             $"The file never supplies the data of storage '{_key}': it is incomplete.", _key);
         return SwapUnit > 1 ? new SwappedBuffer(source, SwapUnit) : source;
     }

@@ -41,10 +41,13 @@ internal sealed class ZipDirectory
         // Two records of one name are read one way by one reader and another way by the next (Python's zipfile takes
         // the last, others the first): refused, so no scanner and no loader can disagree about what the file holds.
         foreach (var e in entries)
+        {
+            e.Directory = this;
             if (!_byName.TryAdd(e.Name, e) && !forensic)
                 throw Fail.Data(ErrorIds.ZipDuplicateRecord,
                     $"The zip archive holds two records named '{e.Name}'; readers disagree on which one is meant, so " +
                         "TorchSerial refuses the file (torch.save never writes one).", e.Name);
+        }
     }
 
     public IReadOnlyList<ZipEntry> Entries { get; }
@@ -209,23 +212,36 @@ internal sealed class ZipDirectory
     /// <summary>The entry's uncompressed bytes, read on use (its CRC is <see cref="ZipEntry.RecordedCrc"/>).</summary>
     public StorageBuffer Open(ZipEntry e)
     {
-        // What the central directory says must fit the file now; the local header is read with the bytes, later.
+        Check(e);
+        var start = new LocalHeader(this, e);
+        return e.Method == ZipEntry.Stored
+            ? new FileRangeBuffer(_stream, start, e.UncompressedSize, e.Name, _snapshot, _handle)
+            : new DeflatedBuffer(_stream, start, e.CompressedSize, e.UncompressedSize, e.Name);
+    }
+
+    /// <summary>
+    /// Everything <see cref="Open"/> refuses, found without opening anything: what the central directory says must
+    /// fit the file now (the local header is read with the bytes, later), and the record must be one torch writes.
+    /// </summary>
+    public void Check(ZipEntry e)
+    {
         if (e.CompressedSize < 0 || e.UncompressedSize < 0 || e.LocalHeaderOffset < 0 || e.CompressedSize > _length - e.LocalHeaderOffset - 30)
             throw Fail.Data(ErrorIds.RecordSizeMismatch,
                 $"Record '{e.Name}' claims {e.CompressedSize} bytes at offset {e.LocalHeaderOffset}, past the end of the {_length}-byte file: the file is truncated.", e.Name);
-        var start = new LocalHeader(this, e);
-        return e.Method switch
+        switch (e.Method)
         {
-            ZipEntry.Stored when e.CompressedSize != e.UncompressedSize =>
-                throw Corrupt($"stored record '{e.Name}' has different compressed ({e.CompressedSize}) and uncompressed ({e.UncompressedSize}) sizes"),
-            ZipEntry.Stored => new FileRangeBuffer(_stream, start, e.UncompressedSize, e.Name, _snapshot, _handle),
+            case ZipEntry.Stored when e.CompressedSize != e.UncompressedSize:
+                throw Corrupt($"stored record '{e.Name}' has different compressed ({e.CompressedSize}) and uncompressed ({e.UncompressedSize}) sizes");
+            case ZipEntry.Stored: return;
             // Deflate cannot expand data more than 1032:1; a larger claim is a bomb, refused before any allocation.
-            ZipEntry.Deflated when e.UncompressedSize > e.CompressedSize * 1032 + 1024 => throw Fail.Data(ErrorIds.ZipBomb,
-                $"Record '{e.Name}' claims to inflate from {e.CompressedSize} to {e.UncompressedSize} bytes, more than deflate can expand; the archive is a zip bomb or corrupt.", e.Name),
-            ZipEntry.Deflated => new DeflatedBuffer(_stream, start, e.CompressedSize, e.UncompressedSize, e.Name),
-            _ => throw Fail.Unsupported(ErrorIds.UnsupportedCompression,
-                $"Record '{e.Name}' uses zip compression method {e.Method}; torch checkpoints use only stored (0) or deflate (8)."),
-        };
+            case ZipEntry.Deflated when e.UncompressedSize > e.CompressedSize * 1032 + 1024:
+                throw Fail.Data(ErrorIds.ZipBomb,
+                    $"Record '{e.Name}' claims to inflate from {e.CompressedSize} to {e.UncompressedSize} bytes, more than deflate can expand; the archive is a zip bomb or corrupt.", e.Name);
+            case ZipEntry.Deflated: return;
+            default:
+                throw Fail.Unsupported(ErrorIds.UnsupportedCompression,
+                    $"Record '{e.Name}' uses zip compression method {e.Method}; torch checkpoints use only stored (0) or deflate (8).");
+        }
     }
 
     /// <summary>Reads a small record (data.pkl, version, byteorder) fully into memory.</summary>

@@ -23,11 +23,12 @@ internal static class ZipCheckpointSource
         if (slash <= 0) throw Fail.Data(ErrorIds.CorruptZip,
             $"The zip archive is not a torch checkpoint: its first record '{first}' is not in a subdirectory.");
         string root = first[..slash];
-        string R(string name) => root + "/" + name;
+        string folder = first[..(slash + 1)];
+        string R(string name) => folder + name;
         // torch's reader refuses records outside the archive's folder ("file in archive is not in a subdirectory"):
         // a top-level constants.pkl beside a normal archive is content one reader runs and another ignores.
         foreach (var entry in dir.Entries)
-            if (!entry.Name.StartsWith(root + "/", StringComparison.Ordinal))
+            if (!entry.Name.StartsWith(folder, StringComparison.Ordinal))
                 throw Fail.Data(ErrorIds.ZipRecordOutsideRoot,
                     $"The zip archive's record '{entry.Name}' is outside its folder '{root}/'; torch refuses such a " +
                         "file, and so does TorchSerial.", entry.Name);
@@ -82,7 +83,8 @@ internal static class ZipCheckpointSource
                         $"'{claim.Key}' has {claim.NumElements} {claim.Type.DType} elements ({claim.NumBytes} " +
                         "bytes). The file is corrupt.", recordName);
             }
-            return new StorageBytes(dir.Open(entry), entry.RecordedCrc);
+            dir.Check(entry); // refused now, as an open would; opened on first use
+            return StorageBytes.OnUse(entry);
         }
         var pkl = dir.Rent(pklEntry, out int pklLength);
         int protocol = pklLength > 1 && pkl[0] == 0x80 ? pkl[1] : 1;

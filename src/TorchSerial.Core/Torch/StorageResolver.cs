@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TorchSerial.Errors;
 using TorchSerial.Buffers;
 using TorchSerial.Tensors;
@@ -5,7 +6,11 @@ using TorchSerial.Tensors;
 namespace TorchSerial.Torch;
 
 /// <summary>Where a container keeps one storage's bytes, and the CRC-32 it recorded for them (if any).</summary>
-internal readonly record struct StorageBytes(StorageBuffer Source, uint? Crc);
+internal readonly record struct StorageBytes(StorageBuffer? Source, uint? Crc, IDeferredSource? Deferred = null)
+{
+    /// <summary>Bytes whose reader is made on first use.</summary>
+    public static StorageBytes OnUse(IDeferredSource source) => new(null, source.Crc, source);
+}
 
 /// <summary>How storages are made from what a container says: placement, CRC checks, byte order, memory.</summary>
 internal sealed record StorageSettings(MapLocation Map, LocationRegistry Registry, DevicePlatform Platform, bool VerifyCrc)
@@ -40,12 +45,38 @@ internal sealed class StorageResolver(StorageSettings settings, int expected = 0
 
     /// <summary>The storage a claim names, made the first time; <paramref name="locate"/> says where its bytes are.</summary>
     public Storage Resolve(StorageClaim claim, Func<StorageClaim, StorageBytes?> locate)
-        => _byKey.TryGetValue(claim.Key, out var known) ? known : Add(claim.Key, claim.Type, claim.NumBytes, claim.Location, locate(claim));
+    {
+        // One hash of the key for both the lookup and the insert (a state_dict's storages are nearly all new).
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_byKey, claim.Key, out bool known);
+        if (known) return slot!;
+        try
+        {
+            // Nothing below touches this dictionary, so the slot stays valid until it is filled.
+            var storage = Make(claim.Key, claim.Type, claim.NumBytes, claim.Location, locate(claim));
+            slot = storage;
+            Storages.Add(storage);
+            return storage;
+        }
+        catch
+        {
+            _byKey.Remove(claim.Key);
+            throw;
+        }
+    }
 
     /// <summary>A new root storage; <paramref name="bytes"/> may be null when the container gives them later (<see cref="Attach"/>).</summary>
     public Storage Add(string key, StorageType type, long numBytes, string location, StorageBytes? bytes)
     {
-        var buffer = new LazyBuffer(key, numBytes, bytes is { } b ? Layered(b, key) : null, settings.ManagedLimit)
+        var storage = Make(key, type, numBytes, location, bytes);
+        _byKey.Add(key, storage);
+        Storages.Add(storage);
+        return storage;
+    }
+
+    private Storage Make(string key, StorageType type, long numBytes, string location, StorageBytes? bytes)
+    {
+        var buffer = new LazyBuffer(key, numBytes, bytes is { Source: not null } b ? Layered(b, key) : null,
+            settings.ManagedLimit, bytes?.Deferred, settings.VerifyCrc)
         {
             BigEndian = settings.BigEndian,
             SwapUnit = settings.BigEndian && !type.IsUntyped ? type.DType.SwapUnit : 0,
@@ -60,8 +91,6 @@ internal sealed class StorageResolver(StorageSettings settings, int expected = 0
             catch (TorchSerialException ex) when (ex.ErrorId == ErrorIds.DeviceUnavailable) { buffer.RefuseLoad(ex); }
         }
         buffer.PlaceOn(device, device == DeviceNames.Cpu ? null : settings.Platform.Place);
-        _byKey.Add(key, storage);
-        Storages.Add(storage);
         return storage;
     }
 
@@ -90,5 +119,6 @@ internal sealed class StorageResolver(StorageSettings settings, int expected = 0
     }
 
     private StorageBuffer Layered(StorageBytes bytes, string key)
-        => settings.VerifyCrc && bytes.Crc is { } crc ? new CrcCheckedBuffer(bytes.Source, crc, key) : bytes.Source;
+        => bytes.Deferred is not null ? throw new InvalidOperationException("Deferred bytes are opened by their buffer.")
+            : settings.VerifyCrc && bytes.Crc is { } crc ? new CrcCheckedBuffer(bytes.Source!, crc, key) : bytes.Source!;
 }
