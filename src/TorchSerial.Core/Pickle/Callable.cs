@@ -19,5 +19,11 @@ internal sealed class Callable
     public string FullName { get; }
     public Func<PyTuple, object?> Call { get; }
     public Func<PyTuple, object?> NewObject { get; }
+
+    /// <summary>
+    /// True when <see cref="Call"/> only reads its argument tuple and keeps no reference to it (torch's rebuild
+    /// functions): the VM may then hand it a reused tuple instead of a new one (<see cref="Unpickler"/>).
+    /// </summary>
+    public bool BorrowsArgs { get; init; }
     public override string ToString() => FullName;
 }

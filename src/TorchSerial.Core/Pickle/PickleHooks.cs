@@ -16,6 +16,10 @@ internal sealed class PickleHooks
     /// <summary>The value a persistent id stands for.</summary>
     public required Func<object?, object?> PersistentLoad { get; init; }
 
+    /// <summary>True when <see cref="PersistentLoad"/> keeps no reference to the id tuple it is given, so the VM may
+    /// hand it a reused one.</summary>
+    public bool BorrowsPersistentId { get; init; }
+
     /// <summary>Applies BUILD state to a value the VM does not model itself; false when the value cannot take state.</summary>
     public Func<object?, object?, bool> Build { get; init; } = (_, _) => false;
 }

@@ -40,6 +40,9 @@ internal sealed class PickleMemo
 
     public long Count { get; private set; }
 
+    /// <summary>Whether a value set at <paramref name="index"/> is kept (it may be read back later).</summary>
+    public bool Keeps(long index) => _dense is not null || _reads!.Contains(index);
+
     public void Set(long index, object? value)
     {
         if (_dense is null)

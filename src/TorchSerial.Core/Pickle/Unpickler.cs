@@ -20,7 +20,8 @@ internal sealed class Unpickler
     // 10,000-tensor pickle), and the innermost mark's position kept at hand for every pop.
     private object?[] _stack = new object?[64];
     private int _depth;
-    private readonly Stack<int> _marks = new();
+    private int[] _marks = new int[16];
+    private int _markCount;
     private int _floor;
     private readonly PickleMemo _memo;
     private long _opOffset;
@@ -55,7 +56,7 @@ internal sealed class Unpickler
                     _in.Record, _opOffset);
             if (op == Op.STOP)
             {
-                if (_depth != 1 || _marks.Count != 0)
+                if (_depth != 1 || _markCount != 0)
                     throw Structure($"STOP found with {_depth} values on the stack (expected exactly 1)");
                 return _stack[0];
             }
@@ -72,9 +73,9 @@ internal sealed class Unpickler
                 if (proto > 5) throw Fail.Data(ErrorIds.UnknownOpcode, $"The pickle in '{_in.Record}' declares protocol {proto}; protocols 0 to 5 exist.", _in.Record, _opOffset);
                 break;
             case Op.FRAME: _in.BeginFrame(_in.ReadUInt64(), _opOffset); break; // CPython's framing rules, exactly
-            case Op.MARK: _marks.Push(_floor = _depth); break;
+            case Op.MARK: PushMark(); break;
             case Op.POP:
-                if (_marks.Count > 0 && _floor == _depth) PopFloor(); else Pop();
+                if (_markCount > 0 && _floor == _depth) PopFloor(); else Pop();
                 break;
             case Op.POP_MARK: PopMark(); break;
             case Op.DUP: PushShared(Peek()); break;
@@ -116,7 +117,7 @@ internal sealed class Unpickler
             case Op.READONLY_BUFFER: break;
 
             case Op.EMPTY_TUPLE: Push(PyTuple.Empty); break;
-            case Op.TUPLE: Push(new PyTuple(PopMark())); break;
+            case Op.TUPLE: if (!TryBorrowedCall()) Push(new PyTuple(PopMark())); break;
             case Op.TUPLE1: { var a = Pop(); Push(new PyTuple(new[] { a })); break; }
             case Op.TUPLE2: { var b = Pop(); var a = Pop(); Push(new PyTuple(new[] { a, b })); break; }
             case Op.TUPLE3: { var c = Pop(); var b = Pop(); var a = Pop(); Push(new PyTuple(new[] { a, b, c })); break; }
@@ -195,6 +196,67 @@ internal sealed class Unpickler
                 throw Fail.Data(ErrorIds.UnknownOpcode,
                     $"The pickle in '{_in.Record}' has an unknown opcode 0x{op:X2} at offset {_opOffset}: the file is corrupt or not a pickle.", _in.Record, _opOffset);
         }
+    }
+
+    // Reused argument tuples by length, for calls that only read them (see TryBorrowedCall).
+    private readonly PyTuple?[] _borrowed = new PyTuple?[8];
+    private readonly object?[]?[] _borrowedItems = new object?[8][];
+
+    /// <summary>
+    /// A tuple that only a call reads: torch writes every tensor as MARK … TUPLE BINPUT n BINPERSID (the storage id)
+    /// and MARK … TUPLE BINPUT n REDUCE (the rebuild call). Where the memo entry is never read back and the consumer
+    /// keeps no reference to the tuple, the call gets a reused tuple and no new one is built: two fewer tuples a
+    /// tensor (~180 bytes of ~1,200 a lazy open allocates). Everything else is as the ops one by one would do it:
+    /// the same budget is spent, the memo counts the entry, and a refused or malformed call fails the same way.
+    /// Only where the pickle is in memory (the bytes ahead can be looked at) and no scan is watching.
+    /// </summary>
+    private bool TryBorrowedCall()
+    {
+        if (Observer is not null || _markCount == 0 || !_in.TryGetRest(out var ahead)) return false;
+        int count = _depth - _floor, at = 0;
+        if (count >= _borrowed.Length) return false;
+        long put = -1;
+        if (ahead.Length >= 2 && ahead[0] == Op.BINPUT) (put, at) = (ahead[1], 2);
+        else if (ahead.Length >= 5 && ahead[0] == Op.LONG_BINPUT)
+            (put, at) = (System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(ahead[1..]), 5);
+        if (at >= ahead.Length || (put >= 0 && _memo.Keeps(put))) return false;
+        byte next = ahead[at];
+        Callable? callable = null;
+        if (next == Op.REDUCE)
+        {
+            // The callable sits just below the mark, and must be above the mark outside it.
+            int outer = _markCount > 1 ? _marks[_markCount - 2] : 0;
+            if (_floor - 1 < outer || _stack[_floor - 1] is not Callable { BorrowsArgs: true } c) return false;
+            callable = c;
+        }
+        else if (next != Op.BINPERSID || !_hooks.BorrowsPersistentId) return false;
+
+        var items = _borrowedItems[count] ??= new object?[count];
+        var args = _borrowed[count] ??= new PyTuple(items);
+        int start = PopFloor();
+        Array.Copy(_stack, start, items, 0, count);
+        Array.Clear(_stack, start, count);
+        _depth = start;
+        Spend(Slot + 40 + 8L * count); // what pushing the tuple would have spent
+        try
+        {
+            if (put >= 0)
+            {
+                _opOffset = _in.Position;
+                _in.ReadByte();
+                _memo.Set(at == 2 ? _in.ReadByte() : _in.ReadUInt32(), null); // counted, not kept
+            }
+            _opOffset = _in.Position;
+            _in.ReadByte();
+            if (callable is null) Push(_hooks.PersistentLoad(args));
+            else
+            {
+                var f = Pop();
+                Push(Call(f, args, "REDUCE"));
+            }
+        }
+        finally { Array.Clear(items); }
+        return true;
     }
 
     private object Global(string module, string name)
@@ -432,7 +494,7 @@ internal sealed class Unpickler
 
     private object?[] PopMark()
     {
-        if (_marks.Count == 0) throw Structure("no MARK is open");
+        if (_markCount == 0) throw Structure("no MARK is open");
         int start = PopFloor();
         var items = new object?[_depth - start];
         Array.Copy(_stack, start, items, 0, items.Length);
@@ -441,11 +503,17 @@ internal sealed class Unpickler
         return items;
     }
 
+    private void PushMark()
+    {
+        if (_markCount == _marks.Length) Array.Resize(ref _marks, _markCount * 2);
+        _marks[_markCount++] = _floor = _depth;
+    }
+
     /// <summary>Closes the innermost mark; returns where it stood.</summary>
     private int PopFloor()
     {
-        int start = _marks.Pop();
-        _floor = _marks.Count > 0 ? _marks.Peek() : 0;
+        int start = _marks[--_markCount];
+        _floor = _markCount > 0 ? _marks[_markCount - 1] : 0;
         return start;
     }
 

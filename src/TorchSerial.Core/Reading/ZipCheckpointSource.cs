@@ -91,8 +91,10 @@ internal static class ZipCheckpointSource
         try
         {
             Func<StorageClaim, StorageBytes?> locate = Locate; // one delegate for every storage, not one each
+            // The claim keeps the id's values, never the id tuple itself: the VM may lend it one.
             Func<object?, object?> load = pid => resolver.Resolve(StorageClaim.Parse(pid, 5, pickleName), locate);
-            object? value = hooks is null ? PickleRunner.Run(pkl, pklLength, pickleName, options, load)
+            object? value = hooks is null ? PickleRunner.Run(pkl, pklLength, pickleName, options, load,
+                    borrowsPersistentId: true)
                 : PickleRunner.Run(pkl, pklLength, pickleName, options, hooks(load));
             return (value, protocol);
         }

@@ -18,8 +18,10 @@ internal static class TorchGlobals
     private static readonly Dictionary<string, object> Known = BuildKnown();
 
     /// <summary>The hooks that give a checkpoint's pickle its torch meaning under <paramref name="policy"/>.</summary>
-    public static PickleHooks Hooks(GlobalPolicy policy, Func<object?, object?> persistentLoad) => new()
+    public static PickleHooks Hooks(GlobalPolicy policy, Func<object?, object?> persistentLoad,
+        bool borrowsPersistentId = false) => new()
     {
+        BorrowsPersistentId = borrowsPersistentId,
         FullName = Canonical,
         FindClass = (module, name, record, offset) => Resolve(module, name, policy, record, offset),
         PersistentLoad = persistentLoad,
@@ -65,13 +67,15 @@ internal static class TorchGlobals
     {
         var k = new Dictionary<string, object>(StringComparer.Ordinal);
         void Add(string name, Func<PyTuple, object?> call, Func<PyTuple, object?>? newObj = null) => k[name] = new Callable(name, call, newObj);
+        // Rebuild functions that read their arguments and keep only the values in them, never the tuple.
+        void AddReader(string name, Func<PyTuple, object?> call) => k[name] = new Callable(name, call) { BorrowsArgs = true };
 
         foreach (var d in DType.All) k["torch." + d.Name] = d;
 
         Add("torch._utils._rebuild_tensor", TensorRebuilders.RebuildTensor);
-        Add("torch._utils._rebuild_tensor_v2", TensorRebuilders.RebuildTensorV2);
-        Add("torch._utils._rebuild_tensor_v3", TensorRebuilders.RebuildTensorV3);
-        Add("torch._utils._rebuild_parameter", TensorRebuilders.RebuildParameter);
+        AddReader("torch._utils._rebuild_tensor_v2", TensorRebuilders.RebuildTensorV2);
+        AddReader("torch._utils._rebuild_tensor_v3", TensorRebuilders.RebuildTensorV3);
+        AddReader("torch._utils._rebuild_parameter", TensorRebuilders.RebuildParameter);
         Add("torch._utils._rebuild_parameter_with_state", TensorRebuilders.RebuildParameterWithState);
         Add("torch._tensor._rebuild_from_type_v2", TensorRebuilders.RebuildFromTypeV2);
         Add("torch._utils._rebuild_qtensor", TensorRebuilders.RebuildQTensor);
