@@ -35,7 +35,8 @@ public class BorrowedTupleTests
             BorrowsPersistentId = true,
         };
         using var ms = new MemoryStream(pickle);
-        var input = inMemory ? new PickleInput(pickle, pickle.Length, "test") : new PickleInput(ms, pickle.Length, "test");
+        var input = inMemory ? new PickleInput(pickle, pickle.Length, "test")
+            : new PickleInput(ms, pickle.Length, "test");
         return (new Unpickler(input, hooks, StringEncoding.Utf8).Load(), calls, ids);
     }
 
@@ -49,10 +50,11 @@ public class BorrowedTupleTests
     [Fact]
     public void Calls_whose_tuples_are_never_read_again_share_one_reused_tuple()
     {
-        // [f(1, 2), f(3, 4)]: EMPTY_LIST MARK  f MARK 1 2 TUPLE BINPUT 1 REDUCE  BINGET 0 MARK 3 4 TUPLE BINPUT 2 REDUCE
-        // APPENDS STOP
+        // [f(1, 2), f(3, 4)]: EMPTY_LIST MARK  f MARK 1 2 TUPLE BINPUT 1 REDUCE
+        //   BINGET 0 MARK 3 4 TUPLE BINPUT 2 REDUCE  APPENDS STOP
         var pickle = P(new object[] { 0x80, 2, ']', '(' }.Concat(F).Concat(new object[] {
-            '(', 'K', 1, 'K', 2, 't', 'q', 1, 'R', 'h', 0, '(', 'K', 3, 'K', 4, 't', 'q', 2, 'R', 'e', '.' }).ToArray());
+            '(', 'K', 1, 'K', 2, 't', 'q', 1, 'R',
+            'h', 0, '(', 'K', 3, 'K', 4, 't', 'q', 2, 'R', 'e', '.' }).ToArray());
         var (borrowed, calls, _) = Run(pickle, inMemory: true);
         var (plain, plainCalls, _) = Run(pickle, inMemory: false);
         Assert.Equal("[[1, 2], [3, 4]]", PyRepr.Of(borrowed));

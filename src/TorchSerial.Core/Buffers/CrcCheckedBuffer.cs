@@ -9,6 +9,11 @@ namespace TorchSerial.Buffers;
 /// </summary>
 internal sealed class CrcCheckedBuffer(StorageBuffer source, uint expected, string storageKey) : StorageBuffer
 {
+    /// <summary>The source, checked against <paramref name="crc"/> when <paramref name="verify"/> and the container
+    /// recorded one.</summary>
+    public static StorageBuffer Over(StorageBuffer source, uint? crc, bool verify, string storageKey)
+        => verify && crc is { } expected ? new CrcCheckedBuffer(source, expected, storageKey) : source;
+
     public override long Length => source.Length;
     public override bool IsResident => source.IsResident;
     public override bool StreamVerifiesCrc => true;

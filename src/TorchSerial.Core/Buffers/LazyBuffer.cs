@@ -115,8 +115,7 @@ internal sealed class LazyBuffer : StorageBuffer
     {
         if (_source is null && _deferred is { } deferred)
         {
-            var opened = deferred.Open();
-            _source = _verifyCrc && deferred.Crc is { } crc ? new CrcCheckedBuffer(opened, crc, _key) : opened;
+            _source = CrcCheckedBuffer.Over(deferred.Open(), deferred.Crc, _verifyCrc, _key);
             _deferred = null;
         }
         return _source;

@@ -231,16 +231,19 @@ internal sealed class ZipDirectory
         switch (e.Method)
         {
             case ZipEntry.Stored when e.CompressedSize != e.UncompressedSize:
-                throw Corrupt($"stored record '{e.Name}' has different compressed ({e.CompressedSize}) and uncompressed ({e.UncompressedSize}) sizes");
+                throw Corrupt($"stored record '{e.Name}' has different compressed ({e.CompressedSize}) and " +
+                    $"uncompressed ({e.UncompressedSize}) sizes");
             case ZipEntry.Stored: return;
             // Deflate cannot expand data more than 1032:1; a larger claim is a bomb, refused before any allocation.
             case ZipEntry.Deflated when e.UncompressedSize > e.CompressedSize * 1032 + 1024:
                 throw Fail.Data(ErrorIds.ZipBomb,
-                    $"Record '{e.Name}' claims to inflate from {e.CompressedSize} to {e.UncompressedSize} bytes, more than deflate can expand; the archive is a zip bomb or corrupt.", e.Name);
+                    $"Record '{e.Name}' claims to inflate from {e.CompressedSize} to {e.UncompressedSize} bytes, " +
+                        "more than deflate can expand; the archive is a zip bomb or corrupt.", e.Name);
             case ZipEntry.Deflated: return;
             default:
                 throw Fail.Unsupported(ErrorIds.UnsupportedCompression,
-                    $"Record '{e.Name}' uses zip compression method {e.Method}; torch checkpoints use only stored (0) or deflate (8).");
+                    $"Record '{e.Name}' uses zip compression method {e.Method}; torch checkpoints use only stored " +
+                        "(0) or deflate (8).");
         }
     }
 

@@ -30,11 +30,12 @@ internal sealed class MemoReads
     /// <summary>The indices, smallest first.</summary>
     public IEnumerable<long> Indices()
     {
-        foreach (long far in (_far ?? new HashSet<long>()).Where(i => i < 0).Order()) yield return far;
+        var far = _far?.Order().ToList() ?? new List<long>();
+        foreach (long i in far.Where(i => i < 0)) yield return i;
         for (int word = 0; word < _bits.Length; word++)
             for (int bit = 0; bit < 64; bit++)
                 if ((_bits[word] & (1UL << bit)) != 0) yield return word * 64L + bit;
-        foreach (long far in (_far ?? new HashSet<long>()).Where(i => i >= 0).Order()) yield return far;
+        foreach (long i in far.Where(i => i >= 0)) yield return i;
     }
 
     public static MemoReads Of(params long[] indices)

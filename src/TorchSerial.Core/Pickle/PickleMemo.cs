@@ -4,8 +4,9 @@ namespace TorchSerial.Pickle;
 /// The pickle memo: index → value. <see cref="Count"/> is the number of distinct indices set, which is what
 /// MEMOIZE numbers by (CPython's len(memo)).
 /// When the indices the pickle reads back are known (<see cref="MemoReadsScan"/>), only those keep their value,
-/// in a small array (or a dictionary where the indices are large), and the rest are only counted, one bit each: a state_dict's pickle memoizes about
-/// five objects per tensor and reads back a handful in all. Otherwise values live in an array that grows with
+/// in a small array (a dictionary where the indices are large), and the rest are only counted, one bit each: a
+/// state_dict's pickle memoizes about five objects per tensor and reads back a handful in all. Otherwise
+/// values live in an array that grows with
 /// the indices in order; an index far past those seen (crafted files) goes to a dictionary instead, so no index
 /// can force a large allocation.
 /// </summary>

@@ -237,7 +237,7 @@ internal sealed class Unpickler
         Array.Copy(_stack, start, items, 0, count);
         Array.Clear(_stack, start, count);
         _depth = start;
-        Spend(Slot + 40 + 8L * count); // what pushing the tuple would have spent
+        Spend(Slot + TupleCost(count)); // what pushing the tuple would have spent
         try
         {
             if (put >= 0)
@@ -438,7 +438,7 @@ internal sealed class Unpickler
         Spend(Slot + v switch
         {
             string s => 24 + 2L * s.Length,
-            PyTuple t => 40 + 8L * t.Count,
+            PyTuple t => TupleCost(t.Count),
             long => 24,
             null or bool => 0,
             byte[] b => 24 + b.Length,
@@ -450,6 +450,8 @@ internal sealed class Unpickler
         });
         Add(v);
     }
+
+    private static long TupleCost(int count) => 40 + 8L * count;
 
     /// <summary>A value already made (a memo read, DUP): only the reference to it is new.</summary>
     private void PushShared(object? v)

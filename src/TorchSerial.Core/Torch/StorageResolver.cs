@@ -119,6 +119,7 @@ internal sealed class StorageResolver(StorageSettings settings, int expected = 0
     }
 
     private StorageBuffer Layered(StorageBytes bytes, string key)
-        => bytes.Deferred is not null ? throw new InvalidOperationException("Deferred bytes are opened by their buffer.")
-            : settings.VerifyCrc && bytes.Crc is { } crc ? new CrcCheckedBuffer(bytes.Source!, crc, key) : bytes.Source!;
+        => bytes.Deferred is not null
+            ? throw new InvalidOperationException("Deferred bytes are opened by their buffer.")
+            : CrcCheckedBuffer.Over(bytes.Source!, bytes.Crc, settings.VerifyCrc, key);
 }

@@ -68,7 +68,8 @@ internal static class TorchGlobals
         var k = new Dictionary<string, object>(StringComparer.Ordinal);
         void Add(string name, Func<PyTuple, object?> call, Func<PyTuple, object?>? newObj = null) => k[name] = new Callable(name, call, newObj);
         // Rebuild functions that read their arguments and keep only the values in them, never the tuple.
-        void AddReader(string name, Func<PyTuple, object?> call) => k[name] = new Callable(name, call) { BorrowsArgs = true };
+        void AddReader(string name, Func<PyTuple, object?> call)
+            => k[name] = new Callable(name, call) { BorrowsArgs = true };
 
         foreach (var d in DType.All) k["torch." + d.Name] = d;
 
