@@ -66,7 +66,7 @@ Describe 'Import-TorchCheckpoint on files written by real torch' {
         $info = $Expected.checkpoints[$File]
         $obj = Import-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir "torch/$File") -AsObject
         if ($info.ContainsKey('top_keys')) {
-            $obj | Should -BeOfType ([System.Collections.Specialized.OrderedDictionary])
+            $obj | Should -BeOfType ([TorchSerial.Python.PyDict])
             @($obj.Keys | ForEach-Object { "$_" }) | Should -Be $info.top_keys
         }
     }

@@ -105,7 +105,7 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
         object? root = BuildRoot();
         if (root is null && _inputs.Count != 1) return;
         if (!OutputFile.MayReplace(this, path, Force, NoClobber)) return;
-        string what = root is System.Collections.Specialized.OrderedDictionary d && _inputs.Count > 1
+        string what = root is System.Collections.IDictionary d && _inputs.Count > 1
             ? $"Save {d.Count} tensors" : "Save checkpoint";
         if (!ShouldProcess(path, what)) return;
 
