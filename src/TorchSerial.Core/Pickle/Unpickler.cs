@@ -117,10 +117,10 @@ internal sealed class Unpickler
             case Op.READONLY_BUFFER: break;
 
             case Op.EMPTY_TUPLE: Push(PyTuple.Empty); break;
-            case Op.TUPLE: if (!TryBorrowedCall()) Push(new PyTuple(PopMark())); break;
-            case Op.TUPLE1: { var a = Pop(); Push(new PyTuple(new[] { a })); break; }
-            case Op.TUPLE2: { var b = Pop(); var a = Pop(); Push(new PyTuple(new[] { a, b })); break; }
-            case Op.TUPLE3: { var c = Pop(); var b = Pop(); var a = Pop(); Push(new PyTuple(new[] { a, b, c })); break; }
+            case Op.TUPLE: if (!TryBorrowedCall()) Push(TupleFromStack(MarkedCount())); break;
+            case Op.TUPLE1: Push(TupleFromStack(1)); break;
+            case Op.TUPLE2: Push(TupleFromStack(2)); break;
+            case Op.TUPLE3: Push(TupleFromStack(3)); break;
             case Op.EMPTY_LIST: Push(new PyList()); break;
             case Op.LIST: Push(new PyList(PopMark())); break;
             case Op.APPEND: { var v = Pop(); Append(Peek(), new[] { v }); break; }
@@ -200,6 +200,7 @@ internal sealed class Unpickler
 
     // Reused argument tuples by length, for calls that only read them (see TryBorrowedCall).
     private readonly PyTuple?[] _borrowed = new PyTuple?[8];
+    private readonly IntTuples _intTuples = new();
     private readonly object?[]?[] _borrowedItems = new object?[8][];
 
     /// <summary>
@@ -492,6 +493,24 @@ internal sealed class Unpickler
     {
         if (_depth <= _floor) throw Structure("the stack is empty");
         return _stack[_depth - 1];
+    }
+
+    /// <summary>How many values stand above the innermost mark, which this closes.</summary>
+    private int MarkedCount()
+    {
+        if (_markCount == 0) throw Structure("no MARK is open");
+        return _depth - PopFloor();
+    }
+
+    /// <summary>The top <paramref name="count"/> values, popped, as a tuple (an int tuple shared by content).</summary>
+    private PyTuple TupleFromStack(int count)
+    {
+        if (_depth - _floor < count) throw Structure("the stack is empty"); // what Pop would say
+        int start = _depth - count;
+        var tuple = _intTuples.Of(_stack.AsSpan(start, count));
+        Array.Clear(_stack, start, count);
+        _depth = start;
+        return tuple;
     }
 
     private object?[] PopMark()
