@@ -47,11 +47,30 @@ public sealed class Tensor
         Name = "";
     }
 
+    // What few tensors have (sparse parts, quantization, math bits, Python attributes and subclasses), kept aside:
+    // a lazy listing of many small tensors holds one Tensor each, and every field here would be paid by all of them.
+    private sealed class RareParts
+    {
+        public SparseTensor? Sparse;
+        public Quantization? Quantization;
+        public IDictionary? Metadata;
+        public object? PythonState;
+        public string? PythonType;
+    }
+
+    private RareParts? _rare;
+
+    // Where to set a rare part: none is made to hold a null.
+    private RareParts? RareFor(object? value) => value is null && _rare is null ? null : _rare ??= new RareParts();
+
     /// <summary>True for a tensor on torch's meta device: it has a shape, a dtype and strides, and no data.</summary>
     public bool IsMeta => Storage.Buffer is NoDataBuffer;
 
     /// <summary>The sparse tensor this is a part of (its indices or values), or null for a dense tensor.</summary>
-    public SparseTensor? Sparse { get; internal set; }
+    public SparseTensor? Sparse
+    {
+        get => _rare?.Sparse; internal set { if (RareFor(value) is { } r) r.Sparse = value; }
+    }
 
     /// <summary>The key path of the tensor inside the checkpoint, joined with '.'.</summary>
     public string Name { get; internal set; }
@@ -83,17 +102,29 @@ public sealed class Tensor
     public Storage Storage { get; private set; }
 
     /// <summary>Quantization parameters for quantized dtypes; null otherwise.</summary>
-    public Quantization? Quantization { get; internal set; }
+    public Quantization? Quantization
+    {
+        get => _rare?.Quantization; internal set { if (RareFor(value) is { } r) r.Quantization = value; }
+    }
 
     /// <summary>Math bits torch 2.x may save (e.g. <c>conj</c>, <c>neg</c>); null when none were saved.</summary>
-    public IDictionary? Metadata { get; internal set; }
+    public IDictionary? Metadata
+    {
+        get => _rare?.Metadata; internal set { if (RareFor(value) is { } r) r.Metadata = value; }
+    }
 
     /// <summary>Python attributes saved with the tensor (<c>t.foo = 1</c>), or null.</summary>
-    public object? PythonState { get; internal set; }
+    public object? PythonState
+    {
+        get => _rare?.PythonState; internal set { if (RareFor(value) is { } r) r.PythonState = value; }
+    }
 
     /// <summary>The Python class when it is a subclass recorded by <c>_rebuild_from_type_v2</c>; null for plain
     /// tensors.</summary>
-    public string? PythonType { get; internal set; }
+    public string? PythonType
+    {
+        get => _rare?.PythonType; internal set { if (RareFor(value) is { } r) r.PythonType = value; }
+    }
 
     /// <summary>True when the elements sit row-major and back to back in the storage.</summary>
     public bool IsContiguous => TensorGeometry.IsContiguous(Shape, Stride);
