@@ -179,3 +179,19 @@ public class TensorKindTests
         Assert.EndsWith("container.py", source.SourceFile);
     }
 }
+
+/// <summary>A tensor's copies (renamed, re-stored) own their rare parts: re-grouping a copy into another sparse
+/// tensor leaves the original's sparse tensor as it was.</summary>
+public class TensorCopyTests
+{
+    [Fact]
+    public void A_copy_made_part_of_another_sparse_tensor_leaves_the_original_alone()
+    {
+        var ckpt = CheckpointReader.Load(Path.Combine(Fixtures.Dir, "kinds", "sparse_buffer.pt"));
+        var adj = Assert.IsType<SparseTensor>(((PyDict)ckpt.Root!)["adj"]);
+        var regrouped = adj.WithComponents(adj.Components);
+        Assert.All(regrouped.Components, c => Assert.Same(regrouped, c.Sparse));
+        Assert.All(adj.Components, c => Assert.Same(adj, c.Sparse));
+        Assert.Null(ckpt.Tensors.First(t => t.Name == "lin.weight").Sparse);
+    }
+}

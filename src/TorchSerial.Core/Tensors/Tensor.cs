@@ -56,6 +56,8 @@ public sealed class Tensor
         public IDictionary? Metadata;
         public object? PythonState;
         public string? PythonType;
+
+        public object Copy() => MemberwiseClone();
     }
 
     private RareParts? _rare;
@@ -312,7 +314,7 @@ public sealed class Tensor
     /// <summary>The same view (name, dtype, geometry, flags) over another storage holding the same bytes.</summary>
     internal Tensor WithStorage(Storage storage)
     {
-        var t = (Tensor)MemberwiseClone();
+        var t = Clone();
         t.Storage = storage;
         return t;
     }
@@ -327,9 +329,17 @@ public sealed class Tensor
     };
 
     /// <summary>A copy of this tensor object under another name, sharing the same storage.</summary>
-    internal Tensor WithName(string name)
+    // A copy that owns its rare parts: a shared side object would let setting one copy's part set the other's.
+    private Tensor Clone()
     {
         var t = (Tensor)MemberwiseClone();
+        if (_rare is not null) t._rare = (RareParts)_rare.Copy();
+        return t;
+    }
+
+    internal Tensor WithName(string name)
+    {
+        var t = Clone();
         t.Name = name;
         return t;
     }
