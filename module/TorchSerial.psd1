@@ -9,7 +9,6 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('TorchSerial.Format.ps1xml')
-    TypesToProcess       = @('TorchSerial.Types.ps1xml')
     CmdletsToExport      = @('Import-TorchCheckpoint', 'Save-Tensor', 'ConvertTo-Tensor', 'Test-TorchCheckpoint', 'Convert-DeviceMap', 'Get-TorchDevice', 'Register-TorchLocation', 'Unregister-TorchLocation',
         'Rename-Tensor', 'Get-TensorHash', 'Compare-TorchCheckpoint', 'Measure-Tensor', 'Assert-TorchCheckpoint', 'Convert-Tensor')
     FunctionsToExport    = @()

@@ -103,3 +103,20 @@ public class PyDictTests
         Assert.Empty(Keys(d));
     }
 }
+
+/// <summary>ToJson() on the Python values is json.dumps (the Pester suite checks it against Python's own output);
+/// here, that the methods reach the toolbox's writer with the indent they were given.</summary>
+public class PythonValueJsonTests
+{
+    [Fact]
+    public void ToJson_on_a_dict_a_list_and_a_tuple_is_json_dumps()
+    {
+        var d = new PyDict();
+        d.SetItem("a", new PyList(new object?[] { 1L, new PyTuple(new object?[] { true, null }) }));
+        d.SetItem(3L, "x");
+        Assert.Equal("{\"a\": [1, [true, null]], \"3\": \"x\"}", d.ToJson(null));
+        Assert.Equal("{\n  \"a\": [\n    1,\n    [\n      true,\n      null\n    ]\n  ],\n  \"3\": \"x\"\n}", d.ToJson());
+        Assert.Equal("[\n 1,\n [\n  true,\n  null\n ]\n]", ((PyList)d["a"]!).ToJson(1));
+        Assert.Equal("[true, null]", ((PyTuple)((PyList)d["a"]!)[1]!).ToJson(null));
+    }
+}

@@ -55,7 +55,7 @@ Describe 'The package' -Skip:($IsWindows -or -not $Package) {
             $names = $zip.Entries.FullName
             foreach ($f in 'TorchSerial.psd1', 'TorchSerial.PowerShell.dll', 'lib/net8.0/TorchSerial.Core.dll',
                 'lib/net8.0/ILGPU.dll', 'lib/net8.0/System.IO.Hashing.dll', 'TorchSerial.Format.ps1xml',
-                'TorchSerial.Types.ps1xml', 'LICENSE', 'CHANGELOG.md', 'en-US/about_TorchSerial.help.txt') {
+                'LICENSE', 'CHANGELOG.md', 'en-US/about_TorchSerial.help.txt') {
                 $names | Should -Contain $f
             }
             $spec = [xml](New-Object IO.StreamReader ($zip.GetEntry('TorchSerial.nuspec').Open())).ReadToEnd()

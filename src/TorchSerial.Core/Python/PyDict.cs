@@ -59,6 +59,13 @@ public sealed partial class PyDict : IDictionary
     /// <summary>Python's repr, shortened (so a nested dict shows its contents, not its .NET type name).</summary>
     public override string ToString() => PyRepr.Of(this);
 
+    /// <summary>What Python's <c>json.dumps(obj, indent=2)</c> writes for it (ConvertTo-Json refuses a dict with int
+    /// keys, such as an optimizer's state).</summary>
+    public string ToJson() => JsonDumps.Of(this, 2);
+
+    /// <summary>json.dumps with this <paramref name="indent"/>; null is its one-line form.</summary>
+    public string ToJson(int? indent) => JsonDumps.Of(this, indent);
+
     /// <summary>Sets a key the way Python's <c>d[k] = v</c> does: an existing key keeps its position.</summary>
     public void SetItem(object key, object? value)
     {

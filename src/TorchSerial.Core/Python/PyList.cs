@@ -7,4 +7,11 @@ public sealed class PyList : List<object?>
     public PyList(IEnumerable<object?> items) : base(items) { }
 
     public override string ToString() => PyRepr.Of(this);
+
+    /// <summary>What Python's <c>json.dumps(obj, indent=2)</c> writes for it (ConvertTo-Json refuses a dict with int
+    /// keys, such as an optimizer's state).</summary>
+    public string ToJson() => JsonDumps.Of(this, 2);
+
+    /// <summary>json.dumps with this <paramref name="indent"/>; null is its one-line form.</summary>
+    public string ToJson(int? indent) => JsonDumps.Of(this, indent);
 }

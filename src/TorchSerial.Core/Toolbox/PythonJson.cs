@@ -19,6 +19,13 @@ namespace TorchSerial.Toolbox;
 /// </summary>
 public static class PythonJson
 {
+    // The toolbox's writer serves ToJson() on the Python values, which cannot see tensors (JsonDumps). A module
+    // initializer, so that it is there before the first dict exists, whoever makes it.
+#pragma warning disable CA2255 // a library's initializer: here it only sets one delegate
+    [System.Runtime.CompilerServices.ModuleInitializer]
+    internal static void PlugIn() => JsonDumps.Writer = Serialize;
+#pragma warning restore CA2255
+
     /// <summary>The JSON text of <paramref name="value"/>; <paramref name="indent"/> null is json.dumps's one-line
     /// form.</summary>
     public static string Serialize(object? value, int? indent = 2)
