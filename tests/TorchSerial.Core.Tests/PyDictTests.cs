@@ -115,7 +115,8 @@ public class PythonValueJsonTests
         d.SetItem("a", new PyList(new object?[] { 1L, new PyTuple(new object?[] { true, null }) }));
         d.SetItem(3L, "x");
         Assert.Equal("{\"a\": [1, [true, null]], \"3\": \"x\"}", d.ToJson(null));
-        Assert.Equal("{\n  \"a\": [\n    1,\n    [\n      true,\n      null\n    ]\n  ],\n  \"3\": \"x\"\n}", d.ToJson());
+        Assert.Equal("{\n  \"a\": [\n    1,\n    [\n      true,\n      null\n    ]\n  ],\n"
+            + "  \"3\": \"x\"\n}", d.ToJson());
         Assert.Equal("[\n 1,\n [\n  true,\n  null\n ]\n]", ((PyList)d["a"]!).ToJson(1));
         Assert.Equal("[true, null]", ((PyTuple)((PyList)d["a"]!)[1]!).ToJson(null));
     }
