@@ -85,10 +85,12 @@ internal static class ErrorRecords
     public static ErrorRecord BadArgument(string errorId, string message, object? target)
         => new(new ArgumentException(message), errorId, ErrorCategory.InvalidArgument, target);
 
-    /// <summary>A failure the core did not anticipate: still an ErrorRecord, never a raw exception, but worded as the bug it is.</summary>
+    /// <summary>A failure the core did not anticipate: still an ErrorRecord, never a raw exception, but worded as the
+    /// bug it is.</summary>
     public static ErrorRecord Unexpected(Exception ex, object? target)
         => new(new InvalidOperationException(
-                $"TorchSerial failed unexpectedly on '{target}': {ex.GetType().Name}: {ex.Message} This is a bug in TorchSerial; please report it with the file if you can.", ex),
+                $"TorchSerial failed unexpectedly on '{target}': {ex.GetType().Name}: {ex.Message} This is a bug in " +
+                    "TorchSerial; please report it with the file if you can.", ex),
             UnexpectedFailure, ErrorCategory.NotSpecified, target);
 
     private static ErrorCategory Category(ErrorKind kind) => kind switch

@@ -20,7 +20,8 @@ internal static class RunspaceLocations
     public static LocationRegistry ForChange()
         => Registries.GetValue(Runspace.DefaultRunspace ?? throw new InvalidOperationException("No runspace."), _ => new LocationRegistry());
 
-    /// <summary>Calls a script block and returns its first output, unwrapped (script blocks run on the pipeline thread here).</summary>
+    /// <summary>Calls a script block and returns its first output, unwrapped (script blocks run on the pipeline thread
+    /// here).</summary>
     public static object? First(ScriptBlock block, params object?[] args)
     {
         var output = block.Invoke(args);

@@ -24,7 +24,8 @@ internal sealed class CrcCheckedBuffer(StorageBuffer source, uint expected, stri
 
     public override ChunkReader OpenReader() => new Checking(source.OpenReader(), this);
 
-    /// <summary>Large storages are read and hashed chunk by chunk on every core; the chunk CRCs combine into the one to check.</summary>
+    /// <summary>Large storages are read and hashed chunk by chunk on every core; the chunk CRCs combine into the one to
+    /// check.</summary>
     public override uint? Fill(HostBuffer target, Action<int>? progress, CancellationToken cancellationToken)
     {
         if (!source.IsRandomAccess || Length <= ParallelChunk) return FillInOrder(target, progress, cancellationToken);
@@ -42,8 +43,10 @@ internal sealed class CrcCheckedBuffer(StorageBuffer source, uint expected, stri
     }
 
     public TorchSerialException Mismatch() => Fail.Data(ErrorIds.CrcMismatch,
-        $"The bytes of storage '{storageKey}' do not match the CRC-32 recorded for them (expected {expected:x8}): the file was damaged " +
-        "(or changed while open). torch.load would load them silently. Fetch the file again, or load with -SkipCrc to recover what it holds.",
+        $"The bytes of storage '{storageKey}' do not match the CRC-32 recorded for them (expected {expected:x8}): " +
+            "the file was damaged " +
+        "(or changed while open). torch.load would load them silently. Fetch the file again, or load with -SkipCrc " +
+            "to recover what it holds.",
         storageKey);
 
     private sealed class Checking(ChunkReader inner, CrcCheckedBuffer owner) : ChunkReader

@@ -91,7 +91,8 @@ internal sealed class DeflatedBuffer : StorageBuffer
         }
 
         private TorchSerialException Incomplete() => Fail.Data(ErrorIds.RecordSizeMismatch,
-            $"Deflated record '{_owner._name}' does not inflate to its declared {_owner._uncompressed} bytes: the archive is corrupt.", _owner._name);
+            $"Deflated record '{_owner._name}' does not inflate to its declared {_owner._uncompressed} bytes: the " +
+                "archive is corrupt.", _owner._name);
 
         private TorchSerialException Corrupt(InvalidDataException ex)
             => new(ErrorIds.CorruptZip, ErrorKind.InvalidData, $"Deflated record '{_owner._name}' is corrupt: {ex.Message}", ex) { Record = _owner._name };

@@ -22,7 +22,8 @@ internal sealed class FileRangeBuffer : StorageBuffer
         SafeFileHandle? handle = null)
         : this(stream, null, length, what, snapshot, handle) => _offset = offset;
 
-    /// <summary>A range whose start is found on first use (a zip record's local header is read only when its bytes are).</summary>
+    /// <summary>A range whose start is found on first use (a zip record's local header is read only when its bytes
+    /// are).</summary>
     // The caller passes the stream's handle when it holds it already: a FileStream's getter flushes and marks the
     // handle exposed each time (2.7% of a lazy open of 360 tensors, one call per storage).
     public FileRangeBuffer(Stream stream, IRangeStart? locate, long length, string what, FileSnapshot? snapshot = null,
@@ -68,7 +69,8 @@ internal sealed class FileRangeBuffer : StorageBuffer
                 }
                 if (n == 0)
                     throw Fail.Data(ErrorIds.RecordSizeMismatch,
-                        $"The data of {_what} ends after {offset + done} of its {_length} bytes: the file is truncated.", _what);
+                        $"The data of {_what} ends after {offset + done} of its {_length} bytes: the file is " +
+                            "truncated.", _what);
                 done += n;
             }
         }

@@ -30,7 +30,8 @@ internal sealed class FileSnapshot
         var written = File.GetLastWriteTimeUtc(_handle);
         if (length != _length || written != _written)
             throw new TorchSerialException(ErrorIds.CheckpointChanged, ErrorKind.InvalidData,
-                $"The checkpoint file changed after it was opened lazily (size {_length} → {length} bytes, written {_written:O} → {written:O}), " +
+                $"The checkpoint file changed after it was opened lazily (size {_length} → {length} bytes, written " +
+                    $"{_written:O} → {written:O}), " +
                 $"so the data of {what} can no longer be trusted. Load the file again.");
     }
 }

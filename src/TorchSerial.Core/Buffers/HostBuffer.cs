@@ -1,6 +1,7 @@
 namespace TorchSerial.Buffers;
 
-/// <summary>Bytes held in host memory, managed or native; a loader fills it through windows of at most a span each.</summary>
+/// <summary>Bytes held in host memory, managed or native; a loader fills it through windows of at most a span
+/// each.</summary>
 internal abstract class HostBuffer : StorageBuffer
 {
     /// <summary>A writable window, used only while the buffer is being filled (its bytes never change after).</summary>
@@ -21,7 +22,8 @@ internal abstract class HostBuffer : StorageBuffer
     /// </summary>
     public const long DefaultManagedLimit = 64 << 10;
 
-    /// <summary>A managed array when the bytes fit one (and <paramref name="managedLimit"/>), native memory beyond.</summary>
+    /// <summary>A managed array when the bytes fit one (and <paramref name="managedLimit"/>), native memory
+    /// beyond.</summary>
     public static HostBuffer Allocate(long length, long managedLimit = DefaultManagedLimit)
         => length <= Math.Min(managedLimit, Array.MaxLength)
             ? new ManagedBuffer(GC.AllocateUninitializedArray<byte>((int)length))

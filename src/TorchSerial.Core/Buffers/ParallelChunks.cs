@@ -9,7 +9,8 @@ namespace TorchSerial.Buffers;
 /// </summary>
 internal static class ParallelChunks
 {
-    /// <summary>Runs <paramref name="body"/>(index, offset, length) for each chunk of <paramref name="length"/> bytes.</summary>
+    /// <summary>Runs <paramref name="body"/>(index, offset, length) for each chunk of <paramref name="length"/>
+    /// bytes.</summary>
     public static void For(long length, int chunkSize, Action<int, long, int> body, CancellationToken cancellationToken)
     {
         int count = checked((int)((length + chunkSize - 1) / chunkSize));

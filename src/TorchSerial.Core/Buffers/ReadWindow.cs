@@ -22,7 +22,8 @@ internal static class ReadWindow
     [ThreadStatic] private static long t_start;
     [ThreadStatic] private static int t_length;
 
-    /// <summary>Reads up to <paramref name="destination"/>.Length bytes at <paramref name="offset"/>; fewer only at the end of the file.</summary>
+    /// <summary>Reads up to <paramref name="destination"/>.Length bytes at <paramref name="offset"/>; fewer only at the
+    /// end of the file.</summary>
     public static int Read(SafeFileHandle handle, Span<byte> destination, long offset)
     {
         if (destination.Length > SmallRead || handle.IsClosed) return RandomAccess.Read(handle, destination, offset);

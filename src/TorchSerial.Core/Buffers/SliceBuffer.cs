@@ -1,6 +1,7 @@
 namespace TorchSerial.Buffers;
 
-/// <summary>A window of another buffer: the view storages of the legacy formats, which share their root's bytes.</summary>
+/// <summary>A window of another buffer: the view storages of the legacy formats, which share their root's
+/// bytes.</summary>
 internal sealed class SliceBuffer(StorageBuffer root, long offset, long length) : StorageBuffer
 {
     public override long Length => length;

@@ -12,13 +12,16 @@ internal abstract class StorageBuffer
 
     public abstract long Length { get; }
 
-    /// <summary>Where the bytes are (or, for a lazy buffer not read yet, will be): 'cpu' unless a device holds them.</summary>
+    /// <summary>Where the bytes are (or, for a lazy buffer not read yet, will be): 'cpu' unless a device holds
+    /// them.</summary>
     public virtual string Device => "cpu";
 
-    /// <summary>True when the bytes are held in memory (host or device) rather than read from their file on each use.</summary>
+    /// <summary>True when the bytes are held in memory (host or device) rather than read from their file on each
+    /// use.</summary>
     public virtual bool IsResident => true;
 
-    /// <summary>The CRC-32 of the bytes when it is known without hashing them (verified on load, or computed by a save).</summary>
+    /// <summary>The CRC-32 of the bytes when it is known without hashing them (verified on load, or computed by a
+    /// save).</summary>
     public virtual uint? KnownCrc { get; set; }
 
     /// <summary>Reads <paramref name="destination"/>.Length bytes starting at <paramref name="offset"/>.</summary>
@@ -27,7 +30,8 @@ internal abstract class StorageBuffer
     /// <summary>A reader that yields every byte once, in order; layers such as CRC checks work on it.</summary>
     public virtual ChunkReader OpenReader() => new RandomAccessReader(this);
 
-    /// <summary>Direct access to host memory for a range that fits in a span; false when the bytes are not on the host.</summary>
+    /// <summary>Direct access to host memory for a range that fits in a span; false when the bytes are not on the
+    /// host.</summary>
     public virtual bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
     {
         span = default;
@@ -64,13 +68,15 @@ internal abstract class StorageBuffer
         return KnownCrc ?? reader.VerifiedCrc;
     }
 
-    /// <summary>True when streaming this buffer verifies, and so yields, its CRC-32 (no need to hash it again).</summary>
+    /// <summary>True when streaming this buffer verifies, and so yields, its CRC-32 (no need to hash it
+    /// again).</summary>
     public virtual bool StreamVerifiesCrc => false;
 
     /// <summary>Chunks a large fill is split into, one core each.</summary>
     public const int ParallelChunk = 8 << 20;
 
-    /// <summary>True when a read at any offset is cheap (memory, a file range), so a fill may split the bytes across cores.</summary>
+    /// <summary>True when a read at any offset is cheap (memory, a file range), so a fill may split the bytes across
+    /// cores.</summary>
     public virtual bool IsRandomAccess => true;
 
     /// <summary>

@@ -1,6 +1,7 @@
 namespace TorchSerial.Buffers;
 
-/// <summary>A layer that turns big-endian elements of <paramref name="unit"/> bytes into little-endian ones as they are read.</summary>
+/// <summary>A layer that turns big-endian elements of <paramref name="unit"/> bytes into little-endian ones as they are
+/// read.</summary>
 internal sealed class SwappedBuffer(StorageBuffer source, int unit) : StorageBuffer
 {
     public override long Length => source.Length;
@@ -32,7 +33,8 @@ internal sealed class SwappedBuffer(StorageBuffer source, int unit) : StorageBuf
         {
             // Whole elements only: every chunk a caller asks for is a multiple of the element size but the last.
             var whole = destination[..(destination.Length - destination.Length % unit)];
-            if (whole.Length == 0) throw new ArgumentException($"Byte-swapped reads must cover whole {unit}-byte elements.");
+            if (whole.Length == 0)
+                throw new ArgumentException($"Byte-swapped reads must cover whole {unit}-byte elements.");
             inner.ReadExactly(whole);
             ByteOrder.SwapInPlace(whole, unit);
             return whole.Length;

@@ -2,7 +2,8 @@ using System.Numerics;
 
 namespace TorchSerial.Containers;
 
-/// <summary>The constants of torch's legacy stacked-pickle stream (torch-format.md §4), shared by its reader and writer.</summary>
+/// <summary>The constants of torch's legacy stacked-pickle stream (torch-format.md §4), shared by its reader and
+/// writer.</summary>
 internal static class LegacyStreamFormat
 {
     /// <summary>The first pickled value of every legacy checkpoint.</summary>

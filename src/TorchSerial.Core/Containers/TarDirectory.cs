@@ -12,7 +12,8 @@ internal sealed class TarDirectory
 
     public (long Offset, long Size)? Find(string name) => _members.TryGetValue(name, out var m) ? m : null;
 
-    /// <summary>True when the 512-byte block is a tar header with a valid checksum (torch tries tarfile the same way).</summary>
+    /// <summary>True when the 512-byte block is a tar header with a valid checksum (torch tries tarfile the same
+    /// way).</summary>
     public static bool IsHeader(ReadOnlySpan<byte> block)
     {
         if (block.Length < 512 || block[0] == 0) return false;
@@ -31,7 +32,8 @@ internal sealed class TarDirectory
         {
             lock (stream) { stream.Position = pos; stream.ReadExactly(block); }
             if (block.All(b => b == 0)) break;
-            if (!IsHeader(block)) throw Fail.Data(ErrorIds.CorruptTar, $"The tar archive has a damaged header at offset {pos}.");
+            if (!IsHeader(block))
+                throw Fail.Data(ErrorIds.CorruptTar, $"The tar archive has a damaged header at offset {pos}.");
             string name = CString(block.AsSpan(0, 100));
             string prefix = Encoding.ASCII.GetString(block, 257, 6).StartsWith("ustar", StringComparison.Ordinal) ? CString(block.AsSpan(345, 155)) : "";
             if (prefix.Length > 0) name = prefix + "/" + name;

@@ -27,7 +27,8 @@ internal sealed class ZipDirectory
     // record, duplicates included, and the bytes after the end record are there to be looked at, never loaded.
     private readonly bool _forensic;
 
-    /// <summary>Where the archive's end record ends; bytes from here to the file's end are not part of the zip.</summary>
+    /// <summary>Where the archive's end record ends; bytes from here to the file's end are not part of the
+    /// zip.</summary>
     public long ArchiveEnd { get; private init; }
 
     private ZipDirectory(Stream stream, List<ZipEntry> entries, bool forensic = false)
@@ -109,9 +110,11 @@ internal sealed class ZipDirectory
             if (BinaryPrimitives.ReadUInt32LittleEndian(loc) == Zip64LocatorSig)
             {
                 long z64Pos = (long)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(loc.AsSpan(8)), long.MaxValue);
-                if (z64Pos < 0 || z64Pos > length - 56) throw Corrupt("its zip64 end-of-directory locator points outside the file");
+                if (z64Pos < 0 || z64Pos > length - 56)
+                    throw Corrupt("its zip64 end-of-directory locator points outside the file");
                 var z = ReadAt(stream, z64Pos, 56);
-                if (BinaryPrimitives.ReadUInt32LittleEndian(z) != Zip64EocdSig) throw Corrupt("its zip64 end-of-directory record is missing");
+                if (BinaryPrimitives.ReadUInt32LittleEndian(z) != Zip64EocdSig)
+                    throw Corrupt("its zip64 end-of-directory record is missing");
                 count = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z.AsSpan(32)));
                 cdSize = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z.AsSpan(40)));
                 cdOffset = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z.AsSpan(48)));
@@ -120,7 +123,8 @@ internal sealed class ZipDirectory
         }
         if (count < 0 || cdOffset < 0 || cdSize < 0 || cdOffset > length || cdSize > length - cdOffset || count > cdSize / 46)
             throw Fail.Data(ErrorIds.TruncatedZip,
-                $"The zip central directory claims {count} entries in {cdSize} bytes at offset {cdOffset}, which does not fit the {length}-byte file: the file is truncated or corrupt.");
+                $"The zip central directory claims {count} entries in {cdSize} bytes at offset {cdOffset}, which " +
+                    $"does not fit the {length}-byte file: the file is truncated or corrupt.");
         if (cdSize > int.MaxValue) throw Corrupt("its central directory is larger than 2 GiB");
         // Bytes after the end record, or a directory that does not end where the end record begins (bytes put before
         // the archive shift it), are content a zip reader skips and another tool may read: refused.
@@ -165,9 +169,11 @@ internal sealed class ZipDirectory
             // A forensic read keeps records flagged as encrypted: a flag over plain bytes is read by lenient readers.
             if ((flags & 0x41) != 0 && !forensic)
                 throw Fail.Unsupported(ErrorIds.ZipEncrypted,
-                    $"Zip record {i} is flagged as encrypted; torch refuses encrypted records, and so does TorchSerial " +
+                    $"Zip record {i} is flagged as encrypted; torch refuses encrypted records, and so does " +
+                        "TorchSerial " +
                         "(reading them as plain bytes would be wrong).");
-            if (p + 46 + nameLen + extraLen + commentLen > cd.Length) throw Corrupt($"central directory entry {i} runs past the directory");
+            if (p + 46 + nameLen + extraLen + commentLen > cd.Length)
+                throw Corrupt($"central directory entry {i} runs past the directory");
             string name = Encoding.UTF8.GetString(h.Slice(46, nameLen));
             ApplyZip64Extra(h.Slice(46 + nameLen, extraLen), ref usize, ref csize, ref offset);
             entries.Add(new ZipEntry(name, method, flags, crc, csize, usize, offset));
@@ -176,10 +182,12 @@ internal sealed class ZipDirectory
         return entries;
     }
 
-    /// <summary>Offset of the entry's first data byte, read from its local header (torch aligns it with an 'FB' extra field).</summary>
+    /// <summary>Offset of the entry's first data byte, read from its local header (torch aligns it with an 'FB' extra
+    /// field).</summary>
     public long DataOffset(ZipEntry e)
     {
-        if (e.LocalHeaderOffset < 0 || e.LocalHeaderOffset > _length - 30) throw Corrupt($"the local header of '{e.Name}' lies outside the file");
+        if (e.LocalHeaderOffset < 0 || e.LocalHeaderOffset > _length - 30)
+            throw Corrupt($"the local header of '{e.Name}' lies outside the file");
         // The header and its name in one read: the name must be the central directory's, byte for byte.
         int nameBytes = Encoding.UTF8.GetByteCount(e.Name);
         int want = (int)Math.Min(30 + nameBytes, _length - e.LocalHeaderOffset);
@@ -187,7 +195,8 @@ internal sealed class ZipDirectory
         // The window pays off only where records are small and side by side; a large record's header read through it
         // would copy the window's worth of data for 30 bytes. Lazy loads never use it: they read the file as it is now.
         ReadAt(_handle, _stream, e.LocalHeaderOffset, h, windowed: _snapshot is null && e.CompressedSize <= ReadWindow.SmallRead);
-        if (BinaryPrimitives.ReadUInt32LittleEndian(h) != LocalSig) throw Corrupt($"the local header of '{e.Name}' is damaged");
+        if (BinaryPrimitives.ReadUInt32LittleEndian(h) != LocalSig)
+            throw Corrupt($"the local header of '{e.Name}' is damaged");
         if (!_forensic && (BinaryPrimitives.ReadUInt16LittleEndian(h[26..]) != nameBytes || want < 30 + nameBytes
             || !SameName(h.Slice(30, nameBytes), e.Name)
             || BinaryPrimitives.ReadUInt16LittleEndian(h[8..]) != e.Method
@@ -199,7 +208,8 @@ internal sealed class ZipDirectory
         long start = e.LocalHeaderOffset + 30 + BinaryPrimitives.ReadUInt16LittleEndian(h[26..]) + BinaryPrimitives.ReadUInt16LittleEndian(h[28..]);
         if (e.CompressedSize < 0 || e.UncompressedSize < 0 || e.CompressedSize > _length - start)
             throw Fail.Data(ErrorIds.RecordSizeMismatch,
-                $"Record '{e.Name}' claims {e.CompressedSize} bytes at offset {start}, past the end of the {_length}-byte file: the file is truncated.", e.Name);
+                $"Record '{e.Name}' claims {e.CompressedSize} bytes at offset {start}, past the end of the " +
+                    $"{_length}-byte file: the file is truncated.", e.Name);
         return start;
     }
 
@@ -227,7 +237,8 @@ internal sealed class ZipDirectory
     {
         if (e.CompressedSize < 0 || e.UncompressedSize < 0 || e.LocalHeaderOffset < 0 || e.CompressedSize > _length - e.LocalHeaderOffset - 30)
             throw Fail.Data(ErrorIds.RecordSizeMismatch,
-                $"Record '{e.Name}' claims {e.CompressedSize} bytes at offset {e.LocalHeaderOffset}, past the end of the {_length}-byte file: the file is truncated.", e.Name);
+                $"Record '{e.Name}' claims {e.CompressedSize} bytes at offset {e.LocalHeaderOffset}, past the end of " +
+                    $"the {_length}-byte file: the file is truncated.", e.Name);
         switch (e.Method)
         {
             case ZipEntry.Stored when e.CompressedSize != e.UncompressedSize:
@@ -273,11 +284,13 @@ internal sealed class ZipDirectory
         return buffer;
     }
 
-    /// <summary>The record's bytes and size; opening checks the claim against the file (and deflate's ratio) before anything is allocated.</summary>
+    /// <summary>The record's bytes and size; opening checks the claim against the file (and deflate's ratio) before
+    /// anything is allocated.</summary>
     private (StorageBuffer Source, int Length) Checked(ZipEntry e)
     {
         var source = Open(e);
-        if (e.UncompressedSize > Array.MaxLength) throw Fail.Unsupported(ErrorIds.TensorTooLarge, $"Record '{e.Name}' is larger than 2 GiB.");
+        if (e.UncompressedSize > Array.MaxLength)
+            throw Fail.Unsupported(ErrorIds.TensorTooLarge, $"Record '{e.Name}' is larger than 2 GiB.");
         return (source, (int)e.UncompressedSize);
     }
 

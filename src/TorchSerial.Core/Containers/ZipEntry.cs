@@ -9,7 +9,8 @@ internal sealed record ZipEntry(string Name, ushort Method, ushort Flags, uint C
     public const ushort Stored = 0;
     public const ushort Deflated = 8;
 
-    /// <summary>The CRC-32 to hold the bytes to; a stored 0 means "not computed" (torch's opt-out), not a checksum.</summary>
+    /// <summary>The CRC-32 to hold the bytes to; a stored 0 means "not computed" (torch's opt-out), not a
+    /// checksum.</summary>
     public uint? RecordedCrc => Crc32 == 0 ? null : Crc32;
 
     /// <summary>The directory the entry was read from, which opens its bytes.</summary>

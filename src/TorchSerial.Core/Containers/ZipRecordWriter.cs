@@ -26,7 +26,8 @@ internal sealed class ZipRecordWriter
         _root = archiveName;
     }
 
-    /// <summary>CRCs of the records with data, in write order (torch hashes them into .data/serialization_id).</summary>
+    /// <summary>CRCs of the records with data, in write order (torch hashes them into
+    /// .data/serialization_id).</summary>
     public List<uint> Crcs { get; } = new();
 
     public List<string> Names { get; } = new();

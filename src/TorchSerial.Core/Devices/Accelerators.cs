@@ -69,7 +69,8 @@ internal static class Accelerators
             {
                 acc.Dispose();
                 throw new TorchSerialException(ErrorIds.DeviceUnavailable, ErrorKind.ResourceUnavailable,
-                    $"ILGPU returned a {acc.AcceleratorType} accelerator for '{device}', which needs {expected}; refusing to place data on the wrong device.");
+                    $"ILGPU returned a {acc.AcceleratorType} accelerator for '{device}', which needs {expected}; " +
+                        "refusing to place data on the wrong device.");
             }
             Created[device] = acc;
             return acc;

@@ -5,7 +5,8 @@ namespace TorchSerial.Devices;
 /// <summary>Raw ILGPU transfer timings, the baseline GpuCheck compares placement against.</summary>
 public static class DeviceDiagnostics
 {
-    /// <summary>Seconds to copy <paramref name="bytes"/> into a fresh ILGPU buffer on <paramref name="device"/> (allocation excluded).</summary>
+    /// <summary>Seconds to copy <paramref name="bytes"/> into a fresh ILGPU buffer on <paramref name="device"/>
+    /// (allocation excluded).</summary>
     public static double MeasureRawUpload(string device, byte[] bytes)
     {
         var accelerator = Accelerators.Get(device);

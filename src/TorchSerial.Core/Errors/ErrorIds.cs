@@ -91,7 +91,8 @@ public static class ErrorIds
     /// <summary>Data was asked of a meta tensor, which has a shape and a dtype but no values.</summary>
     public const string MetaTensorHasNoData = "MetaTensorHasNoData";
 
-    /// <summary>A pickle read across a protocol-4 frame boundary, or began a frame inside another (CPython refuses both).</summary>
+    /// <summary>A pickle read across a protocol-4 frame boundary, or began a frame inside another (CPython refuses
+    /// both).</summary>
     public const string PickleFraming = "PickleFraming";
 
     /// <summary>Two zip records share a name.</summary>
@@ -103,7 +104,8 @@ public static class ErrorIds
     /// <summary>A zip record lies outside the archive's root folder (torch refuses these too).</summary>
     public const string ZipRecordOutsideRoot = "ZipRecordOutsideRoot";
 
-    /// <summary>Bytes after the zip's end record, or before or inside the archive where the directory does not fit.</summary>
+    /// <summary>Bytes after the zip's end record, or before or inside the archive where the directory does not
+    /// fit.</summary>
     public const string ZipStrayData = "ZipStrayData";
 
     /// <summary>A zip record flagged as encrypted.</summary>

@@ -13,7 +13,8 @@ namespace TorchSerial.Pickle;
 /// </summary>
 internal static class MemoReadsScan
 {
-    /// <summary>The memo indices the first pickle in <paramref name="pickle"/> reads (GET, BINGET, LONG_BINGET); null when unsure.</summary>
+    /// <summary>The memo indices the first pickle in <paramref name="pickle"/> reads (GET, BINGET, LONG_BINGET); null
+    /// when unsure.</summary>
     public static MemoReads? Find(ReadOnlySpan<byte> pickle)
     {
         var reads = new MemoReads();

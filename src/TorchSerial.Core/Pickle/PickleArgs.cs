@@ -42,7 +42,8 @@ internal static class PickleArgs
     public static string String(object? value, string what) => value switch
     {
         string s => s,
-        // Python 2 strings loaded with -Encoding bytes: internal fields are ASCII by construction (torch's _maybe_decode_ascii).
+        // Python 2 strings loaded with -Encoding bytes: internal fields are ASCII by construction (torch's
+        // _maybe_decode_ascii).
         byte[] b => System.Text.Encoding.Latin1.GetString(b),
         _ => throw Bad($"{what} should be a string but is {Describe(value)}."),
     };

@@ -7,7 +7,8 @@ namespace TorchSerial.Pickle;
 /// </summary>
 internal sealed class PickleHooks
 {
-    /// <summary>The full dotted name of a global, after any renames the reader applies (Python 2 module names).</summary>
+    /// <summary>The full dotted name of a global, after any renames the reader applies (Python 2 module
+    /// names).</summary>
     public Func<string, string, string> FullName { get; init; } = (module, name) => module + "." + name;
 
     /// <summary>(module, name, record, offset) → the value a GLOBAL pushes, or an error for a refused name.</summary>
@@ -20,7 +21,8 @@ internal sealed class PickleHooks
     /// hand it a reused one.</summary>
     public bool BorrowsPersistentId { get; init; }
 
-    /// <summary>Applies BUILD state to a value the VM does not model itself; false when the value cannot take state.</summary>
+    /// <summary>Applies BUILD state to a value the VM does not model itself; false when the value cannot take
+    /// state.</summary>
     public Func<object?, object?, bool> Build { get; init; } = (_, _) => false;
 }
 

@@ -47,7 +47,8 @@ internal sealed class PickleInput
     {
         if (_frameEnd >= 0 && Position != _frameEnd)
             throw Fail.Data(ErrorIds.PickleFraming,
-                $"The pickle in '{_record}' begins a new frame at offset {opOffset} before the end of the current one " +
+                $"The pickle in '{_record}' begins a new frame at offset {opOffset} before the end of the current " +
+                    "one " +
                     $"(at {_frameEnd}); CPython refuses such a pickle.", _record, opOffset);
         if (length > (ulong)Math.Max(0, Remaining)) throw Truncated((long)Math.Min(length, long.MaxValue));
         _frameEnd = Position + (long)length;
@@ -66,7 +67,8 @@ internal sealed class PickleInput
         if (at + count > _frameEnd)
             throw Fail.Data(ErrorIds.PickleFraming,
                 $"The pickle in '{_record}' reads {count} byte(s) at offset {at} across the end of its frame (at " +
-                    $"{_frameEnd}): CPython stops such a pickle with 'pickle exhausted before end of frame'.", _record, at);
+                    $"{_frameEnd}): CPython stops such a pickle with 'pickle exhausted before end of " +
+                        "frame'.", _record, at);
     }
 
     public bool TryReadByte(out byte b)
@@ -91,7 +93,8 @@ internal sealed class PickleInput
         return _bytes is not null;
     }
 
-    /// <summary>The next <paramref name="count"/> bytes, to decode at once (a view of the array where there is one).</summary>
+    /// <summary>The next <paramref name="count"/> bytes, to decode at once (a view of the array where there is
+    /// one).</summary>
     public ReadOnlySpan<byte> ReadSpan(long count)
     {
         if (_bytes is null) return ReadBytes(count);
@@ -166,6 +169,7 @@ internal sealed class PickleInput
     }
 
     private TorchSerialException Truncated(long wanted) => Fail.Data(ErrorIds.PickleTruncated,
-        $"The pickle in '{_record}' ends early: {wanted} more bytes were needed at offset {Position} but only {Math.Max(0, Remaining)} remain. " +
+        $"The pickle in '{_record}' ends early: {wanted} more bytes were needed at offset {Position} but only " +
+            $"{Math.Max(0, Remaining)} remain. " +
         "The file is truncated or corrupt; download or copy it again.", _record, Position);
 }

@@ -88,7 +88,8 @@ internal sealed class PickleMemo
             value = null;
         }
         else if (_kept.TryGetValue(index, out value)) return true;
-        // The scan and the VM read the pickle one way, so an entry set but not kept is never read; if one is, they disagree.
+        // The scan and the VM read the pickle one way, so an entry set but not kept is never read; if one is, they
+        // disagree.
         if (_dense is null && IsSeen(index))
             throw new InvalidOperationException($"Memo entry {index} is read, but the scan of the pickle found no read of it.");
         return false;

@@ -47,7 +47,8 @@ internal static class Py2Literal
         return r.ToArray();
     }
 
-    /// <summary>Decodes UNICODE's raw-unicode-escape argument: \uXXXX and \UXXXXXXXX escapes, other bytes Latin-1.</summary>
+    /// <summary>Decodes UNICODE's raw-unicode-escape argument: \uXXXX and \UXXXXXXXX escapes, other bytes
+    /// Latin-1.</summary>
     public static string RawUnicodeEscape(byte[] line)
     {
         var sb = new StringBuilder(line.Length);

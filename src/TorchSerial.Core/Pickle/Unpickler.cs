@@ -52,7 +52,8 @@ internal sealed class Unpickler
             _opOffset = _in.Position;
             if (!_in.TryReadByte(out byte op))
                 throw Fail.Data(ErrorIds.PickleTruncated,
-                    $"The pickle in '{_in.Record}' ends at offset {_opOffset} without a STOP opcode: the file is truncated or corrupt.",
+                    $"The pickle in '{_in.Record}' ends at offset {_opOffset} without a STOP opcode: the file is " +
+                        "truncated or corrupt.",
                     _in.Record, _opOffset);
             if (op == Op.STOP)
             {
@@ -70,7 +71,9 @@ internal sealed class Unpickler
         {
             case Op.PROTO:
                 byte proto = _in.ReadByte();
-                if (proto > 5) throw Fail.Data(ErrorIds.UnknownOpcode, $"The pickle in '{_in.Record}' declares protocol {proto}; protocols 0 to 5 exist.", _in.Record, _opOffset);
+                if (proto > 5)
+                    throw Fail.Data(ErrorIds.UnknownOpcode, $"The pickle in '{_in.Record}' declares protocol " +
+                        $"{proto}; protocols 0 to 5 exist.", _in.Record, _opOffset);
                 break;
             case Op.FRAME: _in.BeginFrame(_in.ReadUInt64(), _opOffset); break; // CPython's framing rules, exactly
             case Op.MARK: PushMark(); break;
@@ -191,10 +194,12 @@ internal sealed class Unpickler
             case Op.BINPERSID: Push(_hooks.PersistentLoad(Pop())); break;
             case Op.EXT1: case Op.EXT2: case Op.EXT4:
                 throw Fail.Unsupported(ErrorIds.UnknownOpcode,
-                    $"The pickle in '{_in.Record}' uses the copyreg extension registry (opcode 0x{op:X2} at offset {_opOffset}), which torch.save never writes.", _in.Record);
+                    $"The pickle in '{_in.Record}' uses the copyreg extension registry (opcode 0x{op:X2} at offset " +
+                        $"{_opOffset}), which torch.save never writes.", _in.Record);
             default:
                 throw Fail.Data(ErrorIds.UnknownOpcode,
-                    $"The pickle in '{_in.Record}' has an unknown opcode 0x{op:X2} at offset {_opOffset}: the file is corrupt or not a pickle.", _in.Record, _opOffset);
+                    $"The pickle in '{_in.Record}' has an unknown opcode 0x{op:X2} at offset {_opOffset}: the file " +
+                        "is corrupt or not a pickle.", _in.Record, _opOffset);
         }
     }
 
@@ -345,7 +350,8 @@ internal sealed class Unpickler
         for (int i = 0; i < items.Count; i += 2)
         {
             var key = items[i] ?? (object)PyNone.Key;
-            if (PickleArgs.IsUnhashable(key)) throw Structure($"a dict key is an unhashable {PickleArgs.Describe(key)}");
+            if (PickleArgs.IsUnhashable(key))
+                throw Structure($"a dict key is an unhashable {PickleArgs.Describe(key)}");
             d.SetItem(key, items[i + 1]);
         }
     }
@@ -353,7 +359,8 @@ internal sealed class Unpickler
     private object? Recall(long index)
         => _memo.TryGet(index, out var v) ? v
             : throw Fail.Data(ErrorIds.MemoKeyMissing,
-                $"The pickle in '{_in.Record}' refers to memo entry {index} at offset {_opOffset}, which was never stored: the pickle is corrupt.",
+                $"The pickle in '{_in.Record}' refers to memo entry {index} at offset {_opOffset}, which was never " +
+                    "stored: the pickle is corrupt.",
                 _in.Record, _opOffset);
 
     private static PyTuple AsArgs(object? value, string how)
@@ -374,8 +381,10 @@ internal sealed class Unpickler
         catch (DecoderFallbackException)
         {
             throw Fail.Data(ErrorIds.StringDecodeFailed,
-                $"A Python 2 byte string at offset {_opOffset} of '{_in.Record}' is not valid {(_encoding == StringEncoding.Ascii ? "ASCII" : "UTF-8")}. " +
-                "Load the file with -Encoding latin1 (right for Python 2 NumPy data) or -Encoding bytes.", _in.Record, _opOffset);
+                $"A Python 2 byte string at offset {_opOffset} of '{_in.Record}' is not valid " +
+                    $"{(_encoding == StringEncoding.Ascii ? "ASCII" : "UTF-8")}. " +
+                "Load the file with -Encoding latin1 (right for Python 2 NumPy data) or -Encoding " +
+                    "bytes.", _in.Record, _opOffset);
         }
     }
 
@@ -471,11 +480,13 @@ internal sealed class Unpickler
     {
         if (++_pushes > _maxPushes)
             throw Fail.Data(ErrorIds.PickleTooLarge,
-                $"The pickle in '{_in.Record}' creates more than {_maxPushes} values (at offset {_opOffset}); TorchSerial stops there to protect the session's memory.",
+                $"The pickle in '{_in.Record}' creates more than {_maxPushes} values (at offset {_opOffset}); " +
+                    "TorchSerial stops there to protect the session's memory.",
                 _in.Record, _opOffset);
         if ((_bytes += bytes) > _maxBytes)
             throw Fail.Data(ErrorIds.PickleTooLarge,
-                $"The pickle in '{_in.Record}' builds values of more than {_maxBytes >> 20} MiB (at offset {_opOffset}): " +
+                $"The pickle in '{_in.Record}' builds values of more than {_maxBytes >> 20} MiB (at offset " +
+                    $"{_opOffset}): " +
                     "far more than any real checkpoint's pickle holds, so TorchSerial stops there to protect the " +
                     "session's memory. If you trust the file and it really is that large, raise -PickleMemoryLimit.",
                 _in.Record, _opOffset);

@@ -86,5 +86,6 @@ internal sealed class PyKeyComparer : IEqualityComparer
     };
 
     private static TorchSerialException TooDeep() => new(ErrorIds.PickleTooDeep, ErrorKind.InvalidData,
-        $"A dict key or set item is a tuple nested more than {MaxDepth} levels deep; TorchSerial refuses it rather than risk the stack.");
+        $"A dict key or set item is a tuple nested more than {MaxDepth} levels deep; TorchSerial refuses it rather " +
+            "than risk the stack.");
 }

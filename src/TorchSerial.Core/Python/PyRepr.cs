@@ -97,7 +97,8 @@ public static class PyRepr
     }
 
     /// <summary>Python's <c>repr(float)</c>: the shortest digits that round-trip, in fixed notation for decimal
-    /// exponents from -4 to 15 and as <c>1e-05</c> / <c>1.5e+16</c> outside them (.NET switches at other points).</summary>
+    /// exponents from -4 to 15 and as <c>1e-05</c> / <c>1.5e+16</c> outside them (.NET switches at other
+    /// points).</summary>
     internal static string Float(double d)
     {
         if (double.IsNaN(d)) return "nan";

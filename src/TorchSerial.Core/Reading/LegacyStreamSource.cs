@@ -23,7 +23,8 @@ internal static class LegacyStreamSource
         var magic = PickleRunner.Run(stream, end, "magic number", options);
         if (magic is not BigInteger m || m != LegacyStreamFormat.Magic)
             throw Fail.Data(ErrorIds.InvalidMagicNumber,
-                $"Invalid magic number; corrupt file? The file is a pickle, but its first value is {PickleArgs.Describe(magic)}, not torch's legacy magic number. " +
+                "Invalid magic number; corrupt file? The file is a pickle, but its first value is " +
+                    $"{PickleArgs.Describe(magic)}, not torch's legacy magic number. " +
                 "It may be a plain Python pickle rather than a torch.save checkpoint.", "magic number");
         var protocol = PickleRunner.Run(stream, end, "protocol version", options);
         if (protocol is not long p || p != LegacyStreamFormat.ProtocolVersion)
@@ -49,7 +50,8 @@ internal static class LegacyStreamSource
             int item = claim.Type.DType.ItemSize;
             if (offset < 0 || size < 0 || offset > root.NumElements || size > root.NumElements - offset)
                 throw Fail.Data(ErrorIds.ViewOutOfBounds,
-                    $"Storage view '{viewKey}' covers elements {offset}..{offset + size} of storage '{claim.Key}', which has {root.NumElements}.");
+                    $"Storage view '{viewKey}' covers elements {offset}..{offset + size} of storage '{claim.Key}', " +
+                        $"which has {root.NumElements}.");
             return resolver.View(viewKey, root, offset * item, size * item);
         }
 
@@ -73,7 +75,8 @@ internal static class LegacyStreamSource
             long count = BinaryPrimitives.ReadInt64LittleEndian(header);
             if (count != storage.NumElements)
                 throw Fail.Data(ErrorIds.RecordSizeMismatch,
-                    $"storage has wrong byte size: storage '{key}' should hold {storage.NumElements} elements but the stream says {count}.", key, at);
+                    $"storage has wrong byte size: storage '{key}' should hold {storage.NumElements} elements but " +
+                        $"the stream says {count}.", key, at);
             if (end - stream.Position < storage.NumBytes) throw Truncated(key, at);
             resolver.Attach(storage, new StorageBytes(new FileRangeBuffer(stream, stream.Position, storage.NumBytes,
                 $"storage '{key}'", options.Snapshot, handle), null));
@@ -83,5 +86,6 @@ internal static class LegacyStreamSource
     }
 
     private static TorchSerialException Truncated(string key, long at) => Fail.Data(ErrorIds.TruncatedLegacyStream,
-        $"The legacy checkpoint ends inside the data of storage '{key}' (offset {at}): the file is truncated. Copy or download it again.", key, at);
+        $"The legacy checkpoint ends inside the data of storage '{key}' (offset {at}): the file is truncated. Copy " +
+            "or download it again.", key, at);
 }

@@ -50,10 +50,14 @@ internal static class LegacyTarSource
             if (sEnd - stream.Position < 8) throw Truncated("storages");
             stream.ReadExactly(header);
             long numel = BinaryPrimitives.ReadInt64LittleEndian(header);
-            if (numel < 0) throw Fail.Data(ErrorIds.NegativeSize, $"Storage '{key}' claims a negative size ({numel}).", "storages");
+            if (numel < 0)
+                throw Fail.Data(ErrorIds.NegativeSize, $"Storage '{key}' claims a negative size " +
+                    $"({numel}).", "storages");
             long nbytes = numel > (sEnd - stream.Position) / type.DType.ItemSize ? -1 : numel * type.DType.ItemSize;
             if (nbytes < 0) throw Truncated("storages");
-            if (resolver.TryGet(key, out _)) throw Fail.Data(ErrorIds.PickleStructure, $"The tar checkpoint lists storage '{key}' twice.", "storages");
+            if (resolver.TryGet(key, out _))
+                throw Fail.Data(ErrorIds.PickleStructure, $"The tar checkpoint lists storage '{key}' " +
+                    "twice.", "storages");
             var bytes = new StorageBytes(new FileRangeBuffer(stream, stream.Position, nbytes, $"storage '{key}'", options.Snapshot,
                 handle), null);
             objects[key] = resolver.Add(key, type, nbytes, location, bytes);
@@ -63,7 +67,8 @@ internal static class LegacyTarSource
         foreach (var v in views)
         {
             var view = PickleArgs.Tuple(v, "storage view");
-            if (view.Count != 4) throw PickleArgs.Bad("A tar storage view should be (target_key, root_key, offset, numel).");
+            if (view.Count != 4)
+                throw PickleArgs.Bad("A tar storage view should be (target_key, root_key, offset, numel).");
             string target = PyRepr.Str(view[0]), rootKey = PyRepr.Str(view[1]);
             var root = objects.GetValueOrDefault(rootKey) as Storage ?? throw Fail.Data(ErrorIds.MissingRecord, $"Storage view '{target}' refers to unknown storage '{rootKey}'.", "storages");
             long offset = PickleArgs.Long(view[2], "view offset"), numel = PickleArgs.Long(view[3], "view size");
@@ -99,7 +104,8 @@ internal static class LegacyTarSource
         stream.Position = pOff;
         object? PersistentLoad(object? pid)
         {
-            // A tuple id names a container class and its source (for source-change warnings): the class itself is the value.
+            // A tuple id names a container class and its source (for source-change warnings): the class itself is the
+            // value.
             if (pid is PyTuple t && t.Count > 0) return t[0];
             string key = PyRepr.Str(pid);
             return objects.TryGetValue(key, out var o) ? o : throw Fail.Data(ErrorIds.MissingRecord, $"The object pickle refers to key '{key}', which no storage or tensor has.", "pickle");

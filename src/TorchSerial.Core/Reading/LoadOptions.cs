@@ -35,7 +35,8 @@ public sealed record LoadOptions
 
     /// <summary>
     /// The estimated bytes one pickle's values may hold (strings, lists, dicts, numbers as they are created; shared
-    /// values count once). 512 MiB by default, far above any real checkpoint's pickle; a bomb stops with PickleTooLarge.
+    /// values count once). 512 MiB by default, far above any real checkpoint's pickle; a bomb stops with
+    /// PickleTooLarge.
     /// </summary>
     public long MaxPickleBytes { get; init; } = PickleLimits.DefaultMaxBytes;
 

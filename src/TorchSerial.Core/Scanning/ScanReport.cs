@@ -10,11 +10,13 @@ public enum ScanStatus
     Ok,
     /// <summary>It would load, but something is off (for example a CRC mismatch, which torch ignores too).</summary>
     Warning,
-    /// <summary>It references a global the policy refuses; Import-TorchCheckpoint would stop with UnsafeGlobal.</summary>
+    /// <summary>It references a global the policy refuses; Import-TorchCheckpoint would stop with
+    /// UnsafeGlobal.</summary>
     Unsafe,
     /// <summary>It is damaged or not a checkpoint; Import-TorchCheckpoint would fail.</summary>
     Invalid,
-    /// <summary>It is a valid file of a kind TorchSerial does not load (TorchScript, sparse tensors, a device that is missing …).</summary>
+    /// <summary>It is a valid file of a kind TorchSerial does not load (TorchScript, sparse tensors, a device that is
+    /// missing …).</summary>
     Unsupported,
 }
 

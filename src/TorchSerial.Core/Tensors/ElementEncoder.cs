@@ -130,7 +130,8 @@ internal sealed class Float8Table
         }
     }
 
-    /// <summary>The code nearest to <paramref name="x"/>; ties go to the even code. Beyond the range: infinity where the format has one, else NaN.</summary>
+    /// <summary>The code nearest to <paramref name="x"/>; ties go to the even code. Beyond the range: infinity where
+    /// the format has one, else NaN.</summary>
     public byte Nearest(double x)
     {
         if (double.IsNaN(x)) return _nan;

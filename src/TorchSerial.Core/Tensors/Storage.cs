@@ -37,7 +37,8 @@ public sealed class Storage
     /// <summary>The location tag stored in the file, e.g. <c>cuda:1</c>.</summary>
     public string SavedLocation { get; }
 
-    /// <summary>Where the data is (or, for a lazy storage not read yet, will be): 'cpu', 'ilgpu-cpu' or 'cuda:N'.</summary>
+    /// <summary>Where the data is (or, for a lazy storage not read yet, will be): 'cpu', 'ilgpu-cpu' or
+    /// 'cuda:N'.</summary>
     public string Device => Buffer.Device;
 
     /// <summary>Whether the bytes have been read from the file yet.</summary>
@@ -52,7 +53,8 @@ public sealed class Storage
         if (NumBytes > Array.MaxLength)
             throw Fail.Unsupported(ErrorIds.TensorTooLarge,
                 $"Storage '{Key}' holds {NumBytes} bytes, more than one .NET array can hold ({Array.MaxLength}). " +
-                "Read it in pieces through a tensor over it: CopyTo(stream), ReadBytes(start, count) or EnumerateChunks().");
+                "Read it in pieces through a tensor over it: CopyTo(stream), ReadBytes(start, count) or " +
+                    "EnumerateChunks().");
         var bytes = GC.AllocateUninitializedArray<byte>((int)NumBytes);
         Buffer.Read(0, bytes);
         return bytes;

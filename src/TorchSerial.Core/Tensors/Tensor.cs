@@ -26,7 +26,8 @@ public sealed class Tensor
     {
         if (shape.Length != stride.Length || shape.Any(s => s < 0) || stride.Any(s => s < 0))
             throw Fail.Data(ErrorIds.PickleStructure,
-                $"A meta tensor has an invalid size [{string.Join(", ", shape)}] or stride [{string.Join(", ", stride)}].");
+                "A meta tensor has an invalid size " +
+                    $"[{string.Join(", ", shape)}] or stride [{string.Join(", ", stride)}].");
         long numel;
         try { numel = shape.Aggregate(1L, (n, s) => checked(n * s)); }
         catch (OverflowException)
@@ -154,7 +155,8 @@ public sealed class Tensor
     {
         if (IsMeta)
             throw Fail.Unsupported(ErrorIds.MetaTensorHasNoData,
-                $"Tensor '{Name}' is a meta tensor: torch saved its shape, dtype and strides but no data, so there are no " +
+                $"Tensor '{Name}' is a meta tensor: torch saved its shape, dtype and strides but no data, so there " +
+                    "are no " +
                     "values to read.");
         if (start < 0 || count < 0 || start > NumElements - count)
             throw new TorchSerialException(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument,

@@ -21,7 +21,8 @@ public static class CheckpointRetagger
         return Retag(checkpoint, map).Changes;
     }
 
-    /// <summary>Writes <paramref name="destination"/> (atomically) with the remapped tags and returns the changes.</summary>
+    /// <summary>Writes <paramref name="destination"/> (atomically) with the remapped tags and returns the
+    /// changes.</summary>
     public static IReadOnlyList<TagChange> Rewrite(string source, string destination, MapLocation map, LoadOptions? options = null,
         bool overwrite = true, Action<long, long>? progress = null, CancellationToken cancellationToken = default)
     {

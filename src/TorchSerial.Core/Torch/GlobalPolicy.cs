@@ -10,7 +10,8 @@ public enum GlobalVerdict
 {
     /// <summary>On the default allow-list (torch ≥ 2.6 <c>weights_only=True</c>).</summary>
     Allowed,
-    /// <summary>Admitted by the user's <c>-AllowGlobal</c> patterns; loads as an inert object if not modelled.</summary>
+    /// <summary>Admitted by the user's <c>-AllowGlobal</c> patterns; loads as an inert object if not
+    /// modelled.</summary>
     AllowedByUser,
     /// <summary>Refused: loading stops with <see cref="ErrorIds.UnsafeGlobal"/>.</summary>
     Refused,
@@ -43,7 +44,8 @@ public sealed class GlobalPolicy
         return GlobalVerdict.Refused;
     }
 
-    /// <summary>The default allow-list: what torch ≥ 2.6 accepts with <c>weights_only=True</c> (torch-format.md §7.2).</summary>
+    /// <summary>The default allow-list: what torch ≥ 2.6 accepts with <c>weights_only=True</c> (torch-format.md
+    /// §7.2).</summary>
     public static IReadOnlySet<string> DefaultAllowList { get; } = BuildDefault();
 
     private static HashSet<string> BuildDefault()

@@ -28,15 +28,18 @@ public sealed class LocationRegistry
         _snapshot = handlers.ToArray();
     }
 
-    /// <summary>torch's built-in entries (cpu 10, cuda 20, the other torch backends), plus ILGPU's CPU accelerator.</summary>
+    /// <summary>torch's built-in entries (cpu 10, cuda 20, the other torch backends), plus ILGPU's CPU
+    /// accelerator.</summary>
     public static LocationRegistry BuiltIn { get; } = new(BuiltInHandlers(), frozen: true);
 
     public IReadOnlyList<LocationHandler> Handlers => _snapshot;
 
-    /// <summary>Adds an entry. Like torch, an already-used priority does not fail: the new entry is tried last.</summary>
+    /// <summary>Adds an entry. Like torch, an already-used priority does not fail: the new entry is tried
+    /// last.</summary>
     public LocationHandler Register(string name, int priority, Func<Storage, string?>? tagger, Func<Storage, string, object?>? deserializer)
     {
-        if (_frozen) throw new InvalidOperationException("The built-in registry cannot be changed; create a LocationRegistry.");
+        if (_frozen)
+            throw new InvalidOperationException("The built-in registry cannot be changed; create a LocationRegistry.");
         var handler = new LocationHandler(name, priority, tagger, deserializer);
         lock (_handlers)
         {
@@ -93,7 +96,8 @@ public sealed class LocationRegistry
                 case Storage s: return s.Device;
                 case var other:
                     throw new TorchSerialException(ErrorIds.InvalidMapLocation, ErrorKind.InvalidArgument,
-                        $"The deserializer '{h.Name}' returned {other.GetType().Name}; it must return a device name, a storage, or nothing.");
+                        $"The deserializer '{h.Name}' returned {other.GetType().Name}; it must return a device name, " +
+                            "a storage, or nothing.");
             }
         }
         throw new TorchSerialException(ErrorIds.UnknownLocation, ErrorKind.InvalidData,
@@ -122,7 +126,8 @@ public sealed class LocationRegistry
         return $"cuda:{index}";
     }
 
-    /// <summary>torch's validate_cuda_device, with its two messages adapted to -MapLocation, and the same for ILGPU's CPU device.</summary>
+    /// <summary>torch's validate_cuda_device, with its two messages adapted to -MapLocation, and the same for ILGPU's
+    /// CPU device.</summary>
     internal static string Validate(string device, DevicePlatform platform)
     {
         if (device == DeviceNames.Cpu) return device;
@@ -135,11 +140,13 @@ public sealed class LocationRegistry
         int count = platform.CudaCount;
         if (count == 0)
             throw new TorchSerialException(ErrorIds.DeviceUnavailable, ErrorKind.ResourceUnavailable,
-                "Attempting to deserialize object on a CUDA device but no CUDA device is available (ILGPU found none). " +
+                "Attempting to deserialize object on a CUDA device but no CUDA device is available (ILGPU found " +
+                    "none). " +
                 "If you are running on a CPU-only machine, use -MapLocation cpu to map your storages to the CPU.");
         if (index >= count)
             throw new TorchSerialException(ErrorIds.DeviceUnavailable, ErrorKind.ResourceUnavailable,
-                $"Attempting to deserialize object on CUDA device {index} but only {count} CUDA device{(count == 1 ? " is" : "s are")} available. " +
+                $"Attempting to deserialize object on CUDA device {index} but only {count} CUDA " +
+                    $"device{(count == 1 ? " is" : "s are")} available. " +
                 "Use -MapLocation to map your storages to an existing device.");
         return device;
     }

@@ -28,7 +28,8 @@ public abstract class MapLocation
             _ => registry.Restore(storage, savedTag, platform),
         };
 
-    /// <summary>The device the storage goes to, before checking that it exists here (lazy loads check on first use).</summary>
+    /// <summary>The device the storage goes to, before checking that it exists here (lazy loads check on first
+    /// use).</summary>
     internal string Target(Storage storage, string savedTag, LocationRegistry registry)
         => Checked(Map(storage, savedTag)) switch
         {
@@ -42,9 +43,11 @@ public abstract class MapLocation
 
     private static object? Checked(object? answer) => answer is null or string or Storage ? answer
         : throw new TorchSerialException(ErrorIds.InvalidMapLocation, ErrorKind.InvalidArgument,
-            $"The -MapLocation script block returned {answer.GetType().Name}; it must return a device name, a storage, or nothing.");
+            $"The -MapLocation script block returned {answer.GetType().Name}; it must return a device name, a " +
+                "storage, or nothing.");
 
-    /// <summary>What the map says for one storage: a device name, a storage (whose device to use), or null to keep the tag.</summary>
+    /// <summary>What the map says for one storage: a device name, a storage (whose device to use), or null to keep the
+    /// tag.</summary>
     private protected abstract object? Map(Storage storage, string savedTag);
 
     private sealed class DefaultMap : MapLocation

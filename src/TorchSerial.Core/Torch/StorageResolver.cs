@@ -15,7 +15,8 @@ internal readonly record struct StorageBytes(StorageBuffer? Source, uint? Crc, I
 /// <summary>How storages are made from what a container says: placement, CRC checks, byte order, memory.</summary>
 internal sealed record StorageSettings(MapLocation Map, LocationRegistry Registry, DevicePlatform Platform, bool VerifyCrc)
 {
-    /// <summary>True for big-endian files (zip <c>byteorder</c> = big): element bytes are swapped as they are read.</summary>
+    /// <summary>True for big-endian files (zip <c>byteorder</c> = big): element bytes are swapped as they are
+    /// read.</summary>
     public bool BigEndian { get; init; }
 
     /// <summary>
@@ -43,7 +44,8 @@ internal sealed class StorageResolver(StorageSettings settings, int expected = 0
 
     public bool TryGet(string key, out Storage storage) => _byKey.TryGetValue(key, out storage!);
 
-    /// <summary>The storage a claim names, made the first time; <paramref name="locate"/> says where its bytes are.</summary>
+    /// <summary>The storage a claim names, made the first time; <paramref name="locate"/> says where its bytes
+    /// are.</summary>
     public Storage Resolve(StorageClaim claim, Func<StorageClaim, StorageBytes?> locate)
     {
         // One hash of the key for both the lookup and the insert (a state_dict's storages are nearly all new).
@@ -64,7 +66,8 @@ internal sealed class StorageResolver(StorageSettings settings, int expected = 0
         }
     }
 
-    /// <summary>A new root storage; <paramref name="bytes"/> may be null when the container gives them later (<see cref="Attach"/>).</summary>
+    /// <summary>A new root storage; <paramref name="bytes"/> may be null when the container gives them later (<see
+    /// cref="Attach"/>).</summary>
     public Storage Add(string key, StorageType type, long numBytes, string location, StorageBytes? bytes)
     {
         var storage = Make(key, type, numBytes, location, bytes);
@@ -94,7 +97,8 @@ internal sealed class StorageResolver(StorageSettings settings, int expected = 0
         return storage;
     }
 
-    /// <summary>Gives a storage its bytes once the container reaches them (the legacy stream lists data after the pickle).</summary>
+    /// <summary>Gives a storage its bytes once the container reaches them (the legacy stream lists data after the
+    /// pickle).</summary>
     public void Attach(Storage storage, StorageBytes bytes) => ((LazyBuffer)storage.Buffer).Attach(Layered(bytes, storage.Key));
 
     /// <summary>A view storage over part of a root (legacy formats), made once per key.</summary>

@@ -53,7 +53,8 @@ internal static class TensorCollector
             string Name() => key is null ? KeyPath.Render(node) : KeyPath.Render(parent, key);
             if (value is LegacyTensor { Built: { } built })
             {
-                // A pre-0.4 tensor: the built tensor takes the shell's place in its dict or list, once the walk is done.
+                // A pre-0.4 tensor: the built tensor takes the shell's place in its dict or list, once the walk is
+                // done.
                 if (rename && slot is not null && (top.Dict is not null || top.List is PyList)) patches.Add(((object?)top.Dict ?? top.List!, slot, built));
                 value = built;
             }
@@ -120,7 +121,8 @@ internal static class TensorCollector
         return result;
     }
 
-    /// <summary>The parts of an inert nn.Module: its _parameters, _buffers and _modules, and its other attributes.</summary>
+    /// <summary>The parts of an inert nn.Module: its _parameters, _buffers and _modules, and its other
+    /// attributes.</summary>
     private static (PyDict Parameters, PyDict Buffers, PyDict Children, PyDict Others)? ModuleParts(PyObject o)
     {
         if (o.State is not PyDict state || state["_parameters"] is not PyDict parameters
@@ -156,7 +158,8 @@ internal static class TensorCollector
 
         public static string Render(KeyPath? path) => path is null ? "" : Render(path.Parent, path.Key);
 
-        /// <summary>The path of <paramref name="key"/> under <paramref name="parent"/>, without a node for it.</summary>
+        /// <summary>The path of <paramref name="key"/> under <paramref name="parent"/>, without a node for
+        /// it.</summary>
         public static string Render(KeyPath? parent, object key)
         {
             string leaf = PyRepr.Str(key);

@@ -20,7 +20,8 @@ internal static class TensorRebuilders
         return Make(storage, ViewDType(storage), a[1], a[2], a[3]);
     }
 
-    /// <summary><c>_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])</c>.</summary>
+    /// <summary><c>_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[,
+    /// metadata])</c>.</summary>
     public static object RebuildTensorV2(PyTuple a)
     {
         Count(a, "_rebuild_tensor_v2", 6, 7);
@@ -31,7 +32,8 @@ internal static class TensorRebuilders
         return t;
     }
 
-    /// <summary><c>_rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype[, metadata])</c>.</summary>
+    /// <summary><c>_rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype[,
+    /// metadata])</c>.</summary>
     public static object RebuildTensorV3(PyTuple a)
     {
         Count(a, "_rebuild_tensor_v3", 7, 8);
@@ -60,7 +62,8 @@ internal static class TensorRebuilders
         return p;
     }
 
-    /// <summary><c>_rebuild_from_type_v2(func, new_type, args, state)</c>: tensor subclasses and tensors with attributes.</summary>
+    /// <summary><c>_rebuild_from_type_v2(func, new_type, args, state)</c>: tensor subclasses and tensors with
+    /// attributes.</summary>
     public static object? RebuildFromTypeV2(PyTuple a)
     {
         Count(a, "_rebuild_from_type_v2", 4, 4);
@@ -75,7 +78,8 @@ internal static class TensorRebuilders
         return t;
     }
 
-    /// <summary><c>_rebuild_qtensor(storage, storage_offset, size, stride, quantizer_params, requires_grad, backward_hooks)</c>.</summary>
+    /// <summary><c>_rebuild_qtensor(storage, storage_offset, size, stride, quantizer_params, requires_grad,
+    /// backward_hooks)</c>.</summary>
     public static object RebuildQTensor(PyTuple a)
     {
         Count(a, "_rebuild_qtensor", 7, 7);
@@ -91,13 +95,15 @@ internal static class TensorRebuilders
                 new Quantization(scheme, null, null, q[1] as Tensor ?? throw Bad("per-channel scales should be a tensor."),
                     q[2] as Tensor ?? throw Bad("per-channel zero points should be a tensor."), Long(q[3], "axis")),
             _ => throw Fail.Unsupported(ErrorIds.UnsupportedTensorFeature,
-                $"A quantized tensor uses the quantization scheme '{scheme}' with {q.Count - 1} parameters, which TorchSerial does not load."),
+                $"A quantized tensor uses the quantization scheme '{scheme}' with {q.Count - 1} parameters, which " +
+                    "TorchSerial does not load."),
         };
         t.RequiresGrad = Bool(a[5], "requires_grad");
         return t;
     }
 
-    /// <summary>Rebuild functions for layouts TorchSerial refuses; the reader names the tensor when it finds the marker.</summary>
+    /// <summary>Rebuild functions for layouts TorchSerial refuses; the reader names the tensor when it finds the
+    /// marker.</summary>
     public static Func<PyTuple, object?> Unsupported(string feature) => _ => new UnsupportedTensor(feature);
 
     /// <summary>
@@ -149,7 +155,8 @@ internal static class TensorRebuilders
         return new SparseTensor(layout, size, new[] { compressed, plain, values }, null, csrFunction);
     }
 
-    /// <summary><c>_rebuild_meta_tensor_no_storage(dtype, size, stride, requires_grad)</c>: no storage at all.</summary>
+    /// <summary><c>_rebuild_meta_tensor_no_storage(dtype, size, stride, requires_grad)</c>: no storage at
+    /// all.</summary>
     public static object RebuildMeta(PyTuple a)
     {
         Count(a, "_rebuild_meta_tensor_no_storage", 4, 4);

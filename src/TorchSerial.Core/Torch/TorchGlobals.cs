@@ -44,9 +44,12 @@ internal static class TorchGlobals
         string full = Canonical(module, name);
         if (policy.Check(full) == GlobalVerdict.Refused)
             throw new TorchSerialException(ErrorIds.UnsafeGlobal, ErrorKind.SecurityError,
-                $"The checkpoint references the global '{full}'{GlobalThreats.Explain(full)}, which is not on TorchSerial's allow-list, " +
-                $"so the load was stopped (pickle '{record}', offset {offset}). Nothing was executed. If you trust the file, " +
-                $"load it with -AllowGlobal '{full}': admitted globals that TorchSerial does not model become inert objects and are never run.")
+                $"The checkpoint references the global '{full}'{GlobalThreats.Explain(full)}, which is not on " +
+                    "TorchSerial's allow-list, " +
+                $"so the load was stopped (pickle '{record}', offset {offset}). Nothing was executed. If you trust " +
+                    "the file, " +
+                $"load it with -AllowGlobal '{full}': admitted globals that TorchSerial does not model become inert " +
+                    "objects and are never run.")
             { Record = record, Offset = offset };
         if (Known.TryGetValue(full, out var known)) return known;
         if (StorageTypeOf(full) is { } st) return st;

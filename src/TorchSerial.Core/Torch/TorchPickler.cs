@@ -132,7 +132,8 @@ internal sealed class TorchPickler
             case IList list: SaveList(list); break;
             default:
                 throw new TorchSerialException(ErrorIds.UnsupportedValue, ErrorKind.InvalidArgument,
-                    $"A value of type {value.GetType().FullName} cannot be saved: checkpoints hold tensors, storages, numbers, " +
+                    $"A value of type {value.GetType().FullName} cannot be saved: checkpoints hold tensors, " +
+                        "storages, numbers, " +
                     "strings, bytes, None, lists, tuples and dictionaries of them.");
         }
     }
@@ -190,7 +191,8 @@ internal sealed class TorchPickler
         }, Op.SETITEM, Op.SETITEMS);
     }
 
-    /// <summary>CPython's _batch_appends/_batch_setitems: batches of 1000; a batch of one uses the single opcode.</summary>
+    /// <summary>CPython's _batch_appends/_batch_setitems: batches of 1000; a batch of one uses the single
+    /// opcode.</summary>
     private void Batched(int count, Action<List<Step>, int> add, byte single, byte multi)
     {
         var all = new List<Step>(2 * count + 2 * (count / 1000 + 1));
@@ -331,7 +333,8 @@ internal sealed class TorchPickler
             new PyTuple(t.Stride.Select(x => (object?)x).ToArray()), t.RequiresGrad,
         });
 
-    /// <summary>A sparse tensor as torch saves it: its layout and its parts (1.13's CSR function where it came so).</summary>
+    /// <summary>A sparse tensor as torch saves it: its layout and its parts (1.13's CSR function where it came
+    /// so).</summary>
     private void SaveSparse(SparseTensor s)
     {
         var size = new TorchSize(s.Shape);
@@ -345,7 +348,8 @@ internal sealed class TorchPickler
     /// <summary>A layout as torch pickles it: torch.serialization._get_layout('torch.sparse_coo').</summary>
     private sealed record LayoutRef(string Name);
 
-    /// <summary>A tensor's storage as its rebuild function receives it: pickled as a persistent id, never memoized itself.</summary>
+    /// <summary>A tensor's storage as its rebuild function receives it: pickled as a persistent id, never memoized
+    /// itself.</summary>
     private sealed record StorageRef(Storage Storage, DType ViewDType);
 
     private void SavePersistentId(Storage storage, DType viewDType, bool untyped)
@@ -365,5 +369,6 @@ internal sealed class TorchPickler
     private static string LocationTag(string tag) => tag == "cpu" ? "cpu" : new string(tag.AsSpan());
 }
 
-/// <summary>Where a save writes one storage: its record key, the dtype it is written as, and the persistent id's size field.</summary>
+/// <summary>Where a save writes one storage: its record key, the dtype it is written as, and the persistent id's size
+/// field.</summary>
 internal readonly record struct StorageRecord(string Key, DType DType, long NumElements);

@@ -102,7 +102,8 @@ public static class CheckpointWriter
         AtomicFile.Write(full, overwrite, stream => Save(root, stream, effective, ct));
     }
 
-    /// <summary>A flat dict of tensors as safetensors, planning shared tensors unless <paramref name="removed"/> is given.</summary>
+    /// <summary>A flat dict of tensors as safetensors, planning shared tensors unless <paramref name="removed"/> is
+    /// given.</summary>
     private static void SaveSafeTensors(object? root, Stream output, SaveOptions options,
         IReadOnlyList<KeyValuePair<string, string>>? removed, CancellationToken ct)
     {

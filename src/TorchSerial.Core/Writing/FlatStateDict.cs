@@ -34,7 +34,8 @@ internal static class FlatStateDict
             {
                 string what = Plain(e.Value) is { } v ? v.GetType().Name : "None";
                 throw Refuse($"{format} holds only tensors, but '{name}' is {what}. " +
-                    "Select the tensors (Import-TorchCheckpoint -Key model), or save the whole object as a torch file.");
+                    "Select the tensors (Import-TorchCheckpoint -Key model), or save the whole object as a torch " +
+                        "file.");
             }
             entries.Add(new(name, t));
         }

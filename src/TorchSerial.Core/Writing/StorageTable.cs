@@ -20,7 +20,8 @@ internal sealed class StorageTable
         {
             if (e.DType != viewDType && !(e.DType.IsV3 && viewDType.IsV3 && e.DType.ItemSize == viewDType.ItemSize))
                 throw new TorchSerialException(ErrorIds.InvalidSaveInput, ErrorKind.InvalidData,
-                    $"Cannot save multiple tensors or storages that view the same data as different types ({e.DType} and {viewDType}, storage '{storage.Key}').");
+                    $"Cannot save multiple tensors or storages that view the same data as different types ({e.DType} " +
+                        $"and {viewDType}, storage '{storage.Key}').");
             return e;
         }
         if (!viewDType.IsV3 && storage.NumBytes % viewDType.ItemSize != 0)
@@ -39,7 +40,8 @@ internal sealed class StorageTable
         return new StorageRecord(e.Key, e.DType, e.NumElements);
     }
 
-    /// <summary>One storage as written: its key (a string object reused for every reference, as torch's is) and dtype.</summary>
+    /// <summary>One storage as written: its key (a string object reused for every reference, as torch's is) and
+    /// dtype.</summary>
     internal sealed record Entry(string Key, Storage Storage, DType DType)
     {
         /// <summary>The persistent id's size field: elements of the storage class (bytes for UntypedStorage).</summary>

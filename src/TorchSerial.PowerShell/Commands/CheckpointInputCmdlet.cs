@@ -48,7 +48,8 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet, IDisposable
     [Parameter]
     public SwitchParameter SkipIndexCheck { get; set; }
 
-    /// <summary>The estimated memory one pickle's values may take (default 512MB); raise it only for a trusted file that
+    /// <summary>The estimated memory one pickle's values may take (default 512MB); raise it only for a trusted file
+    /// that
     /// really builds more.</summary>
     [Parameter]
     [ValidateRange(1L << 20, long.MaxValue)]

@@ -37,7 +37,8 @@ public sealed class ConvertDeviceMapCommand : InputPathCmdlet, IDisposable
     [ValidateNotNull]
     public object Destination { get; set; } = "";
 
-    /// <summary>Where storages go: a device name, a hashtable of tag → device, or { param($storage, $location) ... }.</summary>
+    /// <summary>Where storages go: a device name, a hashtable of tag → device, or { param($storage, $location) ...
+    /// }.</summary>
     [Parameter(Mandatory = true)]
     [ArgumentCompleter(typeof(LocationCompleter))]
     public object? MapLocation { get; set; }

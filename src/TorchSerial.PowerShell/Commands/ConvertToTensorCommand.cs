@@ -51,7 +51,8 @@ public sealed class ConvertToTensorCommand : PSCmdlet
         if (dtype is null)
         {
             ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.UnknownDType,
-                $"'{DType}' is not a torch dtype. Use one of: {string.Join(", ", Tensors.DType.All.Where(d => !d.IsQuantized))}.", DType));
+                $"'{DType}' is not a torch dtype. Use one of: " +
+                    $"{string.Join(", ", Tensors.DType.All.Where(d => !d.IsQuantized))}.", DType));
             return;
         }
         try

@@ -3,7 +3,8 @@ using System.Management.Automation;
 
 namespace TorchSerial.PowerShell.Commands;
 
-/// <summary>Lists the devices -MapLocation can place storages on: cpu, ILGPU's CPU accelerator and every CUDA device.</summary>
+/// <summary>Lists the devices -MapLocation can place storages on: cpu, ILGPU's CPU accelerator and every CUDA
+/// device.</summary>
 [Cmdlet(VerbsCommon.Get, "TorchDevice")]
 [OutputType(typeof(DeviceInfo))]
 public sealed class GetTorchDeviceCommand : PSCmdlet

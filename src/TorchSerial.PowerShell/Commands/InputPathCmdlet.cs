@@ -24,7 +24,8 @@ public abstract class InputPathCmdlet : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
-    /// <summary>Told about each input that cannot be used (set by callers that count failures, as -Quiet does).</summary>
+    /// <summary>Told about each input that cannot be used (set by callers that count failures, as -Quiet
+    /// does).</summary>
     protected Action? PathFailed { get; set; }
 
     /// <summary>Resolves this record's paths to file-system paths, reporting the ones that cannot be used.</summary>
@@ -71,7 +72,8 @@ public abstract class InputPathCmdlet : PSCmdlet
             {
                 if (Directory.Exists(path))
                 {
-                    // A wildcard may match folders, which are not checkpoints; a folder named outright is a mistake to say.
+                    // A wildcard may match folders, which are not checkpoints; a folder named outright is a mistake to
+                    // say.
                     if (!WildcardPattern.ContainsWildcardCharacters(input))
                     {
                         PathFailed?.Invoke();

@@ -4,7 +4,8 @@ using System.Management.Automation;
 
 namespace TorchSerial.PowerShell.Commands;
 
-/// <summary>Turns a -MapLocation argument (device name, hashtable or script block) into the core's MapLocation.</summary>
+/// <summary>Turns a -MapLocation argument (device name, hashtable or script block) into the core's
+/// MapLocation.</summary>
 internal static class MapLocationArgument
 {
     public static MapLocation Parse(PSCmdlet cmdlet, object? value)
@@ -24,7 +25,8 @@ internal static class MapLocationArgument
                 return MapLocation.Callback((storage, tag) => RunspaceLocations.First(block, storage, tag));
             default:
                 cmdlet.ThrowTerminatingError(ErrorRecords.BadArgument(ErrorRecords.InvalidMapLocation,
-                    $"-MapLocation takes a device name such as 'cpu', a hashtable such as @{{ 'cuda:1' = 'cpu' }}, or a script block {{ param($storage, $location) ... }}; got {value}.", value));
+                    $"-MapLocation takes a device name such as 'cpu', a hashtable such as @{{ 'cuda:1' = 'cpu' }}, " +
+                        $"or a script block {{ param($storage, $location) ... }}; got {value}.", value));
                 return MapLocation.Default;
         }
     }

@@ -14,7 +14,8 @@ namespace TorchSerial.PowerShell.Commands;
 [OutputType(typeof(LocationHandler))]
 public sealed class RegisterTorchLocationCommand : PSCmdlet
 {
-    /// <summary>A name for the handler, used by Unregister-TorchLocation; registering a name again replaces it.</summary>
+    /// <summary>A name for the handler, used by Unregister-TorchLocation; registering a name again replaces
+    /// it.</summary>
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";
@@ -27,7 +28,8 @@ public sealed class RegisterTorchLocationCommand : PSCmdlet
     [Parameter]
     public ScriptBlock? Tagger { get; set; }
 
-    /// <summary>{ param($storage, $location) ... } returning a device name (or the storage) for tags it handles, or nothing to pass.</summary>
+    /// <summary>{ param($storage, $location) ... } returning a device name (or the storage) for tags it handles, or
+    /// nothing to pass.</summary>
     [Parameter]
     public ScriptBlock? Deserializer { get; set; }
 

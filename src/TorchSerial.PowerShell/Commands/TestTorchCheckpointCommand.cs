@@ -22,7 +22,8 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet
     [Parameter]
     public SwitchParameter Finite { get; set; }
 
-    /// <summary>Emits one SARIF 2.1.0 log (a JSON string) for all the files given, for CI code-scanning uploads.</summary>
+    /// <summary>Emits one SARIF 2.1.0 log (a JSON string) for all the files given, for CI code-scanning
+    /// uploads.</summary>
     [Parameter]
     public SwitchParameter AsSarif { get; set; }
 

@@ -4,7 +4,8 @@ using System.Management.Automation.Language;
 
 namespace TorchSerial.PowerShell.Completion;
 
-/// <summary>Tab completion from a known list of values (PowerShellStandard 5.1 has no ArgumentCompletions attribute).</summary>
+/// <summary>Tab completion from a known list of values (PowerShellStandard 5.1 has no ArgumentCompletions
+/// attribute).</summary>
 public abstract class FixedValuesCompleter : IArgumentCompleter
 {
     protected abstract IEnumerable<string> Values { get; }
