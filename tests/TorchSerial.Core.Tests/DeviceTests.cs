@@ -26,7 +26,8 @@ public class DeviceTests
         var ex = Assert.Throws<TorchSerialException>(() => CheckpointReader.Load(Fixtures.Torch(file)));
         Assert.Equal(ErrorIds.DeviceUnavailable, ex.ErrorId);
         Assert.Equal("Attempting to deserialize object on a CUDA device but no CUDA device is available (ILGPU found none). " +
-                     "If you are running on a CPU-only machine, use -MapLocation cpu to map your storages to the CPU.", ex.Message);
+                     "If you are running on a CPU-only machine, use -MapLocation cpu to map your storages to the " +
+                         "CPU.", ex.Message);
     }
 
     [Theory]

@@ -9,7 +9,8 @@ using Xunit;
 
 namespace TorchSerial.Tests;
 
-/// <summary>The hostile corpus (tests/fixtures/craft.py): each file's ErrorId, and the scan agrees with the load.</summary>
+/// <summary>The hostile corpus (tests/fixtures/craft.py): each file's ErrorId, and the scan agrees with the
+/// load.</summary>
 public class HostileCorpusTests
 {
     public static IEnumerable<object?[]> Corpus() => Fixtures.CraftedExpected.GetProperty("hostile").EnumerateObject()
@@ -159,7 +160,8 @@ public class HostileCorpusTests
     }
 }
 
-/// <summary>The pickle's memory budget: counted in estimated bytes as values are created, with a limit to raise.</summary>
+/// <summary>The pickle's memory budget: counted in estimated bytes as values are created, with a limit to
+/// raise.</summary>
 public class PickleBudgetTests
 {
     [Fact]

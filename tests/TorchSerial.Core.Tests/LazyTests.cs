@@ -6,7 +6,8 @@ using Xunit;
 
 namespace TorchSerial.Tests;
 
-/// <summary>Lazy opens: the same answers as eager loads, data read on first use, and files changed underneath caught.</summary>
+/// <summary>Lazy opens: the same answers as eager loads, data read on first use, and files changed underneath
+/// caught.</summary>
 public class LazyTests
 {
     public static IEnumerable<object[]> LoadableFixtures() => HostileCorpusTests.EveryFixture()
