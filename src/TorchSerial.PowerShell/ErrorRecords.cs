@@ -67,7 +67,8 @@ internal static class ErrorRecords
             LocationHandlerNotFound, ErrorCategory.ObjectNotFound, name);
 
     public static ErrorRecord AssertionFailed(string message, int failures)
-        => new(new InvalidOperationException(message), CheckpointAssertionFailed, ErrorCategory.InvalidResult, failures);
+        => new(new InvalidOperationException(message), CheckpointAssertionFailed, ErrorCategory.InvalidResult,
+            failures);
 
     /// <summary>Several inputs that would be written to one file: refused before anything is written.</summary>
     public static ErrorRecord SameDestination(string destination, IEnumerable<string> sources)

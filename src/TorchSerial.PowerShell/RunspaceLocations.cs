@@ -18,7 +18,8 @@ internal static class RunspaceLocations
         => Runspace.DefaultRunspace is { } rs && Registries.TryGetValue(rs, out var r) ? r : LocationRegistry.BuiltIn;
 
     public static LocationRegistry ForChange()
-        => Registries.GetValue(Runspace.DefaultRunspace ?? throw new InvalidOperationException("No runspace."), _ => new LocationRegistry());
+        => Registries.GetValue(Runspace.DefaultRunspace
+            ?? throw new InvalidOperationException("No runspace."), _ => new LocationRegistry());
 
     /// <summary>Calls a script block and returns its first output, unwrapped (script blocks run on the pipeline thread
     /// here).</summary>

@@ -38,7 +38,8 @@ internal sealed class CrcCheckedBuffer(StorageBuffer source, uint expected, stri
             progress?.Invoke(n);
         }, cancellationToken);
         uint crc = crcs[0];
-        for (int i = 1; i < crcs.Length; i++) crc = Crc32Combine.Combine(crc, crcs[i], Math.Min(ParallelChunk, Length - (long)i * ParallelChunk));
+        for (int i = 1; i < crcs.Length; i++) crc = Crc32Combine.Combine(crc, crcs[i], Math.Min(ParallelChunk,
+            Length - (long)i * ParallelChunk));
         return crc == expected ? expected : throw Mismatch();
     }
 

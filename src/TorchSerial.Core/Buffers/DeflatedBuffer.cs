@@ -56,7 +56,8 @@ internal sealed class DeflatedBuffer : StorageBuffer
             long start = owner._locate.Locate();
             Monitor.Enter(owner._stream, ref _locked);
             owner._stream.Position = start;
-            _inflate = new DeflateStream(new BoundedReadStream(owner._stream, owner._compressed), CompressionMode.Decompress, leaveOpen: false);
+            _inflate = new DeflateStream(new BoundedReadStream(owner._stream, owner._compressed),
+                CompressionMode.Decompress, leaveOpen: false);
         }
 
         public override int Read(Span<byte> destination)

@@ -7,7 +7,8 @@ internal abstract class HostBuffer : StorageBuffer
     /// <summary>A writable window, used only while the buffer is being filled (its bytes never change after).</summary>
     public abstract Span<byte> Window(long offset, int length);
 
-    public override void Read(long offset, Span<byte> destination) => Window(offset, destination.Length).CopyTo(destination);
+    public override void Read(long offset, Span<byte> destination) =>
+        Window(offset, destination.Length).CopyTo(destination);
 
     public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
     {

@@ -7,5 +7,6 @@ internal sealed class ManagedBuffer(ReadOnlyMemory<byte> bytes) : HostBuffer
 {
     public override long Length => bytes.Length;
 
-    public override Span<byte> Window(long offset, int length) => MemoryMarshal.AsMemory(bytes).Span.Slice(checked((int)offset), length);
+    public override Span<byte> Window(long offset, int length) =>
+        MemoryMarshal.AsMemory(bytes).Span.Slice(checked((int)offset), length);
 }

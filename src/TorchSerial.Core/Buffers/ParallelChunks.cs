@@ -33,7 +33,8 @@ internal static class ParallelChunks
             }
             return;
         }
-        var options = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
+        var options = new ParallelOptions { CancellationToken = cancellationToken,
+            MaxDegreeOfParallelism = Environment.ProcessorCount };
         try { Parallel.For(0, count, options, body); }
         catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
         {

@@ -13,5 +13,6 @@ internal sealed class SliceBuffer(StorageBuffer root, long offset, long length) 
 
     public override void Read(long at, Span<byte> destination) => root.Read(offset + at, destination);
 
-    public override bool TryGetSpan(long at, int count, out ReadOnlySpan<byte> span) => root.TryGetSpan(offset + at, count, out span);
+    public override bool TryGetSpan(long at, int count, out ReadOnlySpan<byte> span) =>
+        root.TryGetSpan(offset + at, count, out span);
 }

@@ -23,7 +23,8 @@ internal sealed class SwappedBuffer(StorageBuffer source, int unit) : StorageBuf
     public override uint? Fill(HostBuffer target, Action<int>? progress, CancellationToken cancellationToken)
     {
         source.Fill(target, progress, cancellationToken);
-        ParallelChunks.For(Length, ParallelChunk, (_, at, n) => ByteOrder.SwapInPlace(target.Window(at, n), unit), cancellationToken);
+        ParallelChunks.For(Length, ParallelChunk, (_, at, n) =>
+            ByteOrder.SwapInPlace(target.Window(at, n), unit), cancellationToken);
         return null; // the CRC describes the bytes as stored, not as swapped
     }
 

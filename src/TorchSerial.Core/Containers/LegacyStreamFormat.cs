@@ -7,7 +7,8 @@ namespace TorchSerial.Containers;
 internal static class LegacyStreamFormat
 {
     /// <summary>The first pickled value of every legacy checkpoint.</summary>
-    public static readonly BigInteger Magic = BigInteger.Parse("1950A86A20F9469CFC6C", System.Globalization.NumberStyles.HexNumber);
+    public static readonly BigInteger Magic = BigInteger.Parse("1950A86A20F9469CFC6C",
+        System.Globalization.NumberStyles.HexNumber);
 
     /// <summary>The second pickled value.</summary>
     public const long ProtocolVersion = 1001;

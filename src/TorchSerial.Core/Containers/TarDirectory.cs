@@ -35,7 +35,8 @@ internal sealed class TarDirectory
             if (!IsHeader(block))
                 throw Fail.Data(ErrorIds.CorruptTar, $"The tar archive has a damaged header at offset {pos}.");
             string name = CString(block.AsSpan(0, 100));
-            string prefix = Encoding.ASCII.GetString(block, 257, 6).StartsWith("ustar", StringComparison.Ordinal) ? CString(block.AsSpan(345, 155)) : "";
+            string prefix = Encoding.ASCII.GetString(block, 257, 6).StartsWith("ustar", StringComparison.Ordinal)
+                ? CString(block.AsSpan(345, 155)) : "";
             if (prefix.Length > 0) name = prefix + "/" + name;
             if (!TryOctal(block.AsSpan(124, 12), out long size) || size < 0)
                 throw Fail.Data(ErrorIds.CorruptTar, $"The tar member '{name}' has an invalid size field.");

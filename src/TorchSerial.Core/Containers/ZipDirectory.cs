@@ -121,7 +121,8 @@ internal sealed class ZipDirectory
                 directoryEnd = z64Pos;
             }
         }
-        if (count < 0 || cdOffset < 0 || cdSize < 0 || cdOffset > length || cdSize > length - cdOffset || count > cdSize / 46)
+        if (count < 0 || cdOffset < 0 || cdSize < 0 || cdOffset > length || cdSize > length - cdOffset
+            || count > cdSize / 46)
             throw Fail.Data(ErrorIds.TruncatedZip,
                 $"The zip central directory claims {count} entries in {cdSize} bytes at offset {cdOffset}, which " +
                     $"does not fit the {length}-byte file: the file is truncated or corrupt.");
@@ -194,7 +195,8 @@ internal sealed class ZipDirectory
         Span<byte> h = want <= 512 ? stackalloc byte[want] : new byte[want];
         // The window pays off only where records are small and side by side; a large record's header read through it
         // would copy the window's worth of data for 30 bytes. Lazy loads never use it: they read the file as it is now.
-        ReadAt(_handle, _stream, e.LocalHeaderOffset, h, windowed: _snapshot is null && e.CompressedSize <= ReadWindow.SmallRead);
+        ReadAt(_handle, _stream, e.LocalHeaderOffset, h, windowed: _snapshot is null
+            && e.CompressedSize <= ReadWindow.SmallRead);
         if (BinaryPrimitives.ReadUInt32LittleEndian(h) != LocalSig)
             throw Corrupt($"the local header of '{e.Name}' is damaged");
         if (!_forensic && (BinaryPrimitives.ReadUInt16LittleEndian(h[26..]) != nameBytes || want < 30 + nameBytes
@@ -205,7 +207,8 @@ internal sealed class ZipDirectory
                 $"The local header of record '{e.Name}' disagrees with the central directory (name, compression or " +
                     "encryption): readers that trust one or the other see different files, so TorchSerial refuses it.",
                 e.Name);
-        long start = e.LocalHeaderOffset + 30 + BinaryPrimitives.ReadUInt16LittleEndian(h[26..]) + BinaryPrimitives.ReadUInt16LittleEndian(h[28..]);
+        long start = e.LocalHeaderOffset + 30 + BinaryPrimitives.ReadUInt16LittleEndian(h[26..])
+            + BinaryPrimitives.ReadUInt16LittleEndian(h[28..]);
         if (e.CompressedSize < 0 || e.UncompressedSize < 0 || e.CompressedSize > _length - start)
             throw Fail.Data(ErrorIds.RecordSizeMismatch,
                 $"Record '{e.Name}' claims {e.CompressedSize} bytes at offset {start}, past the end of the " +
@@ -235,7 +238,8 @@ internal sealed class ZipDirectory
     /// </summary>
     public void Check(ZipEntry e)
     {
-        if (e.CompressedSize < 0 || e.UncompressedSize < 0 || e.LocalHeaderOffset < 0 || e.CompressedSize > _length - e.LocalHeaderOffset - 30)
+        if (e.CompressedSize < 0 || e.UncompressedSize < 0 || e.LocalHeaderOffset < 0
+            || e.CompressedSize > _length - e.LocalHeaderOffset - 30)
             throw Fail.Data(ErrorIds.RecordSizeMismatch,
                 $"Record '{e.Name}' claims {e.CompressedSize} bytes at offset {e.LocalHeaderOffset}, past the end of " +
                     $"the {_length}-byte file: the file is truncated.", e.Name);
@@ -328,9 +332,12 @@ internal sealed class ZipDirectory
             {
                 var z = extra.Slice(p + 4, size);
                 int q = 0;
-                if (usize == 0xFFFFFFFF && q + 8 <= z.Length) { usize = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z[q..])); q += 8; }
-                if (csize == 0xFFFFFFFF && q + 8 <= z.Length) { csize = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z[q..])); q += 8; }
-                if (offset == 0xFFFFFFFF && q + 8 <= z.Length) { offset = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z[q..])); }
+                if (usize == 0xFFFFFFFF
+                    && q + 8 <= z.Length) { usize = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z[q..])); q += 8; }
+                if (csize == 0xFFFFFFFF
+                    && q + 8 <= z.Length) { csize = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z[q..])); q += 8; }
+                if (offset == 0xFFFFFFFF
+                    && q + 8 <= z.Length) { offset = ToLong(BinaryPrimitives.ReadUInt64LittleEndian(z[q..])); }
                 return;
             }
             p += 4 + size;
@@ -354,7 +361,8 @@ internal sealed class ZipDirectory
         => ReadAt((s as FileStream)?.SafeFileHandle, s, offset, destination, windowed);
 
     /// <summary>A positional read on a handle taken beforehand (safe beside other threads using the stream).</summary>
-    private static void ReadAt(Microsoft.Win32.SafeHandles.SafeFileHandle? handle, Stream s, long offset, Span<byte> destination,
+    private static void ReadAt(Microsoft.Win32.SafeHandles.SafeFileHandle? handle, Stream s, long offset,
+        Span<byte> destination,
         bool windowed)
     {
         if (handle is not null)

@@ -3,7 +3,8 @@ using TorchSerial.Buffers;
 namespace TorchSerial.Containers;
 
 /// <summary>One central-directory entry of a zip checkpoint (sizes already widened from zip64 extras).</summary>
-internal sealed record ZipEntry(string Name, ushort Method, ushort Flags, uint Crc32, long CompressedSize, long UncompressedSize, long LocalHeaderOffset)
+internal sealed record ZipEntry(string Name, ushort Method, ushort Flags, uint Crc32, long CompressedSize,
+    long UncompressedSize, long LocalHeaderOffset)
     : IDeferredSource
 {
     public const ushort Stored = 0;

@@ -67,7 +67,8 @@ internal sealed class ZipRecordWriter
             BinaryPrimitives.WriteUInt16LittleEndian(z, 1);
             BinaryPrimitives.WriteUInt16LittleEndian(z[2..], (ushort)(zip64Len - 4));
             int q = 4;
-            if (size >= Zip64Limit) { BinaryPrimitives.WriteUInt64LittleEndian(z[q..], (ulong)size); BinaryPrimitives.WriteUInt64LittleEndian(z[(q + 8)..], 0); q += 16; }
+            if (size >= Zip64Limit) { BinaryPrimitives.WriteUInt64LittleEndian(z[q..],
+                (ulong)size); BinaryPrimitives.WriteUInt64LittleEndian(z[(q + 8)..], 0); q += 16; }
             if (cursor >= Zip64Limit) BinaryPrimitives.WriteUInt64LittleEndian(z[q..], (ulong)cursor);
             Emit(z);
         }
@@ -86,8 +87,10 @@ internal sealed class ZipRecordWriter
             Span<byte> d = stackalloc byte[zip64 ? 24 : 16];
             BinaryPrimitives.WriteUInt32LittleEndian(d, 0x08074B50);
             BinaryPrimitives.WriteUInt32LittleEndian(d[4..], crcValue);
-            if (zip64) { BinaryPrimitives.WriteUInt64LittleEndian(d[8..], (ulong)size); BinaryPrimitives.WriteUInt64LittleEndian(d[16..], (ulong)size); }
-            else { BinaryPrimitives.WriteUInt32LittleEndian(d[8..], (uint)size); BinaryPrimitives.WriteUInt32LittleEndian(d[12..], (uint)size); }
+            if (zip64) { BinaryPrimitives.WriteUInt64LittleEndian(d[8..],
+                (ulong)size); BinaryPrimitives.WriteUInt64LittleEndian(d[16..], (ulong)size); }
+            else { BinaryPrimitives.WriteUInt32LittleEndian(d[8..],
+                (uint)size); BinaryPrimitives.WriteUInt32LittleEndian(d[12..], (uint)size); }
             Emit(d);
             Crcs.Add(crcValue);
         }
@@ -125,7 +128,8 @@ internal sealed class ZipRecordWriter
                 BinaryPrimitives.WriteUInt16LittleEndian(z, 1);
                 BinaryPrimitives.WriteUInt16LittleEndian(z[2..], (ushort)(zlen - 4));
                 int q = 4;
-                if (bigSize) { BinaryPrimitives.WriteUInt64LittleEndian(z[q..], (ulong)size); BinaryPrimitives.WriteUInt64LittleEndian(z[(q + 8)..], (ulong)size); q += 16; }
+                if (bigSize) { BinaryPrimitives.WriteUInt64LittleEndian(z[q..],
+                    (ulong)size); BinaryPrimitives.WriteUInt64LittleEndian(z[(q + 8)..], (ulong)size); q += 16; }
                 if (bigOffset) BinaryPrimitives.WriteUInt64LittleEndian(z[q..], (ulong)offset);
                 Emit(z);
             }

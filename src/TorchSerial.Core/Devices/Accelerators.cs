@@ -36,17 +36,20 @@ internal static class Accelerators
         var ram = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         var list = new List<DeviceInfo>
         {
-            new() { Name = "cpu", Kind = DeviceType.Host, IsAvailable = true, MemoryBytes = ram, Description = "host memory" },
+            new() { Name = "cpu", Kind = DeviceType.Host, IsAvailable = true, MemoryBytes = ram,
+                Description = "host memory" },
             new()
             {
-                Name = IlgpuCpuName, Kind = DeviceType.IlgpuCpu, IsAvailable = _cpuDevice is not null, MemoryBytes = _cpuDevice is null ? 0 : ram,
+                Name = IlgpuCpuName, Kind = DeviceType.IlgpuCpu, IsAvailable = _cpuDevice is not null,
+                    MemoryBytes = _cpuDevice is null ? 0 : ram,
                 Description = _cpuDevice is null ? $"ILGPU CPU accelerator (unavailable: {_failure})" : "ILGPU CPU accelerator",
             },
         };
         for (int i = 0; i < _cudaDevices.Count; i++)
             list.Add(new DeviceInfo { Name = $"cuda:{i}", Kind = DeviceType.Cuda, IsAvailable = true, MemoryBytes = _cudaDevices[i].MemorySize, Description = _cudaDevices[i].Name });
         if (_cudaDevices.Count == 0)
-            list.Add(new DeviceInfo { Name = "cuda", Kind = DeviceType.Cuda, IsAvailable = false, Description = "no CUDA device found by ILGPU" });
+            list.Add(new DeviceInfo { Name = "cuda", Kind = DeviceType.Cuda, IsAvailable = false,
+                Description = "no CUDA device found by ILGPU" });
         return list;
     }
 
@@ -58,7 +61,8 @@ internal static class Accelerators
         {
             if (Created.TryGetValue(device, out var acc)) return acc;
             Device? d = device == IlgpuCpuName ? _cpuDevice
-                : device.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(device.AsSpan(5), out int i) && i >= 0 && i < _cudaDevices.Count ? _cudaDevices[i]
+                : device.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(device.AsSpan(5), out int i)
+                    && i >= 0 && i < _cudaDevices.Count ? _cudaDevices[i]
                 : null;
             if (d is null)
                 throw new TorchSerialException(ErrorIds.DeviceUnavailable, ErrorKind.ResourceUnavailable, $"The device '{device}' is not available here. Get-TorchDevice lists the devices that are.");
@@ -116,5 +120,6 @@ internal static class CudaLibrary
     }
 
     private static IntPtr Resolve(Assembly assembly, string name)
-        => name is "cuda" or "libcuda" or "libcuda.so" && NativeLibrary.TryLoad("libcuda.so.1", out var handle) ? handle : IntPtr.Zero;
+        => name is "cuda" or "libcuda" or "libcuda.so"
+            && NativeLibrary.TryLoad("libcuda.so.1", out var handle) ? handle : IntPtr.Zero;
 }

@@ -12,7 +12,8 @@ public static class DevicePlacement
     /// still share one (new) storage afterwards; a tensor already where it should be is returned as it is.
     /// Each storage is copied once, straight between where its bytes are and where they go.
     /// </summary>
-    public static IReadOnlyList<Tensor> Place(IEnumerable<Tensor> tensors, MapLocation map, LocationRegistry? registry = null)
+    public static IReadOnlyList<Tensor> Place(IEnumerable<Tensor> tensors, MapLocation map,
+        LocationRegistry? registry = null)
     {
         registry ??= LocationRegistry.BuiltIn;
         var moved = new Dictionary<Storage, Storage>(ReferenceEqualityComparer.Instance);

@@ -50,7 +50,9 @@ internal static class MemoReadsScan
                     break;
                 case Op.BINSTRING or Op.BINUNICODE or Op.BINBYTES or Op.LONG4:
                     if (at + 4 > pickle.Length) return null;
-                    long n4 = op is Op.BINSTRING or Op.LONG4 ? BinaryPrimitives.ReadInt32LittleEndian(pickle[at..]) : BinaryPrimitives.ReadUInt32LittleEndian(pickle[at..]);
+                    long n4 = op is Op.BINSTRING or Op.LONG4
+                        ? BinaryPrimitives.ReadInt32LittleEndian(pickle[at..])
+                            : BinaryPrimitives.ReadUInt32LittleEndian(pickle[at..]);
                     if (n4 < 0 || n4 > pickle.Length) return null;
                     at += 4 + (int)n4;
                     break;
@@ -62,7 +64,8 @@ internal static class MemoReadsScan
                     break;
                 case Op.GET:
                     int end = pickle[at..].IndexOf((byte)'\n');
-                    if (end < 0 || !long.TryParse(pickle.Slice(at, end), NumberStyles.None, CultureInfo.InvariantCulture, out long index)) return null;
+                    if (end < 0 || !long.TryParse(pickle.Slice(at, end), NumberStyles.None,
+                        CultureInfo.InvariantCulture, out long index)) return null;
                     reads.Add(index);
                     at += end + 1;
                     break;

@@ -141,8 +141,12 @@ internal sealed class PickleWriter
     // CPython encodes with 'surrogatepass'; .NET's UTF-8 would replace a lone surrogate with '?'.
     private static byte[] Utf8(string s) => SurrogatePassUtf8.Encode(s);
 
-    private void UInt16(ushort v) { Span<byte> b = stackalloc byte[2]; BinaryPrimitives.WriteUInt16LittleEndian(b, v); _out.Write(b); }
-    private void Int32(int v) { Span<byte> b = stackalloc byte[4]; BinaryPrimitives.WriteInt32LittleEndian(b, v); _out.Write(b); }
-    private void UInt32(uint v) { Span<byte> b = stackalloc byte[4]; BinaryPrimitives.WriteUInt32LittleEndian(b, v); _out.Write(b); }
-    private void UInt64(ulong v) { Span<byte> b = stackalloc byte[8]; BinaryPrimitives.WriteUInt64LittleEndian(b, v); _out.Write(b); }
+    private void UInt16(ushort v) { Span<byte> b = stackalloc byte[2]; BinaryPrimitives.WriteUInt16LittleEndian(b,
+        v); _out.Write(b); }
+    private void Int32(int v) { Span<byte> b = stackalloc byte[4]; BinaryPrimitives.WriteInt32LittleEndian(b,
+        v); _out.Write(b); }
+    private void UInt32(uint v) { Span<byte> b = stackalloc byte[4]; BinaryPrimitives.WriteUInt32LittleEndian(b,
+        v); _out.Write(b); }
+    private void UInt64(ulong v) { Span<byte> b = stackalloc byte[8]; BinaryPrimitives.WriteUInt64LittleEndian(b,
+        v); _out.Write(b); }
 }

@@ -30,13 +30,15 @@ internal static class Py2Literal
                 case 'f': r.Add(12); break;
                 case 'v': r.Add(11); break;
                 case 'x' when i + 2 < n - 1 && IsHex(line, i + 1, 2):
-                    r.Add(byte.Parse(Encoding.ASCII.GetString(line, i + 1, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                    r.Add(byte.Parse(Encoding.ASCII.GetString(line, i + 1, 2), NumberStyles.HexNumber,
+                        CultureInfo.InvariantCulture));
                     i += 2;
                     break;
                 case >= '0' and <= '7':
                 {
                     int v = e - '0', k = 1;
-                    while (k < 3 && i + 1 < n - 1 && line[i + 1] is >= (byte)'0' and <= (byte)'7') { v = v * 8 + (line[++i] - '0'); k++; }
+                    while (k < 3 && i + 1 < n - 1
+                        && line[i + 1] is >= (byte)'0' and <= (byte)'7') { v = v * 8 + (line[++i] - '0'); k++; }
                     r.Add((byte)v);
                     break;
                 }
@@ -56,11 +58,13 @@ internal static class Py2Literal
         {
             if (line[i] == '\\' && i + 1 < line.Length && line[i + 1] == 'u' && IsHex(line, i + 2, 4))
             {
-                sb.Append((char)int.Parse(Encoding.ASCII.GetString(line, i + 2, 4), NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                sb.Append((char)int.Parse(Encoding.ASCII.GetString(line, i + 2, 4), NumberStyles.HexNumber,
+                    CultureInfo.InvariantCulture));
                 i += 5;
             }
             else if (line[i] == '\\' && i + 1 < line.Length && line[i + 1] == 'U' && IsHex(line, i + 2, 8)
-                     && uint.Parse(Encoding.ASCII.GetString(line, i + 2, 8), NumberStyles.HexNumber, CultureInfo.InvariantCulture) is var cp
+                     && uint.Parse(Encoding.ASCII.GetString(line, i + 2, 8), NumberStyles.HexNumber,
+                         CultureInfo.InvariantCulture) is var cp
                      && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF))
             {
                 sb.Append(char.ConvertFromUtf32((int)cp));

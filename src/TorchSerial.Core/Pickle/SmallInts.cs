@@ -7,7 +7,8 @@ namespace TorchSerial.Pickle;
 internal static class SmallInts
 {
     private const int Min = -5, Max = 1024;
-    private static readonly object[] Boxes = Enumerable.Range(Min, Max - Min + 1).Select(i => (object)(long)i).ToArray();
+    private static readonly object[] Boxes = Enumerable.Range(Min, Max - Min + 1).Select(i =>
+        (object)(long)i).ToArray();
 
     public static object Box(long value) => value is >= Min and <= Max ? Boxes[value - Min] : value;
 }

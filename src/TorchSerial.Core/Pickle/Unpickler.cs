@@ -91,7 +91,8 @@ internal sealed class Unpickler
             case Op.BININT1: Push(SmallInts.Box(_in.ReadByte())); break;
             case Op.BININT2: Push(SmallInts.Box(_in.ReadUInt16())); break;
             case Op.LONG: Push(ParseLongLine()); break;
-            case Op.LONG1: Push(Normalize(new BigInteger(_in.ReadBytes(_in.ReadByte()), isUnsigned: false, isBigEndian: false))); break;
+            case Op.LONG1: Push(Normalize(new BigInteger(_in.ReadBytes(_in.ReadByte()), isUnsigned: false,
+                isBigEndian: false))); break;
             case Op.LONG4:
                 int n4 = _in.ReadInt32();
                 if (n4 < 0) throw Structure("LONG4 with a negative length");
@@ -140,7 +141,8 @@ internal sealed class Unpickler
                 foreach (var i in items) AddToSet(set, i);
                 break;
             }
-            case Op.FROZENSET: { var s = new PySet(frozen: true); foreach (var i in PopMark()) AddToSet(s, i); Push(s); break; }
+            case Op.FROZENSET: { var s = new PySet(frozen: true); foreach (var i in PopMark()) AddToSet(s,
+                i); Push(s); break; }
 
             case Op.PUT: _memo.Set(ParseIndexLine(), Peek()); break;
             case Op.BINPUT: _memo.Set(_in.ReadByte(), Peek()); break;
@@ -165,7 +167,8 @@ internal sealed class Unpickler
                 break;
             }
             case Op.REDUCE: { var args = AsArgs(Pop(), "REDUCE"); var f = Pop(); Push(Call(f, args, "REDUCE")); break; }
-            case Op.NEWOBJ: { var args = AsArgs(Pop(), "NEWOBJ"); var cls = Pop(); Push(New(cls, args, null, "NEWOBJ")); break; }
+            case Op.NEWOBJ: { var args = AsArgs(Pop(), "NEWOBJ"); var cls = Pop(); Push(New(cls, args, null,
+                "NEWOBJ")); break; }
             case Op.NEWOBJ_EX:
             {
                 var kwargs = Pop() as PyDict ?? throw Structure("NEWOBJ_EX needs a dict of keyword arguments");
@@ -274,7 +277,8 @@ internal sealed class Unpickler
     private void Used(object? global, string how)
     {
         if (Observer is null) return;
-        string? name = global switch { Callable c => c.FullName, PyGlobal g => g.FullName, PyObject o => o.Type.FullName, _ => null };
+        string? name = global switch { Callable c => c.FullName, PyGlobal g => g.FullName, PyObject o =>
+            o.Type.FullName, _ => null };
         if (name is not null) Observer.GlobalUsed(name, how, _in.Record, _opOffset);
     }
 
@@ -397,7 +401,8 @@ internal sealed class Unpickler
     private static readonly object True = true, False = false;
 
     private static readonly Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
-    private static readonly Encoding StrictAscii = Encoding.GetEncoding("us-ascii", EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
+    private static readonly Encoding StrictAscii = Encoding.GetEncoding("us-ascii", EncoderFallback.ExceptionFallback,
+        DecoderFallback.ExceptionFallback);
 
     private string Ascii(byte[] line) => Encoding.ASCII.GetString(line).TrimEnd('\r');
 
@@ -417,7 +422,8 @@ internal sealed class Unpickler
             "nan" => double.NaN,
             "inf" => double.PositiveInfinity,
             "-inf" => double.NegativeInfinity,
-            _ => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : throw Structure("FLOAT has an invalid literal"),
+            _ => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+                ? d : throw Structure("FLOAT has an invalid literal"),
         };
     }
 
@@ -425,12 +431,14 @@ internal sealed class Unpickler
 
     private object ParseInteger(string s, string what)
     {
-        if (s.Length > 4096 || !BigInteger.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v))
+        if (s.Length > 4096 || !BigInteger.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture,
+            out var v))
             throw Structure($"{what} has an invalid integer literal");
         return Normalize(v);
     }
 
-    private long ParseIndexLine() => long.TryParse(Ascii(_in.ReadLine()), NumberStyles.None, CultureInfo.InvariantCulture, out var v)
+    private long ParseIndexLine() =>
+        long.TryParse(Ascii(_in.ReadLine()), NumberStyles.None, CultureInfo.InvariantCulture, out var v)
         ? v : throw Structure("GET/PUT has an invalid memo index");
 
     private long ToLength(ulong n) => n > long.MaxValue ? long.MaxValue : (long)n;

@@ -45,10 +45,12 @@ internal sealed class PyKeyComparer : IEqualityComparer
             case bool b: return b ? 1 : 0;
             case long l: return l.GetHashCode();
             case int i: return ((long)i).GetHashCode();
-            case BigInteger big: return big >= long.MinValue && big <= long.MaxValue ? ((long)big).GetHashCode() : big.GetHashCode();
+            case BigInteger big: return big >= long.MinValue
+                && big <= long.MaxValue ? ((long)big).GetHashCode() : big.GetHashCode();
             case double d:
                 // An integral double hashes like the integer it equals; others hash as themselves.
-                if (Math.Floor(d) == d && d >= long.MinValue && d < 9.2233720368547758E18) return ((long)d).GetHashCode();
+                if (Math.Floor(d) == d && d >= long.MinValue
+                    && d < 9.2233720368547758E18) return ((long)d).GetHashCode();
                 if (Math.Floor(d) == d && double.IsFinite(d)) return new BigInteger(d).GetHashCode();
                 return d.GetHashCode();
             case PyTuple t:
@@ -74,7 +76,8 @@ internal sealed class PyKeyComparer : IEqualityComparer
         _ => AsBig(x) == AsBig(y),
     };
 
-    private static bool IntegralEquals(double d, object integer) => double.IsFinite(d) && Math.Floor(d) == d && new BigInteger(d) == AsBig(integer);
+    private static bool IntegralEquals(double d, object integer) => double.IsFinite(d) && Math.Floor(d) == d
+        && new BigInteger(d) == AsBig(integer);
 
     private static BigInteger AsBig(object o) => o switch
     {

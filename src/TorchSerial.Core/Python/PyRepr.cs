@@ -41,7 +41,8 @@ public static class PyRepr
             case PyTuple t: Items(sb, t, t, "(", t.Count == 1 ? ",)" : ")", depth, open); break;
             case PyList l: Items(sb, l, l, "[", "]", depth, open); break;
             case PySet { Count: 0 } e: sb.Append(e.IsFrozen ? "frozenset()" : "set()"); break;
-            case PySet e: Items(sb, e, e, e.IsFrozen ? "frozenset({" : "{", e.IsFrozen ? "})" : "}", depth, open); break;
+            case PySet e: Items(sb, e, e, e.IsFrozen ? "frozenset({" : "{", e.IsFrozen
+                ? "})" : "}", depth, open); break;
             case PyDict d: Entries(sb, d, depth, open); break;
             default: sb.Append(Str(value)); break;
         }

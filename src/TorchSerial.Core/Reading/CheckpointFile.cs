@@ -9,7 +9,8 @@ internal static class CheckpointFile
         try
         {
             // FileShare.Delete lets Save-Tensor replace the file by rename while a lazy load still holds it open.
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 1 << 16, FileOptions.RandomAccess);
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
+                bufferSize: 1 << 16, FileOptions.RandomAccess);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -73,7 +73,8 @@ public static class CheckpointReader
         {
             var format = FormatSniffer.Detect(stream, path);
             if (format == CheckpointFormat.ShardedSet)
-                using (stream) return ShardedSetReader.Open(path, stream, options, eager: false, CancellationToken.None);
+                using (stream) return ShardedSetReader.Open(path, stream, options, eager: false,
+                    CancellationToken.None);
             var lazy = options.WithSnapshot(new FileSnapshot(stream.SafeFileHandle));
             var (graph, tensors) = LoadStructure(stream, lazy, path, format);
             return new Checkpoint(path, graph, tensors, owner: stream);

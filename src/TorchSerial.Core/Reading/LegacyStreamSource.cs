@@ -60,7 +60,8 @@ internal static class LegacyStreamSource
         stream.Position = objectStart;
         var rootObject = PickleRunner.Run(stream, end, "object pickle", options, PersistentLoad);
         var keys = PickleRunner.Run(stream, end, "storage key list", options) as PyList
-            ?? throw Fail.Data(ErrorIds.PickleStructure, "The legacy stream's storage key list is not a list.", "storage key list");
+            ?? throw Fail.Data(ErrorIds.PickleStructure, "The legacy stream's storage key list is not a list.",
+                "storage key list");
 
         var header = new byte[8];
         var handle = (stream as FileStream)?.SafeFileHandle; // once: the getter flushes the stream each time
@@ -82,7 +83,8 @@ internal static class LegacyStreamSource
                 $"storage '{key}'", options.Snapshot, handle), null));
             stream.Seek(storage.NumBytes, SeekOrigin.Current);
         }
-        return new LoadedGraph(CheckpointFormat.LegacyStream, rootObject, resolver.Storages, Array.Empty<string>()) { PickleProtocol = pickleProtocol };
+        return new LoadedGraph(CheckpointFormat.LegacyStream, rootObject, resolver.Storages,
+            Array.Empty<string>()) { PickleProtocol = pickleProtocol };
     }
 
     private static TorchSerialException Truncated(string key, long at) => Fail.Data(ErrorIds.TruncatedLegacyStream,

@@ -63,7 +63,8 @@ internal static class LegacyTarSource
             objects[key] = resolver.Add(key, type, nbytes, location, bytes);
             stream.Seek(nbytes, SeekOrigin.Current);
         }
-        var views = PickleRunner.Run(stream, sEnd, "storages", options) as PyList ?? throw PickleArgs.Bad("The tar storage view list is not a list.");
+        var views = PickleRunner.Run(stream, sEnd, "storages", options) as PyList
+            ?? throw PickleArgs.Bad("The tar storage view list is not a list.");
         foreach (var v in views)
         {
             var view = PickleArgs.Tuple(v, "storage view");

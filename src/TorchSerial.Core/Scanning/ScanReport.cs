@@ -42,8 +42,10 @@ public sealed class ScanReport
     public string? Message { get; init; }
 
     public IReadOnlyList<string> Records { get => _records; init => _records = new ReportList<string>(value); }
-    public IReadOnlyList<GlobalReference> Globals { get => _globals; init => _globals = new ReportList<GlobalReference>(value); }
-    public IReadOnlyList<ScanProblem> Problems { get => _problems; init => _problems = new ReportList<ScanProblem>(value); }
+    public IReadOnlyList<GlobalReference> Globals { get => _globals; init =>
+        _globals = new ReportList<GlobalReference>(value); }
+    public IReadOnlyList<ScanProblem> Problems { get => _problems; init =>
+        _problems = new ReportList<ScanProblem>(value); }
 
     private readonly ReportList<string> _records = new(Array.Empty<string>());
     private readonly ReportList<GlobalReference> _globals = new(Array.Empty<GlobalReference>());
@@ -60,7 +62,8 @@ public sealed class ScanReport
     private readonly ReportList<string> _locations = new(Array.Empty<string>());
 
     /// <summary>The globals the policy refuses: a list, so <c>.Count</c> is 0 for a clean file in any script.</summary>
-    public IReadOnlyList<GlobalReference> UnsafeGlobals => new ReportList<GlobalReference>(Globals.Where(g => g.Decision == GlobalVerdict.Refused));
+    public IReadOnlyList<GlobalReference> UnsafeGlobals => new ReportList<GlobalReference>(Globals.Where(g =>
+        g.Decision == GlobalVerdict.Refused));
 
     /// <summary>True when Import-TorchCheckpoint would load the file.</summary>
     public bool IsLoadable => Outcome is ScanStatus.Ok or ScanStatus.Warning;

@@ -14,7 +14,8 @@ internal static class ElementDecoder
             ElementKind.Float when dtype.ItemSize == 8 => MemoryMarshal.Cast<byte, double>(b).ToArray(),
             ElementKind.Float => MemoryMarshal.Cast<byte, float>(b).ToArray(),
             ElementKind.Half => MemoryMarshal.Cast<byte, Half>(b).ToArray(),
-            ElementKind.BFloat => Widen(MemoryMarshal.Cast<byte, ushort>(b), bits => BitConverter.Int32BitsToSingle(bits << 16)),
+            ElementKind.BFloat => Widen(MemoryMarshal.Cast<byte, ushort>(b), bits =>
+                BitConverter.Int32BitsToSingle(bits << 16)),
             ElementKind.Float8E5M2 => Widen(b, v => Float8.Decode(v, 5, 2, 15, Float8.Special.Ieee)),
             ElementKind.Float8E4M3FN => Widen(b, v => Float8.Decode(v, 4, 3, 7, Float8.Special.AllOnesNaN)),
             ElementKind.Float8E5M2FNUZ => Widen(b, v => Float8.Decode(v, 5, 2, 16, Float8.Special.NegativeZeroNaN)),

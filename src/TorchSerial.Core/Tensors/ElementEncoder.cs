@@ -14,10 +14,12 @@ internal static class ElementEncoder
     {
         switch (dtype.Kind)
         {
-            case ElementKind.Float when dtype.ItemSize == 8: BinaryPrimitives.WriteDoubleLittleEndian(dest, Real(value, index)); break;
+            case ElementKind.Float when dtype.ItemSize == 8: BinaryPrimitives.WriteDoubleLittleEndian(dest, Real(value,
+                index)); break;
             case ElementKind.Float: BinaryPrimitives.WriteSingleLittleEndian(dest, (float)Real(value, index)); break;
             case ElementKind.Half: BinaryPrimitives.WriteHalfLittleEndian(dest, (Half)Real(value, index)); break;
-            case ElementKind.BFloat: BinaryPrimitives.WriteUInt16LittleEndian(dest, ToBFloat16((float)Real(value, index))); break;
+            case ElementKind.BFloat: BinaryPrimitives.WriteUInt16LittleEndian(dest, ToBFloat16((float)Real(value,
+                index))); break;
             case ElementKind.Float8E5M2 or ElementKind.Float8E4M3FN or ElementKind.Float8E5M2FNUZ or ElementKind.Float8E4M3FNUZ or ElementKind.Float8E8M0FNU:
                 dest[0] = Float8Table.For(dtype).Nearest(Real(value, index));
                 break;
@@ -75,17 +77,21 @@ internal static class ElementEncoder
         decimal m => (double)m,
         bool b => b ? 1 : 0,
         BigInteger big => (double)big,
-        sbyte or byte or short or ushort or int or uint or long or ulong => Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture),
-        string s when double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed) => parsed,
+        sbyte or byte or short or ushort or int or uint or long or ulong =>
+            Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture),
+        string s when double.TryParse(s, System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture, out var parsed) => parsed,
         Complex => throw Invalid($"Element {index} is complex; choose a complex dtype (complex64, complex128, complex32)."),
         _ => throw Invalid($"Element {index} ({value}) is not a number."),
     };
 
-    private static Complex ToComplex(object value, long index) => value is Complex c ? c : new Complex(Real(value, index), 0);
+    private static Complex ToComplex(object value, long index) =>
+        value is Complex c ? c : new Complex(Real(value, index), 0);
 
     private static BigInteger Integer(object value, DType dtype, long index) => value switch
     {
-        sbyte or byte or short or ushort or int or uint or long => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture),
+        sbyte or byte or short or ushort or int or uint or long =>
+            Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture),
         ulong u => u,
         BigInteger big => big,
         bool b => b ? 1 : 0,
@@ -94,7 +100,8 @@ internal static class ElementEncoder
             : throw Invalid($"Element {index} ({value}) is not a whole number, so it cannot be stored as {dtype}."),
     };
 
-    private static TorchSerialException Invalid(string message) => new(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument, message);
+    private static TorchSerialException Invalid(string message) =>
+        new(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument, message);
 }
 
 /// <summary>Nearest-value encoding for the 8-bit float formats, from their exact decode tables.</summary>
@@ -109,7 +116,8 @@ internal sealed class Float8Table
 
     private Float8Table(DType dtype)
     {
-        var codes = Enumerable.Range(0, 256).Select(c => (Value: (double)((float[])ElementDecoder.Decode(dtype, new[] { (byte)c }))[0], Code: (byte)c)).ToList();
+        var codes = Enumerable.Range(0, 256).Select(c =>
+            (Value: (double)((float[])ElementDecoder.Decode(dtype, new[] { (byte)c }))[0], Code: (byte)c)).ToList();
         _nan = codes.First(c => double.IsNaN(c.Value)).Code;
         _posInf = codes.Where(c => double.IsPositiveInfinity(c.Value)).Select(c => (byte?)c.Code).FirstOrDefault();
         _negInf = codes.Where(c => double.IsNegativeInfinity(c.Value)).Select(c => (byte?)c.Code).FirstOrDefault();

@@ -23,7 +23,8 @@ public static class CheckpointRetagger
 
     /// <summary>Writes <paramref name="destination"/> (atomically) with the remapped tags and returns the
     /// changes.</summary>
-    public static IReadOnlyList<TagChange> Rewrite(string source, string destination, MapLocation map, LoadOptions? options = null,
+    public static IReadOnlyList<TagChange> Rewrite(string source, string destination, MapLocation map,
+        LoadOptions? options = null,
         bool overwrite = true, Action<long, long>? progress = null, CancellationToken cancellationToken = default)
     {
         using var checkpoint = CheckpointReader.Open(source, (options ?? new LoadOptions()).ForRetagging());
@@ -41,7 +42,8 @@ public static class CheckpointRetagger
     }
 
     /// <summary>Each storage's new tag (the map is asked once per storage) and the ones that change.</summary>
-    private static (List<TagChange> Changes, Dictionary<Storage, string> Tags) Retag(Checkpoint checkpoint, MapLocation map)
+    private static (List<TagChange> Changes, Dictionary<Storage, string> Tags) Retag(Checkpoint checkpoint,
+        MapLocation map)
     {
         var changes = new List<TagChange>();
         var tags = new Dictionary<Storage, string>();

@@ -28,7 +28,8 @@ public abstract class DevicePlatform
         internal override int CudaCount => 0;
         internal override bool HasIlgpuCpu => false;
 
-        internal override StorageBuffer Place(string device, StorageBuffer host) => throw new TorchSerialException(ErrorIds.DeviceUnavailable,
+        internal override StorageBuffer Place(string device, StorageBuffer host) =>
+            throw new TorchSerialException(ErrorIds.DeviceUnavailable,
             ErrorKind.ResourceUnavailable, $"The device '{device}' is not available: this load was given no device platform.");
     }
 }

@@ -60,8 +60,10 @@ public sealed class GlobalPolicy
             "torch.per_channel_symmetric", "torch.per_channel_affine_float_qparams",
             "torch._tensor._rebuild_from_type_v2",
         };
-        foreach (var f in new[] { "_rebuild_parameter", "_rebuild_parameter_with_state", "_rebuild_qtensor", "_rebuild_tensor",
-                     "_rebuild_tensor_v2", "_rebuild_tensor_v3", "_rebuild_sparse_tensor", "_rebuild_meta_tensor_no_storage",
+        foreach (var f in new[] { "_rebuild_parameter", "_rebuild_parameter_with_state", "_rebuild_qtensor",
+            "_rebuild_tensor",
+                     "_rebuild_tensor_v2", "_rebuild_tensor_v3", "_rebuild_sparse_tensor",
+                         "_rebuild_meta_tensor_no_storage",
                      "_rebuild_nested_tensor", "_rebuild_wrapper_subclass", "_rebuild_device_tensor_from_numpy",
                      "_rebuild_device_tensor_from_cpu_tensor", "_rebuild_xla_tensor" })
             set.Add("torch._utils." + f);
@@ -75,7 +77,8 @@ public sealed class GlobalPolicy
             set.Add("torch." + tensorClass);
             set.Add("torch.cuda." + tensorClass);
         }
-        foreach (var layout in new[] { "torch.sparse_coo", "torch.sparse_csr", "torch.sparse_csc", "torch.sparse_bsr", "torch.sparse_bsc", "torch.strided" })
+        foreach (var layout in new[] { "torch.sparse_coo", "torch.sparse_csr", "torch.sparse_csc", "torch.sparse_bsr",
+            "torch.sparse_bsc", "torch.strided" })
             set.Add(layout);
         return set;
     }

@@ -36,7 +36,8 @@ public sealed class LocationRegistry
 
     /// <summary>Adds an entry. Like torch, an already-used priority does not fail: the new entry is tried
     /// last.</summary>
-    public LocationHandler Register(string name, int priority, Func<Storage, string?>? tagger, Func<Storage, string, object?>? deserializer)
+    public LocationHandler Register(string name, int priority, Func<Storage, string?>? tagger, Func<Storage, string,
+        object?>? deserializer)
     {
         if (_frozen)
             throw new InvalidOperationException("The built-in registry cannot be changed; create a LocationRegistry.");
@@ -107,13 +108,19 @@ public sealed class LocationRegistry
 
     private static List<LocationHandler> BuiltInHandlers() => new()
     {
-        new("cpu", 10, s => s.Device is DeviceNames.Cpu or DeviceNames.IlgpuCpu ? "cpu" : null, (_, tag) => tag == "cpu" ? "cpu" : null) { IsBuiltIn = true },
-        new("cuda", 20, s => s.Device.StartsWith("cuda:", StringComparison.Ordinal) ? s.Device : null, (_, tag) => tag.StartsWith("cuda", StringComparison.Ordinal) ? Cuda(tag) : null) { IsBuiltIn = true },
-        new("mps", 21, null, (_, tag) => tag.StartsWith("mps", StringComparison.Ordinal) ? Missing("MPS", tag) : null) { IsBuiltIn = true },
+        new("cpu", 10, s => s.Device is DeviceNames.Cpu or DeviceNames.IlgpuCpu ? "cpu" : null, (_, tag) =>
+            tag == "cpu" ? "cpu" : null) { IsBuiltIn = true },
+        new("cuda", 20, s => s.Device.StartsWith("cuda:", StringComparison.Ordinal) ? s.Device : null, (_, tag) =>
+            tag.StartsWith("cuda", StringComparison.Ordinal) ? Cuda(tag) : null) { IsBuiltIn = true },
+        new("mps", 21, null, (_, tag) =>
+            tag.StartsWith("mps", StringComparison.Ordinal) ? Missing("MPS", tag) : null) { IsBuiltIn = true },
         new("meta", 22, null, (_, tag) => tag == "meta" ? Missing("meta", tag) : null) { IsBuiltIn = true },
-        new("hpu", 24, null, (_, tag) => tag.StartsWith("hpu", StringComparison.Ordinal) ? Missing("HPU", tag) : null) { IsBuiltIn = true },
-        new("xpu", 25, null, (_, tag) => tag.StartsWith("xpu", StringComparison.Ordinal) ? Missing("XPU", tag) : null) { IsBuiltIn = true },
-        new("mtia", 26, null, (_, tag) => tag.StartsWith("mtia", StringComparison.Ordinal) ? Missing("MTIA", tag) : null) { IsBuiltIn = true },
+        new("hpu", 24, null, (_, tag) =>
+            tag.StartsWith("hpu", StringComparison.Ordinal) ? Missing("HPU", tag) : null) { IsBuiltIn = true },
+        new("xpu", 25, null, (_, tag) =>
+            tag.StartsWith("xpu", StringComparison.Ordinal) ? Missing("XPU", tag) : null) { IsBuiltIn = true },
+        new("mtia", 26, null, (_, tag) =>
+            tag.StartsWith("mtia", StringComparison.Ordinal) ? Missing("MTIA", tag) : null) { IsBuiltIn = true },
         new(DeviceNames.IlgpuCpu, 30, null, (_, tag) => tag == DeviceNames.IlgpuCpu ? tag : null) { IsBuiltIn = true },
     };
 
@@ -133,8 +140,10 @@ public sealed class LocationRegistry
         if (device == DeviceNames.Cpu) return device;
         if (device == DeviceNames.IlgpuCpu)
             return platform.HasIlgpuCpu ? device
-                : throw new TorchSerialException(ErrorIds.DeviceUnavailable, ErrorKind.ResourceUnavailable, "ILGPU's CPU accelerator is not available in this process.");
-        if (!device.StartsWith("cuda:", StringComparison.Ordinal) || !int.TryParse(device.AsSpan(5), out int index) || index < 0)
+                : throw new TorchSerialException(ErrorIds.DeviceUnavailable, ErrorKind.ResourceUnavailable,
+                    "ILGPU's CPU accelerator is not available in this process.");
+        if (!device.StartsWith("cuda:", StringComparison.Ordinal) || !int.TryParse(device.AsSpan(5), out int index)
+            || index < 0)
             throw new TorchSerialException(ErrorIds.DeviceUnavailable, ErrorKind.ResourceUnavailable,
                 $"The device '{device}' is not available here. Get-TorchDevice lists the devices that are.");
         int count = platform.CudaCount;
@@ -151,7 +160,8 @@ public sealed class LocationRegistry
         return device;
     }
 
-    private static string Missing(string backend, string tag) => throw new TorchSerialException(ErrorIds.DeviceUnavailable, ErrorKind.ResourceUnavailable,
+    private static string Missing(string backend, string tag) =>
+        throw new TorchSerialException(ErrorIds.DeviceUnavailable, ErrorKind.ResourceUnavailable,
         $"Attempting to deserialize object on the {backend} device (tagged '{tag}'), which TorchSerial cannot use. " +
         "If you are running on a CPU-only machine, use -MapLocation cpu to map your storages to the CPU.");
 }
@@ -159,7 +169,8 @@ public sealed class LocationRegistry
 /// <summary>One (priority, tagger, deserializer) entry of a <see cref="LocationRegistry"/>.</summary>
 public sealed class LocationHandler
 {
-    public LocationHandler(string name, int priority, Func<Storage, string?>? tagger, Func<Storage, string, object?>? deserializer)
+    public LocationHandler(string name, int priority, Func<Storage, string?>? tagger, Func<Storage, string,
+        object?>? deserializer)
     {
         Name = name; Priority = priority; Tagger = tagger; Deserializer = deserializer;
     }

@@ -63,7 +63,8 @@ public abstract class MapLocation
 
     private sealed class TableMap(IReadOnlyDictionary<string, string> table) : MapLocation
     {
-        private protected override object? Map(Storage s, string tag) => table.TryGetValue(tag, out var mapped) ? mapped : null;
+        private protected override object? Map(Storage s, string tag) =>
+            table.TryGetValue(tag, out var mapped) ? mapped : null;
     }
 
     private sealed class CallbackMap(Func<Storage, string, object?> callback) : MapLocation

@@ -6,7 +6,8 @@ using TorchSerial.Tensors;
 namespace TorchSerial.Torch;
 
 /// <summary>The fields of a storage persistent id, decoded and checked.</summary>
-internal readonly record struct StorageClaim(StorageType Type, string Key, string Location, long NumElements, PyTuple? ViewMetadata)
+internal readonly record struct StorageClaim(StorageType Type, string Key, string Location, long NumElements,
+    PyTuple? ViewMetadata)
 {
     public long NumBytes => checked(NumElements * Type.DType.ItemSize);
 
@@ -25,7 +26,8 @@ internal readonly record struct StorageClaim(StorageType Type, string Key, strin
         var type = t[1] as StorageType ?? throw Fail.Data(ErrorIds.InvalidPersistentId,
             $"The storage persistent id in '{record}' names {PickleArgs.Describe(t[1])} instead of a storage " +
                 "class.", record);
-        string key = t[2] switch { string s => s, byte[] b => System.Text.Encoding.Latin1.GetString(b), var o => PyRepr.Str(o) };
+        string key = t[2] switch { string s => s, byte[] b => System.Text.Encoding.Latin1.GetString(b), var o =>
+            PyRepr.Str(o) };
         string location = PickleArgs.String(t[3], "storage location");
         long numel = PickleArgs.Long(t[4], "storage size");
         if (numel < 0)

@@ -13,7 +13,8 @@ internal readonly record struct StorageBytes(StorageBuffer? Source, uint? Crc, I
 }
 
 /// <summary>How storages are made from what a container says: placement, CRC checks, byte order, memory.</summary>
-internal sealed record StorageSettings(MapLocation Map, LocationRegistry Registry, DevicePlatform Platform, bool VerifyCrc)
+internal sealed record StorageSettings(MapLocation Map, LocationRegistry Registry, DevicePlatform Platform,
+    bool VerifyCrc)
 {
     /// <summary>True for big-endian files (zip <c>byteorder</c> = big): element bytes are swapped as they are
     /// read.</summary>
@@ -86,7 +87,8 @@ internal sealed class StorageResolver(StorageSettings settings, int expected = 0
         };
         var storage = new Storage(key, type.DType, numBytes, location, type.IsUntyped, buffer);
         string device;
-        if (!settings.DeferDeviceCheck) device = settings.Map.Resolve(storage, location, settings.Registry, settings.Platform);
+        if (!settings.DeferDeviceCheck) device = settings.Map.Resolve(storage, location, settings.Registry,
+            settings.Platform);
         else
         {
             device = settings.Map.Target(storage, location, settings.Registry);
@@ -99,13 +101,15 @@ internal sealed class StorageResolver(StorageSettings settings, int expected = 0
 
     /// <summary>Gives a storage its bytes once the container reaches them (the legacy stream lists data after the
     /// pickle).</summary>
-    public void Attach(Storage storage, StorageBytes bytes) => ((LazyBuffer)storage.Buffer).Attach(Layered(bytes, storage.Key));
+    public void Attach(Storage storage, StorageBytes bytes) =>
+        ((LazyBuffer)storage.Buffer).Attach(Layered(bytes, storage.Key));
 
     /// <summary>A view storage over part of a root (legacy formats), made once per key.</summary>
     public Storage View(string key, Storage root, long byteOffset, long numBytes)
     {
         if (_byKey.TryGetValue(key, out var known)) return known;
-        var view = new Storage(key, root.DType, numBytes, root.SavedLocation, root.IsUntyped, new SliceBuffer(root.Buffer, byteOffset, numBytes));
+        var view = new Storage(key, root.DType, numBytes, root.SavedLocation, root.IsUntyped,
+            new SliceBuffer(root.Buffer, byteOffset, numBytes));
         _byKey.Add(key, view);
         return view;
     }

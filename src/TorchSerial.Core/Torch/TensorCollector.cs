@@ -55,7 +55,8 @@ internal static class TensorCollector
             {
                 // A pre-0.4 tensor: the built tensor takes the shell's place in its dict or list, once the walk is
                 // done.
-                if (rename && slot is not null && (top.Dict is not null || top.List is PyList)) patches.Add(((object?)top.Dict ?? top.List!, slot, built));
+                if (rename && slot is not null && (top.Dict is not null
+                    || top.List is PyList)) patches.Add(((object?)top.Dict ?? top.List!, slot, built));
                 value = built;
             }
             switch (value)
@@ -97,10 +98,14 @@ internal static class TensorCollector
                     // An nn.Module pickled whole (admitted as inert): its tensors get model.state_dict()'s names, its
                     // own parameters and buffers first, then each child's under the child's name.
                     seenContainers.Add(o.State!);
-                    frames.Add(new Frame { Entries = module.Others.GetEnumerator(), Dict = module.Others, Path = Path() });
-                    frames.Add(new Frame { Entries = module.Children.GetEnumerator(), Dict = module.Children, Path = Path() });
-                    frames.Add(new Frame { Entries = module.Buffers.GetEnumerator(), Dict = module.Buffers, Path = Path() });
-                    frames.Add(new Frame { Entries = module.Parameters.GetEnumerator(), Dict = module.Parameters, Path = Path() });
+                    frames.Add(new Frame { Entries = module.Others.GetEnumerator(), Dict = module.Others,
+                        Path = Path() });
+                    frames.Add(new Frame { Entries = module.Children.GetEnumerator(), Dict = module.Children,
+                        Path = Path() });
+                    frames.Add(new Frame { Entries = module.Buffers.GetEnumerator(), Dict = module.Buffers,
+                        Path = Path() });
+                    frames.Add(new Frame { Entries = module.Parameters.GetEnumerator(), Dict = module.Parameters,
+                        Path = Path() });
                     break;
                 case PyObject o when seenContainers.Add(o):
                     if (o.State is not null) frames.Add(Frame.One(o.State, Path()));

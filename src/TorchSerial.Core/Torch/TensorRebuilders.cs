@@ -90,9 +90,11 @@ internal static class TensorRebuilders
         string scheme = (q[0] as PyGlobal)?.Name ?? throw Bad($"quantizer_params[0] should be a qscheme but is {Describe(q[0])}.");
         t.Quantization = scheme switch
         {
-            "per_tensor_affine" when q.Count == 3 => new Quantization(scheme, Double(q[1], "scale"), Long(q[2], "zero_point"), null, null, null),
+            "per_tensor_affine" when q.Count == 3 =>
+                new Quantization(scheme, Double(q[1], "scale"), Long(q[2], "zero_point"), null, null, null),
             "per_channel_affine" or "per_channel_affine_float_qparams" when q.Count == 4 =>
-                new Quantization(scheme, null, null, q[1] as Tensor ?? throw Bad("per-channel scales should be a tensor."),
+                new Quantization(scheme, null, null, q[1] as Tensor
+                    ?? throw Bad("per-channel scales should be a tensor."),
                     q[2] as Tensor ?? throw Bad("per-channel zero points should be a tensor."), Long(q[3], "axis")),
             _ => throw Fail.Unsupported(ErrorIds.UnsupportedTensorFeature,
                 $"A quantized tensor uses the quantization scheme '{scheme}' with {q.Count - 1} parameters, which " +
@@ -161,7 +163,8 @@ internal static class TensorRebuilders
     {
         Count(a, "_rebuild_meta_tensor_no_storage", 4, 4);
         var dtype = a[0] as DType ?? throw Bad($"A meta tensor's dtype is {Describe(a[0])}.");
-        return Tensor.Meta(dtype, LongSequence(a[1], "size"), LongSequence(a[2], "stride"), Bool(a[3], "requires_grad"));
+        return Tensor.Meta(dtype, LongSequence(a[1], "size"), LongSequence(a[2], "stride"), Bool(a[3],
+            "requires_grad"));
     }
 
     private static string LayoutName(object? layout) => layout switch
@@ -174,7 +177,8 @@ internal static class TensorRebuilders
         => value as Tensor ?? throw Bad($"A sparse tensor's {what} should be a tensor but is {Describe(value)}.");
 
     private static Tensor Make(Storage storage, DType dtype, object? offset, object? size, object? stride)
-        => new(storage, dtype, Long(offset, "storage_offset"), LongSequence(size, "size"), LongSequence(stride, "stride"));
+        => new(storage, dtype, Long(offset, "storage_offset"), LongSequence(size, "size"), LongSequence(stride,
+            "stride"));
 
     private static DType ViewDType(Storage storage) => storage.DType;
 

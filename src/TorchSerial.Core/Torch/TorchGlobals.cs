@@ -69,7 +69,8 @@ internal static class TorchGlobals
     private static Dictionary<string, object> BuildKnown()
     {
         var k = new Dictionary<string, object>(StringComparer.Ordinal);
-        void Add(string name, Func<PyTuple, object?> call, Func<PyTuple, object?>? newObj = null) => k[name] = new Callable(name, call, newObj);
+        void Add(string name, Func<PyTuple, object?> call, Func<PyTuple, object?>? newObj = null) =>
+            k[name] = new Callable(name, call, newObj);
         // Rebuild functions that read their arguments and keep only the values in them, never the tuple.
         void AddReader(string name, Func<PyTuple, object?> call)
             => k[name] = new Callable(name, call) { BorrowsArgs = true };
@@ -88,18 +89,25 @@ internal static class TorchGlobals
         Add("torch._utils._rebuild_nested_tensor", TensorRebuilders.Unsupported("a nested tensor"));
         Add("torch._utils._rebuild_meta_tensor_no_storage", TensorRebuilders.RebuildMeta);
         Add("torch._utils._rebuild_wrapper_subclass", TensorRebuilders.Unsupported("a storage-less tensor subclass"));
-        Add("torch._utils._rebuild_device_tensor_from_numpy", TensorRebuilders.Unsupported("a device tensor saved through NumPy (XLA and similar)"));
-        Add("torch._utils._rebuild_xla_tensor", TensorRebuilders.Unsupported("a device tensor saved through NumPy (XLA and similar)"));
-        Add("torch._utils._rebuild_device_tensor_from_cpu_tensor", TensorRebuilders.Unsupported("a device tensor saved through a CPU copy (XLA, MTIA and similar)"));
+        Add("torch._utils._rebuild_device_tensor_from_numpy",
+            TensorRebuilders.Unsupported("a device tensor saved through NumPy (XLA and similar)"));
+        Add("torch._utils._rebuild_xla_tensor",
+            TensorRebuilders.Unsupported("a device tensor saved through NumPy (XLA and similar)"));
+        Add("torch._utils._rebuild_device_tensor_from_cpu_tensor",
+            TensorRebuilders.Unsupported("a device tensor saved through a CPU copy (XLA, MTIA and similar)"));
 
         Add("collections.OrderedDict", a => FromPairs(a, "collections.OrderedDict"));
         Add("collections.Counter", a => FromPairs(a, "collections.Counter"));
         Add("builtins.set", a => ToSet(a, frozen: false));
         Add("builtins.frozenset", a => ToSet(a, frozen: true));
         Add("builtins.bytearray", ToByteArray);
-        Add("builtins.complex", a => { Count(a, "complex", 0, 2); return new Complex(a.Count > 0 ? Double(a[0], "real") : 0, a.Count > 1 ? Double(a[1], "imag") : 0); });
+        Add("builtins.complex", a =>
+            { Count(a, "complex", 0, 2); return new Complex(a.Count > 0 ? Double(a[0], "real") : 0, a.Count > 1
+                ? Double(a[1], "imag") : 0); });
         Add("_codecs.encode", Encode);
-        Add("torch.Size", a => { Count(a, "torch.Size", 0, 1); return new TorchSize(a.Count == 0 ? Array.Empty<long>() : LongSequence(a[0], "torch.Size")); });
+        Add("torch.Size", a =>
+            { Count(a, "torch.Size", 0, 1); return new TorchSize(a.Count == 0
+                ? Array.Empty<long>() : LongSequence(a[0], "torch.Size")); });
         Add("torch.device", ToDevice);
         Add("torch.serialization._get_layout", a =>
         {
@@ -138,7 +146,8 @@ internal static class TorchGlobals
         Count(a, type, 0, 1);
         var d = new PyDict { PythonType = type };
         if (a.Count == 0 || a[0] is null) return d;
-        if (a[0] is PyDict src) { foreach (System.Collections.DictionaryEntry e in src) d.SetItem(e.Key, e.Value); return d; }
+        if (a[0] is PyDict src) { foreach (System.Collections.DictionaryEntry e in src) d.SetItem(e.Key,
+            e.Value); return d; }
         IEnumerable<object?> pairs = a[0] as IEnumerable<object?> ?? throw Bad($"{type} expects pairs but got {Describe(a[0])}.");
         foreach (var p in pairs)
         {
@@ -170,7 +179,9 @@ internal static class TorchGlobals
         {
             byte[] b => new PyByteArray(b),
             string s when a.Count == 2 => new PyByteArray((byte[])Encode(a)!),
-            PyList l => new PyByteArray(l.Select(x => Long(x, "bytearray item") is var v and >= 0 and <= 255 ? (byte)v : throw Bad("bytearray items must be in range(0, 256).")).ToArray()),
+            PyList l => new PyByteArray(l.Select(x =>
+                Long(x, "bytearray item") is var v and >= 0 and <= 255
+                    ? (byte)v : throw Bad("bytearray items must be in range(0, 256).")).ToArray()),
             _ => throw Bad($"bytearray() got {Describe(a[0])}."),
         };
     }
@@ -197,7 +208,8 @@ internal static class TorchGlobals
         if (a.Count == 2 && a[1] is not null) return new TorchDevice(s, Long(a[1], "device index"));
         int colon = s.IndexOf(':');
         if (colon < 0) return new TorchDevice(s, null);
-        return long.TryParse(s[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long index)
+        return long.TryParse(s[(colon + 1)..], System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out long index)
             ? new TorchDevice(s[..colon], index)
             : throw Bad($"torch.device got the invalid device string '{s}'.");
     }

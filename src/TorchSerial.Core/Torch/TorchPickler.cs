@@ -28,7 +28,8 @@ internal sealed class TorchPickler
     /// A pickler whose storages go where <paramref name="record"/> says (key, dtype and size field, given the dtype of
     /// the view that pickles it), saved with the location tag <paramref name="tag"/> gives (torch's location_tag).
     /// </summary>
-    public TorchPickler(int protocol, Func<Storage, DType, StorageRecord> record, Func<Storage, string> tag, bool legacyPersistentIds,
+    public TorchPickler(int protocol, Func<Storage, DType, StorageRecord> record, Func<Storage, string> tag,
+        bool legacyPersistentIds,
         Func<object?, object?>? normalize, int expectedTensors = 0)
     {
         _w = new PickleWriter(protocol, checked(expectedTensors * 8));
@@ -82,7 +83,8 @@ internal sealed class TorchPickler
     /// </summary>
     private readonly struct Step
     {
-        private Step(StepKind kind, Action? action, object? value, byte op) { Kind = kind; Action = action; Value = value; Op = op; }
+        private Step(StepKind kind, Action? action, object? value,
+            byte op) { Kind = kind; Action = action; Value = value; Op = op; }
         public StepKind Kind { get; }
         public Action? Action { get; }
         public object? Value { get; }
@@ -115,15 +117,18 @@ internal sealed class TorchPickler
             case Tensor { IsMeta: true, IsParameter: false } m: SaveMeta(m); break; // a meta Parameter wraps one
             case Tensor t: SaveTensor(t); break;
             case SparseTensor s: SaveSparse(s); break;
-            case LayoutRef l: Reduce(l, "torch.serialization", "_get_layout", new object?[] { "torch." + l.Name }); break;
+            case LayoutRef l: Reduce(l, "torch.serialization", "_get_layout",
+                new object?[] { "torch." + l.Name }); break;
             case Storage st: SavePersistentId(st, st.IsUntyped ? DType.UInt8 : st.DType, untyped: st.IsUntyped); break;
             case DType d: _w.Global("torch", d.Name); break;
             case PyGlobal g: _w.Global(g.Module, g.Name); break;
             case byte[] bytes: SaveBytes(bytes); break;
             case PyByteArray ba: SaveByteArray(ba); break;
             case PyTuple tuple: SaveTuple(tuple, tuple); break;
-            case TorchSize size: Reduce(size, "torch", "Size", new object?[] { new PyTuple(size.Select(x => (object?)x).ToArray()) }); break;
-            case TorchDevice dev: Reduce(dev, "torch", "device", dev.Index is { } i ? new object?[] { dev.Type, i } : new object?[] { dev.Type }); break;
+            case TorchSize size: Reduce(size, "torch", "Size", new object?[] { new PyTuple(size.Select(x =>
+                (object?)x).ToArray()) }); break;
+            case TorchDevice dev: Reduce(dev, "torch", "device", dev.Index is { } i
+                ? new object?[] { dev.Type, i } : new object?[] { dev.Type }); break;
             case Complex c: NewObj(value, "builtins", "complex", new object?[] { c.Real, c.Imaginary }); break;
             case PySet set: SaveSet(set); break;
             case PyObject o: SaveInert(o); break;
@@ -138,7 +143,8 @@ internal sealed class TorchPickler
         }
     }
 
-    private static BigInteger ToBig(object v) => v switch { ulong u => u, _ => Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture) };
+    private static BigInteger ToBig(object v) => v switch { ulong u => u, _ =>
+        Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture) };
 
     // ---- Python containers --------------------------------------------------------------------------------
 
@@ -273,7 +279,8 @@ internal sealed class TorchPickler
 
     /// <summary>The protocol-2 form of cls.__new__(cls, *args): NEWOBJ.</summary>
     private void NewObj(object identity, string module, string name, object?[] args)
-        => Then(() => _w.Global(module, name), () => Save(new PyTuple(args)), () => { _w.Op(Op.NEWOBJ); _w.Memoize(identity); });
+        => Then(() => _w.Global(module, name), () => Save(new PyTuple(args)), () =>
+            { _w.Op(Op.NEWOBJ); _w.Memoize(identity); });
 
     // ---- tensors and storages (torch/_tensor.py, torch/nn/parameter.py) ----------------------------------
 
@@ -289,7 +296,8 @@ internal sealed class TorchPickler
             if (t.PythonState is null)
                 Reduce(t, "torch._utils", "_rebuild_parameter", new object?[] { data, t.RequiresGrad, hooks });
             else
-                Reduce(t, "torch._utils", "_rebuild_parameter_with_state", new object?[] { data, t.RequiresGrad, hooks, t.PythonState });
+                Reduce(t, "torch._utils", "_rebuild_parameter_with_state", new object?[] { data, t.RequiresGrad, hooks,
+                    t.PythonState });
             return;
         }
         var (func, args) = TensorReduction(t, hooks);
@@ -303,7 +311,8 @@ internal sealed class TorchPickler
         int dot = type.LastIndexOf('.');
         Reduce(t, "torch._tensor", "_rebuild_from_type_v2", new object?[]
         {
-            new PyGlobal("torch._utils", func), new PyGlobal(type[..dot], type[(dot + 1)..]), new PyTuple(args), t.PythonState ?? new PyDict(),
+            new PyGlobal("torch._utils", func), new PyGlobal(type[..dot], type[(dot + 1)..]), new PyTuple(args),
+                t.PythonState ?? new PyDict(),
         });
     }
 
@@ -317,7 +326,8 @@ internal sealed class TorchPickler
             object?[] qparams = q.Scheme == "per_tensor_affine"
                 ? new object?[] { new PyGlobal("torch", q.Scheme), q.Scale, q.ZeroPoint }
                 : new object?[] { new PyGlobal("torch", "per_channel_affine"), q.Scales, q.ZeroPoints, q.Axis };
-            return ("_rebuild_qtensor", new object?[] { storage, t.StorageOffset, size, stride, new PyTuple(qparams), t.RequiresGrad, hooks });
+            return ("_rebuild_qtensor", new object?[] { storage, t.StorageOffset, size, stride, new PyTuple(qparams),
+                t.RequiresGrad, hooks });
         }
         var args = new List<object?> { storage, t.StorageOffset, size, stride, t.RequiresGrad, hooks };
         if (t.DType.IsV3) args.Add(t.DType);
@@ -356,7 +366,8 @@ internal sealed class TorchPickler
     {
         var entry = _record(storage, viewDType);
         bool asUntyped = untyped || entry.DType.IsV3;
-        var type = asUntyped ? new PyGlobal("torch.storage", "UntypedStorage") : new PyGlobal("torch", entry.DType.StorageClass!);
+        var type = asUntyped ? new PyGlobal("torch.storage", "UntypedStorage")
+            : new PyGlobal("torch", entry.DType.StorageClass!);
         var location = LocationTag(_tag(storage));
         object?[] pid = _legacyIds
             ? new object?[] { StorageTypename, type, entry.Key, location, entry.NumElements, null }

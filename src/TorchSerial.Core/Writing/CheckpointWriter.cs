@@ -107,14 +107,16 @@ public static class CheckpointWriter
     private static void SaveSafeTensors(object? root, Stream output, SaveOptions options,
         IReadOnlyList<KeyValuePair<string, string>>? removed, CancellationToken ct)
     {
-        IReadOnlyList<KeyValuePair<string, Tensor>> tensors = FlatStateDict.From(root, options.Normalize, "safetensors");
+        IReadOnlyList<KeyValuePair<string, Tensor>> tensors = FlatStateDict.From(root, options.Normalize,
+            "safetensors");
         if (removed is null)
         {
             var plan = SharedTensorPlan.Make(tensors, options.CopySharedTensors);
             (tensors, removed) = (plan.Kept, plan.Removed);
         }
         var progress = new SaveProgress(options.Progress, tensors.Sum(t => t.Value.NumBytes));
-        SafeTensorsWriter.Write(tensors, SafeTensorsWriter.Metadata(removed, options.Metadata), output, progress.Add, ct);
+        SafeTensorsWriter.Write(tensors, SafeTensorsWriter.Metadata(removed, options.Metadata), output, progress.Add,
+            ct);
         output.Flush();
     }
 

@@ -62,7 +62,8 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet, IDisposable
     /// non-terminating ErrorRecord (its stable id, or UnexpectedFailure) and the next file goes on; Ctrl+C stops the
     /// loop.
     /// </summary>
-    protected void ForEachFile<T>(string activity, Func<string, Action<long, long>, T> work, Action<string, T> emit, Action? onFailure = null)
+    protected void ForEachFile<T>(string activity, Func<string, Action<long, long>, T> work, Action<string, T> emit,
+        Action? onFailure = null)
     {
         PathFailed = onFailure;
         foreach (var path in ResolveInputPaths())

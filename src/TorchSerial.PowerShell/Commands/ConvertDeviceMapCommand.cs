@@ -79,7 +79,8 @@ public sealed class ConvertDeviceMapCommand : InputPathCmdlet, IDisposable
         }
         // Every destination is known before the first file is written, so inputs that would land on one file are
         // refused with nothing written, not discovered after the first has been replaced.
-        var plan = _sources.Distinct(StringComparer.Ordinal).Select(s => (Source: s, Target: DestinationOf(s))).ToList();
+        var plan = _sources.Distinct(StringComparer.Ordinal).Select(s =>
+            (Source: s, Target: DestinationOf(s))).ToList();
         if (plan.Any(p => p.Target is null)) return;
         var collision = plan.GroupBy(p => p.Target!, PathComparer).FirstOrDefault(g => g.Count() > 1);
         if (collision is not null)

@@ -57,7 +57,8 @@ public sealed class ConvertToTensorCommand : PSCmdlet
         }
         try
         {
-            WriteObject(Tensor.FromValues(_values, dtype, Shape, Name, requiresGrad: RequiresGrad || AsParameter, isParameter: AsParameter));
+            WriteObject(Tensor.FromValues(_values, dtype, Shape, Name, requiresGrad: RequiresGrad
+                || AsParameter, isParameter: AsParameter));
         }
         catch (TorchSerialException ex)
         {
@@ -76,7 +77,8 @@ public sealed class ConvertToTensorCommand : PSCmdlet
             switch (v)
             {
                 case null:
-                    ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.InvalidTensorData, "A tensor cannot hold $null.", null));
+                    ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.InvalidTensorData,
+                        "A tensor cannot hold $null.", null));
                     return;
                 case string or System.Numerics.Complex:
                     _values.Add(v);

@@ -44,7 +44,8 @@ public abstract class InputPathCmdlet : PSCmdlet
                     if (provider.Name == "FileSystem" && !File.Exists(resolved[0]))
                     {
                         PathFailed?.Invoke();
-                        WriteError(Directory.Exists(resolved[0]) ? ErrorRecords.PathIsDirectory(input) : ErrorRecords.PathNotFound(input));
+                        WriteError(Directory.Exists(resolved[0])
+                            ? ErrorRecords.PathIsDirectory(input) : ErrorRecords.PathNotFound(input));
                         continue;
                     }
                 }

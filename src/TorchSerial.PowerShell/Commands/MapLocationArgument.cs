@@ -19,7 +19,8 @@ internal static class MapLocationArgument
             case IDictionary d:
                 var table = new Dictionary<string, string>(StringComparer.Ordinal);
                 foreach (DictionaryEntry e in d)
-                    table[e.Key?.ToString() ?? ""] = (e.Value is PSObject pv ? pv.BaseObject : e.Value)?.ToString() ?? "";
+                    table[e.Key?.ToString() ?? ""] = (e.Value is PSObject pv ? pv.BaseObject : e.Value)?.ToString()
+                        ?? "";
                 return MapLocation.Table(table);
             case ScriptBlock block:
                 return MapLocation.Callback((storage, tag) => RunspaceLocations.First(block, storage, tag));

@@ -41,11 +41,13 @@ public sealed class RegisterTorchLocationCommand : PSCmdlet
     {
         if (Tagger is null && Deserializer is null)
         {
-            ThrowTerminatingError(ErrorRecords.BadArgument(ErrorRecords.MissingHandler, "Give -Tagger, -Deserializer or both.", Name));
+            ThrowTerminatingError(ErrorRecords.BadArgument(ErrorRecords.MissingHandler,
+                "Give -Tagger, -Deserializer or both.", Name));
             return;
         }
         var tagger = Tagger is { } t ? s => RunspaceLocations.First(t, s)?.ToString() : (Func<Storage, string?>?)null;
-        var deserializer = Deserializer is { } d ? (s, tag) => RunspaceLocations.First(d, s, tag) : (Func<Storage, string, object?>?)null;
+        var deserializer = Deserializer is { } d ? (s, tag) =>
+            RunspaceLocations.First(d, s, tag) : (Func<Storage, string, object?>?)null;
         var handler = RunspaceLocations.ForChange().Register(Name, Priority, tagger, deserializer);
         if (handler.CollidedLate)
             WriteWarning($"Priority {Priority} is already taken, so '{Name}' is tried after every other handler (torch behaves the same way).");

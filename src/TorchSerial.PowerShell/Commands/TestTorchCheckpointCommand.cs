@@ -49,6 +49,7 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet
     {
         if (Quiet) WriteObject(_any && _allOk);
         else if (AsSarif)
-            WriteObject(SarifLog.Write(_reports, typeof(TestTorchCheckpointCommand).Assembly.GetName().Version?.ToString(3) ?? "0"));
+            WriteObject(SarifLog.Write(_reports,
+                typeof(TestTorchCheckpointCommand).Assembly.GetName().Version?.ToString(3) ?? "0"));
     }
 }

@@ -10,7 +10,8 @@ public abstract class FixedValuesCompleter : IArgumentCompleter
 {
     protected abstract IEnumerable<string> Values { get; }
 
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName,
+        string wordToComplete,
         CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         var typed = (wordToComplete ?? "").Trim('\'', '"');

@@ -30,7 +30,8 @@ public sealed class ModuleDependencies : IModuleAssemblyInitializer
     {
         string path = Path.Combine(Lib, name.Name + ".dll");
         if (!File.Exists(path)) return null;
-        return name.Name == "TorchSerial.Core" ? context.LoadFromAssemblyPath(path) : Private.LoadFromAssemblyPath(path);
+        return name.Name == "TorchSerial.Core"
+            ? context.LoadFromAssemblyPath(path) : Private.LoadFromAssemblyPath(path);
     }
 
     // lib/net10.0 on .NET 10 and later, lib/net8.0 otherwise (or where a build shipped only that one).
