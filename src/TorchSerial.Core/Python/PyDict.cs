@@ -169,7 +169,7 @@ public sealed partial class PyDict : IDictionary
         _count++;
         _version++;
         if (_buckets is not null) Link(at);
-        else if (_used > ScanLimit) Rebuild(_slots.Length);
+        else if (_used > ScanLimit) Chain();
     }
 
     /// <summary>New slots of <paramref name="capacity"/> (a power of two), holes dropped, and buckets past the scan
@@ -181,10 +181,17 @@ public sealed partial class PyDict : IDictionary
         _slots = new Slot[capacity];
         int n = 0;
         for (int i = 0; i < _used; i++)
-            if (!ReferenceEquals(old[i].Key, Hole)) _slots[n++] = old[i] with { Next = 0 };
+            if (!ReferenceEquals(old[i].Key, Hole)) _slots[n++] = old[i];
         _used = n;
-        _buckets = n > ScanLimit || (capacity > ScanLimit && _buckets is not null) ? new int[capacity] : null;
-        if (_buckets is not null) for (int i = 0; i < n; i++) Link(i);
+        _buckets = null;
+        if (n > ScanLimit) Chain();
+    }
+
+    /// <summary>A bucket array over the slots as they are: from here on, lookups hash instead of scanning.</summary>
+    private void Chain()
+    {
+        _buckets = new int[_slots.Length];
+        for (int i = 0; i < _used; i++) Link(i);
     }
 
     private void Link(int at)

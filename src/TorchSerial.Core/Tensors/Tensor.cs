@@ -58,7 +58,7 @@ public sealed class Tensor
         public object? PythonState;
         public string? PythonType;
 
-        public object Copy() => MemberwiseClone();
+        public RareParts Copy() => (RareParts)MemberwiseClone();
     }
 
     private RareParts? _rare;
@@ -335,7 +335,7 @@ public sealed class Tensor
     private Tensor Clone()
     {
         var t = (Tensor)MemberwiseClone();
-        if (_rare is not null) t._rare = (RareParts)_rare.Copy();
+        t._rare = _rare?.Copy();
         return t;
     }
 
