@@ -24,6 +24,7 @@ internal static class ErrorRecords
     public const string CheckpointAssertionFailed = "CheckpointAssertionFailed";
     public const string DestinationCollision = "DestinationCollision";
     public const string InvalidDestination = "InvalidDestination";
+    public const string NoCheckpoint = "NoCheckpoint";
 
     public static ErrorRecord From(TorchSerialException ex, object? target)
         => new(ex, ex.ErrorId, Category(ex.Kind), target);
@@ -78,6 +79,30 @@ internal static class ErrorRecords
 
     public static ErrorRecord PathNotFound(string path, Exception? inner = null)
         => new(inner ?? new ItemNotFoundException($"Cannot find path '{path}' because it does not exist."), FileNotFound, ErrorCategory.ObjectNotFound, path);
+
+    /// <summary>
+    /// A -Path pattern that matched no file. Brackets are wildcards, so a file literally named 'model [1].pt' is not
+    /// found by -Path: when such a file exists, the message says to use -LiteralPath.
+    /// </summary>
+    public static ErrorRecord PatternMatchedNothing(string pattern, string literalPath)
+        => new(new ItemNotFoundException(File.Exists(literalPath)
+                ? $"The pattern '{pattern}' matches no file: -Path reads [ ] * ? as wildcards. A file with exactly " +
+                    $"this name exists; read it with -LiteralPath '{pattern}'."
+                : $"Cannot find path '{pattern}': the pattern matches no file."),
+            FileNotFound, ErrorCategory.ObjectNotFound, pattern);
+
+    /// <summary>An assertion or gate that was given no checkpoint at all, so it checked nothing.</summary>
+    public static ErrorRecord NothingChecked(string message)
+        => new(new InvalidOperationException(message), NoCheckpoint, ErrorCategory.ObjectNotFound, null);
+
+    /// <summary>An output file whose folder does not exist (and -Force, which would create it, was not given).</summary>
+    public static ErrorRecord MissingFolder(string folder, string path)
+        => new(new DirectoryNotFoundException($"Cannot write '{path}': the folder '{folder}' does not exist. Create it, " +
+                "or add -Force to have it created."), ErrorIds.WriteFailed, ErrorCategory.ObjectNotFound, path);
+
+    public static ErrorRecord FolderNotCreated(string folder, Exception ex)
+        => new(new IOException($"Cannot create the folder '{folder}': {ex.Message}", ex), ErrorIds.WriteFailed,
+            ErrorCategory.WriteError, folder);
 
     public static ErrorRecord NotFileSystem(string path, string provider)
         => new(new ArgumentException($"'{path}' is on the {provider} provider; TorchSerial reads and writes files only, so give a FileSystem path."),

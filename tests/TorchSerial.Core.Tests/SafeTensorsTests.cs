@@ -84,46 +84,61 @@ public class SafeTensorsTests
     }
 
     [Fact]
-    public void Shared_tensors_are_dropped_as_save_model_drops_them_and_recorded_in_the_metadata()
+    public void Identical_aliases_are_written_once_and_other_views_as_copies_so_no_name_is_lost()
     {
         var views = CheckpointReader.Load(Fixtures.Torch("views.pt"));
         var state = new PyDict();
         foreach (var t in views.Tensors) state.Add(t.Name, t);
+        var copied = new List<string>();
         var output = new MemoryStream();
-        CheckpointWriter.Save(state, output, new SaveOptions { Layout = SaveLayout.SafeTensors });
+        CheckpointWriter.Save(state, output, new SaveOptions { Layout = SaveLayout.SafeTensors,
+            Copied = copied.Add });
         output.Position = 0;
         var back = CheckpointReader.Load(output);
-        // 'base' covers its storage, so its overlapping views go; 'tied_*' share one storage with 'nested.list.1.0'.
-        Assert.Equal("base", back.Metadata!["row"]);
+        // Only names that are the very same view are recorded as removed → kept, with the kept name first in
+        // code-point order: 'nested.again' is 'base', and 'tied_a'/'tied_b' are 'nested.list.1.0'.
+        Assert.Equal(new[] { "nested.again", "tied_a", "tied_b" }, back.Metadata!.Keys.Cast<string>()
+            .Where(k => k != "format").OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal("base", back.Metadata!["nested.again"]);
         Assert.Equal("nested.list.1.0", back.Metadata!["tied_b"]);
-        Assert.DoesNotContain(back.Tensors, t => t.Name is "row" or "col" or "tied_a");
-        // Views of their own storage that are not contiguous are written contiguous, with the same logical bytes.
-        foreach (var name in new[] { "channels_last", "expanded", "base", "nested.list.1.0" })
+        // Views with other shapes or offsets ('row' is base[1], 'transposed' is base.t()) cannot be rebuilt from a
+        // name: each is written as its own copy, reported, with the logical bytes of the original.
+        Assert.Equal(new[] { "col", "nested.list.0", "row", "slice", "transposed" }, copied);
+        var expectedNames = views.Tensors.Select(t => t.Name).Except(new[] { "nested.again", "tied_a", "tied_b" });
+        Assert.Equal(expectedNames.OrderBy(n => n, StringComparer.Ordinal),
+            back.Tensors.Select(t => t.Name).OrderBy(n => n, StringComparer.Ordinal));
+        foreach (var copy in back.Tensors)
         {
-            var original = views.Tensors.First(t => t.Name == name);
-            var copy = back.Tensors.Single(t => t.Name == name);
+            var original = views.Tensors.First(t => t.Name == copy.Name);
             Assert.Equal(original.GetBytes(), copy.GetBytes());
-            Assert.True(copy.IsContiguous);
+            Assert.Equal(original.Shape, copy.Shape);
+            if (copy.NumElements > 0) Assert.True(copy.IsContiguous, copy.Name);
         }
     }
 
     [Fact]
-    public void Overlapping_views_that_no_tensor_covers_are_refused_unless_copies_are_asked_for()
+    public void Views_are_refused_by_name_with_DeduplicateOnly_and_every_name_is_written_with_CopySharedTensors()
     {
         var views = CheckpointReader.Load(Fixtures.Torch("views.pt"));
         var state = new PyDict();
-        foreach (var t in views.Tensors.Where(t => t.Name is "row" or "col")) state.Add(t.Name, t);
-        var ex = Assert.Throws<TorchSerialException>(() =>
-            CheckpointWriter.Save(state, new MemoryStream(), new SaveOptions { Layout = SaveLayout.SafeTensors }));
+        foreach (var t in views.Tensors.Where(t => t.Name is "row" or "col" or "tied_a" or "tied_b"))
+            state.Add(t.Name, t);
+        var ex = Assert.Throws<TorchSerialException>(() => CheckpointWriter.Save(state, new MemoryStream(),
+            new SaveOptions { Layout = SaveLayout.SafeTensors, DeduplicateOnly = true }));
         Assert.Equal(ErrorIds.SafeTensorsSharedStorage, ex.ErrorId);
+        Assert.Contains("'col', 'row' are views", ex.Message);
         var output = new MemoryStream();
         CheckpointWriter.Save(state, output, new SaveOptions { Layout = SaveLayout.SafeTensors,
             CopySharedTensors = true });
         output.Position = 0;
         var back = CheckpointReader.Load(output);
-        Assert.Equal(new[] { "col", "row" }, back.Tensors.Select(t => t.Name));
-        Assert.Equal(new float[] { 1, 4 }, (float[])back.Tensors[0].ToArray());
-        Assert.Equal(new float[] { 3, 4, 5 }, (float[])back.Tensors[1].ToArray());
+        Assert.Equal(new[] { "col", "row", "tied_a", "tied_b" }, back.Tensors.Select(t => t.Name)
+            .OrderBy(n => n, StringComparer.Ordinal));
+        Assert.Equal(new[] { "format" }, back.Metadata!.Keys.Cast<string>());
+        Assert.Equal(new float[] { 1, 4 }, (float[])back.Tensors.Single(t => t.Name == "col").ToArray());
+        Assert.Equal(new float[] { 3, 4, 5 }, (float[])back.Tensors.Single(t => t.Name == "row").ToArray());
+        Assert.Equal(back.Tensors.Single(t => t.Name == "tied_a").GetBytes(),
+            back.Tensors.Single(t => t.Name == "tied_b").GetBytes());
     }
 
     [Fact]

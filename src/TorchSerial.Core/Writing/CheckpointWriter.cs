@@ -111,7 +111,7 @@ public static class CheckpointWriter
             "safetensors");
         if (removed is null)
         {
-            var plan = SharedTensorPlan.Make(tensors, options.CopySharedTensors);
+            var plan = SharedTensorPlan.Make(tensors, options);
             (tensors, removed) = (plan.Kept, plan.Removed);
         }
         var progress = new SaveProgress(options.Progress, tensors.Sum(t => t.Value.NumBytes));

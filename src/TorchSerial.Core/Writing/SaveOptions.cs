@@ -53,10 +53,19 @@ public sealed record SaveOptions
     public IReadOnlyList<KeyValuePair<string, string>>? Metadata { get; init; }
 
     /// <summary>
-    /// safetensors only: tensors that share memory with no tensor covering the storage are written as separate
-    /// contiguous copies instead of refused.
+    /// safetensors only: every tensor is written under its own name as its own contiguous copy, identical aliases
+    /// (tied weights) included, so no name is recorded as removed.
     /// </summary>
     public bool CopySharedTensors { get; init; }
+
+    /// <summary>
+    /// safetensors only: identical aliases are written once (as by default), and a view that would have to be
+    /// written as a copy of part of another tensor's memory is refused instead, naming it.
+    /// </summary>
+    public bool DeduplicateOnly { get; init; }
+
+    /// <summary>safetensors: told the name of each view written as its own copy (its sharing cannot be kept).</summary>
+    public Action<string>? Copied { get; init; }
 
     /// <summary>
     /// Splits the save into shards of at most this many bytes (huggingface_hub's greedy split; a larger tensor gets a
@@ -79,6 +88,9 @@ public sealed record SaveOptions
         if (MaxShardSize is <= 0)
             throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument,
                 $"The shard size must be positive, not {MaxShardSize}.");
+        if (CopySharedTensors && DeduplicateOnly)
+            throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument,
+                "-CopySharedTensors writes every alias as a copy and -DeduplicateOnly refuses copies; give one.");
         if (string.IsNullOrEmpty(ArchiveName) || ArchiveName.Contains('/'))
             throw new TorchSerialException(ErrorIds.InvalidSaveOption, ErrorKind.InvalidArgument,
                 $"invalid archive name: '{ArchiveName}'.");

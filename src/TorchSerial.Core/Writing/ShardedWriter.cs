@@ -22,7 +22,7 @@ internal static class ShardedWriter
         var removed = new List<KeyValuePair<string, string>>();
         if (safe)
         {
-            var plan = SharedTensorPlan.Make(tensors, options.CopySharedTensors);
+            var plan = SharedTensorPlan.Make(tensors, options);
             tensors = plan.Kept;
             removed.AddRange(plan.Removed);
         }

@@ -5,10 +5,13 @@ using TorchSerial.Tensors;
 namespace TorchSerial.Writing;
 
 /// <summary>
-/// What safetensors' <c>save_model</c> does with tensors that share memory (formats-next.md §1.5–1.6): tensors whose
-/// byte ranges in one storage overlap form a group; the group keeps the first name (in code-point order) of those
-/// that cover the whole storage, and the others are dropped and recorded as <c>removed → kept</c>. Disjoint views
-/// of one storage are not shared and all stay. A group that no tensor covers is an error unless copies are asked for.
+/// What a safetensors save does with tensors that share memory (formats-next.md §1.5–1.6). safetensors has no views,
+/// so a name can only be written as its own bytes or recorded as <c>removed → kept</c>, and a reader rebuilds a
+/// removed name from the kept one by name alone. That is exact only for an identical alias (the same storage, offset,
+/// shape, stride and dtype: tied weights), so only those are deduplicated, keeping the first name in code-point
+/// order as <c>save_model</c> does. Any other view of shared memory (a transpose, a slice) is written as its own
+/// contiguous copy and reported, or refused with <see cref="SaveOptions.DeduplicateOnly"/>; nothing is dropped.
+/// With <see cref="SaveOptions.CopySharedTensors"/> every name is written.
 /// </summary>
 internal sealed class SharedTensorPlan
 {
@@ -24,37 +27,48 @@ internal sealed class SharedTensorPlan
     /// <summary>Dropped name → the kept name that holds its bytes, sorted by the dropped name.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Removed { get; }
 
-    public static SharedTensorPlan Make(IReadOnlyList<KeyValuePair<string, Tensor>> tensors, bool copyShared)
+    public static SharedTensorPlan Make(IReadOnlyList<KeyValuePair<string, Tensor>> tensors, SaveOptions options)
     {
         var drop = new Dictionary<string, string>(StringComparer.Ordinal);
-        var byStorage = tensors.Where(t => t.Value.NumElements > 0 && t.Value.Storage.NumBytes > 0)
-            .GroupBy(t => t.Value.Storage, ReferenceEqualityComparer.Instance);
-        foreach (var group in byStorage)
+        var copies = new List<string>();
+        if (!options.CopySharedTensors)
         {
-            if (group.Count() < 2) continue;
-            foreach (var cluster in Overlapping(group.ToList()))
+            var byStorage = tensors.Where(t => t.Value.NumElements > 0 && t.Value.Storage.NumBytes > 0)
+                .GroupBy(t => t.Value.Storage, ReferenceEqualityComparer.Instance);
+            foreach (var group in byStorage)
             {
-                if (cluster.Count < 2) continue;
-                var complete = cluster.Where(t => Covers(t.Value)).Select(t => t.Key).OrderBy(n => n,
-                    SafeTensorsFormat.NameOrder).ToList();
-                if (complete.Count == 0)
+                if (group.Count() < 2) continue;
+                foreach (var cluster in Overlapping(group.ToList()))
                 {
-                    if (copyShared) continue;
-                    throw new TorchSerialException(ErrorIds.SafeTensorsSharedStorage, ErrorKind.InvalidData,
-                        $"Tensors {string.Join(", ", cluster.Select(t => $"'{t.Key}'"))} share memory, and none of " +
-                            $"them covers its whole " +
-                        "storage, so safetensors cannot keep one and drop the others (save_model refuses this too). " +
-                            "Use -CopySharedTensors " +
-                        "to write each as its own contiguous copy.");
+                    if (cluster.Count < 2) continue;
+                    var views = cluster.GroupBy(t => ViewKey(t.Value))
+                        .Select(v => v.Select(t => t.Key).OrderBy(n => n, SafeTensorsFormat.NameOrder).ToList())
+                        .ToList();
+                    foreach (var aliases in views)
+                        foreach (var name in aliases.Skip(1)) drop[name] = aliases[0];
+                    if (views.Count < 2) continue;
+                    // The view that covers the storage keeps its bytes as they are; every other one is a copy.
+                    var cover = cluster.Where(t => Covers(t.Value)).Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
+                    copies.AddRange(views.Select(v => v[0]).Where(n => !cover.Contains(n)));
                 }
-                foreach (var t in cluster)
-                    if (t.Key != complete[0]) drop[t.Key] = complete[0];
             }
         }
+        copies.Sort(SafeTensorsFormat.NameOrder);
+        if (copies.Count > 0 && options.DeduplicateOnly)
+            throw new TorchSerialException(ErrorIds.SafeTensorsSharedStorage, ErrorKind.InvalidData,
+                $"{string.Join(", ", copies.Select(n => $"'{n}'"))} {(copies.Count == 1 ? "is a view" : "are views")} " +
+                "of memory another tensor shares, not identical aliases: safetensors cannot record a view, so each " +
+                "would be written as its own contiguous copy, and -DeduplicateOnly refuses that. Drop " +
+                "-DeduplicateOnly to write the copies, or save a torch file, which keeps views.");
+        foreach (var name in copies) options.Copied?.Invoke(name);
         var kept = tensors.Where(t => !drop.ContainsKey(t.Key)).ToList();
         var removed = drop.OrderBy(d => d.Key, SafeTensorsFormat.NameOrder).ToList();
         return new SharedTensorPlan(kept, removed);
     }
+
+    /// <summary>What makes two tensors the same view: offset, shape, stride and dtype over one storage.</summary>
+    private static string ViewKey(Tensor t)
+        => $"{t.DType.Name}@{t.StorageOffset}[{string.Join(",", t.Shape)}]/[{string.Join(",", t.Stride)}]";
 
     /// <summary>Splits tensors over one storage into runs whose byte ranges overlap.</summary>
     private static IEnumerable<List<KeyValuePair<string, Tensor>>> Overlapping(List<KeyValuePair<string,

@@ -52,6 +52,15 @@ public sealed class AssertTorchCheckpointCommand : CheckpointInputCmdlet
     [ValidateNotNullOrEmpty]
     public string? Key { get; set; }
 
+    /// <summary>
+    /// Passes when no checkpoint is given at all (an empty folder, a pattern that matches nothing, an empty pipe).
+    /// Without it, an assertion over nothing fails with NoCheckpoint: a gate that checked nothing must not pass.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter AllowEmpty { get; set; }
+
+    protected override bool UnmatchedPatternIsError => !AllowEmpty;
+
     /// <summary>Emits the FileInfo of each file that passed.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -77,11 +86,23 @@ public sealed class AssertTorchCheckpointCommand : CheckpointInputCmdlet
 
     protected override void EndProcessing()
     {
+        int readable = _passed.Count + _failures.Select(FileOf).Distinct().Count();
+        if (readable == 0 && !AllowEmpty)
+        {
+            ThrowTerminatingError(ErrorRecords.NothingChecked(
+                (_unreadable > 0
+                    ? $"No checkpoint was checked: none of the {_unreadable} input(s) could be read (see the errors " +
+                        "before this one)."
+                    : "No checkpoint was checked: no input was given (an empty folder, a pattern that matched " +
+                        "nothing, or an empty pipe).") +
+                " An assertion over nothing fails; add -AllowEmpty if no files is an accepted outcome."));
+            return;
+        }
         // An input that could not be read at all (a folder, a missing or damaged file) already has its own error; it
         // fails the assertion too, so a CI step never passes on a path that checked nothing.
         if (_failures.Count > 0 || _unreadable > 0)
         {
-            var files = _failures.Select(f => f[..f.IndexOf(": ", StringComparison.Ordinal)]).Distinct().Count();
+            var files = _failures.Select(FileOf).Distinct().Count();
             string message = $"{_failures.Count} checkpoint check(s) failed in {files} file(s)" +
                 (_unreadable > 0 ? $", and {_unreadable} input(s) could not be read (see the errors before this one)"
                     : "") + ":" + Environment.NewLine +
@@ -90,6 +111,8 @@ public sealed class AssertTorchCheckpointCommand : CheckpointInputCmdlet
         }
         if (PassThru) foreach (var p in _passed) WriteObject(OutputFile.Item(this, p));
     }
+
+    private static string FileOf(string failure) => failure[..failure.IndexOf(": ", StringComparison.Ordinal)];
 
     private static Dictionary<string, T> Pairs<T>(IDictionary? table, Func<object?, T> convert)
     {

@@ -24,6 +24,12 @@ public abstract class InputPathCmdlet : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
+    /// <summary>
+    /// Whether a wildcard pattern that matches no file is an error, as Get-Content makes it (true), or nothing at all,
+    /// as Get-ChildItem does (false: Assert-TorchCheckpoint -AllowEmpty, where no file is an accepted answer).
+    /// </summary>
+    protected virtual bool UnmatchedPatternIsError => true;
+
     /// <summary>Told about each input that cannot be used (set by callers that count failures, as -Quiet
     /// does).</summary>
     protected Action? PathFailed { get; set; }
@@ -49,7 +55,17 @@ public abstract class InputPathCmdlet : PSCmdlet
                         continue;
                     }
                 }
-                else resolved.AddRange(GetResolvedProviderPathFromPSPath(input, out provider));
+                else
+                {
+                    resolved.AddRange(GetResolvedProviderPathFromPSPath(input, out provider));
+                    if (resolved.Count == 0 && provider.Name == "FileSystem" && UnmatchedPatternIsError)
+                    {
+                        PathFailed?.Invoke();
+                        WriteError(ErrorRecords.PatternMatchedNothing(input,
+                            SessionState.Path.GetUnresolvedProviderPathFromPSPath(input)));
+                        continue;
+                    }
+                }
             }
             catch (ItemNotFoundException ex)
             {

@@ -85,10 +85,19 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
     [Parameter]
     public System.Collections.IDictionary? Metadata { get; set; }
 
-    /// <summary>safetensors: write tensors that share memory, when none covers the whole storage, as separate copies
-    /// instead of refusing.</summary>
+    /// <summary>
+    /// safetensors: writes every tensor under its own name as its own contiguous copy, tied weights included (no
+    /// name is recorded as an alias of another).
+    /// </summary>
     [Parameter]
     public SwitchParameter CopySharedTensors { get; set; }
+
+    /// <summary>
+    /// safetensors: writes identical aliases (tied weights) once, as save_model does, and refuses, naming them, the
+    /// views that would otherwise be written as copies of part of another tensor's memory.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter DeduplicateOnly { get; set; }
 
     /// <summary>Reads back what was written and compares every tensor's dtype, shape and bytes with its
     /// source.</summary>
@@ -99,15 +108,19 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
 
     protected override void EndProcessing()
     {
+        // Failures are non-terminating ErrorRecords with their ids, as Set-Content's are: -ErrorAction decides whether
+        // they stop the script, and -ErrorVariable holds the record itself.
         string? path = OutputFile.Resolve(this, ParameterSetName == LiteralPathSet ? LiteralPath : Path,
-            literal: ParameterSetName == LiteralPathSet);
+            literal: ParameterSetName == LiteralPathSet, WriteError);
         if (path is null) return;
-        object? root = BuildRoot();
-        if (root is null && _inputs.Count != 1) return;
-        if (!OutputFile.MayReplace(this, path, Force, NoClobber)) return;
+        if (!TryBuildRoot(out object? root)) return;
+        SaveLayout? layout = ChooseLayout(path);
+        if (layout is null) return;
+        if (!OutputFile.MayReplace(this, path, Force, NoClobber, WriteError)) return;
         string what = root is System.Collections.IDictionary d && _inputs.Count > 1
             ? $"Save {d.Count} tensors" : "Save checkpoint";
         if (!ShouldProcess(path, what)) return;
+        if (!OutputFile.EnsureFolder(path, Force, WriteError)) return;
 
         var progress = new ProgressReporter(this, "Save-Tensor", $"Writing {path}");
         IReadOnlyList<string> written = Array.Empty<string>();
@@ -115,13 +128,16 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
         {
             var options = new SaveOptions
             {
-                Layout = ChooseLayout(path),
+                Layout = layout.Value,
                 PickleProtocol = PickleProtocol,
                 Normalize = o => o is PSObject ps ? ps.BaseObject : o,
                 Progress = progress.Report,
                 Registry = RunspaceLocations.Current,
                 Metadata = MetadataPairs(),
                 CopySharedTensors = CopySharedTensors,
+                DeduplicateOnly = DeduplicateOnly,
+                Copied = name => WriteVerbose($"'{name}' is a view of another tensor's memory; safetensors cannot " +
+                    "share it, so it is written as its own contiguous copy."),
                 MaxShardSize = MaxShardSize is null ? null : ShardSize.Parse(MaxShardSize),
                 ReplaceSet = Force,
             };
@@ -136,11 +152,13 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
         }
         catch (TorchSerialException ex)
         {
-            ThrowTerminatingError(ErrorRecords.From(ex, path));
+            WriteError(ErrorRecords.From(ex, path));
+            return;
         }
         catch (FormatException ex)
         {
-            ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveOption, ex.Message, MaxShardSize));
+            WriteError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveOption, ex.Message, MaxShardSize));
+            return;
         }
         catch (OperationCanceledException)
         {
@@ -153,14 +171,17 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
         if (PassThru) foreach (var file in written) WriteObject(OutputFile.Item(this, file));
     }
 
-    private SaveLayout ChooseLayout(string path)
+    private SaveLayout? ChooseLayout(string path)
     {
         bool safe = Format is not null ? Format.Equals("SafeTensors", StringComparison.OrdinalIgnoreCase)
             : path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
         if (safe && (Legacy || PickleProtocol != 2))
-            ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveOption,
+        {
+            WriteError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveOption,
                 "-Legacy and -PickleProtocol are torch.save options; safetensors has no pickle. Drop them or use " +
                     "-Format Torch.", path));
+            return null;
+        }
         if (!safe && Format is not null && path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
             WriteWarning($"Writing a torch file under the safetensors name '{System.IO.Path.GetFileName(path)}', as " +
                 $"-Format Torch asks.");
@@ -181,36 +202,44 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
 
     public void Dispose() => _cancel.Dispose();
 
-    /// <summary>Piped tensors become an OrderedDict keyed by Name; one object is saved as it is.</summary>
-    private object? BuildRoot()
+    /// <summary>
+    /// Piped tensors become an OrderedDict keyed by Name; one object is saved as it is, and so is one piped tensor
+    /// with no name (a file whose root is a tensor, read with -AsObject, round-trips as a root tensor).
+    /// </summary>
+    private bool TryBuildRoot(out object? root)
     {
+        root = null;
         var items = _inputs.Select(i => i is PSObject ps ? ps.BaseObject : i).ToList();
         bool piped = MyInvocation.ExpectingInput;
-        if (!piped || (items.Count == 1 && items[0] is not Tensor)) return items.Count == 1 ? items[0]
-            : new Python.PyList(items);
+        if (!piped || (items.Count == 1 && items[0] is not Tensor) || items is [Tensor { Name: "" }])
+        {
+            root = items.Count == 1 ? items[0] : new Python.PyList(items);
+            return true;
+        }
         var nonTensor = items.FirstOrDefault(i => i is not Tensor);
         if (nonTensor is not null || items.Count == 0)
         {
-            ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveInput,
+            WriteError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveInput,
                 items.Count == 0 ? "Nothing was piped to Save-Tensor." :
                 $"Save-Tensor gathers piped tensors into a state_dict, but it also received " +
                     $"{(nonTensor is null ? "$null" : nonTensor.GetType().Name)}. " +
                 "Pipe only tensors, or pass one object with -InputObject.", nonTensor));
-            return null;
+            return false;
         }
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (Tensor t in items.Cast<Tensor>())
         {
             if (string.IsNullOrEmpty(t.Name) || !names.Add(t.Name))
             {
-                ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveInput,
+                WriteError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveInput,
                     string.IsNullOrEmpty(t.Name)
-                        ? "A piped tensor has no Name; give it one (ConvertTo-Tensor -Name) so it can be a " +
-                            "state_dict key."
+                        ? "A piped tensor has no Name, and it is not the only one piped; give it one " +
+                            "(ConvertTo-Tensor -Name) so it can be a state_dict key."
                         : $"Two piped tensors are both named '{t.Name}'; state_dict keys must be unique.", t));
-                return null;
+                return false;
             }
         }
-        return Writing.PipedStateDict.Build(items.Cast<Tensor>().ToList());
+        root = Writing.PipedStateDict.Build(items.Cast<Tensor>().ToList());
+        return true;
     }
 }

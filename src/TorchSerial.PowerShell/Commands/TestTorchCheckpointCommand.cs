@@ -47,7 +47,14 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet
 
     protected override void EndProcessing()
     {
-        if (Quiet) WriteObject(_any && _allOk);
+        if (Quiet)
+        {
+            // A gate over nothing answers no, and says why: an empty folder or a pattern that matched nothing is
+            // the missing-artifacts case a CI step must not pass.
+            if (!_any) WriteWarning("No checkpoint was tested (no input, or none could be read), so -Quiet answers " +
+                "$false.");
+            WriteObject(_any && _allOk);
+        }
         else if (AsSarif)
             WriteObject(SarifLog.Write(_reports,
                 typeof(TestTorchCheckpointCommand).Assembly.GetName().Version?.ToString(3) ?? "0"));
