@@ -20,7 +20,7 @@ try {
 
     Show "Parameters of the model alone (-Key model: the optimizer's moments are not parameters)"
     $weights = Import-TorchCheckpoint -LiteralPath $Sample -Key model
-    $params = $weights | Where-Object { $_.DType.IsFloatingPoint } | Measure-Object NumElements -Sum
+    $params = $weights | Where-Object { $_.DTypeInfo.IsFloatingPoint } | Measure-Object NumElements -Sum
     # A state_dict keeps parameters and buffers alike (BatchNorm's running statistics are floats too).
     Write-Host ("{0:N0} parameters and float buffers in {1} tensors ({2:N0} bytes); the optimizer's state is not counted" -f
         $params.Sum, $params.Count, ($weights | Measure-Object NumBytes -Sum).Sum)

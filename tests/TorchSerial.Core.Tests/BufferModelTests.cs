@@ -54,7 +54,7 @@ public class BufferModelTests
         {
             var whole = t.GetBytes();
             Assert.Equal(t.NumBytes, whole.LongLength);
-            int item = t.DType.ItemSize;
+            int item = t.DTypeInfo.ItemSize;
             Assert.Equal(whole, t.EnumerateChunks(3 * item).SelectMany(c => c).ToArray());
             using var ms = new MemoryStream();
             t.CopyTo(ms);

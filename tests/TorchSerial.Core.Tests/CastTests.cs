@@ -23,7 +23,7 @@ public class CastTests
             {
                 var to = DType.FromName(target.Name)!;
                 var bytes = new byte[source.NumElements * to.ItemSize];
-                ElementCast.Cast(source.DType, source.GetBytes(), to, bytes);
+                ElementCast.Cast(source.DTypeInfo, source.GetBytes(), to, bytes);
                 pairs++;
                 string want = target.Value.GetProperty("hex").GetString()!;
                 string got = Convert.ToHexString(bytes).ToLowerInvariant();

@@ -40,7 +40,7 @@ public class CraftedFixtureTests
         Assert.Equal(new[] { "data.pkl", ".format_version", ".storage_alignment", "byteorder" }, ckpt.Records.Take(4));
         Assert.True(ckpt.Storages.All(s => s.IsUntyped && s.DType == DType.UInt8));
         var f8 = ckpt.Tensors.Single(t => t.Name == "f8_e4m3fn");
-        Assert.Equal(DType.Float8E4M3FN, f8.DType);
+        Assert.Equal(DType.Float8E4M3FN, f8.DTypeInfo);
         Assert.Equal(new byte[] { 0x38, 0x7E, 0xB8, 0x01, 0x7F, 0x00 }, f8.GetBytes());
         Assert.IsType<ulong[]>(ckpt.Tensors.Single(t => t.Name == "u64").ToArray());
         Assert.IsType<ushort[]>(ckpt.Tensors.Single(t => t.Name == "u16").ToArray());

@@ -29,9 +29,9 @@ internal static class FormatFixtures
         for (int i = 0; i < rows.Count; i++)
         {
             var (e, t) = (rows[i], actual[i]);
-            Assert.True(e.GetProperty("dtype").GetString() == t.DType.Name, $"{t.Name}: dtype {t.DType}");
-            Assert.Equal(Longs(e.GetProperty("shape")), t.Shape);
-            if (e.TryGetProperty("stride", out var stride)) Assert.Equal(Longs(stride), t.Stride);
+            Assert.True(e.GetProperty("dtype").GetString() == t.DType, $"{t.Name}: dtype {t.DType}");
+            Assert.Equal(Longs(e.GetProperty("shape")), t.Shape.ToArray());
+            if (e.TryGetProperty("stride", out var stride)) Assert.Equal(Longs(stride), t.Stride.ToArray());
             if (e.TryGetProperty("nbytes", out var nb)) Assert.Equal(nb.GetInt64(), t.NumBytes);
             Assert.True(e.GetProperty("sha256").GetString() == Fixtures.Sha256(t.GetBytes()),
                 $"{t.Name}: logical bytes differ");

@@ -40,7 +40,7 @@ public class ObjectModelTests
         Assert.Equal(new object?[] { 0.9, 0.999 }, Assert.IsType<PyTuple>(group["betas"]));
         var exp = Assert.IsType<Tensor>(Assert.IsType<PyDict>(state[4L])["exp_avg"]);
         Assert.Equal("optimizer.state.4.exp_avg", exp.Name);
-        Assert.Equal(new long[] { 4, 12 }, exp.Shape);
+        Assert.Equal(new long[] { 4, 12 }, exp.Shape.ToArray());
     }
 
     [Fact]

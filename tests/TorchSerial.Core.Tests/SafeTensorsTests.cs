@@ -46,8 +46,8 @@ public class SafeTensorsTests
     {
         var ckpt = CheckpointReader.Load(FormatFixtures.File_("st_dtypes.safetensors"));
         var f4 = ckpt.Tensors.Single(t => t.Name == "f4");
-        Assert.Equal(DType.Float4E2M1FNx2, f4.DType);
-        Assert.Equal(new long[] { 2, 2 }, f4.Shape);
+        Assert.Equal(DType.Float4E2M1FNx2, f4.DTypeInfo);
+        Assert.Equal(new long[] { 2, 2 }, f4.Shape.ToArray());
         Assert.Equal(new byte[] { 0x21, 0x43, 0x65, 0xF7 }, f4.GetBytes());
         Assert.Equal(new ulong[] { 1, ulong.MaxValue }, (ulong[])ckpt.Tensors.Single(t => t.Name == "u64").ToArray());
         Assert.Empty(ckpt.Tensors.Single(t => t.Name == "empty2d").GetBytes());

@@ -129,7 +129,7 @@ public class ToolboxTests
         // Strided views hash as their logical elements: the transposed view equals its contiguous copy, not its
         // storage.
         var transposed = zip.Tensors.Single(t => t.Name == "transposed");
-        var copy = Tensor.FromBytes(transposed.GetBytes(), transposed.DType, transposed.Shape);
+        var copy = Tensor.FromBytes(transposed.GetBytes(), transposed.DTypeInfo, transposed.Shape.ToArray());
         Assert.Equal(TensorHash.Compute(transposed).Hash, TensorHash.Compute(copy).Hash);
         Assert.NotEqual(TensorHash.Compute(transposed).Hash, TensorHash.Compute(zip.Tensors.Single(t
             => t.Name == "base")).Hash);
@@ -146,7 +146,7 @@ public class ToolboxTests
             {
                 var s = onDevice && Devices.DeviceStatistics.CanCompute(t) ? Devices.DeviceStatistics.Compute(t)
                     : HostStatistics.Compute(t);
-                if (onDevice && t.DType == DType.Float32 && t.IsContiguous) Assert.Equal("ilgpu-cpu", s.ComputedOn);
+                if (onDevice && t.DTypeInfo == DType.Float32 && t.IsContiguous) Assert.Equal("ilgpu-cpu", s.ComputedOn);
                 var e = Stats.GetProperty(t.Name);
                 Assert.Equal(e.GetProperty("count").GetInt64(), s.Count);
                 Assert.Equal(e.GetProperty("nan").GetInt64(), s.NaN);

@@ -63,7 +63,7 @@ public class TorchScriptTests
     {
         var ckpt = CheckpointReader.Load(Fixtures.Torch("torchscript.pt"));
         Assert.Equal(new[] { "weight", "bias" }, ckpt.Tensors.Select(t => t.Name));
-        Assert.Equal(new long[] { 2, 2 }, ckpt.Tensors[0].Shape);
+        Assert.Equal(new long[] { 2, 2 }, ckpt.Tensors[0].Shape.ToArray());
         Assert.All(ckpt.Tensors, t => Assert.True(t.IsParameter));
     }
 }

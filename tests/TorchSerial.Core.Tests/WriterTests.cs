@@ -95,9 +95,9 @@ public class WriterTests
             var root = new PyDict { PythonType = "collections.OrderedDict" };
             root.Add("t", t);
             var back = RoundTrip(root).Tensors.Single();
-            Assert.Equal(dtype, back.DType);
+            Assert.Equal(dtype, back.DTypeInfo);
             Assert.Equal(t.GetBytes(), back.GetBytes());
-            Assert.Equal(new long[] { 2, 2 }, back.Shape);
+            Assert.Equal(new long[] { 2, 2 }, back.Shape.ToArray());
         }
     }
 

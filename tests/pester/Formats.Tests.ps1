@@ -19,7 +19,7 @@ Describe 'Reading safetensors' {
         $t = Import-TorchCheckpoint -LiteralPath $copy
         $t.Count | Should -Be 23
         $t.Name | Should -Be ($FormatsExpected.safetensors['st_dtypes.safetensors'].tensors | ForEach-Object name)
-        ($t | Where-Object Name -eq 'bf16').DType.Name | Should -Be 'bfloat16'
+        ($t | Where-Object Name -eq 'bf16').DType | Should -Be 'bfloat16'
     }
 
     It 'lists lazily, every tensor saying which file it came from' {

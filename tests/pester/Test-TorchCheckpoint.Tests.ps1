@@ -110,8 +110,8 @@ Describe 'Test-TorchCheckpoint' {
         $cmp.Status | Should -BeExactly 'Equal'
         $t = Import-TorchCheckpoint -LiteralPath (Join-Path $FixtureDir 'torch/params.pt') | Select-Object -First 1 |
             ConvertTo-Json -Depth 2 -WarningAction SilentlyContinue | ConvertFrom-Json
-        $t.DType.Name | Should -BeExactly 'float32'
-        $t.DType.PSObject.Properties.Name | Should -Not -Contain 'Kind'
+        $t.DType | Should -BeExactly 'float32'
+        $t.DTypeInfo.PSObject.Properties.Name | Should -Not -Contain 'Kind'
     }
 
     It 'scans a folder from Get-ChildItem and shows a table' {

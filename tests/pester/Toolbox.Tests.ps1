@@ -171,12 +171,12 @@ Describe 'Convert-Tensor' {
     It 'changes only floating-point tensors by default, keeps ties, flags and _metadata, and honours -Exclude' {
         $sd = Import-TorchCheckpoint (Join-Path $FixtureDir 'torch/params.pt')
         $c = $sd | Convert-Tensor bfloat16
-        ($c | Where-Object { $_.DType.Name -notin 'bfloat16' }).DType.Name | Should -Not -Contain 'float32'
+        ($c | Where-Object { $_.DType -notin 'bfloat16' }).DType | Should -Not -Contain 'float32'
         $c.IsParameter | Should -Be $sd.IsParameter
         $c.RequiresGrad | Should -Be $sd.RequiresGrad
         $views = Import-TorchCheckpoint (Join-Path $FixtureDir 'torch/views.pt') | Convert-Tensor float16
         [object]::ReferenceEquals(($views | Where-Object Name -eq tied_a).Storage, ($views | Where-Object Name -eq tied_b).Storage) | Should -BeTrue
-        (Import-TorchCheckpoint $StateDict | Convert-Tensor float16 -Exclude 'bn.*' | Where-Object Name -like 'bn.*').DType.Name | Select-Object -Unique |
+        (Import-TorchCheckpoint $StateDict | Convert-Tensor float16 -Exclude 'bn.*' | Where-Object Name -like 'bn.*').DType | Select-Object -Unique |
             Should -Not -Contain 'float16'
         $obj = Convert-Tensor -InputObject (Import-TorchCheckpoint $StateDict -AsObject) -DType float16
         @($obj.State['_metadata'].Keys) | Should -Contain 'bn'
@@ -215,7 +215,7 @@ Describe 'The toolbox on sparse and meta tensors' {
         @($cmp.Status | Sort-Object -Unique) | Should -Be @('Equal')
         $half = $meta | Convert-Tensor float16 | Where-Object Name -EQ 't'
         $half.IsMeta | Should -BeTrue
-        $half.DType.Name | Should -Be 'float16'
+        $half.DType | Should -Be 'float16'
         @($half.Stride) | Should -Be @(1, 5)
         { $w | Measure-Tensor -ErrorAction Stop } | Should -Throw -ExpectedMessage "*'w' is a meta tensor*"
     }
@@ -225,8 +225,8 @@ Describe 'The toolbox on sparse and meta tensors' {
         Import-TorchCheckpoint -LiteralPath (Join-Path $Kinds 'sparse_buffer.pt') | Convert-Tensor float16 | Save-Tensor -LiteralPath $out
         $obj = Import-TorchCheckpoint -LiteralPath $out -AsObject
         $obj['adj'] | Should -BeOfType ([TorchSerial.Tensors.SparseTensor])
-        $obj['adj'].Values.DType.Name | Should -Be 'float16'
-        $obj['adj'].Indices.DType.Name | Should -Be 'int64'
+        $obj['adj'].Values.DType | Should -Be 'float16'
+        $obj['adj'].Indices.DType | Should -Be 'int64'
         @($obj.Keys) | Should -Be @('adj', 'lin.weight', 'lin.bias')   # the state_dict's own order
         $obj['adj'].Values.ToArray() | Should -Be @(1, 1)
     }

@@ -22,7 +22,7 @@ public static class DeviceStatistics
 
     /// <summary>True when <paramref name="tensor"/> sits on an accelerator in a form the kernel reads in
     /// place.</summary>
-    public static bool CanCompute(Tensor tensor) => Held(tensor) is not null && tensor.DType == DType.Float32
+    public static bool CanCompute(Tensor tensor) => Held(tensor) is not null && tensor.DTypeInfo == DType.Float32
         && tensor.IsContiguous;
 
     /// <summary>The device buffer a tensor's storage is held in: placed directly, or read once by a load that placed

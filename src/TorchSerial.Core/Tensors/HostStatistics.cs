@@ -14,14 +14,14 @@ public static class HostStatistics
     public static TensorStatistics Compute(Tensor tensor, CancellationToken cancellationToken = default)
     {
         var total = StatisticsPartial.Empty;
-        int per = ElementValues.PerElement(tensor.DType);
+        int per = ElementValues.PerElement(tensor.DTypeInfo);
         double[] values = Array.Empty<double>();
         foreach (var chunk in tensor.EnumerateChunks(ChunkBytes))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int n = chunk.Length / tensor.DType.ItemSize * per;
+            int n = chunk.Length / tensor.DTypeInfo.ItemSize * per;
             if (values.Length < n) values = new double[n];
-            ElementValues.ToDouble(tensor.DType, chunk, values);
+            ElementValues.ToDouble(tensor.DTypeInfo, chunk, values);
             var partial = Reduce(values.AsSpan(0, n));
             total.Merge(partial);
         }
@@ -36,7 +36,7 @@ public static class HostStatistics
         var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         foreach (var t in tensors)
         {
-            if (!seen.Add(t) || t.DType.IsQuantized) continue;
+            if (!seen.Add(t) || t.DTypeInfo.IsQuantized) continue;
             var s = Compute(t, cancellationToken);
             if (!s.IsFinite) yield return s;
         }

@@ -49,10 +49,13 @@ public sealed class SparseTensor
     public string Layout { get; }
 
     /// <summary>The dense size (torch's <c>t.shape</c>).</summary>
-    public long[] Shape { get; }
+    public DimList Shape { get; }
 
-    /// <summary>The dtype of the values (torch's <c>t.dtype</c>).</summary>
-    public DType DType => Values.DType;
+    /// <summary>torch's name of the values' dtype (torch's <c>t.dtype</c>).</summary>
+    public string DType => Values.DType;
+
+    /// <summary>The values' dtype itself.</summary>
+    public DType DTypeInfo => Values.DTypeInfo;
 
     /// <summary>The parts in torch's order: indices then values (COO), compressed, plain, values (the
     /// others).</summary>
@@ -88,7 +91,7 @@ public sealed class SparseTensor
 
     /// <summary>The same sparse tensor over other parts (cast, renamed or placed), keeping layout and size.</summary>
     public SparseTensor WithComponents(IReadOnlyList<Tensor> components)
-        => new(Layout, Shape, components.Select(c => c.WithName(c.Name)).ToList(), IsCoalesced, SavedAsCsrFunction)
+        => new(Layout, Shape.Items, components.Select(c => c.WithName(c.Name)).ToList(), IsCoalesced, SavedAsCsrFunction)
             { Name = Name };
 
     /// <summary>The name a part is listed under: the sparse tensor's name and torch's accessor.</summary>

@@ -13,7 +13,7 @@ public sealed class Tensor
     internal Tensor(Storage storage, DType dtype, long storageOffset, long[] shape, long[] stride)
     {
         Storage = storage;
-        DType = dtype;
+        DTypeInfo = dtype;
         StorageOffset = storageOffset;
         Shape = shape;
         Stride = stride;
@@ -41,7 +41,7 @@ public sealed class Tensor
     private Tensor(Storage storage, DType dtype, long[] shape, long[] stride, long numel)
     {
         Storage = storage;
-        DType = dtype;
+        DTypeInfo = dtype;
         Shape = shape;
         Stride = stride;
         NumElements = numel;
@@ -84,9 +84,17 @@ public sealed class Tensor
     /// </summary>
     public string? SourceFile { get; internal set; }
 
-    public DType DType { get; }
-    public long[] Shape { get; }
-    public long[] Stride { get; }
+    /// <summary>torch's name of the dtype (<c>float32</c>): what scripts compare, export and log.</summary>
+    public string DType => DTypeInfo.Name;
+
+    /// <summary>The dtype itself: item size, whether it is floating point, its storage class.</summary>
+    public DType DTypeInfo { get; }
+
+    /// <summary>The size of each dimension; written as <c>[3, 4]</c>.</summary>
+    public DimList Shape { get; }
+
+    /// <summary>Elements to step over in the storage for each dimension; written as <c>[4, 1]</c>.</summary>
+    public DimList Stride { get; }
     public long StorageOffset { get; }
     public long NumElements { get; }
     public int Rank => Shape.Length;
@@ -130,11 +138,11 @@ public sealed class Tensor
     }
 
     /// <summary>True when the elements sit row-major and back to back in the storage.</summary>
-    public bool IsContiguous => TensorGeometry.IsContiguous(Shape, Stride);
+    public bool IsContiguous => TensorGeometry.IsContiguous(Shape.Items, Stride.Items);
 
     /// <summary>Bytes of the logical elements: <see cref="NumElements"/> × the dtype's item size.</summary>
-    public long NumBytes => DType.ValuesPerByte > 1 ? (NumElements + DType.ValuesPerByte - 1) / DType.ValuesPerByte
-        : NumElements * DType.ItemSize;
+    public long NumBytes => DTypeInfo.ValuesPerByte > 1 ? (NumElements + DTypeInfo.ValuesPerByte - 1) / DTypeInfo.ValuesPerByte
+        : NumElements * DTypeInfo.ItemSize;
 
     /// <summary>The logical elements, row-major, little-endian (up to one .NET array's size; see <see
     /// cref="CopyTo(Stream, CancellationToken)"/> beyond).</summary>
@@ -161,12 +169,12 @@ public sealed class Tensor
         if (start < 0 || count < 0 || start > NumElements - count)
             throw new TorchSerialException(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument,
                 $"Elements {start}..{start + count} are outside tensor '{Name}', which has {NumElements}.");
-        if (DType.ValuesPerByte > 1) return ReadPacked(start, count);
-        if (count * DType.ItemSize > Array.MaxLength)
+        if (DTypeInfo.ValuesPerByte > 1) return ReadPacked(start, count);
+        if (count * DTypeInfo.ItemSize > Array.MaxLength)
             throw Fail.Unsupported(ErrorIds.TensorTooLarge,
                 $"{count} elements of {DType} do not fit in one .NET array; read fewer at a time.");
-        var bytes = GC.AllocateUninitializedArray<byte>((int)(count * DType.ItemSize));
-        TensorGeometry.Gather(Storage.Buffer, DType.ItemSize, StorageOffset, Shape, Stride, start, bytes);
+        var bytes = GC.AllocateUninitializedArray<byte>((int)(count * DTypeInfo.ItemSize));
+        TensorGeometry.Gather(Storage.Buffer, DTypeInfo.ItemSize, StorageOffset, Shape.Items, Stride.Items, start, bytes);
         return bytes;
     }
 
@@ -176,7 +184,7 @@ public sealed class Tensor
     /// </summary>
     private byte[] ReadPacked(long start, long count)
     {
-        int per = DType.ValuesPerByte;
+        int per = DTypeInfo.ValuesPerByte;
         long first = StorageOffset + start;
         if (!IsContiguous || first % per != 0 || (count % per != 0 && start + count != NumElements))
             throw Fail.Unsupported(ErrorIds.UnsupportedTensorFeature,
@@ -199,7 +207,7 @@ public sealed class Tensor
     public IEnumerable<byte[]> EnumerateChunks(int chunkBytes = Buffers.StorageBuffer.ChunkSize)
     {
         if (IsMeta) ReadBytes(0, 0); // the named MetaTensorHasNoData error
-        int item = DType.ItemSize;
+        int item = DTypeInfo.ItemSize;
         long per = Math.Max(1, chunkBytes / item);
         if (StreamsWholeStorage)
         {
@@ -227,14 +235,14 @@ public sealed class Tensor
             Storage.Buffer.CopyTo(sink, scratch, cancellationToken);
             return;
         }
-        int item = DType.ItemSize;
+        int item = DTypeInfo.ItemSize;
         long per = Math.Max(1, scratch.Length / item);
         for (long at = 0; at < NumElements; at += per)
         {
             cancellationToken.ThrowIfCancellationRequested();
             long n = Math.Min(per, NumElements - at);
             var window = scratch.AsSpan(0, (int)(n * item));
-            TensorGeometry.Gather(Storage.Buffer, item, StorageOffset, Shape, Stride, at, window);
+            TensorGeometry.Gather(Storage.Buffer, item, StorageOffset, Shape.Items, Stride.Items, at, window);
             sink(window);
         }
     }
@@ -259,7 +267,7 @@ public sealed class Tensor
     /// The logical elements as a typed array: <c>float[]</c>, <c>double[]</c>, <c>Half[]</c>, <c>long[]</c>,
     /// <c>bool[]</c>, <c>Complex[]</c>, … bfloat16 and the float8 types widen exactly to <c>float[]</c>.
     /// </summary>
-    public Array ToArray() => ElementDecoder.Decode(DType, GetBytes());
+    public Array ToArray() => ElementDecoder.Decode(DTypeInfo, GetBytes());
 
     /// <summary>
     /// Makes a new contiguous tensor from values (any .NET numbers, bools or Complex), converted to
@@ -307,7 +315,7 @@ public sealed class Tensor
     /// <summary>A row-major tensor over its own new storage holding <paramref name="bytes"/>.</summary>
     private static Tensor Contiguous(byte[] bytes, DType dtype, long[] shape, string name)
     {
-        var storage = new Storage("new", dtype.IsV3 ? DType.UInt8 : dtype, bytes.Length, "cpu", dtype.IsV3,
+        var storage = new Storage("new", dtype.IsV3 ? Tensors.DType.UInt8 : dtype, bytes.Length, "cpu", dtype.IsV3,
             new Buffers.ManagedBuffer(bytes));
         return new Tensor(storage, dtype, 0, (long[])shape.Clone(),
             TensorGeometry.ContiguousStrides(shape)) { Name = name };
@@ -323,7 +331,7 @@ public sealed class Tensor
 
     /// <summary>The same view (name, geometry in elements, flags, Python state) in another dtype over another
     /// storage.</summary>
-    internal Tensor Recast(Storage storage, DType dtype) => new(storage, dtype, StorageOffset, Shape, Stride)
+    internal Tensor Recast(Storage storage, DType dtype) => new(storage, dtype, StorageOffset, Shape.Items, Stride.Items)
     {
         Name = Name, RequiresGrad = RequiresGrad, IsParameter = IsParameter, PythonState = PythonState,
             PythonType = PythonType,
@@ -358,7 +366,7 @@ public sealed class Tensor
         try
         {
             long n = Math.Min(count, NumElements);
-            var values = ElementDecoder.Decode(DType, ReadBytes(0, n));
+            var values = ElementDecoder.Decode(DTypeInfo, ReadBytes(0, n));
             var parts = new List<string>((int)n + 1);
             var inv = System.Globalization.CultureInfo.InvariantCulture;
             // Four significant digits, as torch's repr shows by default; complex values as Python writes them.

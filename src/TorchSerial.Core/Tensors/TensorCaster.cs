@@ -18,30 +18,30 @@ public sealed class TensorCaster(DType target)
 
     public Tensor Cast(Tensor tensor)
     {
-        if (tensor.DType == Target) return tensor;
-        if (!ElementCast.Supports(tensor.DType) || !ElementCast.Supports(Target))
+        if (tensor.DTypeInfo == Target) return tensor;
+        if (!ElementCast.Supports(tensor.DTypeInfo) || !ElementCast.Supports(Target))
             throw new TorchSerialException(ErrorIds.UnsupportedCast, ErrorKind.NotImplemented,
                 $"Tensor '{tensor.Name}' is {tensor.DType}; casts are exact (torch's bytes) between torch's classic " +
                     $"dtypes " +
                 "(float64, float32, float16, bfloat16, int64, int32, int16, int8, uint8, bool, complex64, " +
                     "complex128), " +
-                $"and {(ElementCast.Supports(tensor.DType) ? Target : tensor.DType)} is not one.");
+                $"and {(ElementCast.Supports(tensor.DTypeInfo) ? Target : tensor.DTypeInfo)} is not one.");
         if (tensor.IsMeta)
         {
-            var meta = Tensor.Meta(Target, tensor.Shape, tensor.Stride, tensor.RequiresGrad);
+            var meta = Tensor.Meta(Target, tensor.Shape.Items, tensor.Stride.Items, tensor.RequiresGrad);
             meta.Name = tensor.Name;
             meta.IsParameter = tensor.IsParameter;
             return meta;
         }
         var source = tensor.Storage;
-        if (source.NumBytes % tensor.DType.ItemSize != 0)
+        if (source.NumBytes % tensor.DTypeInfo.ItemSize != 0)
             throw new TorchSerialException(ErrorIds.UnsupportedCast, ErrorKind.InvalidData,
                 $"Storage '{source.Key}' of tensor '{tensor.Name}' holds {source.NumBytes} bytes, not whole " +
                     $"{tensor.DType} elements.");
         if (!_cast.TryGetValue(source, out var storage))
         {
-            long bytes = source.NumBytes / tensor.DType.ItemSize * Target.ItemSize;
-            var buffer = new LazyBuffer(source.Key, bytes, new CastBuffer(source.Buffer, tensor.DType, Target));
+            long bytes = source.NumBytes / tensor.DTypeInfo.ItemSize * Target.ItemSize;
+            var buffer = new LazyBuffer(source.Key, bytes, new CastBuffer(source.Buffer, tensor.DTypeInfo, Target));
             _cast[source] = storage = new Storage(source.Key, Target, bytes, source.SavedLocation, untyped: false,
                 buffer);
         }

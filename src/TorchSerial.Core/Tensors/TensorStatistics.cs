@@ -10,7 +10,7 @@ public sealed record TensorStatistics
 {
     public required string Name { get; init; }
     public required string DType { get; init; }
-    public required long[] Shape { get; init; }
+    public required DimList Shape { get; init; }
     public long Count { get; init; }
     public long NaN { get; init; }
     public long PositiveInfinity { get; init; }
@@ -71,7 +71,7 @@ public struct StatisticsPartial
         bool nan = NaN > 0;
         return new TensorStatistics
         {
-            Name = tensor.Name, DType = tensor.DType.Name, Shape = tensor.Shape, Count = Count, NaN = NaN,
+            Name = tensor.Name, DType = tensor.DType, Shape = tensor.Shape, Count = Count, NaN = NaN,
             PositiveInfinity = PositiveInfinity, NegativeInfinity = NegativeInfinity, Zeros = Zeros,
             Min = nan || Count == 0 ? double.NaN : Min, Max = nan || Count == 0 ? double.NaN : Max,
             Mean = nan || Count == 0 ? double.NaN : Mean,

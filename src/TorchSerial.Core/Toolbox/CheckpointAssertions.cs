@@ -60,11 +60,11 @@ public static class CheckpointAssertions
             foreach (var name in expect.Names.Concat(expect.Shapes.Keys).Concat(expect.DTypes.Keys).Distinct(StringComparer.Ordinal))
                 if (!byName.ContainsKey(name)) failures.Add($"it has no tensor '{name}'");
             foreach (var (name, shape) in expect.Shapes)
-                if (byName.TryGetValue(name, out var t) && !t.Shape.AsSpan().SequenceEqual(shape))
+                if (byName.TryGetValue(name, out var t) && !t.Shape.Items.AsSpan().SequenceEqual(shape))
                     failures.Add($"'{name}' has shape [{string.Join(", ", t.Shape)}], expected " +
                         $"[{string.Join(", ", shape)}]");
             foreach (var (name, dtype) in expect.DTypes)
-                if (byName.TryGetValue(name, out var t) && t.DType.Name != dtype)
+                if (byName.TryGetValue(name, out var t) && t.DType != dtype)
                     failures.Add($"'{name}' is {t.DType}, expected {dtype}");
             try
             {

@@ -50,7 +50,7 @@ public static class PythonJson
                 case float f: sb.Append(Number(f)); break;
                 case BigInteger or long or int or short or sbyte or ulong or uint or ushort or byte:
                     sb.Append(((IFormattable)value).ToString(null, CultureInfo.InvariantCulture)); break;
-                case Tensor t: Object(level, new (object, object?)[] { ("dtype", t.DType.Name),
+                case Tensor t: Object(level, new (object, object?)[] { ("dtype", t.DType),
                     ("shape", t.Shape.Select(x => (object?)x).ToList()) }); break;
                 case byte[] bytes: Array(bytes.Select(x => (object?)(long)x).ToList(), level); break;
                 case PyByteArray bytes: Array(bytes.Value.Select(x => (object?)(long)x).ToList(), level); break;

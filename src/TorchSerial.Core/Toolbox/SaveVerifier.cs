@@ -35,7 +35,7 @@ public static class SaveVerifier
                 if (written.Metadata?[name] is string kept && byName.ContainsKey(kept)) continue;
                 throw Failed($"tensor '{name}' is not in the written file");
             }
-            if (copy.DType != source.DType || !copy.Shape.AsSpan().SequenceEqual(source.Shape))
+            if (copy.DType != source.DType || copy.Shape != source.Shape)
                 throw Failed($"tensor '{name}' was {source.DType}[{string.Join(", ", source.Shape)}] but reads back " +
                     $"as " +
                     $"{copy.DType}[{string.Join(", ", copy.Shape)}]");

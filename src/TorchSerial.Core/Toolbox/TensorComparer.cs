@@ -61,7 +61,7 @@ public static class TensorComparer
                 results[i] = other.TryGetValue(r.Name, out var d) ? CompareOne(r, d, options, cancellationToken)
                     : new TensorComparison
                     {
-                        Name = r.Name, Outcome = ComparisonStatus.Removed, ReferenceDType = r.DType.Name,
+                        Name = r.Name, Outcome = ComparisonStatus.Removed, ReferenceDType = r.DType,
                             ReferenceShape = r.Shape,
                         NumElements = r.NumElements,
                     };
@@ -72,7 +72,7 @@ public static class TensorComparer
             if (seen.Add(d.Name))
                 yield return new TensorComparison
                 {
-                    Name = d.Name, Outcome = ComparisonStatus.Added, DifferenceDType = d.DType.Name,
+                    Name = d.Name, Outcome = ComparisonStatus.Added, DifferenceDType = d.DType,
                         DifferenceShape = d.Shape,
                     NumElements = d.NumElements,
                 };
@@ -81,19 +81,19 @@ public static class TensorComparer
     public static TensorComparison CompareOne(Tensor reference, Tensor difference, CompareOptions options,
         CancellationToken ct = default)
     {
-        var (rtol, atol) = DefaultTolerance(reference.DType);
+        var (rtol, atol) = DefaultTolerance(reference.DTypeInfo);
         rtol = options.RelativeTolerance ?? rtol;
         atol = options.AbsoluteTolerance ?? atol;
         var result = new TensorComparison
         {
-            Name = reference.Name, Outcome = ComparisonStatus.Equal, ReferenceDType = reference.DType.Name,
-                DifferenceDType = difference.DType.Name,
+            Name = reference.Name, Outcome = ComparisonStatus.Equal, ReferenceDType = reference.DType,
+                DifferenceDType = difference.DType,
             ReferenceShape = reference.Shape, DifferenceShape = difference.Shape, NumElements = reference.NumElements,
             RelativeTolerance = rtol, AbsoluteTolerance = atol, IsClose = true,
         };
         if (reference.DType != difference.DType) return result with { Outcome = ComparisonStatus.DTypeChanged,
             IsClose = false };
-        if (!reference.Shape.AsSpan().SequenceEqual(difference.Shape)) return result with { Outcome = ComparisonStatus.ShapeChanged, IsClose = false };
+        if (reference.Shape != difference.Shape) return result with { Outcome = ComparisonStatus.ShapeChanged, IsClose = false };
         // Meta tensors have no values: two of one dtype and shape are equal; a meta tensor and a real one are not.
         if (reference.IsMeta || difference.IsMeta)
             return reference.IsMeta && difference.IsMeta ? result
@@ -102,28 +102,28 @@ public static class TensorComparer
 
         var stats = new Accumulator(rtol, atol, options.EqualNan);
         bool bytesEqual = true;
-        int per = ElementValues.PerElement(reference.DType);
+        int per = ElementValues.PerElement(reference.DTypeInfo);
         double[] rv = Array.Empty<double>(), dv = Array.Empty<double>();
         using var a = reference.EnumerateChunks(ChunkBytes).GetEnumerator();
         using var b = difference.EnumerateChunks(ChunkBytes).GetEnumerator();
         while (a.MoveNext() && b.MoveNext())
         {
             ct.ThrowIfCancellationRequested();
-            int n = a.Current.Length / reference.DType.ItemSize * per;
+            int n = a.Current.Length / reference.DTypeInfo.ItemSize * per;
             if (rv.Length < n) { rv = new double[n]; dv = new double[n]; }
             if (a.Current.AsSpan().SequenceEqual(b.Current))
             {
                 // Identical bytes are equal values, but a NaN is still not close to itself unless NaN equals NaN.
-                if (!options.EqualNan && MayHoldNaN(reference.DType))
+                if (!options.EqualNan && MayHoldNaN(reference.DTypeInfo))
                 {
-                    ElementValues.ToDouble(reference.DType, a.Current, rv);
+                    ElementValues.ToDouble(reference.DTypeInfo, a.Current, rv);
                     stats.CountNaN(rv.AsSpan(0, n));
                 }
                 continue;
             }
             bytesEqual = false;
-            ElementValues.ToDouble(reference.DType, a.Current, rv);
-            ElementValues.ToDouble(difference.DType, b.Current, dv);
+            ElementValues.ToDouble(reference.DTypeInfo, a.Current, rv);
+            ElementValues.ToDouble(difference.DTypeInfo, b.Current, dv);
             stats.Add(rv.AsSpan(0, n), dv.AsSpan(0, n));
         }
         // Bytes can differ where values do not (-0.0 and 0.0, NaN payloads under EqualNan): that is still Equal.

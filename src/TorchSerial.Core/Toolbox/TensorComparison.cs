@@ -1,3 +1,4 @@
+using TorchSerial.Tensors;
 namespace TorchSerial.Toolbox;
 
 /// <summary>How a tensor of two checkpoints compares.</summary>
@@ -29,8 +30,8 @@ public sealed record TensorComparison
     internal ComparisonStatus Outcome { get; init; }
     public string? ReferenceDType { get; init; }
     public string? DifferenceDType { get; init; }
-    public long[]? ReferenceShape { get; init; }
-    public long[]? DifferenceShape { get; init; }
+    public DimList? ReferenceShape { get; init; }
+    public DimList? DifferenceShape { get; init; }
     public long NumElements { get; init; }
 
     /// <summary>Elements that are not close (|d − r| > atol + rtol·|r|, NaN against anything but NaN with

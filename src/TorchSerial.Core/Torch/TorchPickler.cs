@@ -320,7 +320,7 @@ internal sealed class TorchPickler
     {
         var size = new PyTuple(t.Shape.Select(x => (object?)x).ToArray());
         var stride = new PyTuple(t.Stride.Select(x => (object?)x).ToArray());
-        var storage = new StorageRef(t.Storage, t.DType);
+        var storage = new StorageRef(t.Storage, t.DTypeInfo);
         if (t.Quantization is { } q)
         {
             object?[] qparams = q.Scheme == "per_tensor_affine"
@@ -330,16 +330,16 @@ internal sealed class TorchPickler
                 t.RequiresGrad, hooks });
         }
         var args = new List<object?> { storage, t.StorageOffset, size, stride, t.RequiresGrad, hooks };
-        if (t.DType.IsV3) args.Add(t.DType);
+        if (t.DTypeInfo.IsV3) args.Add(t.DTypeInfo);
         if (t.Metadata is { Count: > 0 } m) args.Add(m);
-        return (t.DType.IsV3 ? "_rebuild_tensor_v3" : "_rebuild_tensor_v2", args.ToArray());
+        return (t.DTypeInfo.IsV3 ? "_rebuild_tensor_v3" : "_rebuild_tensor_v2", args.ToArray());
     }
 
     /// <summary>A meta tensor: torch 1.13's reduction, with no storage and so no record.</summary>
     private void SaveMeta(Tensor t)
         => Reduce(t, "torch._utils", "_rebuild_meta_tensor_no_storage", new object?[]
         {
-            t.DType, new PyTuple(t.Shape.Select(x => (object?)x).ToArray()),
+            t.DTypeInfo, new PyTuple(t.Shape.Select(x => (object?)x).ToArray()),
             new PyTuple(t.Stride.Select(x => (object?)x).ToArray()), t.RequiresGrad,
         });
 
@@ -347,7 +347,7 @@ internal sealed class TorchPickler
     /// so).</summary>
     private void SaveSparse(SparseTensor s)
     {
-        var size = new TorchSize(s.Shape);
+        var size = new TorchSize(s.Shape.Items);
         var data = new List<object?>(s.Components);
         data.Add(size);
         if (s.Layout == "sparse_coo" && s.IsCoalesced is { } coalesced) data.Add(coalesced);

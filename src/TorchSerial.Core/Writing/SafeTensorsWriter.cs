@@ -48,7 +48,7 @@ internal static class SafeTensorsWriter
         return list;
     }
 
-    private static SafeTensorsDType Code(string name, Tensor t) => SafeTensorsFormat.FromTorch(t.DType)
+    private static SafeTensorsDType Code(string name, Tensor t) => SafeTensorsFormat.FromTorch(t.DTypeInfo)
         ?? throw new TorchSerialException(ErrorIds.UnsupportedSaveFormat, ErrorKind.InvalidData,
             $"Tensor '{name}' is {t.DType}, which safetensors has no dtype for (it has " +
             $"{string.Join(", ", SafeTensorsFormat.DTypes.Where(d => d.TorchDType is not null).Select(d => d.TorchDType))}). " +
@@ -58,9 +58,9 @@ internal static class SafeTensorsWriter
     /// doubles.</summary>
     private static long[] LogicalShape(Tensor t)
     {
-        var code = SafeTensorsFormat.FromTorch(t.DType);
-        if (code is null || code.ValuesPerElement == 1 || t.Rank == 0) return t.Shape;
-        var shape = (long[])t.Shape.Clone();
+        var code = SafeTensorsFormat.FromTorch(t.DTypeInfo);
+        if (code is null || code.ValuesPerElement == 1 || t.Rank == 0) return t.Shape.Items;
+        var shape = (long[])t.Shape.Items.Clone();
         shape[^1] *= code.ValuesPerElement;
         return shape;
     }

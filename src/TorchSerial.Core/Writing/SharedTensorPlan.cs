@@ -68,7 +68,7 @@ internal sealed class SharedTensorPlan
 
     /// <summary>What makes two tensors the same view: offset, shape, stride and dtype over one storage.</summary>
     private static string ViewKey(Tensor t)
-        => $"{t.DType.Name}@{t.StorageOffset}[{string.Join(",", t.Shape)}]/[{string.Join(",", t.Stride)}]";
+        => $"{t.DType}@{t.StorageOffset}[{string.Join(",", t.Shape)}]/[{string.Join(",", t.Stride)}]";
 
     /// <summary>Splits tensors over one storage into runs whose byte ranges overlap.</summary>
     private static IEnumerable<List<KeyValuePair<string, Tensor>>> Overlapping(List<KeyValuePair<string,
@@ -95,7 +95,7 @@ internal sealed class SharedTensorPlan
     {
         long last = t.StorageOffset;
         for (int i = 0; i < t.Rank; i++) last += (t.Shape[i] - 1) * t.Stride[i];
-        return (t.StorageOffset * t.DType.ItemSize, (last + 1) * t.DType.ItemSize);
+        return (t.StorageOffset * t.DTypeInfo.ItemSize, (last + 1) * t.DTypeInfo.ItemSize);
     }
 
     private static bool Covers(Tensor t) => t.StorageOffset == 0 && t.NumBytes == t.Storage.NumBytes && t.IsContiguous;

@@ -76,7 +76,7 @@ public sealed class ConvertTensorCommand : PSCmdlet
     {
         bool chosen = _include.Length > 0 ? _include.Any(p => p.IsMatch(t.Name))
             // Float8 tensors (one byte) are already as small as a cast makes them, so only wider floats are chosen.
-            : t.DType.IsFloatingPoint && t.DType.ItemSize > 1;
+            : t.DTypeInfo.IsFloatingPoint && t.DTypeInfo.ItemSize > 1;
         if (!chosen || _exclude.Any(p => p.IsMatch(t.Name))) return t;
         return _caster.Cast(t);
     }
