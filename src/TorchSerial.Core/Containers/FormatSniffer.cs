@@ -18,6 +18,7 @@ internal static class FormatSniffer
         var head = ZipDirectory.ReadAt(stream, 0, (int)Math.Min(length, 512));
         var span = head.AsSpan();
 
+        if (ForeignFormats.Recognise(span, name) is { } foreign) throw foreign;
         if (span.StartsWith("PK\x03\x04"u8)) return CheckpointFormat.Zip;
         if (span.StartsWith("PYTORCH1"u8))
             throw Fail.Unsupported(ErrorIds.PreviewArchive,

@@ -21,6 +21,14 @@ public static class ErrorIds
     public const string TorchScriptArchive = "TorchScriptArchive";
     public const string PreviewArchive = "PreviewArchive";
 
+    // Files of other tools, named so the user knows what they hold (Containers/ForeignFormats.cs).
+    public const string GgufFile = "GgufFile";
+    public const string NumpyFile = "NumpyFile";
+    public const string GzipFile = "GzipFile";
+    public const string Hdf5File = "Hdf5File";
+    public const string KerasFile = "KerasFile";
+    public const string OnnxFile = "OnnxFile";
+
     // Container structure.
     public const string TruncatedZip = "TruncatedZip";
     public const string CorruptZip = "CorruptZip";

@@ -50,7 +50,8 @@ public static class CheckpointScanner
         // It records the globals it meets; where it loaded, it has met every one a second pass would.
         TorchSerialException? verdict = null;
         (LoadedGraph Graph, List<Tensor> Tensors)? structure = null;
-        var recorder = new GlobalRecorder(options.Policy);
+        bool script = format == CheckpointFormat.TorchScript;
+        var recorder = new GlobalRecorder(options.Policy, script);
         try { structure = CheckpointReader.LoadStructure(stream, options with { Observer = recorder }, path); }
         catch (TorchSerialException ex) { verdict = ex; }
         ct.ThrowIfCancellationRequested();
@@ -60,11 +61,16 @@ public static class CheckpointScanner
         object? inventoryRoot = structure?.Graph.Root;
         bool secondPass = verdict is not null
             && verdict.ErrorId is not (ErrorIds.PickleTooLarge or ErrorIds.PickleTooDeep or ErrorIds.ZipBomb);
-        if (secondPass) recorder = new GlobalRecorder(options.Policy);
+        if (secondPass) recorder = new GlobalRecorder(options.Policy, script);
         var admitAll = options.ForInventory(recorder);
+        (LoadedGraph Graph, List<Tensor> Tensors)? inventory = null;
         if (secondPass)
         {
-            try { inventoryRoot = CheckpointReader.LoadStructure(stream, admitAll, path).Graph.Root; }
+            try
+            {
+                inventory = CheckpointReader.LoadStructure(stream, admitAll, path);
+                inventoryRoot = inventory.Value.Graph.Root;
+            }
             catch (TorchSerialException ex) when (ex.ErrorId != verdict!.ErrorId) { problems.Add(Problem(ex)); }
             catch (TorchSerialException) { }
             ct.ThrowIfCancellationRequested();
@@ -118,7 +124,10 @@ public static class CheckpointScanner
             }
             else problems.AddRange(NonFinite(loaded.Tensors, ct));
         }
-        return Report(path, structure?.Graph.Format ?? format, verdict, problems, recorder, structure, records);
+        // A refused file still has the tensors the inventory pass built: the report counts them (a row that says 0
+        // tensors for a file of 122 misleads), though a load would give none of them.
+        return Report(path, structure?.Graph.Format ?? format, verdict, problems, recorder, structure ?? inventory,
+            records ?? inventory?.Graph.Records);
     }
 
     /// <summary>Every tensor's values, streamed from the file: one problem per tensor that holds NaN or an
@@ -205,7 +214,7 @@ public static class CheckpointScanner
     }
 
     /// <summary>Collects globals in first-reference order with the opcodes that apply them.</summary>
-    private sealed class GlobalRecorder(GlobalPolicy policy) : IPickleObserver
+    private sealed class GlobalRecorder(GlobalPolicy policy, bool torchScript = false) : IPickleObserver
     {
         private readonly Dictionary<string, (string Record, long Offset,
             List<string> Ops)> _seen = new(StringComparer.Ordinal);
@@ -226,9 +235,14 @@ public static class CheckpointScanner
         public IReadOnlyList<GlobalReference> References() => _order.Select(name =>
         {
             var (record, offset, ops) = _seen[name];
-            var verdict = policy.Check(name);
+            // A TorchScript archive's own classes are admitted by design (their state is inert data); the load does
+            // not consult the policy for them, so neither does the report.
+            bool byDesign = torchScript && TorchScriptGlobals.AdmitsByDesign(name);
+            var verdict = byDesign ? GlobalVerdict.Allowed : policy.Check(name);
             // Graded whatever the verdict: a global admitted with -AllowGlobal is still as dangerous as it is.
-            var threat = GlobalThreats.Classify(name, allowed: verdict == GlobalVerdict.Allowed);
+            var threat = byDesign
+                ? new GlobalThreat(GlobalSeverity.Safe, "data", "a TorchScript class: its state is read as data", name)
+                : GlobalThreats.Classify(name, allowed: verdict == GlobalVerdict.Allowed);
             string? reason = verdict == GlobalVerdict.Allowed ? null : threat.Reason;
             return new GlobalReference { FullName = name, Decision = verdict, Reason = reason, Opcodes = ops,
                 Record = record, Offset = offset, Threat = threat };

@@ -11,8 +11,16 @@ namespace TorchSerial.Scanning;
 /// </summary>
 public static class SarifLog
 {
-    public static string Write(IEnumerable<ScanReport> reports, string toolVersion)
+    /// <summary>The base id code-scanning services resolve against the repository's checkout.</summary>
+    public const string SourceRootId = "%SRCROOT%";
+
+    /// <param name="reports">The scans, one artifact each.</param>
+    /// <param name="toolVersion">TorchSerial's version.</param>
+    /// <param name="sourceRoot">The folder artifact URIs are relative to (the repository root, for GitHub code
+    /// scanning); a file outside it keeps an absolute file URI.</param>
+    public static string Write(IEnumerable<ScanReport> reports, string toolVersion, string sourceRoot)
     {
+        string root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(sourceRoot)) + Path.DirectorySeparatorChar;
         var list = reports.ToList();
         var results = new List<(string Rule, string Level, string Message, string File, string? Record,
             long? Offset)>();
@@ -52,12 +60,17 @@ public static class SarifLog
             w.WriteEndArray();
             w.WriteEndObject();
             w.WriteEndObject();
+            w.WriteStartObject("originalUriBaseIds");
+            w.WriteStartObject(SourceRootId);
+            w.WriteString("uri", new Uri(root).AbsoluteUri);
+            w.WriteEndObject();
+            w.WriteEndObject();
             w.WriteStartArray("artifacts");
             foreach (var r in list)
             {
                 w.WriteStartObject();
                 w.WriteStartObject("location");
-                w.WriteString("uri", Uri(r.Path));
+                WriteLocation(w, r.Path, root);
                 w.WriteEndObject();
                 w.WriteEndObject();
             }
@@ -75,7 +88,7 @@ public static class SarifLog
                 w.WriteStartObject();
                 w.WriteStartObject("physicalLocation");
                 w.WriteStartObject("artifactLocation");
-                w.WriteString("uri", Uri(x.File));
+                WriteLocation(w, x.File, root);
                 w.WriteEndObject();
                 w.WriteEndObject();
                 if (x.Record is not null)
@@ -108,5 +121,16 @@ public static class SarifLog
         _ => $"TorchSerial found {rule} (see about_TorchSerial for the ErrorId).",
     };
 
-    private static string Uri(string path) => new Uri(Path.GetFullPath(path)).AbsoluteUri;
+    /// <summary>A relative URI under %SRCROOT% for a file below the root, else an absolute file URI.</summary>
+    private static void WriteLocation(Utf8JsonWriter w, string path, string root)
+    {
+        string full = Path.GetFullPath(path);
+        if (full.StartsWith(root, StringComparison.Ordinal))
+        {
+            var segments = full[root.Length..].Split(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+            w.WriteString("uri", string.Join("/", segments.Select(System.Uri.EscapeDataString)));
+            w.WriteString("uriBaseId", SourceRootId);
+        }
+        else w.WriteString("uri", new Uri(full).AbsoluteUri);
+    }
 }

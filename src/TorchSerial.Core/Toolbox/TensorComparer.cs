@@ -12,6 +12,12 @@ public sealed record CompareOptions
 
     /// <summary>NaN equals NaN, as assert_close's equal_nan=True.</summary>
     public bool EqualNan { get; init; }
+
+    /// <summary>
+    /// Compares tensors of different dtypes by value, as assert_close's check_dtype=False: both sides are read in
+    /// double precision, and the default tolerances are those of the less precise dtype (the larger of each).
+    /// </summary>
+    public bool IgnoreDType { get; init; }
 }
 
 /// <summary>
@@ -82,6 +88,12 @@ public static class TensorComparer
         CancellationToken ct = default)
     {
         var (rtol, atol) = DefaultTolerance(reference.DTypeInfo);
+        bool crossDType = reference.DType != difference.DType;
+        if (crossDType)
+        {
+            var other = DefaultTolerance(difference.DTypeInfo);
+            (rtol, atol) = (Math.Max(rtol, other.Rtol), Math.Max(atol, other.Atol));
+        }
         rtol = options.RelativeTolerance ?? rtol;
         atol = options.AbsoluteTolerance ?? atol;
         var result = new TensorComparison
@@ -91,8 +103,8 @@ public static class TensorComparer
             ReferenceShape = reference.Shape, DifferenceShape = difference.Shape, NumElements = reference.NumElements,
             RelativeTolerance = rtol, AbsoluteTolerance = atol, IsClose = true,
         };
-        if (reference.DType != difference.DType) return result with { Outcome = ComparisonStatus.DTypeChanged,
-            IsClose = false };
+        if (crossDType && !(options.IgnoreDType && ComparableByValue(reference.DTypeInfo, difference.DTypeInfo)))
+            return result with { Outcome = ComparisonStatus.DTypeChanged, IsClose = false };
         if (reference.Shape != difference.Shape) return result with { Outcome = ComparisonStatus.ShapeChanged, IsClose = false };
         // Meta tensors have no values: two of one dtype and shape are equal; a meta tensor and a real one are not.
         if (reference.IsMeta || difference.IsMeta)
@@ -101,6 +113,7 @@ public static class TensorComparer
                     MaxAbsDiff = double.NaN, MaxRelDiff = double.NaN };
 
         var stats = new Accumulator(rtol, atol, options.EqualNan);
+        if (crossDType) return CompareValues(reference, difference, stats, result, ct);
         bool bytesEqual = true;
         int per = ElementValues.PerElement(reference.DTypeInfo);
         double[] rv = Array.Empty<double>(), dv = Array.Empty<double>();
@@ -133,6 +146,60 @@ public static class TensorComparer
                 Mismatched = stats.Mismatched, MaxAbsDiff = stats.MaxAbs, MaxRelDiff = stats.MaxRel,
             IsClose = stats.Mismatched == 0,
         };
+    }
+
+    /// <summary>
+    /// Different dtypes compared value by value, a window of elements at a time from both sides (their chunks hold
+    /// different byte counts, so they are read by element index). Every value is widened to double, which holds every
+    /// value of every dtype compared here exactly except int64 beyond 2^53.
+    /// </summary>
+    private static TensorComparison CompareValues(Tensor reference, Tensor difference, Accumulator stats,
+        TensorComparison result, CancellationToken ct)
+    {
+        int per = ElementValues.PerElement(reference.DTypeInfo);
+        long window = Math.Max(1, ChunkBytes / Math.Max(reference.DTypeInfo.ItemSize, difference.DTypeInfo.ItemSize));
+        var rv = new double[(int)Math.Min(window, Math.Max(1, reference.NumElements)) * per];
+        var dv = new double[rv.Length];
+        for (long at = 0; at < reference.NumElements; at += window)
+        {
+            ct.ThrowIfCancellationRequested();
+            long n = Math.Min(window, reference.NumElements - at);
+            ElementValues.ToDouble(reference.DTypeInfo, reference.ReadBytes(at, n), rv);
+            ElementValues.ToDouble(difference.DTypeInfo, difference.ReadBytes(at, n), dv);
+            stats.Add(rv.AsSpan(0, (int)n * per), dv.AsSpan(0, (int)n * per));
+        }
+        return result with
+        {
+            Outcome = stats.Different == 0 ? ComparisonStatus.Equal : ComparisonStatus.Changed,
+            Mismatched = stats.Mismatched, MaxAbsDiff = stats.MaxAbs, MaxRelDiff = stats.MaxRel,
+            IsClose = stats.Mismatched == 0,
+        };
+    }
+
+    /// <summary>Two dtypes whose values compare one to one: both real or both complex, neither packed nor
+    /// quantized.</summary>
+    private static bool ComparableByValue(DType a, DType b)
+        => ElementValues.PerElement(a) == ElementValues.PerElement(b) && !a.IsQuantized && !b.IsQuantized
+            && a.Kind != ElementKind.Packed && b.Kind != ElementKind.Packed;
+
+    /// <summary>
+    /// A safetensors file's tensors with the names save_model removed as aliases (<c>removed → kept</c> in its
+    /// metadata) put back, each as the kept tensor under its own name, so a tied weight compares Equal rather than
+    /// Removed. Other files, and metadata that names no kept tensor, are returned as they are.
+    /// </summary>
+    public static IReadOnlyList<Tensor> WithSafeTensorsAliases(Reading.Checkpoint checkpoint)
+    {
+        var (tensors, metadata) = (checkpoint.Tensors, checkpoint.Metadata);
+        if (checkpoint.Format != Containers.CheckpointFormat.SafeTensors || metadata is null || metadata.Count < 2)
+            return tensors;
+        var byName = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var t in tensors) byName.TryAdd(t.Name, t);
+        var result = new List<Tensor>(tensors);
+        foreach (System.Collections.DictionaryEntry e in metadata)
+            if (e.Key is string removed && e.Value is string kept && !byName.ContainsKey(removed)
+                && byName.TryGetValue(kept, out var source))
+                result.Add(source.WithName(removed));
+        return result;
     }
 
     private static bool MayHoldNaN(DType d)

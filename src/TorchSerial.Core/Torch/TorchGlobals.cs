@@ -43,18 +43,35 @@ internal static class TorchGlobals
     {
         string full = Canonical(module, name);
         if (policy.Check(full) == GlobalVerdict.Refused)
-            throw new TorchSerialException(ErrorIds.UnsafeGlobal, ErrorKind.SecurityError,
-                $"The checkpoint references the global '{full}'{GlobalThreats.Explain(full)}, which is not on " +
-                    "TorchSerial's allow-list, " +
-                $"so the load was stopped (pickle '{record}', offset {offset}). Nothing was executed. If you trust " +
-                    "the file, " +
-                $"load it with -AllowGlobal '{full}': admitted globals that TorchSerial does not model become inert " +
-                    "objects and are never run.")
-            { Record = record, Offset = offset };
+            throw new TorchSerialException(ErrorIds.UnsafeGlobal, ErrorKind.SecurityError, Refusal(full, record, offset))
+                { Record = record, Offset = offset };
         if (Known.TryGetValue(full, out var known)) return known;
         if (StorageTypeOf(full) is { } st) return st;
         int dot = full.LastIndexOf('.');
         return new PyGlobal(full[..dot], full[(dot + 1)..]);
+    }
+
+    /// <summary>
+    /// Why a global was refused, and what to do. Only a global of unknown purpose gets the -AllowGlobal advice: one
+    /// that runs commands, code, files or the network is what an attack file looks like, and the message says the
+    /// file must not be loaded by torch or pickle at all (admitting it for forensics is in the help, not here).
+    /// </summary>
+    private static string Refusal(string full, string record, long offset)
+    {
+        var threat = GlobalThreats.Classify(full);
+        string where = $"(pickle '{record}', offset {offset})";
+        if (threat.Severity == GlobalSeverity.Dangerous)
+            return $"The checkpoint references the global '{full}' {where}: unpickling it runs code that " +
+                $"{threat.Reason}. The load was stopped and nothing was executed. Treat the file " +
+                "as malicious: do not load it with torch.load, pickle or any tool that unpickles it, since they would run it. " +
+                "Test-TorchCheckpoint lists everything it references.";
+        if (threat.Severity == GlobalSeverity.Suspicious)
+            return $"The checkpoint references the global '{full}' ({threat.Reason}) {where}, which is not on " +
+                "TorchSerial's allow-list and is a building block of attacks, so the load was stopped. Nothing was " +
+                "executed. Inspect the file with Test-TorchCheckpoint before trusting it.";
+        return $"The checkpoint references the global '{full}', which is not on TorchSerial's allow-list, so the " +
+            $"load was stopped {where}. Nothing was executed. If you trust the file, load it with -AllowGlobal " +
+            $"'{full}': admitted globals that TorchSerial does not model become inert objects and are never run.";
     }
 
     private static StorageType? StorageTypeOf(string full)

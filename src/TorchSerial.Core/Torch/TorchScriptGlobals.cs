@@ -19,6 +19,13 @@ internal static class TorchScriptGlobals
     }.ToDictionary(n => "torch.jit._pickle." + n, n => new Callable("torch.jit._pickle." + n, a => a.Count > 0 ? a[0]
         : null));
 
+    /// <summary>
+    /// Whether a TorchScript archive's pickles admit this global by design: a script class (its state is read as
+    /// inert data) or one of torch.jit._pickle's markers (they return what they wrap). The scanner grades these Safe.
+    /// </summary>
+    public static bool AdmitsByDesign(string fullName)
+        => fullName.StartsWith(ScriptPrefix, StringComparison.Ordinal) || Markers.ContainsKey(fullName);
+
     public static PickleHooks Hooks(GlobalPolicy policy, Func<object?, object?> persistentLoad)
     {
         var torch = TorchGlobals.Hooks(policy, persistentLoad);

@@ -47,9 +47,15 @@ public sealed class AssertTorchCheckpointCommand : CheckpointInputCmdlet
     [Parameter]
     public double? AbsoluteTolerance { get; set; }
 
+    /// <summary>With -ReferencePath: compares tensors of different dtypes by value (a cast copy against its source),
+    /// with the tolerances of the less precise dtype, as assert_close's check_dtype=False.</summary>
+    [Parameter]
+    public SwitchParameter IgnoreDType { get; set; }
+
     /// <summary>Checks only this sub-object of each file (and of the reference), by names relative to it.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.CheckpointKeyCompleter))]
     public string? Key { get; set; }
 
     /// <summary>
@@ -74,7 +80,7 @@ public sealed class AssertTorchCheckpointCommand : CheckpointInputCmdlet
             Shapes = Pairs(Shape, v => LanguagePrimitives.ConvertTo<long[]>(v)),
             DTypes = Pairs(DType, v => LanguagePrimitives.ConvertTo<string>(v)),
             Tolerance = new CompareOptions { RelativeTolerance = RelativeTolerance,
-                AbsoluteTolerance = AbsoluteTolerance },
+                AbsoluteTolerance = AbsoluteTolerance, IgnoreDType = IgnoreDType },
         };
         ForEachFile("Assert-TorchCheckpoint", (path, _) => CheckpointAssertions.Check(path, expect, Options,
             Cancel.Token), (path, failures) =>

@@ -42,6 +42,7 @@ public sealed class CompareTorchCheckpointCommand : PSCmdlet, IDisposable
     /// <summary>Compares only this sub-object of each file (model, state_dict, …), by names relative to it.</summary>
     [Parameter(ParameterSetName = PathSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.CheckpointKeyCompleter))]
     public string? Key { get; set; }
 
     /// <summary>rtol of |d − r| ≤ atol + rtol·|r|; by default assert_close's for the dtype (float32 1.3e-6, …; 0 for
@@ -60,6 +61,13 @@ public sealed class CompareTorchCheckpointCommand : PSCmdlet, IDisposable
     [Parameter]
     public SwitchParameter EqualNan { get; set; }
 
+    /// <summary>
+    /// Compares tensors whose dtypes differ by value (assert_close's check_dtype=False), in double precision with
+    /// the tolerances of the less precise dtype: a float32 file against its bfloat16 copy.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter IgnoreDType { get; set; }
+
     /// <summary>Leaves out names whose tensors are Equal.</summary>
     [Parameter]
     public SwitchParameter ExcludeEqual { get; set; }
@@ -72,7 +80,7 @@ public sealed class CompareTorchCheckpointCommand : PSCmdlet, IDisposable
     protected override void EndProcessing()
     {
         var options = new CompareOptions { RelativeTolerance = RelativeTolerance,
-            AbsoluteTolerance = AbsoluteTolerance, EqualNan = EqualNan };
+            AbsoluteTolerance = AbsoluteTolerance, EqualNan = EqualNan, IgnoreDType = IgnoreDType };
         Checkpoint? reference = null, difference = null;
         string target = ParameterSetName == PathSet ? ReferencePath : "tensors";
         try
@@ -83,9 +91,10 @@ public sealed class CompareTorchCheckpointCommand : PSCmdlet, IDisposable
                 reference = Open(ReferencePath);
                 difference = Open(DifferencePath);
                 if (reference is null || difference is null) return;
-                r = Key is null ? reference.Tensors : SubObject.Tensors(SubObject.Select(reference.Root, Key));
+                // A safetensors side lists the tied names save_model removed, so they compare as the same tensor.
+                r = Key is null ? TensorComparer.WithSafeTensorsAliases(reference) : SubObject.Tensors(SubObject.Select(reference.Root, Key));
                 target = DifferencePath;
-                d = Key is null ? difference.Tensors : SubObject.Tensors(SubObject.Select(difference.Root, Key));
+                d = Key is null ? TensorComparer.WithSafeTensorsAliases(difference) : SubObject.Tensors(SubObject.Select(difference.Root, Key));
             }
             else (r, d) = (ReferenceObject, _piped);
             int done = 0;

@@ -8,7 +8,7 @@ namespace TorchSerial.PowerShell.Commands;
 /// Hashes each piped tensor's dtype, shape and logical bytes, independent of container, layout and strides, so that
 /// the same weights hash alike in a .pt, a legacy file, a safetensors file or a shard.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "TensorHash")]
+[Cmdlet(VerbsCommon.Get, "TensorHash", DefaultParameterSetName = TensorSet)]
 [OutputType(typeof(TensorHashResult))]
 public sealed class GetTensorHashCommand : TensorCmdlet
 {

@@ -24,6 +24,7 @@ public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet
     /// </summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.CheckpointKeyCompleter))]
     public string? Key { get; set; }
 
     /// <summary>Read no tensor data now: metadata at once, each storage's bytes on first use. The file stays open while

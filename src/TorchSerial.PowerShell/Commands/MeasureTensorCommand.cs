@@ -10,7 +10,7 @@ namespace TorchSerial.PowerShell.Commands;
 /// chunk (lazy tensors stream from their file); float32 tensors placed on an ILGPU accelerator are reduced there by
 /// a kernel, and only the partial figures come back.
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Measure, "Tensor")]
+[Cmdlet(VerbsDiagnostic.Measure, "Tensor", DefaultParameterSetName = TensorSet)]
 [OutputType(typeof(TensorStatistics))]
 public sealed class MeasureTensorCommand : TensorCmdlet
 {

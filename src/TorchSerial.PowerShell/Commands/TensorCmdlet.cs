@@ -1,19 +1,22 @@
 using System.Management.Automation;
 using TorchSerial.Errors;
+using TorchSerial.Reading;
 using TorchSerial.Tensors;
 
 namespace TorchSerial.PowerShell.Commands;
 
 /// <summary>
-/// Base for cmdlets that compute one result per piped tensor (Measure-Tensor, Get-TensorHash): the tensor
-/// parameter, Ctrl+C between chunks, and a failing tensor as a non-terminating error naming its file.
+/// Base for cmdlets that compute one result per tensor (Measure-Tensor, Get-TensorHash): tensors piped in (usually
+/// from Import-TorchCheckpoint -Lazy), or the checkpoints named by -Path/-LiteralPath (or piped from Get-ChildItem),
+/// each opened lazily so every tensor's bytes are streamed once. Ctrl+C stops between chunks; a failing tensor is a
+/// non-terminating error naming its file.
 /// </summary>
-public abstract class TensorCmdlet : PSCmdlet, IDisposable
+public abstract class TensorCmdlet : CheckpointInputCmdlet
 {
-    private readonly CancellationTokenSource _cancel = new();
+    protected const string TensorSet = "InputObject";
 
     /// <summary>A tensor, usually piped from Import-TorchCheckpoint (-Lazy streams each tensor's bytes once).</summary>
-    [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0, ParameterSetName = TensorSet)]
     public Tensor InputObject { get; set; } = null!;
 
     /// <summary>The result for one tensor.</summary>
@@ -21,21 +24,38 @@ public abstract class TensorCmdlet : PSCmdlet, IDisposable
 
     protected override void ProcessRecord()
     {
+        if (ParameterSetName == TensorSet)
+        {
+            Emit(InputObject);
+            return;
+        }
+        ForEachFile(MyInvocation.MyCommand.Name, (path, progress) =>
+        {
+            using var checkpoint = CheckpointReader.Open(path, Options);
+            long done = 0, total = checkpoint.Tensors.Count;
+            foreach (var tensor in checkpoint.Tensors)
+            {
+                Cancel.Token.ThrowIfCancellationRequested();
+                Emit(tensor);
+                progress(++done, total);
+            }
+            return done;
+        }, (_, _) => { });
+    }
+
+    private void Emit(Tensor tensor)
+    {
         try
         {
-            WriteObject(Compute(InputObject, _cancel.Token));
+            WriteObject(Compute(tensor, Cancel.Token));
         }
         catch (TorchSerialException ex)
         {
-            WriteError(ErrorRecords.From(ex, InputObject.SourceFile ?? InputObject.Name));
+            WriteError(ErrorRecords.From(ex, tensor.SourceFile ?? tensor.Name));
         }
         catch (OperationCanceledException)
         {
             throw new PipelineStoppedException();
         }
     }
-
-    protected override void StopProcessing() => _cancel.Cancel();
-
-    public void Dispose() => _cancel.Dispose();
 }

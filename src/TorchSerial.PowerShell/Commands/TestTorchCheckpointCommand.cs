@@ -27,6 +27,14 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet
     [Parameter]
     public SwitchParameter AsSarif { get; set; }
 
+    /// <summary>
+    /// With -AsSarif: the folder artifact URIs are made relative to, as %SRCROOT% (the repository root a code-scanning
+    /// upload resolves them against). The current folder by default.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SarifRoot { get; set; }
+
     private readonly List<ScanReport> _reports = new();
     private bool _allOk = true, _any;
 
@@ -57,6 +65,8 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet
         }
         else if (AsSarif)
             WriteObject(SarifLog.Write(_reports,
-                typeof(TestTorchCheckpointCommand).Assembly.GetName().Version?.ToString(3) ?? "0"));
+                typeof(TestTorchCheckpointCommand).Assembly.GetName().Version?.ToString(3) ?? "0",
+                SarifRoot is null ? SessionState.Path.CurrentFileSystemLocation.ProviderPath
+                    : SessionState.Path.GetUnresolvedProviderPathFromPSPath(SarifRoot)));
     }
 }
