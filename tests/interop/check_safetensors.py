@@ -11,7 +11,9 @@ reference writer:
   * each tensor has exactly dtype, shape, data_offsets; a known dtype; sizes match shape x dtype bits;
   * offsets sorted, from 0, no holes, no overlaps, and the data ends exactly at the end of the file;
   * tensors in the reference writer's order (descending dtype enum, then name) and the compact serde_json bytes.
-Then the tensors are read with numpy, turned into torch tensors and compared with torch.equal to the source's.
+Then the tensors are read with numpy, turned into torch tensors and compared with torch.equal to the source's; a name
+left out as removed -> kept must be, in torch's source, the very same view as the kept one (same storage, offset,
+shape, stride, dtype), since a reader rebuilds it from the name alone.
 Sets: the index is json.dump(indent=2) of {"metadata": {"total_size", ...}, "weight_map"}; every shard exists and
 holds exactly the tensors the index gives it; .bin shards load with torch.load(weights_only=True).
 RESULT.json: one entry per file: {"file", "ok", "tensors", "problems": [...]}.
@@ -121,12 +123,21 @@ def flat(obj):
     return collections.OrderedDict(found)
 
 
+def same_view(a, b):
+    """A name may be left out as an alias only where torch sees the very same view: a reader rebuilds it by name."""
+    return (b is not None and a.dtype == b.dtype and list(a.shape) == list(b.shape) and a.stride() == b.stride()
+            and a.storage_offset() == b.storage_offset() and a.storage().data_ptr() == b.storage().data_ptr())
+
+
 def compare(source, tensors, meta, problems):
     for name, t in source.items():
         if name not in tensors:
             kept = meta.get(name)
             if kept is None or kept not in tensors:
                 problems.append(f"{name} missing and not recorded as a removed duplicate")
+            elif not same_view(t, source.get(kept)):
+                problems.append(f"{name} recorded as an alias of {kept}, but torch's source holds a different view "
+                                "(its values are lost)")
             continue
         got = tensors[name]
         if got.dtype != t.dtype or list(got.shape) != list(t.shape) or not torch.equal(got, t.contiguous()):

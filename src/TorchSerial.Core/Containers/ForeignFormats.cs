@@ -10,6 +10,12 @@ namespace TorchSerial.Containers;
 /// </summary>
 internal static class ForeignFormats
 {
+    // Byte signatures with bytes above 0x7F, which a u8 string literal would encode as two UTF-8 bytes.
+    private static ReadOnlySpan<byte> NumpyMagic => new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P',
+        (byte)'Y' };
+    private static ReadOnlySpan<byte> Hdf5Magic => new byte[] { 0x89, (byte)'H', (byte)'D', (byte)'F', 0x0D, 0x0A,
+        0x1A, 0x0A };
+
     /// <summary>The error naming the file's real format, or null when it is none of these.</summary>
     public static TorchSerialException? Recognise(ReadOnlySpan<byte> head, string? name)
     {
@@ -18,13 +24,13 @@ internal static class ForeignFormats
             return Named(ErrorIds.GgufFile, "a GGUF file (llama.cpp/ggml weights, often quantized, in their own " +
                 "layout)", "Read it with llama.cpp or the gguf Python package; TorchSerial reads torch.save, " +
                 "safetensors and TorchScript files.");
-        if (head.StartsWith("\x93NUMPY"u8))
+        if (head.StartsWith(NumpyMagic))
             return Named(ErrorIds.NumpyFile, "a NumPy array file (.npy)", "Load it with numpy.load; if it holds " +
                 "Python objects (allow_pickle), scan it with Test-TorchCheckpoint first.");
         if (head.Length >= 2 && head[0] == 0x1F && head[1] == 0x8B)
             return Named(ErrorIds.GzipFile, "gzip-compressed", "Decompress it first (gunzip, or tar -xzf for a " +
                 ".tar.gz), then read the checkpoint it holds.");
-        if (head.StartsWith("\x89HDF\r\n\x1A\n"u8))
+        if (head.StartsWith(Hdf5Magic))
             return Named(ErrorIds.Hdf5File, "an HDF5 file (Keras .h5 weights or a TensorFlow model)",
                 "Open it with h5py or Keras; to use the weights in torch, convert them there and save them with " +
                     "torch.save or safetensors.");

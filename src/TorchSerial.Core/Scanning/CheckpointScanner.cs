@@ -50,8 +50,7 @@ public static class CheckpointScanner
         // It records the globals it meets; where it loaded, it has met every one a second pass would.
         TorchSerialException? verdict = null;
         (LoadedGraph Graph, List<Tensor> Tensors)? structure = null;
-        bool script = format == CheckpointFormat.TorchScript;
-        var recorder = new GlobalRecorder(options.Policy, script);
+        var recorder = new GlobalRecorder(options.Policy);
         try { structure = CheckpointReader.LoadStructure(stream, options with { Observer = recorder }, path); }
         catch (TorchSerialException ex) { verdict = ex; }
         ct.ThrowIfCancellationRequested();
@@ -61,7 +60,7 @@ public static class CheckpointScanner
         object? inventoryRoot = structure?.Graph.Root;
         bool secondPass = verdict is not null
             && verdict.ErrorId is not (ErrorIds.PickleTooLarge or ErrorIds.PickleTooDeep or ErrorIds.ZipBomb);
-        if (secondPass) recorder = new GlobalRecorder(options.Policy, script);
+        if (secondPass) recorder = new GlobalRecorder(options.Policy);
         var admitAll = options.ForInventory(recorder);
         (LoadedGraph Graph, List<Tensor> Tensors)? inventory = null;
         if (secondPass)
@@ -156,7 +155,8 @@ public static class CheckpointScanner
         return new ScanReport
         {
             Path = path, FormatKind = format, Outcome = status, ErrorId = verdict?.ErrorId, Message = verdict?.Message,
-            Records = records ?? Array.Empty<string>(), Globals = recorder.References(), Problems = problems,
+            Records = records ?? Array.Empty<string>(),
+            Globals = recorder.References(format == CheckpointFormat.TorchScript), Problems = problems,
             TensorCount = structure?.Tensors.Count ?? 0, StorageCount = structure?.Graph.Storages.Count ?? 0,
             StorageBytes = structure?.Graph.Storages.Sum(s => s.NumBytes) ?? 0,
             Locations = structure?.Graph.Storages.Select(s => s.SavedLocation).Distinct(StringComparer.Ordinal).ToList()
@@ -214,7 +214,7 @@ public static class CheckpointScanner
     }
 
     /// <summary>Collects globals in first-reference order with the opcodes that apply them.</summary>
-    private sealed class GlobalRecorder(GlobalPolicy policy, bool torchScript = false) : IPickleObserver
+    private sealed class GlobalRecorder(GlobalPolicy policy) : IPickleObserver
     {
         private readonly Dictionary<string, (string Record, long Offset,
             List<string> Ops)> _seen = new(StringComparer.Ordinal);
@@ -232,7 +232,8 @@ public static class CheckpointScanner
             if (_seen.TryGetValue(fullName, out var s) && !s.Ops.Contains(opcode)) s.Ops.Add(opcode);
         }
 
-        public IReadOnlyList<GlobalReference> References() => _order.Select(name =>
+        /// <param name="torchScript">The file is a TorchScript archive (known only once its structure is read).</param>
+        public IReadOnlyList<GlobalReference> References(bool torchScript) => _order.Select(name =>
         {
             var (record, offset, ops) = _seen[name];
             // A TorchScript archive's own classes are admitted by design (their state is inert data); the load does
