@@ -104,6 +104,14 @@ Describe 'Help of <Name>' -ForEach $Cmdlets {
         }
     }
 
+    It 'names in its NOTES only ErrorIds the module defines' {
+        # A NOTES claim such as "refused with TensorTooLarge" must name a real id; words that are not ids are listed.
+        $ids = [TorchSerial.Errors.ErrorIds].GetFields() | ForEach-Object { $_.GetValue($null) }
+        $notes = $Help.alertSet.alert.Text -join ' '
+        $named = [regex]::Matches($notes, '\b([A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+)\b') | ForEach-Object { $_.Groups[1].Value }
+        @($named | Where-Object { $_ -notin $ids -and $_ -notin 'GiB', 'MiB', 'KiB', 'ForEach' }) | Should -BeNullOrEmpty
+    }
+
     It 'documents every parameter' {
         $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
         $documented = @($Help.Parameters.Parameter | Where-Object { ($_.Description.Text -join '').Length -gt 20 } | ForEach-Object Name)

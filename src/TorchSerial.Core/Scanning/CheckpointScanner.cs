@@ -43,6 +43,10 @@ public static class CheckpointScanner
             // Not a checkpoint; but a NumPy array of objects is a pickle numpy.load(allow_pickle=True) runs.
             var found = new GlobalRecorder(options.Policy);
             problems.AddRange(HiddenPickles.InNumpyFile(stream, options.ForInventory(found)));
+            // A NumPy archive (.npz) is a zip of .npy records, each of which numpy.load may unpickle.
+            if (ex.ErrorId == ErrorIds.NumpyFile && IsZip(stream))
+                try { problems.AddRange(HiddenPickles.InAmbiguousArchive(stream, options.ForInventory(found), ct)); }
+                catch (TorchSerialException) { } // a damaged archive: its own error is already the verdict
             return Report(path, null, ex, problems, found, null, null);
         }
 
@@ -162,6 +166,12 @@ public static class CheckpointScanner
             Locations = structure?.Graph.Storages.Select(s => s.SavedLocation).Distinct(StringComparer.Ordinal).ToList()
                 ?? new List<string>(),
         };
+    }
+
+    private static bool IsZip(Stream stream)
+    {
+        var head = ZipDirectory.ReadAt(stream, 0, (int)Math.Min(stream.Length, 4));
+        return head.AsSpan().StartsWith("PK\x03\x04"u8);
     }
 
     private static ScanProblem Problem(TorchSerialException ex)
