@@ -117,8 +117,12 @@ Describe 'Save-Tensor as a careful writer' {
         Get-ChildItem (Split-Path $Target) -Filter '*.tmp' -Force | Should -BeNullOrEmpty
     }
 
-    It 'refuses piped tensors without names or with duplicate names' {
-        { ConvertTo-Tensor 1, 2 | Save-Tensor -LiteralPath $Target } | Should -Throw -ErrorId "InvalidSaveInput,$Cmd"
+    It 'refuses piped tensors without names or with duplicate names, but saves one unnamed tensor as the root' {
+        { @((ConvertTo-Tensor 1, 2), (ConvertTo-Tensor 3)) | Save-Tensor -LiteralPath $Target } |
+            Should -Throw -ErrorId "InvalidSaveInput,$Cmd"
+        $root = Join-Path $TestDrive 'root.pt'
+        ConvertTo-Tensor 1, 2 | Save-Tensor -LiteralPath $root
+        (Import-TorchCheckpoint -LiteralPath $root -AsObject).ToArray() | Should -Be @(1, 2)
         { @((ConvertTo-Tensor 1 -Name a), (ConvertTo-Tensor 2 -Name a)) | Save-Tensor -LiteralPath $Target } | Should -Throw -ErrorId "InvalidSaveInput,$Cmd"
     }
 }

@@ -134,7 +134,7 @@ Describe 'Test-TorchCheckpoint -AsSarif' {
         $errors = @($log.runs[0].results | Where-Object { $_.ruleId -eq 'DangerousGlobal' })
         $errors.Count | Should -Be 2
         $errors | ForEach-Object { $_.level | Should -Be 'error'; $_.message.text | Should -BeLike 'os.system: executes a shell command*' }
-        $errors[0].locations[0].physicalLocation.artifactLocation.uri | Should -BeLike 'file:///*os_system.pt'
+        $errors[0].locations[0].physicalLocation.artifactLocation.uri | Should -BeLike '*crafted/os_system.pt'
         $errors[0].locations[0].logicalLocations[0].fullyQualifiedName | Should -Match '^data\.pkl@\d+$'
         $errors[1].locations[0].logicalLocations[0].fullyQualifiedName | Should -BeLike 'config.json@*'
         ($log.runs[0].results.ruleId) | Should -Contain 'HiddenPickle'

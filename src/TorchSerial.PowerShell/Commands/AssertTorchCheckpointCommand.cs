@@ -93,14 +93,14 @@ public sealed class AssertTorchCheckpointCommand : CheckpointInputCmdlet
     protected override void EndProcessing()
     {
         int readable = _passed.Count + _failures.Select(FileOf).Distinct().Count();
-        if (readable == 0 && !AllowEmpty)
+        // Nothing given, or only patterns that matched nothing: the gate checked nothing. A file that was given but
+        // could not be read is a failed check instead (below), as before.
+        if (readable == 0 && _unreadable == 0 && !AllowEmpty)
         {
             ThrowTerminatingError(ErrorRecords.NothingChecked(
-                (_unreadable > 0
-                    ? $"No checkpoint was checked: none of the {_unreadable} input(s) could be read (see the errors " +
-                        "before this one)."
-                    : "No checkpoint was checked: no input was given (an empty folder, a pattern that matched " +
-                        "nothing, or an empty pipe).") +
+                (UnmatchedPatterns > 0
+                    ? $"No checkpoint was checked: the {UnmatchedPatterns} pattern(s) given matched no file."
+                    : "No checkpoint was checked: no input was given (an empty folder or an empty pipe).") +
                 " An assertion over nothing fails; add -AllowEmpty if no files is an accepted outcome."));
             return;
         }

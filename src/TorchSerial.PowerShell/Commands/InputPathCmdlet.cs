@@ -30,6 +30,9 @@ public abstract class InputPathCmdlet : PSCmdlet
     /// </summary>
     protected virtual bool UnmatchedPatternIsError => true;
 
+    /// <summary>-Path patterns that matched no file (each already reported as an error).</summary>
+    protected int UnmatchedPatterns { get; private set; }
+
     /// <summary>Told about each input that cannot be used (set by callers that count failures, as -Quiet
     /// does).</summary>
     protected Action? PathFailed { get; set; }
@@ -60,7 +63,8 @@ public abstract class InputPathCmdlet : PSCmdlet
                     resolved.AddRange(GetResolvedProviderPathFromPSPath(input, out provider));
                     if (resolved.Count == 0 && provider.Name == "FileSystem" && UnmatchedPatternIsError)
                     {
-                        PathFailed?.Invoke();
+                        // Matched nothing, so it names no file that failed: a gate counts it as no input at all.
+                        UnmatchedPatterns++;
                         WriteError(ErrorRecords.PatternMatchedNothing(input,
                             SessionState.Path.GetUnresolvedProviderPathFromPSPath(input)));
                         continue;
