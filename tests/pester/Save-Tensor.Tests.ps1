@@ -75,7 +75,7 @@ Describe 'Save-Tensor as a careful writer' {
     }
 
     It '-NoClobber refuses an existing file and leaves it alone' {
-        { Import-TorchCheckpoint -LiteralPath $Params | Save-Tensor -LiteralPath $Target -NoClobber } | Should -Throw -ErrorId "FileExists,$Cmd"
+        { Import-TorchCheckpoint -LiteralPath $Params | Save-Tensor -LiteralPath $Target -NoClobber -ErrorAction Stop } | Should -Throw -ErrorId "FileExists,$Cmd"
         Get-Content -LiteralPath $Target | Should -Be 'old contents'
     }
 
@@ -86,7 +86,7 @@ Describe 'Save-Tensor as a careful writer' {
 
     It 'refuses a read-only file without -Force and replaces it with -Force' {
         Set-ItemProperty -LiteralPath $Target -Name IsReadOnly -Value $true
-        { Import-TorchCheckpoint -LiteralPath $Params | Save-Tensor -LiteralPath $Target } | Should -Throw -ErrorId "FileReadOnly,$Cmd"
+        { Import-TorchCheckpoint -LiteralPath $Params | Save-Tensor -LiteralPath $Target -ErrorAction Stop } | Should -Throw -ErrorId "FileReadOnly,$Cmd"
         Get-Content -LiteralPath $Target | Should -Be 'old contents'
         Import-TorchCheckpoint -LiteralPath $Params | Save-Tensor -LiteralPath $Target -Force
         (Import-TorchCheckpoint -LiteralPath $Target).Count | Should -Be 3
@@ -94,7 +94,7 @@ Describe 'Save-Tensor as a careful writer' {
 
     It 'fails clearly in a folder that does not exist, leaving nothing behind' {
         $missing = Join-Path $TestDrive 'no-such-folder/x.pt'
-        { Import-TorchCheckpoint -LiteralPath $Params | Save-Tensor -LiteralPath $missing } | Should -Throw -ErrorId "WriteFailed,$Cmd"
+        { Import-TorchCheckpoint -LiteralPath $Params | Save-Tensor -LiteralPath $missing -ErrorAction Stop } | Should -Throw -ErrorId "WriteFailed,$Cmd"
         Test-Path (Join-Path $TestDrive 'no-such-folder') | Should -BeFalse
     }
 
@@ -104,26 +104,26 @@ Describe 'Save-Tensor as a careful writer' {
         $locked = if ($isRoot) { '/proc' } else { Join-Path $TestDrive 'locked' }
         if (-not $isRoot) { $null = New-Item -ItemType Directory $locked; chmod 555 $locked }
         try {
-            { Import-TorchCheckpoint -LiteralPath $Params | Save-Tensor -LiteralPath (Join-Path $locked 'torchserial-x.pt') } |
+            { Import-TorchCheckpoint -LiteralPath $Params | Save-Tensor -LiteralPath (Join-Path $locked 'torchserial-x.pt') -ErrorAction Stop } |
                 Should -Throw -ErrorId "WriteFailed,$Cmd"
             @(Get-ChildItem $locked -Force -ErrorAction SilentlyContinue | Where-Object Name -Like '*torchserial-x*') | Should -HaveCount 0
         } finally { if (-not $isRoot) { chmod 755 $locked } }
     }
 
     It 'a failure while writing leaves the old file untouched and no temporary file' {
-        { Save-Tensor -LiteralPath $Target -InputObject ([ordered]@{ ok = 1; bad = [pscustomobject]@{ a = 1 } }) } |
+        { Save-Tensor -LiteralPath $Target -InputObject ([ordered]@{ ok = 1; bad = [pscustomobject]@{ a = 1 } }) -ErrorAction Stop } |
             Should -Throw -ErrorId "UnsupportedValue,$Cmd"
         Get-Content -LiteralPath $Target | Should -Be 'old contents'
         Get-ChildItem (Split-Path $Target) -Filter '*.tmp' -Force | Should -BeNullOrEmpty
     }
 
     It 'refuses piped tensors without names or with duplicate names, but saves one unnamed tensor as the root' {
-        { @((ConvertTo-Tensor 1, 2), (ConvertTo-Tensor 3)) | Save-Tensor -LiteralPath $Target } |
+        { @((ConvertTo-Tensor 1, 2), (ConvertTo-Tensor 3)) | Save-Tensor -LiteralPath $Target -ErrorAction Stop } |
             Should -Throw -ErrorId "InvalidSaveInput,$Cmd"
         $root = Join-Path $TestDrive 'root.pt'
         ConvertTo-Tensor 1, 2 | Save-Tensor -LiteralPath $root
         (Import-TorchCheckpoint -LiteralPath $root -AsObject).ToArray() | Should -Be @(1, 2)
-        { @((ConvertTo-Tensor 1 -Name a), (ConvertTo-Tensor 2 -Name a)) | Save-Tensor -LiteralPath $Target } | Should -Throw -ErrorId "InvalidSaveInput,$Cmd"
+        { @((ConvertTo-Tensor 1 -Name a), (ConvertTo-Tensor 2 -Name a)) | Save-Tensor -LiteralPath $Target -ErrorAction Stop } | Should -Throw -ErrorId "InvalidSaveInput,$Cmd"
     }
 }
 
