@@ -95,10 +95,11 @@ internal static class ErrorRecords
     public static ErrorRecord NothingChecked(string message)
         => new(new InvalidOperationException(message), NoCheckpoint, ErrorCategory.ObjectNotFound, null);
 
-    /// <summary>An output file whose folder does not exist (and -Force, which would create it, was not given).</summary>
+    /// <summary>An output file whose folder does not exist (and -Force, which would create it, was not
+    /// given).</summary>
     public static ErrorRecord MissingFolder(string folder, string path)
-        => new(new DirectoryNotFoundException($"Cannot write '{path}': the folder '{folder}' does not exist. Create it, " +
-                "or add -Force to have it created."), ErrorIds.WriteFailed, ErrorCategory.ObjectNotFound, path);
+        => new(new DirectoryNotFoundException($"Cannot write '{path}': the folder '{folder}' does not exist. " +
+                "Create it, or add -Force to have it created."), ErrorIds.WriteFailed, ErrorCategory.ObjectNotFound, path);
 
     public static ErrorRecord FolderNotCreated(string folder, Exception ex)
         => new(new IOException($"Cannot create the folder '{folder}': {ex.Message}", ex), ErrorIds.WriteFailed,

@@ -23,7 +23,7 @@ public class LazyTests
         Assert.True(lazy.IsLazy);
         Assert.False(eager.IsLazy);
         Assert.All(lazy.Storages, s => Assert.False(s.IsLoaded));
-        Assert.Equal(eager.Tensors.Select(t => (t.Name, t.DType, string.Join(",", t.Shape.ToArray()), string.Join(",", t.Stride), t.StorageOffset, t.SavedLocation)),
+        Assert.Equal(eager.Tensors.Select(t => (t.Name, t.DType, string.Join(",", t.Shape), string.Join(",", t.Stride), t.StorageOffset, t.SavedLocation)),
             lazy.Tensors.Select(t => (t.Name, t.DType, string.Join(",", t.Shape), string.Join(",", t.Stride), t.StorageOffset, t.SavedLocation)));
         for (int i = 0; i < eager.Tensors.Count; i++) Assert.Equal(eager.Tensors[i].GetBytes(), lazy.Tensors[i].GetBytes());
         Assert.Equal(eager.Storages.Count, lazy.Storages.Count);

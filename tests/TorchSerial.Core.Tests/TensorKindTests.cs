@@ -129,7 +129,7 @@ public class TensorKindTests
         CheckpointWriter.Save(ckpt.Root, ms);
         ms.Position = 0;
         using var again = CheckpointReader.Load(ms);
-        Assert.Equal(ckpt.Tensors.Select(t => (t.Name, t.IsMeta, t.DType, string.Join(",", t.Shape.ToArray()),
+        Assert.Equal(ckpt.Tensors.Select(t => (t.Name, t.IsMeta, t.DType, string.Join(",", t.Shape),
             string.Join(",", t.Stride))),
             again.Tensors.Select(t => (t.Name, t.IsMeta, t.DType, string.Join(",", t.Shape), string.Join(",",
                 t.Stride))));

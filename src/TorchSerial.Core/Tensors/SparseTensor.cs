@@ -91,7 +91,8 @@ public sealed class SparseTensor
 
     /// <summary>The same sparse tensor over other parts (cast, renamed or placed), keeping layout and size.</summary>
     public SparseTensor WithComponents(IReadOnlyList<Tensor> components)
-        => new(Layout, Shape.Items, components.Select(c => c.WithName(c.Name)).ToList(), IsCoalesced, SavedAsCsrFunction)
+        => new(Layout, Shape.Items, components.Select(c => c.WithName(c.Name)).ToList(), IsCoalesced,
+            SavedAsCsrFunction)
             { Name = Name };
 
     /// <summary>The name a part is listed under: the sparse tensor's name and torch's accessor.</summary>

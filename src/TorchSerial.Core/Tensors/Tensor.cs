@@ -141,7 +141,7 @@ public sealed class Tensor
     public bool IsContiguous => TensorGeometry.IsContiguous(Shape.Items, Stride.Items);
 
     /// <summary>Bytes of the logical elements: <see cref="NumElements"/> × the dtype's item size.</summary>
-    public long NumBytes => DTypeInfo.ValuesPerByte > 1 ? (NumElements + DTypeInfo.ValuesPerByte - 1) / DTypeInfo.ValuesPerByte
+    public long NumBytes => DTypeInfo.ValuesPerByte is var per and > 1 ? (NumElements + per - 1) / per
         : NumElements * DTypeInfo.ItemSize;
 
     /// <summary>The logical elements, row-major, little-endian (up to one .NET array's size; see <see
@@ -174,7 +174,8 @@ public sealed class Tensor
             throw Fail.Unsupported(ErrorIds.TensorTooLarge,
                 $"{count} elements of {DType} do not fit in one .NET array; read fewer at a time.");
         var bytes = GC.AllocateUninitializedArray<byte>((int)(count * DTypeInfo.ItemSize));
-        TensorGeometry.Gather(Storage.Buffer, DTypeInfo.ItemSize, StorageOffset, Shape.Items, Stride.Items, start, bytes);
+        TensorGeometry.Gather(Storage.Buffer, DTypeInfo.ItemSize, StorageOffset, Shape.Items, Stride.Items, start,
+            bytes);
         return bytes;
     }
 
@@ -331,7 +332,8 @@ public sealed class Tensor
 
     /// <summary>The same view (name, geometry in elements, flags, Python state) in another dtype over another
     /// storage.</summary>
-    internal Tensor Recast(Storage storage, DType dtype) => new(storage, dtype, StorageOffset, Shape.Items, Stride.Items)
+    internal Tensor Recast(Storage storage, DType dtype)
+        => new(storage, dtype, StorageOffset, Shape.Items, Stride.Items)
     {
         Name = Name, RequiresGrad = RequiresGrad, IsParameter = IsParameter, PythonState = PythonState,
             PythonType = PythonType,

@@ -89,7 +89,8 @@ public static class TensorComparer
     {
         var (rtol, atol) = DefaultTolerance(reference.DTypeInfo);
         bool crossDType = reference.DType != difference.DType;
-        if (crossDType)
+        // Only a comparison by value across dtypes uses the less precise dtype's tolerances.
+        if (crossDType && options.IgnoreDType)
         {
             var other = DefaultTolerance(difference.DTypeInfo);
             (rtol, atol) = (Math.Max(rtol, other.Rtol), Math.Max(atol, other.Atol));
@@ -105,7 +106,8 @@ public static class TensorComparer
         };
         if (crossDType && !(options.IgnoreDType && ComparableByValue(reference.DTypeInfo, difference.DTypeInfo)))
             return result with { Outcome = ComparisonStatus.DTypeChanged, IsClose = false };
-        if (reference.Shape != difference.Shape) return result with { Outcome = ComparisonStatus.ShapeChanged, IsClose = false };
+        if (reference.Shape != difference.Shape)
+            return result with { Outcome = ComparisonStatus.ShapeChanged, IsClose = false };
         // Meta tensors have no values: two of one dtype and shape are equal; a meta tensor and a real one are not.
         if (reference.IsMeta || difference.IsMeta)
             return reference.IsMeta && difference.IsMeta ? result

@@ -32,7 +32,8 @@ public static class TensorHash
         };
         using var hash = IncrementalHash.CreateHash(name);
         // The header makes the dtype and shape part of the hash: [2, 3] float32 and [3, 2] float32 differ.
-        hash.AppendData(Encoding.UTF8.GetBytes($"torchserial-tensor-v1\n{tensor.DType}\n{string.Join(',', tensor.Shape)}\n"));
+        hash.AppendData(Encoding.UTF8.GetBytes(
+            $"torchserial-tensor-v1\n{tensor.DType}\n{string.Join(',', tensor.Shape)}\n"));
         // A meta tensor has no bytes: its hash is of dtype and shape alone, marked so it never equals a real tensor's.
         if (tensor.IsMeta) hash.AppendData("meta\n"u8);
         else tensor.CopyTo(chunk => hash.AppendData(chunk), new byte[1 << 20], cancellationToken);

@@ -43,7 +43,8 @@ internal static class TorchGlobals
     {
         string full = Canonical(module, name);
         if (policy.Check(full) == GlobalVerdict.Refused)
-            throw new TorchSerialException(ErrorIds.UnsafeGlobal, ErrorKind.SecurityError, Refusal(full, record, offset))
+            throw new TorchSerialException(ErrorIds.UnsafeGlobal, ErrorKind.SecurityError,
+                    Refusal(full, record, offset))
                 { Record = record, Offset = offset };
         if (Known.TryGetValue(full, out var known)) return known;
         if (StorageTypeOf(full) is { } st) return st;
@@ -63,7 +64,8 @@ internal static class TorchGlobals
         if (threat.Severity == GlobalSeverity.Dangerous)
             return $"The checkpoint references the global '{full}' {where}: unpickling it runs code that " +
                 $"{threat.Reason}. The load was stopped and nothing was executed. Treat the file " +
-                "as malicious: do not load it with torch.load, pickle or any tool that unpickles it, since they would run it. " +
+                "as malicious: do not load it with torch.load, pickle or any tool that unpickles it, since they " +
+                "would run it. " +
                 "Test-TorchCheckpoint lists everything it references.";
         if (threat.Severity == GlobalSeverity.Suspicious)
             return $"The checkpoint references the global '{full}' ({threat.Reason}) {where}, which is not on " +

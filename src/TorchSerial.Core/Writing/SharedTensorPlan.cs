@@ -48,7 +48,8 @@ internal sealed class SharedTensorPlan
                         foreach (var name in aliases.Skip(1)) drop[name] = aliases[0];
                     if (views.Count < 2) continue;
                     // The view that covers the storage keeps its bytes as they are; every other one is a copy.
-                    var cover = cluster.Where(t => Covers(t.Value)).Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
+                    var cover = cluster.Where(t => Covers(t.Value)).Select(t => t.Key)
+                        .ToHashSet(StringComparer.Ordinal);
                     copies.AddRange(views.Select(v => v[0]).Where(n => !cover.Contains(n)));
                 }
             }
@@ -56,7 +57,8 @@ internal sealed class SharedTensorPlan
         copies.Sort(SafeTensorsFormat.NameOrder);
         if (copies.Count > 0 && options.DeduplicateOnly)
             throw new TorchSerialException(ErrorIds.SafeTensorsSharedStorage, ErrorKind.InvalidData,
-                $"{string.Join(", ", copies.Select(n => $"'{n}'"))} {(copies.Count == 1 ? "is a view" : "are views")} " +
+                $"{string.Join(", ", copies.Select(n => $"'{n}'"))} " +
+                $"{(copies.Count == 1 ? "is a view" : "are views")} " +
                 "of memory another tensor shares, not identical aliases: safetensors cannot record a view, so each " +
                 "would be written as its own contiguous copy, and -DeduplicateOnly refuses that. Drop " +
                 "-DeduplicateOnly to write the copies, or save a torch file, which keeps views.");
@@ -67,8 +69,8 @@ internal sealed class SharedTensorPlan
     }
 
     /// <summary>What makes two tensors the same view: offset, shape, stride and dtype over one storage.</summary>
-    private static string ViewKey(Tensor t)
-        => $"{t.DType}@{t.StorageOffset}[{string.Join(",", t.Shape)}]/[{string.Join(",", t.Stride)}]";
+    private static (DType, long, DimList, DimList) ViewKey(Tensor t)
+        => (t.DTypeInfo, t.StorageOffset, t.Shape, t.Stride);
 
     /// <summary>Splits tensors over one storage into runs whose byte ranges overlap.</summary>
     private static IEnumerable<List<KeyValuePair<string, Tensor>>> Overlapping(List<KeyValuePair<string,

@@ -92,10 +92,10 @@ public sealed class AssertTorchCheckpointCommand : CheckpointInputCmdlet
 
     protected override void EndProcessing()
     {
-        int readable = _passed.Count + _failures.Select(FileOf).Distinct().Count();
+        int failedFiles = _failures.Select(FileOf).Distinct().Count();
         // Nothing given, or only patterns that matched nothing: the gate checked nothing. A file that was given but
         // could not be read is a failed check instead (below), as before.
-        if (readable == 0 && _unreadable == 0 && !AllowEmpty)
+        if (_passed.Count + failedFiles == 0 && _unreadable == 0 && !AllowEmpty)
         {
             ThrowTerminatingError(ErrorRecords.NothingChecked(
                 (UnmatchedPatterns > 0
@@ -108,8 +108,7 @@ public sealed class AssertTorchCheckpointCommand : CheckpointInputCmdlet
         // fails the assertion too, so a CI step never passes on a path that checked nothing.
         if (_failures.Count > 0 || _unreadable > 0)
         {
-            var files = _failures.Select(FileOf).Distinct().Count();
-            string message = $"{_failures.Count} checkpoint check(s) failed in {files} file(s)" +
+            string message = $"{_failures.Count} checkpoint check(s) failed in {failedFiles} file(s)" +
                 (_unreadable > 0 ? $", and {_unreadable} input(s) could not be read (see the errors before this one)"
                     : "") + ":" + Environment.NewLine +
                 string.Join(Environment.NewLine, _failures.Select(f => "  - " + f));

@@ -91,10 +91,9 @@ public sealed class CompareTorchCheckpointCommand : PSCmdlet, IDisposable
                 reference = Open(ReferencePath);
                 difference = Open(DifferencePath);
                 if (reference is null || difference is null) return;
-                // A safetensors side lists the tied names save_model removed, so they compare as the same tensor.
-                r = Key is null ? TensorComparer.WithSafeTensorsAliases(reference) : SubObject.Tensors(SubObject.Select(reference.Root, Key));
+                r = ToCompare(reference);
                 target = DifferencePath;
-                d = Key is null ? TensorComparer.WithSafeTensorsAliases(difference) : SubObject.Tensors(SubObject.Select(difference.Root, Key));
+                d = ToCompare(difference);
             }
             else (r, d) = (ReferenceObject, _piped);
             int done = 0;
@@ -124,6 +123,12 @@ public sealed class CompareTorchCheckpointCommand : PSCmdlet, IDisposable
             difference?.Dispose();
         }
     }
+
+    /// <summary>The whole file, with a safetensors side's removed tied names put back (so they compare as the tensor
+    /// they name), or the sub-object -Key selects.</summary>
+    private IReadOnlyList<Tensor> ToCompare(Checkpoint checkpoint)
+        => Key is null ? TensorComparer.WithSafeTensorsAliases(checkpoint)
+            : SubObject.Tensors(SubObject.Select(checkpoint.Root, Key));
 
     private Checkpoint? Open(string input)
     {
