@@ -20,7 +20,7 @@ Describe 'Saving under faults' {
             $target = Join-Path $mount 'model.pt'
             Import-TorchCheckpoint -LiteralPath $Params | Save-Tensor -LiteralPath $target
             $big = [TorchSerial.Tensors.Tensor]::FromBytes([byte[]]::new(2MB), [TorchSerial.Tensors.DType]::Float32, [long[]]@(512KB), 'big')
-            $err = { $big | Save-Tensor -LiteralPath $target } | Should -Throw -PassThru
+            $err = { $big | Save-Tensor -LiteralPath $target -ErrorAction Stop } | Should -Throw -PassThru
             $err.FullyQualifiedErrorId | Should -BeLike 'WriteFailed,*'
             "$err" | Should -BeLike "*$target*"
             (Import-TorchCheckpoint -LiteralPath $target | Get-TensorHash).Hash | Should -Be $ParamsHashes

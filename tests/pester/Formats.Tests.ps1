@@ -99,7 +99,7 @@ Describe 'Writing safetensors and sets' {
         [Text.Encoding]::ASCII.GetString($bytes, 0, 2) | Should -Not -Be 'PK'
         $bytes[8] | Should -Be ([byte][char]'{')
         (Import-TorchCheckpoint -LiteralPath $out).Count | Should -Be 9
-        { Import-TorchCheckpoint (Join-Path $FixtureDir 'torch/state_dict.pt') | Save-Tensor (Join-Path $TestDrive 'x.safetensors') -Legacy } |
+        { Import-TorchCheckpoint (Join-Path $FixtureDir 'torch/state_dict.pt') | Save-Tensor (Join-Path $TestDrive 'x.safetensors') -Legacy -ErrorAction Stop } |
             Should -Throw -ErrorId 'InvalidSaveOption,TorchSerial.PowerShell.Commands.SaveTensorCommand'
     }
 
@@ -119,11 +119,11 @@ Describe 'Writing safetensors and sets' {
         $src = Join-Path $FixtureDir 'torch/state_dict.pt'
         $files = Import-TorchCheckpoint $src -Lazy | Save-Tensor (Join-Path $dir 'model.safetensors') -MaxShardSize '200B' -PassThru
         $files.Name | Should -Be @('model.safetensors.index.json', 'model-00001-of-00003.safetensors', 'model-00002-of-00003.safetensors', 'model-00003-of-00003.safetensors')
-        { Import-TorchCheckpoint $src | Save-Tensor (Join-Path $dir 'model.safetensors') -MaxShardSize 200 } |
+        { Import-TorchCheckpoint $src | Save-Tensor (Join-Path $dir 'model.safetensors') -MaxShardSize 200 -ErrorAction Stop } |
             Should -Throw -ErrorId 'ShardSetExists,TorchSerial.PowerShell.Commands.SaveTensorCommand'
         Import-TorchCheckpoint $src | Save-Tensor (Join-Path $dir 'model.safetensors') -MaxShardSize 0.3KB -Force
         (Get-ChildItem $dir).Name | Sort-Object | Should -Be @('model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json')
-        { Import-TorchCheckpoint $src | Save-Tensor (Join-Path $dir 'y.safetensors') -MaxShardSize 'lots' } |
+        { Import-TorchCheckpoint $src | Save-Tensor (Join-Path $dir 'y.safetensors') -MaxShardSize 'lots' -ErrorAction Stop } |
             Should -Throw -ErrorId 'InvalidSaveOption,TorchSerial.PowerShell.Commands.SaveTensorCommand'
     }
 }

@@ -232,9 +232,9 @@ Describe 'The toolbox on sparse and meta tensors' {
     }
 
     It 'refuses to put sparse or meta tensors in safetensors, saying what to do' {
-        { Import-TorchCheckpoint -LiteralPath (Join-Path $Kinds 'sparse.pt') | Save-Tensor (Join-Path $TestDrive 's.safetensors') } |
+        { Import-TorchCheckpoint -LiteralPath (Join-Path $Kinds 'sparse.pt') | Save-Tensor (Join-Path $TestDrive 's.safetensors') -ErrorAction Stop } |
             Should -Throw -ExpectedMessage "*'coo' is sparse_coo*-Format Torch*"
-        { Import-TorchCheckpoint -LiteralPath (Join-Path $Kinds 'meta.pt') | Save-Tensor (Join-Path $TestDrive 'm.safetensors') } |
+        { Import-TorchCheckpoint -LiteralPath (Join-Path $Kinds 'meta.pt') | Save-Tensor (Join-Path $TestDrive 'm.safetensors') -ErrorAction Stop } |
             Should -Throw -ExpectedMessage "*'w' is a meta tensor*"
         Get-ChildItem $TestDrive -Filter *.safetensors | Should -BeNullOrEmpty
     }
