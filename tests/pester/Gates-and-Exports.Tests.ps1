@@ -70,7 +70,7 @@ Describe 'Gates over nothing fail' {
     It 'answers $false with a warning when Test-TorchCheckpoint -Quiet is given nothing' {
         $answer = @() | Test-TorchCheckpoint -Quiet -WarningVariable warned -WarningAction SilentlyContinue
         $answer | Should -BeFalse
-        "$warned" | Should -BeLike '*No checkpoint was tested*'
+        "$warned" | Should -BeLike '*No checkpoint was given to test*'
         Test-TorchCheckpoint $Checkpoint -Quiet | Should -BeTrue
     }
 }

@@ -105,8 +105,10 @@ Describe 'Help of <Name>' -ForEach $Cmdlets {
     }
 
     It 'names in its NOTES only ErrorIds the module defines' {
-        # A NOTES claim such as "refused with TensorTooLarge" must name a real id; words that are not ids are listed.
+        # A NOTES claim such as "refused with TensorTooLarge" must name a real id. Other PascalCase words are the
+        # module's own members (ToArray, EnumerateChunks) or units, listed here.
         $ids = [TorchSerial.Errors.ErrorIds].GetFields() | ForEach-Object { $_.GetValue($null) }
+        $ids += [TorchSerial.Tensors.Tensor].GetMembers().Name
         $notes = $Help.alertSet.alert.Text -join ' '
         $named = [regex]::Matches($notes, '\b([A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+)\b') | ForEach-Object { $_.Groups[1].Value }
         @($named | Where-Object { $_ -notin $ids -and $_ -notin 'GiB', 'MiB', 'KiB', 'ForEach' }) | Should -BeNullOrEmpty

@@ -58,9 +58,9 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet
         if (Quiet)
         {
             // A gate over nothing answers no, and says why: an empty folder or a pattern that matched nothing is
-            // the missing-artifacts case a CI step must not pass.
-            if (!_any) WriteWarning("No checkpoint was tested (no input, or none could be read), so -Quiet answers " +
-                "$false.");
+            // the missing-artifacts case a CI step must not pass. Inputs that failed have their own errors already.
+            if (!_any && _allOk) WriteWarning("No checkpoint was given to test (an empty folder, a pattern that " +
+                "matched nothing, an empty pipe), so -Quiet answers $false.");
             WriteObject(_any && _allOk);
         }
         else if (AsSarif)
