@@ -295,3 +295,24 @@ Describe '-Key completes from the file' -Skip:(-not $HasTorch) {
         } finally { Pop-Location }
     }
 }
+
+Describe 'Output rendered where the module was never imported' {
+    It 'shows -Parallel and thread-job output as tables of the view''s first columns, not lists of every property' {
+        # A fresh pwsh whose own runspace never imports the module; only the workers do.
+        $script = @'
+param($Module, $File)
+'views in parent: ' + @(Get-FormatData -TypeName TorchSerial.Tensors.Tensor).Count
+1 | ForEach-Object -Parallel { Import-Module $using:Module; Import-TorchCheckpoint $using:File } | Out-String -Width 120
+Start-ThreadJob { Import-Module $using:Module; Test-TorchCheckpoint $using:File } | Receive-Job -Wait -AutoRemoveJob |
+    Out-String -Width 120
+'@
+        $file = Join-Path $TestDrive 'parallel.ps1'
+        Set-Content -LiteralPath $file -Value $script
+        [string[]] $prefix = $PwshPrefix
+        $text = (& $Pwsh @prefix -NoProfile -NonInteractive -File $file -Module $ModuleManifest -File $Params 2>&1) -join "`n"
+        $text | Should -Match 'views in parent: 0'
+        $text | Should -Match 'Name\s+DType\s+Shape\s+NumElements'
+        $text | Should -Match 'Status\s+Format\s+TensorCount'
+        $text | Should -Not -Match 'StorageOffset\s*:'
+    }
+}

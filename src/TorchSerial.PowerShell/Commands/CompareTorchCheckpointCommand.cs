@@ -104,7 +104,7 @@ public sealed class CompareTorchCheckpointCommand : PSCmdlet, IDisposable
                 {
                     progress.Report(++done, Math.Max(r.Count, done));
                     if (ExcludeEqual && c.Status == nameof(ComparisonStatus.Equal)) continue;
-                    WriteObject(c);
+                    WriteObject(DisplayDefaults.For(this, c));
                 }
             }
             finally { progress.Complete(); }

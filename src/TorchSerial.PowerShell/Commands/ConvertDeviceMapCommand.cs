@@ -71,7 +71,8 @@ public sealed class ConvertDeviceMapCommand : InputPathCmdlet, IDisposable
         {
             try
             {
-                foreach (var t in DevicePlacement.Place(_tensors, map, RunspaceLocations.Current)) WriteObject(t);
+                foreach (var t in DevicePlacement.Place(_tensors, map, RunspaceLocations.Current))
+                    WriteObject(DisplayDefaults.For(this, t));
             }
             catch (TorchSerialException ex) { ThrowTerminatingError(ErrorRecords.From(ex, null)); }
             catch (OperationCanceledException) { throw new PipelineStoppedException(); }

@@ -62,7 +62,8 @@ public sealed class ConvertTensorCommand : PSCmdlet
         var value = InputObject is PSObject ps ? ps.BaseObject : InputObject;
         try
         {
-            WriteObject(value is Tensor t ? Convert(t) : Map(value), enumerateCollection: false);
+            WriteObject(DisplayDefaults.For(this, value is Tensor t ? Convert(t) : Map(value)),
+                enumerateCollection: false);
         }
         catch (TorchSerialException ex)
         {

@@ -57,8 +57,8 @@ public sealed class ConvertToTensorCommand : PSCmdlet
         }
         try
         {
-            WriteObject(Tensor.FromValues(_values, dtype, Shape, Name, requiresGrad: RequiresGrad
-                || AsParameter, isParameter: AsParameter));
+            WriteObject(DisplayDefaults.For(this, Tensor.FromValues(_values, dtype, Shape, Name,
+                requiresGrad: RequiresGrad || AsParameter, isParameter: AsParameter)));
         }
         catch (TorchSerialException ex)
         {

@@ -22,6 +22,7 @@ public sealed class GetTorchDeviceCommand : PSCmdlet
     {
         var patterns = Name.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
         foreach (var d in TorchDevices.List())
-            if (patterns.Any(p => p.IsMatch(d.Name)) && (!Available || d.IsAvailable)) WriteObject(d);
+            if (patterns.Any(p => p.IsMatch(d.Name)) && (!Available || d.IsAvailable))
+                WriteObject(DisplayDefaults.For(this, d));
     }
 }

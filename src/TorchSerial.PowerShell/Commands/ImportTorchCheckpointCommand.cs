@@ -45,8 +45,8 @@ public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet
                 $"{checkpoint.Storages.Count} storages.");
             if (Key is null)
             {
-                if (AsObject) WriteObject(checkpoint.Root, enumerateCollection: false);
-                else foreach (var tensor in checkpoint.Tensors) WriteObject(tensor);
+                if (AsObject) WriteObject(DisplayDefaults.For(this, checkpoint.Root), enumerateCollection: false);
+                else foreach (var tensor in checkpoint.Tensors) WriteObject(DisplayDefaults.For(this, tensor));
                 return;
             }
             object? sub;
@@ -56,7 +56,7 @@ public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet
                 WriteError(ErrorRecords.From(ex, path));
                 return;
             }
-            if (AsObject) WriteObject(sub, enumerateCollection: false);
-            else foreach (var tensor in SubObject.Tensors(sub)) WriteObject(tensor);
+            if (AsObject) WriteObject(DisplayDefaults.For(this, sub), enumerateCollection: false);
+            else foreach (var tensor in SubObject.Tensors(sub)) WriteObject(DisplayDefaults.For(this, tensor));
         });
 }

@@ -51,6 +51,6 @@ public sealed class RegisterTorchLocationCommand : PSCmdlet
         var handler = RunspaceLocations.ForChange().Register(Name, Priority, tagger, deserializer);
         if (handler.CollidedLate)
             WriteWarning($"Priority {Priority} is already taken, so '{Name}' is tried after every other handler (torch behaves the same way).");
-        if (PassThru) WriteObject(handler);
+        if (PassThru) WriteObject(DisplayDefaults.For(this, handler));
     }
 }

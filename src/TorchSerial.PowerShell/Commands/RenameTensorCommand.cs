@@ -62,7 +62,7 @@ public sealed class RenameTensorCommand : PSCmdlet
         {
             switch (value)
             {
-                case Tensor t: WriteObject(_renamer.Rename(t)); break;
+                case Tensor t: WriteObject(DisplayDefaults.For(this, _renamer.Rename(t))); break;
                 case IDictionary d: WriteObject(_renamer.RenameDict(d), enumerateCollection: false); break;
                 default:
                     WriteError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveInput,

@@ -47,7 +47,7 @@ public abstract class TensorCmdlet : CheckpointInputCmdlet
     {
         try
         {
-            WriteObject(Compute(tensor, Cancel.Token));
+            WriteObject(DisplayDefaults.For(this, Compute(tensor, Cancel.Token)));
         }
         catch (TorchSerialException ex)
         {

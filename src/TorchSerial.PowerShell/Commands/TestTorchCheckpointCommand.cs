@@ -48,7 +48,7 @@ public sealed class TestTorchCheckpointCommand : CheckpointInputCmdlet
                 _any = true;
                 if (Quiet) _allOk &= report.Status == nameof(ScanStatus.Ok);
                 else if (AsSarif) _reports.Add(report);
-                else WriteObject(report);
+                else WriteObject(DisplayDefaults.For(this, report));
             },
             onFailure: () => _allOk = false);
     }
