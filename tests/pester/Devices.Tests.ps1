@@ -99,6 +99,16 @@ Describe 'Convert-DeviceMap' {
         (Test-TorchCheckpoint -LiteralPath $out).Format | Should -Be (Test-TorchCheckpoint -LiteralPath (Join-Path $Torch $File) -MapLocation cpu).Format
     }
 
+    It 'creates a missing destination folder only with -Force' {
+        $out = Join-Path $TestDrive 'not/yet/cpu.pt'
+        { Convert-DeviceMap -LiteralPath (Join-Path $Torch 'cuda0.pt') -Destination $out -MapLocation cpu } |
+            Should -Throw -ErrorId 'WriteFailed,TorchSerial.PowerShell.Commands.ConvertDeviceMapCommand'
+        Test-Path (Split-Path $out) | Should -BeFalse
+        Convert-DeviceMap -LiteralPath (Join-Path $Torch 'cuda0.pt') -Destination $out -MapLocation cpu -Force
+        (Import-TorchCheckpoint -LiteralPath $out).SavedLocation | Sort-Object -Unique | Should -Be 'cpu'
+        Get-Sums (Import-TorchCheckpoint -LiteralPath $out) | Should -Be $Located['cuda0.pt'].tensors.sha256
+    }
+
     It 'rewrites several piped files into a folder or through a script block, each under its own name' {
         $in = Join-Path $TestDrive 'many'; $folder = Join-Path $TestDrive 'many-out'
         $null = New-Item -ItemType Directory $in, $folder

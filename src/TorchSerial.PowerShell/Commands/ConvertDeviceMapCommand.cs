@@ -136,6 +136,7 @@ public sealed class ConvertDeviceMapCommand : InputPathCmdlet, IDisposable
         foreach (var c in plan) WriteVerbose($"storage {c.StorageKey}: {c.From} -> {c.To}");
         if (!OutputFile.MayReplace(this, destination, Force, NoClobber)) return;
         if (!ShouldProcess(destination, $"Rewrite location tags of '{source}': {summary}")) return;
+        if (!OutputFile.EnsureFolder(destination, Force, ThrowTerminatingError)) return;
         var progress = new ProgressReporter(this, "Convert-DeviceMap", $"Writing {destination}");
         try
         {
