@@ -42,7 +42,8 @@ internal static class ErrorRecords
     }
 
     public static ErrorRecord PathIsDirectory(string path)
-        => BadArgument(PathIsDirectoryId, $"'{path}' is a folder, not a checkpoint file. To read every checkpoint in " +
+        => BadArgument(PathIsDirectoryId, $"'{path}' is a folder, not a checkpoint file, and not a folder that " +
+            "distributed training writes (a DCP folder with .metadata, a DeepSpeed folder). To read every checkpoint in " +
             $"it, pipe its files: Get-ChildItem '{path}' -File | Import-TorchCheckpoint.", path);
 
     /// <summary>An output path that names a folder where a file is needed.</summary>

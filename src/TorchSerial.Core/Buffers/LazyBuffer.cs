@@ -64,6 +64,25 @@ internal sealed class LazyBuffer : StorageBuffer
 
     public override void Read(long offset, Span<byte> destination) => Load().Read(offset, destination);
 
+    /// <summary>
+    /// The same bytes, read from wherever they are now and never kept: a tensor assembled from saved pieces reads each
+    /// piece so, and a streaming save of it then holds one scratch buffer, not the pieces.
+    /// </summary>
+    public StorageBuffer Unkept => new UnkeptView(this);
+
+    private sealed class UnkeptView(LazyBuffer owner) : StorageBuffer
+    {
+        public override long Length => owner.Length;
+        public override bool IsResident => false;
+
+        public override void Read(long offset, Span<byte> destination)
+        {
+            StorageBuffer from;
+            lock (owner) from = owner._resident ?? owner.Layered();
+            from.Read(offset, destination);
+        }
+    }
+
     /// <summary>Copies the bytes into <paramref name="target"/> from wherever they are now, without keeping them
     /// here.</summary>
     public override uint? Fill(HostBuffer target, Action<int>? progress, CancellationToken cancellationToken)

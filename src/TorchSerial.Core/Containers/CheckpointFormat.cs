@@ -18,4 +18,10 @@ public enum CheckpointFormat
     /// <summary>A TorchScript archive (torch.jit.save): its parameters and buffers, read without running its
     /// code.</summary>
     TorchScript,
+    /// <summary>A folder written by torch.distributed.checkpoint (FSDP, torchtitan, accelerate, Megatron's
+    /// torch_dist): its chunks put together as <c>dcp_to_torch_save</c> would.</summary>
+    DistributedCheckpoint,
+    /// <summary>A DeepSpeed ZeRO checkpoint folder: the fp32 weights rebuilt from the optimizer partitions as
+    /// <c>zero_to_fp32</c> would.</summary>
+    DeepSpeed,
 }

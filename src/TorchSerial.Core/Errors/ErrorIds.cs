@@ -138,4 +138,14 @@ public static class ErrorIds
     public const string DeviceUnavailable = "DeviceUnavailable";
     public const string UnknownLocation = "UnknownLocation";
     public const string InvalidMapLocation = "InvalidMapLocation";
+
+    // Folders written by distributed training (DCP, Megatron, DeepSpeed ZeRO).
+    public const string DistributedMetadataInvalid = "DistributedMetadataInvalid";
+    public const string DistributedMetadataConflict = "DistributedMetadataConflict";
+    public const string DistributedChunkInvalid = "DistributedChunkInvalid";
+    public const string DistributedDataMissing = "DistributedDataMissing";
+    public const string DistributedTransformUnsupported = "DistributedTransformUnsupported";
+    public const string DeepSpeedCheckpointInvalid = "DeepSpeedCheckpointInvalid";
+    public const string DeepSpeedTagMissing = "DeepSpeedTagMissing";
+    public const string FsdpLocalShardsUnsupported = "FsdpLocalShardsUnsupported";
 }

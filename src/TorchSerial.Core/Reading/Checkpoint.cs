@@ -62,6 +62,13 @@ public sealed class Checkpoint : IDisposable
     /// </summary>
     public PyDict? Metadata { get; }
 
+    /// <summary>
+    /// Other objects the container holds beside <see cref="Root"/>, selected by their name as a sub-object (<c>-Key
+    /// module</c>: a DeepSpeed checkpoint's 16-bit module next to the fp32 weights rebuilt as its root).
+    /// </summary>
+    public IReadOnlyDictionary<string, object?> Alternates { get; internal init; } =
+        new Dictionary<string, object?>();
+
     /// <summary>True when tensor data is read on first use from the still-open file (see <see
     /// cref="CheckpointReader.Open"/>).</summary>
     public bool IsLazy => _owner is not null;

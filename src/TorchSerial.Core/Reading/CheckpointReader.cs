@@ -42,12 +42,13 @@ public static class CheckpointReader
         return (graph, graph.Tensors ?? TensorCollector.Collect(graph.Root, graph.Storages.Count));
     }
 
-    /// <summary>Loads a checkpoint file (or a sharded set, by its index). The file is closed when this
+    /// <summary>Loads a checkpoint file (or a sharded set, by its index; or a folder written by distributed training). The file is closed when this
     /// returns.</summary>
     public static Checkpoint Load(string path, LoadOptions? options = null,
         CancellationToken cancellationToken = default)
     {
         options ??= new LoadOptions();
+        if (Directory.Exists(path)) return DistributedReader.Open(path, options, eager: true, cancellationToken);
         var stream = CheckpointFile.OpenRead(path);
         using (stream)
         {
@@ -68,6 +69,7 @@ public static class CheckpointReader
     public static Checkpoint Open(string path, LoadOptions? options = null)
     {
         options ??= new LoadOptions();
+        if (Directory.Exists(path)) return DistributedReader.Open(path, options, eager: false, CancellationToken.None);
         var stream = CheckpointFile.OpenRead(path);
         try
         {

@@ -28,6 +28,7 @@ public static class CheckpointScanner
         CancellationToken cancellationToken = default, bool checkFinite = false)
     {
         options = (options ?? new LoadOptions()) with { DeferDevices = true };
+        if (Directory.Exists(path)) return ScanFolder(path, options, cancellationToken, checkFinite);
         var stream = CheckpointFile.OpenRead(path);
         using (stream) return Scan(stream, path, options, cancellationToken, checkFinite);
     }
@@ -133,6 +134,42 @@ public static class CheckpointScanner
             records ?? inventory?.Graph.Records);
     }
 
+    /// <summary>
+    /// A folder written by distributed training: the lazy open runs every pickle the load would (the metadata, each
+    /// chunk's and bytes item's archive, each DeepSpeed file) and records their globals; where it stops, a second open
+    /// admits everything as inert data to list what the folder references.
+    /// </summary>
+    private static ScanReport ScanFolder(string path, LoadOptions options, CancellationToken ct, bool checkFinite)
+    {
+        var problems = new List<ScanProblem>();
+        var recorder = new GlobalRecorder(options.Policy);
+        TorchSerialException? verdict = null;
+        Checkpoint? folder = null, inventory = null;
+        try { folder = CheckpointReader.Open(path, options with { Observer = recorder, Progress = null }); }
+        catch (TorchSerialException ex) { verdict = ex; }
+        try
+        {
+            if (verdict is not null
+                && verdict.ErrorId is not (ErrorIds.PickleTooLarge or ErrorIds.PickleTooDeep or ErrorIds.ZipBomb))
+            {
+                recorder = new GlobalRecorder(options.Policy);
+                try { inventory = CheckpointReader.Open(path, options.ForInventory(recorder)); }
+                catch (TorchSerialException) { } // the first verdict stands
+            }
+            ct.ThrowIfCancellationRequested();
+            if (checkFinite && folder is not null) problems.AddRange(NonFinite(folder.Tensors, ct));
+            var found = folder ?? inventory;
+            (LoadedGraph, List<Tensor>)? structure = found is null ? null
+                : (new LoadedGraph(found.Format, found.Root, found.Storages, found.Records), found.Tensors.ToList());
+            return Report(path, found?.Format, verdict, problems, recorder, structure, found?.Records);
+        }
+        finally
+        {
+            folder?.Dispose();
+            inventory?.Dispose();
+        }
+    }
+
     /// <summary>Every tensor's values, streamed from the file: one problem per tensor that holds NaN or an
     /// infinity.</summary>
     private static IEnumerable<ScanProblem> NonFinite(IReadOnlyList<Tensor> tensors, CancellationToken ct)
@@ -160,7 +197,7 @@ public static class CheckpointScanner
         {
             Path = path, FormatKind = format, Outcome = status, ErrorId = verdict?.ErrorId, Message = verdict?.Message,
             Records = records ?? Array.Empty<string>(),
-            Globals = recorder.References(format == CheckpointFormat.TorchScript), Problems = problems,
+            Globals = recorder.References(format, loaded: verdict is null), Problems = problems,
             TensorCount = structure?.Tensors.Count ?? 0, StorageCount = structure?.Graph.Storages.Count ?? 0,
             StorageBytes = structure?.Graph.Storages.Sum(s => s.NumBytes) ?? 0,
             Locations = structure?.Graph.Storages.Select(s => s.SavedLocation).Distinct(StringComparer.Ordinal).ToList()
@@ -242,17 +279,26 @@ public static class CheckpointScanner
             if (_seen.TryGetValue(fullName, out var s) && !s.Ops.Contains(opcode)) s.Ops.Add(opcode);
         }
 
-        /// <param name="torchScript">The file is a TorchScript archive (known only once its structure is read).</param>
-        public IReadOnlyList<GlobalReference> References(bool torchScript) => _order.Select(name =>
+        /// <param name="format">The container (known only once its structure is read).</param>
+        /// <param name="loaded">The load went through: a folder that was refused gets no by-design admissions (its
+        /// getattr may be the attack).</param>
+        public IReadOnlyList<GlobalReference> References(CheckpointFormat? format, bool loaded) => _order.Select(name =>
         {
             var (record, offset, ops) = _seen[name];
-            // A TorchScript archive's own classes are admitted by design (their state is inert data); the load does
-            // not consult the policy for them, so neither does the report.
-            bool byDesign = torchScript && TorchScriptGlobals.AdmitsByDesign(name);
-            var verdict = byDesign ? GlobalVerdict.Allowed : policy.Check(name);
+            // A TorchScript archive's own classes, and a distributed folder's metadata classes (with the member lookups
+            // of their enums), are admitted by design (their state is inert data); the load does not consult the
+            // policy for them, so neither does the report.
+            string? byDesign = format == CheckpointFormat.TorchScript && TorchScriptGlobals.AdmitsByDesign(name)
+                ? "a TorchScript class: its state is read as data"
+                : loaded && format is CheckpointFormat.DistributedCheckpoint or CheckpointFormat.DeepSpeed
+                    && DistributedGlobals.AdmitsByDesign(name)
+                    ? name == EnumMembers.Getattr ? "looks up enum members of the folder's data classes, nothing else"
+                        : "a class distributed training pickles as data: its state is read as data"
+                    : null;
+            var verdict = byDesign is not null ? GlobalVerdict.Allowed : policy.Check(name);
             // Graded whatever the verdict: a global admitted with -AllowGlobal is still as dangerous as it is.
-            var threat = byDesign
-                ? new GlobalThreat(GlobalSeverity.Safe, "data", "a TorchScript class: its state is read as data", name)
+            var threat = byDesign is not null
+                ? new GlobalThreat(GlobalSeverity.Safe, "data", byDesign, name)
                 : GlobalThreats.Classify(name, allowed: verdict == GlobalVerdict.Allowed);
             string? reason = verdict == GlobalVerdict.Allowed ? null : threat.Reason;
             return new GlobalReference { FullName = name, Decision = verdict, Reason = reason, Opcodes = ops,

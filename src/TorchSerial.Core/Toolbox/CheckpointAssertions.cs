@@ -49,7 +49,7 @@ public static class CheckpointAssertions
         {
             IReadOnlyList<Tensor> tensors;
             try { tensors = expect.Key is null ? checkpoint.Tensors
-                : SubObject.Tensors(SubObject.Select(checkpoint.Root, expect.Key)); }
+                : SubObject.Tensors(SubObject.Select(checkpoint, expect.Key)); }
             catch (TorchSerialException ex)
             {
                 failures.Add($"[{ex.ErrorId}] {ex.Message}");
@@ -104,7 +104,7 @@ public static class CheckpointAssertions
             IReadOnlyList<Tensor> expected = expect.Key is null ? TensorComparer.WithSafeTensorsAliases(reference)
                 : reference.Tensors;
             if (expect.Key is not null)
-                try { expected = SubObject.Tensors(SubObject.Select(reference.Root, expect.Key)); }
+                try { expected = SubObject.Tensors(SubObject.Select(reference, expect.Key)); }
                 catch (TorchSerialException ex) when (ex.ErrorId == ErrorIds.KeyNotFound) { }
             foreach (var c in TensorComparer.Compare(expected, tensors, expect.Tolerance, ct))
             {

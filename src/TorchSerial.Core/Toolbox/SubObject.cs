@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using TorchSerial.Errors;
 using TorchSerial.Python;
+using TorchSerial.Reading;
 using TorchSerial.Tensors;
 using TorchSerial.Torch;
 
@@ -16,6 +17,17 @@ namespace TorchSerial.Toolbox;
 /// </summary>
 public static class SubObject
 {
+    /// <summary>The sub-object at <paramref name="keyPath"/> of a checkpoint, where a first segment may also name one
+    /// of its <see cref="Checkpoint.Alternates"/> (a key of the root wins).</summary>
+    public static object? Select(Checkpoint checkpoint, string keyPath)
+    {
+        string first = keyPath.Split('.')[0];
+        if (checkpoint.Alternates.TryGetValue(first, out var alternate)
+            && !(checkpoint.Root is IDictionary d && TryGet(d, keyPath, out _)))
+            return Select(alternate, keyPath.Length > first.Length ? keyPath[(first.Length + 1)..] : "");
+        return Select(checkpoint.Root, keyPath);
+    }
+
     public static object? Select(object? root, string keyPath)
     {
         if (string.IsNullOrEmpty(keyPath)) return root;

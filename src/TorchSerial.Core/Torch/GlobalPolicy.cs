@@ -32,6 +32,16 @@ public sealed class GlobalPolicy
         _userPatterns = UserPatterns.Select(ToRegex).ToArray();
     }
 
+    /// <summary>
+    /// Classes a container pickles as plain data by design (a distributed checkpoint's metadata dataclasses, DeepSpeed's
+    /// enums): admitted as inert objects, with the member lookups of their enums, while reading that container only.
+    /// </summary>
+    public IReadOnlySet<string> DataClasses { get; private init; } = new HashSet<string>();
+
+    /// <summary>The same policy, admitting <paramref name="classes"/> as inert data as well.</summary>
+    internal GlobalPolicy WithDataClasses(IEnumerable<string> classes)
+        => new(UserPatterns) { DataClasses = new HashSet<string>(DataClasses.Concat(classes), StringComparer.Ordinal) };
+
     public static GlobalPolicy Default { get; } = new();
 
     /// <summary>The user's patterns (<c>module.name</c>, with <c>*</c> and <c>?</c> wildcards).</summary>
@@ -39,7 +49,7 @@ public sealed class GlobalPolicy
 
     public GlobalVerdict Check(string fullName)
     {
-        if (DefaultAllowList.Contains(fullName)) return GlobalVerdict.Allowed;
+        if (DefaultAllowList.Contains(fullName) || DataClasses.Contains(fullName)) return GlobalVerdict.Allowed;
         foreach (var p in _userPatterns) if (p.IsMatch(fullName)) return GlobalVerdict.AllowedByUser;
         return GlobalVerdict.Refused;
     }

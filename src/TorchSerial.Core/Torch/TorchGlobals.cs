@@ -42,6 +42,7 @@ internal static class TorchGlobals
     public static object Resolve(string module, string name, GlobalPolicy policy, string record, long offset)
     {
         string full = Canonical(module, name);
+        if (full == EnumMembers.Getattr && policy.DataClasses.Count > 0) return EnumMembers.Lookup(policy);
         if (policy.Check(full) == GlobalVerdict.Refused)
             throw new TorchSerialException(ErrorIds.UnsafeGlobal, ErrorKind.SecurityError,
                     Refusal(full, record, offset))

@@ -128,7 +128,7 @@ public sealed class CompareTorchCheckpointCommand : PSCmdlet, IDisposable
     /// they name), or the sub-object -Key selects.</summary>
     private IReadOnlyList<Tensor> ToCompare(Checkpoint checkpoint)
         => Key is null ? TensorComparer.WithSafeTensorsAliases(checkpoint)
-            : SubObject.Tensors(SubObject.Select(checkpoint.Root, Key));
+            : SubObject.Tensors(SubObject.Select(checkpoint, Key));
 
     private Checkpoint? Open(string input)
     {

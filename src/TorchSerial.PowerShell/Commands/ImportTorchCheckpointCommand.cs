@@ -50,7 +50,7 @@ public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet
                 return;
             }
             object? sub;
-            try { sub = SubObject.Select(checkpoint.Root, Key); }
+            try { sub = SubObject.Select(checkpoint, Key); }
             catch (Errors.TorchSerialException ex)
             {
                 WriteError(ErrorRecords.From(ex, path));

@@ -18,7 +18,7 @@ internal static class InputFile
                 cmdlet.ThrowTerminatingError(ErrorRecords.NotFileSystem(input, provider.Name));
                 return null;
             }
-            var files = matches.Where(File.Exists).ToList();
+            var files = matches.Where(m => File.Exists(m) || InputPathCmdlet.IsCheckpointFolder(m)).ToList();
             if (files.Count == 1) return files[0];
             cmdlet.ThrowTerminatingError(files.Count == 0 && matches.Count > 0
                 ? ErrorRecords.PathIsDirectory(input)

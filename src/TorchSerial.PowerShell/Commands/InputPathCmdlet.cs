@@ -37,6 +37,10 @@ public abstract class InputPathCmdlet : PSCmdlet
     /// does).</summary>
     protected Action? PathFailed { get; set; }
 
+    /// <summary>A folder written by distributed training (DCP, Megatron, DeepSpeed) is read as one checkpoint.</summary>
+    internal static bool IsCheckpointFolder(string path)
+        => Reading.DistributedFolder.Recognise(path) != Reading.DistributedFolderKind.None;
+
     /// <summary>Resolves this record's paths to file-system paths, reporting the ones that cannot be used.</summary>
     protected IEnumerable<string> ResolveInputPaths()
     {
@@ -50,7 +54,7 @@ public abstract class InputPathCmdlet : PSCmdlet
                 if (literal)
                 {
                     resolved.Add(SessionState.Path.GetUnresolvedProviderPathFromPSPath(input, out provider, out _));
-                    if (provider.Name == "FileSystem" && !File.Exists(resolved[0]))
+                    if (provider.Name == "FileSystem" && !File.Exists(resolved[0]) && !IsCheckpointFolder(resolved[0]))
                     {
                         PathFailed?.Invoke();
                         WriteError(Directory.Exists(resolved[0])
@@ -91,7 +95,7 @@ public abstract class InputPathCmdlet : PSCmdlet
             }
             foreach (var path in resolved)
             {
-                if (Directory.Exists(path))
+                if (Directory.Exists(path) && !IsCheckpointFolder(path))
                 {
                     // A wildcard may match folders, which are not checkpoints; a folder named outright is a mistake to
                     // say.

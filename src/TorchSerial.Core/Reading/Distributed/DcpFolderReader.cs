@@ -1,0 +1,238 @@
+using TorchSerial.Buffers;
+using TorchSerial.Containers;
+using TorchSerial.Errors;
+using TorchSerial.Python;
+using TorchSerial.Tensors;
+using TorchSerial.Torch;
+
+namespace TorchSerial.Reading;
+
+/// <summary>
+/// Opens a torch.distributed.checkpoint folder (distributed-checkpoints.md §1) as the one object
+/// <c>dcp_to_torch_save</c> would write: every tensor put together from its chunks (each chunk a torch.save archive at
+/// a range of a <c>.distcp</c> file), every bytes item unpickled, the 2.x flattening undone from planner_data, keys in
+/// <c>.metadata</c> order. Nothing is read whole: a tensor's bytes come from its chunks when used.
+/// </summary>
+internal static class DcpFolderReader
+{
+    public static Checkpoint Open(string folder, LoadOptions options, bool eager, CancellationToken ct)
+    {
+        options = options with { Policy = options.Policy.WithDataClasses(DistributedGlobals.Dcp1) };
+        var (metadata, protocol, metadataFiles) = ReadMetadata(folder, options);
+        var files = new DataFiles(folder, lazy: !eager);
+        try
+        {
+            var root = new PyDict();
+            foreach (var entry in metadata.Entries)
+            {
+                ct.ThrowIfCancellationRequested();
+                object? value = entry.DType is null ? ReadObject(entry, metadata, files, options)
+                    : Assemble(entry, metadata, files, options);
+                if (metadata.Paths.TryGetValue(entry.Fqn, out var path) && path.Length > 0) Place(root, path, value);
+                else root.SetItem(entry.Fqn, value);
+            }
+            var tensors = TensorCollector.Collect(root, metadata.Entries.Count);
+            var storages = tensors.Select(t => t.Storage).Distinct(ReferenceEqualityComparer.Instance).Cast<Storage>()
+                .ToList();
+            var graph = new LoadedGraph(CheckpointFormat.DistributedCheckpoint, root, storages,
+                metadataFiles.Concat(files.Names).ToList())
+            {
+                PickleProtocol = protocol,
+                Metadata = metadata.Version is { } v ? PyDict.FromPairs(new[] { KeyValuePair.Create("version", v) })
+                    : null,
+            };
+            if (!eager) return new Checkpoint(folder, graph, tensors, owner: files);
+            CheckpointReader.LoadAll(storages, options, ct);
+            files.Dispose();
+            return new Checkpoint(folder, graph, tensors, owner: null);
+        }
+        catch
+        {
+            files.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The folder's <c>.metadata</c>, or the per-rank <c>__&lt;rank&gt;.metadata</c> files of a save without
+    /// collectives (2.9+), merged into one.</summary>
+    private static (DcpMetadata Metadata, int Protocol, List<string> Files) ReadMetadata(string folder,
+        LoadOptions options)
+    {
+        var names = File.Exists(Path.Combine(folder, ".metadata")) ? new List<string> { ".metadata" }
+            : DistributedFolder.PerRankMetadata(folder);
+        var parts = new List<DcpMetadata>();
+        int protocol = 0;
+        foreach (var name in names)
+        {
+            string path = Path.Combine(folder, name);
+            byte[] bytes;
+            using (var stream = CheckpointFile.OpenRead(path))
+            {
+                if (stream.Length > int.MaxValue)
+                    throw Fail.Data(ErrorIds.DistributedMetadataInvalid,
+                        $"The DCP metadata '{path}' is {stream.Length} bytes, larger than any metadata pickle.", name);
+                bytes = new byte[stream.Length];
+                stream.ReadExactly(bytes);
+            }
+            protocol = bytes.Length > 1 && bytes[0] == 0x80 ? bytes[1] : 1;
+            object? root;
+            try { root = PickleRunner.Run(bytes, bytes.Length, name, options); }
+            catch (TorchSerialException ex) when (ex.Record is null)
+            {
+                throw new TorchSerialException(ex.ErrorId, ex.Kind, $"'{path}': {ex.Message}", ex) { Record = name };
+            }
+            parts.Add(DcpMetadata.Parse(root, path));
+        }
+        return (parts.Count == 1 ? parts[0] : Merge(parts, folder), protocol, names);
+    }
+
+    /// <summary>Per-rank metadata files each list that rank's chunks; together they are the checkpoint, provided they
+    /// agree on every tensor they share.</summary>
+    private static DcpMetadata Merge(List<DcpMetadata> parts, string folder)
+    {
+        var entries = new List<DcpEntry>();
+        var byName = new Dictionary<string, DcpEntry>(StringComparer.Ordinal);
+        var storage = new Dictionary<(string, string), DcpStorageInfo>();
+        var paths = new Dictionary<string, object[]>(StringComparer.Ordinal);
+        foreach (var part in parts)
+        {
+            foreach (var e in part.Entries)
+            {
+                if (!byName.TryGetValue(e.Fqn, out var known))
+                {
+                    known = e with { Chunks = new List<DcpChunk>() };
+                    byName[e.Fqn] = known;
+                    entries.Add(known);
+                }
+                else if (known.DType != e.DType || !known.Size.AsSpan().SequenceEqual(e.Size))
+                    throw Fail.Data(ErrorIds.DistributedMetadataConflict,
+                        $"The per-rank metadata files of '{folder}' disagree about '{e.Fqn}': " +
+                        $"{known.DType?.Name ?? "bytes"} [{string.Join(", ", known.Size)}] against " +
+                        $"{e.DType?.Name ?? "bytes"} [{string.Join(", ", e.Size)}]. They are not one checkpoint.", e.Fqn);
+                foreach (var c in e.Chunks)
+                    if (!known.Chunks.Any(k => k.Offsets.AsSpan().SequenceEqual(c.Offsets)
+                        && k.Sizes.AsSpan().SequenceEqual(c.Sizes)))
+                        known.Chunks.Add(c);
+            }
+            foreach (var (key, info) in part.Storage) storage.TryAdd(key, info);
+            foreach (var (key, path) in part.Paths) paths.TryAdd(key, path);
+        }
+        return new DcpMetadata { Entries = entries, Storage = storage, Paths = paths, Version = parts[0].Version };
+    }
+
+    private static object? ReadObject(DcpEntry entry, DcpMetadata metadata, DataFiles files, LoadOptions options)
+    {
+        string what = $"The object '{entry.Fqn}'";
+        var graph = LoadItem(Locate(metadata, entry.Fqn, "", what), files, options, what);
+        return graph.Root;
+    }
+
+    private static Tensor Assemble(DcpEntry entry, DcpMetadata metadata, DataFiles files, LoadOptions options)
+    {
+        var pieces = new List<TensorPiece>(entry.Chunks.Count);
+        var sources = new List<string>();
+        foreach (var chunk in entry.Chunks)
+        {
+            string what = $"Chunk [{string.Join(", ", chunk.Offsets)}] of tensor '{entry.Fqn}'";
+            var info = Locate(metadata, entry.Fqn, DcpMetadata.OffsetsKey(chunk.Offsets), what);
+            var graph = LoadItem(info, files, options, what);
+            var source = graph.Root as Tensor ?? throw Fail.Data(ErrorIds.DistributedChunkInvalid,
+                $"{what} in '{info.RelativePath}' holds {graph.Root?.GetType().Name ?? "None"}, not a tensor.",
+                info.RelativePath);
+            pieces.Add(new TensorPiece(chunk.Offsets, chunk.Sizes, source));
+            string file = Path.Combine(files.Folder, info.RelativePath);
+            if (!sources.Contains(file)) sources.Add(file);
+        }
+        var dtype = entry.DType!;
+        var assembled = new AssembledBuffer(entry.Size, dtype, pieces, $"Tensor '{entry.Fqn}' of '{files.Folder}'");
+        Tensor tensor;
+        // One chunk that is the whole tensor (a tensor every rank had, saved once) is that chunk's own tensor: its bytes
+        // are one zip record, read and CRC-checked as any checkpoint's.
+        if (pieces.Count == 1 && pieces[0].Source is { } whole && whole.StorageOffset == 0 && whole.IsContiguous
+            && whole.NumBytes == whole.Storage.NumBytes)
+            tensor = whole;
+        else
+        {
+            var storage = new Storage(entry.Fqn, dtype, assembled.Length, "cpu", untyped: false,
+                new LazyBuffer(entry.Fqn, assembled.Length, assembled, options.ManagedLimit));
+            tensor = new Tensor(storage, dtype, 0, entry.Size, TensorGeometry.ContiguousStrides(entry.Size));
+        }
+        tensor.SourceFile = string.Join("; ", sources);
+        return tensor;
+    }
+
+    private static DcpStorageInfo Locate(DcpMetadata metadata, string fqn, string offsets, string what)
+        => metadata.Storage.TryGetValue((fqn, offsets), out var info) ? info
+            : throw Fail.Data(ErrorIds.DistributedDataMissing,
+                $"{what} is listed in the metadata, but its storage_data names no file for it: the metadata is " +
+                    "incomplete.", fqn);
+
+    /// <summary>A saved item: a whole torch.save archive at a range of a data file.</summary>
+    private static LoadedGraph LoadItem(DcpStorageInfo info, DataFiles files, LoadOptions options, string what)
+    {
+        if (info.Transforms.Count > 0)
+            throw Fail.Unsupported(ErrorIds.DistributedTransformUnsupported,
+                $"{what} in '{info.RelativePath}' was written through the stream transform(s) " +
+                    $"{string.Join(", ", info.Transforms.Select(t => $"'{t}'"))} (DCP's experimental extensions), " +
+                    "which TorchSerial does not decode.", info.RelativePath);
+        var (stream, snapshot) = files.Get(info.RelativePath, what);
+        if (info.Offset < 0 || info.Length < 0 || info.Offset > stream.Length - info.Length)
+            throw Fail.Data(ErrorIds.DistributedDataMissing,
+                $"{what} is stored at bytes {info.Offset}..{info.Offset + info.Length} of '{info.RelativePath}', " +
+                    $"but that file holds only {stream.Length} bytes: it is cut short.", info.RelativePath);
+        var window = new WindowStream(stream, info.Offset, info.Length);
+        try
+        {
+            var itemOptions = snapshot is null ? options : options.WithSnapshot(snapshot);
+            return ZipCheckpointSource.Load(window, itemOptions);
+        }
+        catch (TorchSerialException ex) when (ex.Kind != ErrorKind.SecurityError)
+        {
+            throw new TorchSerialException(ex.ErrorId, ex.Kind,
+                $"{what} in '{info.RelativePath}' (bytes {info.Offset}..{info.Offset + info.Length}) cannot be read: " +
+                    ex.Message, ex) { Record = info.RelativePath };
+        }
+        catch (TorchSerialException ex)
+        {
+            throw new TorchSerialException(ex.ErrorId, ex.Kind,
+                $"{what} in '{info.RelativePath}': {ex.Message}", ex) { Record = info.RelativePath };
+        }
+    }
+
+    /// <summary>torch's <c>set_element</c>: puts a value at its path, making the dicts (and lists, for int keys) on the
+    /// way.</summary>
+    private static void Place(PyDict root, object[] path, object? value)
+    {
+        object container = root;
+        for (int i = 0; i < path.Length; i++)
+        {
+            object key = path[i];
+            bool last = i == path.Length - 1;
+            object? next = last ? value : null;
+            if (container is PyDict dict)
+            {
+                if (!last)
+                {
+                    next = dict.Contains(key) ? dict[key] : null;
+                    if (next is not (PyDict or PyList)) dict.SetItem(key, next = NewContainer(path[i + 1]));
+                }
+                else dict.SetItem(key, value);
+            }
+            else if (container is PyList list && key is long index and >= 0 and < int.MaxValue)
+            {
+                while (list.Count <= index) list.Add(null);
+                if (!last)
+                {
+                    next = list[(int)index];
+                    if (next is not (PyDict or PyList)) list[(int)index] = next = NewContainer(path[i + 1]);
+                }
+                else list[(int)index] = value;
+            }
+            else throw Fail.Data(ErrorIds.DistributedMetadataInvalid,
+                $"The planner_data path [{string.Join(", ", path)}] does not fit the objects before it.");
+            if (!last) container = next!;
+        }
+    }
+
+    private static object NewContainer(object nextKey) => nextKey is long ? new PyList() : new PyDict();
+}

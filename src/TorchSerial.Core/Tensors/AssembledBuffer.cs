@@ -1,0 +1,155 @@
+using TorchSerial.Buffers;
+using TorchSerial.Errors;
+
+namespace TorchSerial.Tensors;
+
+/// <summary>One saved piece of a tensor: the N-D box at <see cref="Offsets"/> of size <see cref="Sizes"/>, whose
+/// elements (row-major) are the logical elements of <see cref="Source"/>.</summary>
+internal sealed record TensorPiece(long[] Offsets, long[] Sizes, Tensor Source);
+
+/// <summary>
+/// The row-major bytes of a tensor that was saved in pieces (a DCP tensor's chunks, a ZeRO parameter's partitions),
+/// put together on read: each read copies the runs it covers straight from the pieces' files, so a streaming save holds
+/// no more than its scratch buffer and an eager load reads every piece once, on every core. The pieces are checked
+/// once, at construction, as torch's planner checks them: in bounds, not overlapping, covering the tensor.
+/// </summary>
+internal sealed class AssembledBuffer : StorageBuffer
+{
+    private readonly long[] _shape, _rowStride;
+    private readonly int _item;
+    private readonly Part[] _parts;
+    private readonly long _numel;
+
+    private sealed record Part(TensorPiece Piece, StorageBuffer Bytes, int Outer, long[] LocalStride);
+
+    /// <param name="shape">The whole tensor's shape (row-major, contiguous).</param>
+    /// <param name="dtype">Its dtype, which every piece has.</param>
+    /// <param name="pieces">The saved pieces, which must cover it exactly.</param>
+    /// <param name="what">How errors name the tensor and where it comes from.</param>
+    public AssembledBuffer(long[] shape, DType dtype, IReadOnlyList<TensorPiece> pieces, string what)
+    {
+        _shape = shape;
+        _item = dtype.ItemSize;
+        _rowStride = TensorGeometry.ContiguousStrides(shape);
+        _numel = Check(shape, dtype, pieces, what);
+        _parts = pieces.Select(p => new Part(p, Unkept(p.Source.Storage.Buffer), OuterPartial(p),
+            TensorGeometry.ContiguousStrides(p.Sizes))).ToArray();
+    }
+
+    public override long Length => _numel * _item;
+    public override bool IsResident => false;
+
+    public override void Read(long offset, Span<byte> destination)
+    {
+        if (offset < 0 || destination.Length > Length - offset)
+            throw new TorchSerialException(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument,
+                $"Bytes {offset}..{offset + destination.Length} are outside the {Length}-byte assembled tensor.");
+        if (offset % _item != 0 || destination.Length % _item != 0)
+        {
+            // Whole elements only below; an unaligned range is cut from the elements around it.
+            long first = offset / _item, end = (offset + destination.Length + _item - 1) / _item;
+            var whole = new byte[(end - first) * _item];
+            Read(first * _item, whole);
+            whole.AsSpan((int)(offset - first * _item), destination.Length).CopyTo(destination);
+            return;
+        }
+        long e = offset / _item, stop = e + destination.Length / _item;
+        var index = new long[_shape.Length];
+        int hint = 0;
+        while (e < stop)
+        {
+            long rest = e;
+            for (int d = 0; d < _shape.Length; d++) { index[d] = rest / _rowStride[d]; rest %= _rowStride[d]; }
+            var part = Find(index, ref hint);
+            var piece = part.Piece;
+            long run, local = 0;
+            for (int d = 0; d < _shape.Length; d++) local += (index[d] - piece.Offsets[d]) * part.LocalStride[d];
+            if (part.Outer < 0) run = _numel - e;
+            else
+            {
+                long within = 0;
+                for (int d = part.Outer + 1; d < _shape.Length; d++) within += index[d] * _rowStride[d];
+                run = (piece.Offsets[part.Outer] + piece.Sizes[part.Outer] - index[part.Outer])
+                    * _rowStride[part.Outer] - within;
+            }
+            run = Math.Min(run, stop - e);
+            var src = piece.Source;
+            TensorGeometry.Gather(part.Bytes, _item, src.StorageOffset, src.Shape.Items, src.Stride.Items, local,
+                destination.Slice((int)((e - offset / _item) * _item), (int)(run * _item)));
+            e += run;
+        }
+    }
+
+    private Part Find(long[] index, ref int hint)
+    {
+        for (int k = 0; k < _parts.Length; k++)
+        {
+            int i = (hint + k) % _parts.Length;
+            var p = _parts[i].Piece;
+            bool inside = true;
+            for (int d = 0; d < index.Length && inside; d++)
+                inside = index[d] >= p.Offsets[d] && index[d] < p.Offsets[d] + p.Sizes[d];
+            if (inside) { hint = i; return _parts[i]; }
+        }
+        throw new InvalidOperationException("No piece holds an element; the pieces were checked to cover the tensor.");
+    }
+
+    /// <summary>The outermost dimension the piece does not span whole (-1 when it is the whole tensor): below it, the
+    /// piece's elements run on contiguously in the tensor as well.</summary>
+    private int OuterPartial(TensorPiece p)
+    {
+        int outer = -1;
+        for (int d = _shape.Length - 1; d >= 0; d--)
+            if (p.Offsets[d] != 0 || p.Sizes[d] != _shape[d]) { outer = d; break; }
+        return outer;
+    }
+
+    /// <summary>Reads of the pieces go to their file each time, never kept: a streaming save stays flat.</summary>
+    private static StorageBuffer Unkept(StorageBuffer buffer) => buffer is LazyBuffer lazy ? lazy.Unkept : buffer;
+
+    /// <summary>The checks of torch's <c>_validate_global_plan</c>, plus what reading needs (each piece's tensor has
+    /// the box's shape and the dtype); returns the element count.</summary>
+    private static long Check(long[] shape, DType dtype, IReadOnlyList<TensorPiece> pieces, string what)
+    {
+        long numel = 1;
+        foreach (var s in shape) numel = checked(numel * s);
+        long covered = 0;
+        for (int i = 0; i < pieces.Count; i++)
+        {
+            var p = pieces[i];
+            string box = $"[{string.Join(", ", p.Offsets)}] + [{string.Join(", ", p.Sizes)}]";
+            if (p.Offsets.Length != shape.Length || p.Sizes.Length != shape.Length)
+                throw Invalid(what, $"chunk {box} has {p.Offsets.Length} dimensions; the tensor has {shape.Length}");
+            for (int d = 0; d < shape.Length; d++)
+                if (p.Offsets[d] < 0 || p.Sizes[d] < 0 || p.Offsets[d] > shape[d] - p.Sizes[d])
+                    throw Invalid(what, $"chunk {box} lies outside the tensor's shape [{string.Join(", ", shape)}]");
+            if (!p.Source.Shape.Items.AsSpan().SequenceEqual(p.Sizes) || p.Source.DTypeInfo != dtype)
+                throw Invalid(what, $"chunk {box} holds a {p.Source.DType} tensor of shape {p.Source.Shape}, not " +
+                    $"{dtype.Name} of shape [{string.Join(", ", p.Sizes)}]");
+            long volume = 1;
+            foreach (var s in p.Sizes) volume *= s;
+            covered = checked(covered + volume);
+            if (volume == 0) continue;
+            for (int j = 0; j < i; j++)
+                if (Overlap(p, pieces[j]))
+                    throw Invalid(what, $"chunks {box} and [{string.Join(", ", pieces[j].Offsets)}] + " +
+                        $"[{string.Join(", ", pieces[j].Sizes)}] overlap");
+        }
+        if (covered != numel)
+            throw Invalid(what, $"its chunks hold {covered} elements but the tensor has {numel}: " +
+                (covered < numel ? "part of it was never saved" : "they overlap"));
+        return numel;
+    }
+
+    private static bool Overlap(TensorPiece a, TensorPiece b)
+    {
+        for (int d = 0; d < a.Offsets.Length; d++)
+            if (a.Offsets[d] >= b.Offsets[d] + b.Sizes[d] || b.Offsets[d] >= a.Offsets[d] + a.Sizes[d]) return false;
+        return true;
+    }
+
+    private static TorchSerialException Invalid(string what, string problem)
+        => Fail.Data(ErrorIds.DistributedChunkInvalid,
+            $"{what} cannot be put together: {problem}. torch's loader refuses such a checkpoint too (\"Failed to " +
+                "validate global plan\").", what);
+}
