@@ -74,7 +74,7 @@ function Invoke-Build {
         Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $root 'src/TorchSerial.PowerShell') -c $Configuration -o $moduleOut --no-build -nologo -v quiet }
     }
     # The core and its dependencies move out of the module's folder, where PowerShell would load them itself.
-    $dependencies = 'TorchSerial.Core', 'ILGPU', 'System.IO.Hashing'
+    $dependencies = 'TorchSerial.Core', 'ILGPU', 'System.IO.Hashing', 'ZstdSharp'
     $null = New-Item -ItemType Directory (Join-Path $lib 'net8.0')
     Get-ChildItem $moduleOut -File | Where-Object { $_.BaseName -in $dependencies } |
         Move-Item -Destination (Join-Path $lib 'net8.0')

@@ -32,7 +32,8 @@ BeforeAll {
 Describe 'Folders written by distributed training' -Skip:(-not $HasTorch) {
     It 'reads <form> eagerly with exactly the tensors its judge reassembles' -ForEach @(
         @{ form = 'dcp113_2rank' }, @{ form = 'dcp113_3rank' }, @{ form = 'dcp23' }, @{ form = 'dcp29' },
-        @{ form = 'dcp_per_rank' }, @{ form = 'megatron' }, @{ form = 'zero2' }, @{ form = 'zero1_bf16' },
+        @{ form = 'dcp_per_rank' }, @{ form = 'dcp_zstd' }, @{ form = 'megatron' }, @{ form = 'zero2' },
+        @{ form = 'zero1_bf16' },
         @{ form = 'zero3' }, @{ form = 'zero3_3rank' }
     ) {
         $rows = Import-TorchCheckpoint -LiteralPath (Join-Path $Dist $form) | ForEach-Object { Get-TensorRow $_ }
@@ -60,7 +61,8 @@ Describe 'Folders written by distributed training' -Skip:(-not $HasTorch) {
         $real['config']['names'] | Should -Be @('a', 'b')
         $real['epoch'] | Should -Be 7
         # The ≤2.3 rule kept a dict without tensors whole, as one bytes item.
-        (Import-TorchCheckpoint -LiteralPath (Join-Path $Dist 'dcp23') -AsObject)['extra']['seed'] | Should -Be 11
+        $old = Import-TorchCheckpoint -LiteralPath (Join-Path $Dist 'dcp23') -AsObject
+        $old['extra']['seed'] | Should -Be 11
     }
 
     It 'selects a sub-object of a folder with -Key' {
@@ -132,7 +134,8 @@ Describe 'Folders written by distributed training' -Skip:(-not $HasTorch) {
         @{ name = 'metadata_system'; id = 'UnsafeGlobal' }, @{ name = 'bytes_system'; id = 'UnsafeGlobal' },
         @{ name = 'getattr_dunder'; id = 'UnsafeGlobal' }, @{ name = 'overlap'; id = 'DistributedChunkInvalid' },
         @{ name = 'hole'; id = 'DistributedChunkInvalid' }, @{ name = 'truncated'; id = 'DistributedDataMissing' },
-        @{ name = 'missing_rank'; id = 'DistributedDataMissing' }, @{ name = 'latest_missing'; id = 'DeepSpeedTagMissing' },
+        @{ name = 'missing_rank'; id = 'DistributedDataMissing' },
+        @{ name = 'latest_missing'; id = 'DeepSpeedTagMissing' },
         @{ name = 'rank_missing'; id = 'DeepSpeedCheckpointInvalid' },
         @{ name = 'bf16_optimizer'; id = 'DeepSpeedCheckpointInvalid' }
     ) {
@@ -156,11 +159,17 @@ Describe 'Folders written by distributed training' -Skip:(-not $HasTorch) {
         ($dunder.Globals | Where-Object FullName -EQ 'builtins.getattr').Verdict | Should -Be 'Refused'
     }
 
-    It 'refuses a zstd-transformed DCP by naming the transform' {
+    It 'refuses a transform it does not know by naming it' {
+        $folder = Join-Path $TestDrive 'unknown-transform'
+        Copy-Item (Join-Path $Dist 'dcp_zstd') $folder -Recurse
+        $metadata = Join-Path $folder '.metadata'
+        $bytes = [IO.File]::ReadAllBytes($metadata)
+        $text = [Text.Encoding]::Latin1.GetString($bytes).Replace('stream.zstd/1', 'stream.lz4x/1')
+        [IO.File]::WriteAllBytes($metadata, [Text.Encoding]::Latin1.GetBytes($text))
         $err = $null
-        $null = Import-TorchCheckpoint -LiteralPath (Join-Path $Dist 'dcp_zstd') -ErrorVariable err -ErrorAction SilentlyContinue
+        $null = Import-TorchCheckpoint -LiteralPath $folder -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -BeLike 'DistributedTransformUnsupported,*'
-        $err[0].Exception.Message | Should -BeLike '*stream.zstd/1*'
+        $err[0].Exception.Message | Should -BeLike '*stream.lz4x/1*'
     }
 
     It 'still calls any other folder a folder' {

@@ -34,7 +34,7 @@ Describe 'The module' {
 
     It 'ships every DLL it needs, for .NET 8 and the .NET it runs on, and not System.Management.Automation' {
         $dir = Split-Path $ModuleManifest
-        foreach ($dll in 'TorchSerial.Core.dll', 'ILGPU.dll', 'System.IO.Hashing.dll') {
+        foreach ($dll in 'TorchSerial.Core.dll', 'ILGPU.dll', 'System.IO.Hashing.dll', 'ZstdSharp.dll') {
             Test-Path (Join-Path $dir "lib/net8.0/$dll") | Should -BeTrue
         }
         Test-Path (Join-Path $dir 'TorchSerial.Core.dll') | Should -BeFalse -Because 'PowerShell would load it itself'

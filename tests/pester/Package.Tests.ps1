@@ -54,7 +54,8 @@ Describe 'The package' -Skip:($IsWindows -or -not $Package) {
         try {
             $names = $zip.Entries.FullName
             foreach ($f in 'TorchSerial.psd1', 'TorchSerial.PowerShell.dll', 'lib/net8.0/TorchSerial.Core.dll',
-                'lib/net8.0/ILGPU.dll', 'lib/net8.0/System.IO.Hashing.dll', 'TorchSerial.Format.ps1xml',
+                'lib/net8.0/ILGPU.dll', 'lib/net8.0/System.IO.Hashing.dll', 'lib/net8.0/ZstdSharp.dll',
+                'TorchSerial.Format.ps1xml',
                 'LICENSE', 'CHANGELOG.md', 'en-US/about_TorchSerial.help.txt') {
                 $names | Should -Contain $f
             }

@@ -1,10 +1,10 @@
 namespace TorchSerial.Torch;
 
 /// <summary>
-/// The classes distributed-training checkpoints pickle as plain data (distributed-checkpoints.md §1.2 and §3.2):
-/// DCP's metadata dataclasses in both of their homes (torch ≤ 2.2 and ≥ 2.3), the pathlib path a StorageMeta keeps,
-/// Megatron's metadata subclass, and the DeepSpeed enums and loss scalers its files carry. Inside such a folder they are
-/// read as inert objects (never constructed, never called); anywhere else they are refused as usual.
+/// The classes distributed-training checkpoints pickle as plain data (distributed-checkpoints.md §1.2 and §3.2): DCP's
+/// metadata dataclasses in both of their homes (torch ≤ 2.2 and ≥ 2.3), the pathlib path a StorageMeta keeps,
+/// Megatron's metadata subclass, and the DeepSpeed enums and loss scalers its files carry. Inside such a folder they
+/// are read as inert objects (never constructed, never called); anywhere else they are refused as usual.
 /// </summary>
 internal static class DistributedGlobals
 {

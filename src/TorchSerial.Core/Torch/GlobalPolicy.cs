@@ -33,8 +33,9 @@ public sealed class GlobalPolicy
     }
 
     /// <summary>
-    /// Classes a container pickles as plain data by design (a distributed checkpoint's metadata dataclasses, DeepSpeed's
-    /// enums): admitted as inert objects, with the member lookups of their enums, while reading that container only.
+    /// Classes a container pickles as plain data by design (a distributed checkpoint's metadata dataclasses,
+    /// DeepSpeed's enums): admitted as inert objects, with the member lookups of their enums, while reading that
+    /// container only.
     /// </summary>
     public IReadOnlySet<string> DataClasses { get; private init; } = new HashSet<string>();
 

@@ -8,8 +8,8 @@ namespace TorchSerial.PowerShell.Loading;
 /// Finds the module's dependencies in <c>lib/&lt;framework&gt;/</c>, for the .NET that pwsh runs on. ReadyToRun code is
 /// used only on the .NET it was compiled for, so the core ships compiled for .NET 8 (pwsh 7.4, 7.5) and .NET 10 (pwsh
 /// 7.6); the runtime would JIT the other one's code. TorchSerial.Core loads into the default context, so its types
-/// are PowerShell type literals (<c>[TorchSerial.Tensors.Tensor]</c>); ILGPU and System.IO.Hashing load into a
-/// context of the module's own, where another module's copy of them cannot replace ours.
+/// are PowerShell type literals (<c>[TorchSerial.Tensors.Tensor]</c>); ILGPU, System.IO.Hashing and ZstdSharp load into
+/// a context of the module's own, where another module's copy of them cannot replace ours.
 /// </summary>
 public sealed class ModuleDependencies : IModuleAssemblyInitializer
 {

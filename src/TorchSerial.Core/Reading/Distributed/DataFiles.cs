@@ -9,15 +9,16 @@ namespace TorchSerial.Reading;
 /// </summary>
 internal sealed class DataFiles(string folder, bool lazy) : IDisposable
 {
-    private readonly Dictionary<string, (FileStream Stream, FileSnapshot? Snapshot)> _open = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (FileStream Stream, FileSnapshot? Snapshot)> _open =
+        new(StringComparer.Ordinal);
 
     public string Folder => folder;
 
     /// <summary>The names opened so far, in the order they were first used.</summary>
     public IReadOnlyList<string> Names => _open.Keys.ToList();
 
-    /// <summary>The open file named <paramref name="relative"/> in the folder; <paramref name="what"/> names what needed
-    /// it when it is missing.</summary>
+    /// <summary>The open file named <paramref name="relative"/> in the folder; <paramref name="what"/> names what
+    /// needed it when it is missing.</summary>
     public (FileStream Stream, FileSnapshot? Snapshot) Get(string relative, string what)
     {
         if (_open.TryGetValue(relative, out var open)) return open;

@@ -108,7 +108,8 @@ internal static class DcpFolderReader
                     throw Fail.Data(ErrorIds.DistributedMetadataConflict,
                         $"The per-rank metadata files of '{folder}' disagree about '{e.Fqn}': " +
                         $"{known.DType?.Name ?? "bytes"} [{string.Join(", ", known.Size)}] against " +
-                        $"{e.DType?.Name ?? "bytes"} [{string.Join(", ", e.Size)}]. They are not one checkpoint.", e.Fqn);
+                        $"{e.DType?.Name ?? "bytes"} [{string.Join(", ", e.Size)}]. They are not one checkpoint.",
+                        e.Fqn);
                 foreach (var c in e.Chunks)
                     if (!known.Chunks.Any(k => k.Offsets.AsSpan().SequenceEqual(c.Offsets)
                         && k.Sizes.AsSpan().SequenceEqual(c.Sizes)))
@@ -123,7 +124,7 @@ internal static class DcpFolderReader
     private static object? ReadObject(DcpEntry entry, DcpMetadata metadata, DataFiles files, LoadOptions options)
     {
         string what = $"The object '{entry.Fqn}'";
-        var graph = LoadItem(Locate(metadata, entry.Fqn, "", what), files, options, what);
+        var graph = LoadItem(Locate(metadata, entry.Fqn, "", what), files, options, what, options.MaxPickleBytes);
         return graph.Root;
     }
 
@@ -135,7 +136,8 @@ internal static class DcpFolderReader
         {
             string what = $"Chunk [{string.Join(", ", chunk.Offsets)}] of tensor '{entry.Fqn}'";
             var info = Locate(metadata, entry.Fqn, DcpMetadata.OffsetsKey(chunk.Offsets), what);
-            var graph = LoadItem(info, files, options, what);
+            long bytes = chunk.Sizes.Aggregate((long)entry.DType!.ItemSize, (a, b) => checked(a * b));
+            var graph = LoadItem(info, files, options, what, bytes);
             var source = graph.Root as Tensor ?? throw Fail.Data(ErrorIds.DistributedChunkInvalid,
                 $"{what} in '{info.RelativePath}' holds {graph.Root?.GetType().Name ?? "None"}, not a tensor.",
                 info.RelativePath);
@@ -146,8 +148,8 @@ internal static class DcpFolderReader
         var dtype = entry.DType!;
         var assembled = new AssembledBuffer(entry.Size, dtype, pieces, $"Tensor '{entry.Fqn}' of '{files.Folder}'");
         Tensor tensor;
-        // One chunk that is the whole tensor (a tensor every rank had, saved once) is that chunk's own tensor: its bytes
-        // are one zip record, read and CRC-checked as any checkpoint's.
+        // One chunk that is the whole tensor (a tensor every rank had, saved once) is that chunk's own tensor: its
+        // bytes are one zip record, read and CRC-checked as any checkpoint's.
         if (pieces.Count == 1 && pieces[0].Source is { } whole && whole.StorageOffset == 0 && whole.IsContiguous
             && whole.NumBytes == whole.Storage.NumBytes)
             tensor = whole;
@@ -167,24 +169,35 @@ internal static class DcpFolderReader
                 $"{what} is listed in the metadata, but its storage_data names no file for it: the metadata is " +
                     "incomplete.", fqn);
 
-    /// <summary>A saved item: a whole torch.save archive at a range of a data file.</summary>
-    private static LoadedGraph LoadItem(DcpStorageInfo info, DataFiles files, LoadOptions options, string what)
+    /// <summary>The transform DCP's zstd extension records (2.7+); its items are zstd frames of the archive.</summary>
+    private const string Zstd = "stream.zstd/1";
+
+    /// <summary>A saved item: a whole torch.save archive at a range of a data file (zstd-compressed when the writer
+    /// used DCP's extension). <paramref name="expected"/>: the bytes of tensor data the item holds, which bounds what a
+    /// compressed item may expand to.</summary>
+    private static LoadedGraph LoadItem(DcpStorageInfo info, DataFiles files, LoadOptions options, string what,
+        long expected = 0)
     {
-        if (info.Transforms.Count > 0)
+        var unknown = info.Transforms.Where(t => t != Zstd).ToList();
+        if (unknown.Count > 0 || info.Transforms.Count > 1)
             throw Fail.Unsupported(ErrorIds.DistributedTransformUnsupported,
                 $"{what} in '{info.RelativePath}' was written through the stream transform(s) " +
-                    $"{string.Join(", ", info.Transforms.Select(t => $"'{t}'"))} (DCP's experimental extensions), " +
-                    "which TorchSerial does not decode.", info.RelativePath);
+                    $"{string.Join(", ", info.Transforms.Select(t => $"'{t}'"))} (DCP's experimental extensions); " +
+                    $"TorchSerial decodes '{Zstd}' alone.", info.RelativePath);
         var (stream, snapshot) = files.Get(info.RelativePath, what);
         if (info.Offset < 0 || info.Length < 0 || info.Offset > stream.Length - info.Length)
             throw Fail.Data(ErrorIds.DistributedDataMissing,
                 $"{what} is stored at bytes {info.Offset}..{info.Offset + info.Length} of '{info.RelativePath}', " +
                     $"but that file holds only {stream.Length} bytes: it is cut short.", info.RelativePath);
-        var window = new WindowStream(stream, info.Offset, info.Length);
+        Stream window = new WindowStream(stream, info.Offset, info.Length);
         try
         {
             var itemOptions = snapshot is null ? options : options.WithSnapshot(snapshot);
-            return ZipCheckpointSource.Load(window, itemOptions);
+            if (info.Transforms.Count == 0) return ZipCheckpointSource.Load(window, itemOptions);
+            // A compressed item is decoded into memory once (DCP's reader buffers it the same way); its archive's
+            // records are then ranges of that memory, so no snapshot applies to them.
+            var archive = ZstdDecoder.Decode(window, expected + (64L << 20), $"{what} in '{info.RelativePath}'");
+            return ZipCheckpointSource.Load(new MemoryStream(archive, writable: false), options);
         }
         catch (TorchSerialException ex) when (ex.Kind != ErrorKind.SecurityError)
         {

@@ -27,7 +27,8 @@ internal sealed class DcpMetadata
     /// <summary>Storage index (fqn and chunk offsets) to where the bytes are.</summary>
     public required Dictionary<(string Fqn, string Offsets), DcpStorageInfo> Storage { get; init; }
 
-    /// <summary>planner_data: each flat key's path in the nested state dict (2.x flattening); empty when none.</summary>
+    /// <summary>planner_data: each flat key's path in the nested state dict (2.x flattening); empty when
+    /// none.</summary>
     public required Dictionary<string, object[]> Paths { get; init; }
 
     /// <summary>The DCP version string (2.9+), or null.</summary>
@@ -48,7 +49,8 @@ internal sealed class DcpMetadata
                 entries.Add(new DcpEntry(fqn, null, Array.Empty<long>(), new List<DcpChunk>()));
                 continue;
             }
-            if (md.Name != "TensorStorageMetadata") throw Invalid(file, $"the entry of '{fqn}' is a {md.Type.FullName}");
+            if (md.Name != "TensorStorageMetadata")
+                throw Invalid(file, $"the entry of '{fqn}' is a {md.Type.FullName}");
             var t = StateOf(md, "TensorStorageMetadata", file);
             var chunks = new List<DcpChunk>();
             foreach (var c in Field<PyList>(t, "chunks", file))
@@ -56,8 +58,8 @@ internal sealed class DcpMetadata
                 var cs = StateOf(c, "ChunkStorageMetadata", file);
                 chunks.Add(new DcpChunk(Dims(cs, "offsets", file), Dims(cs, "sizes", file)));
             }
-            entries.Add(new DcpEntry(fqn, DTypeOf(Field<object>(t, "properties", file), fqn, file), Dims(t, "size", file),
-                chunks));
+            var dtype = DTypeOf(Field<object>(t, "properties", file), fqn, file);
+            entries.Add(new DcpEntry(fqn, dtype, Dims(t, "size", file), chunks));
         }
 
         var storage = new Dictionary<(string, string), DcpStorageInfo>();
@@ -104,7 +106,8 @@ internal sealed class DcpMetadata
     private static string PickleArgsDescribe(object? v) => v is null ? "missing" : v.GetType().Name;
 
     private static PyDict StateOf(object? value, string cls, string file)
-        => value is PyObject { State: PyDict state } o && (o.Name == cls || cls == "Metadata" && o.Name == "MCoreMetadata")
+        => value is PyObject { State: PyDict state } o
+            && (o.Name == cls || cls == "Metadata" && o.Name == "MCoreMetadata")
             ? state : throw Invalid(file, $"a {cls} was expected but the pickle holds {value?.ToString() ?? "None"}");
 
     private static T Field<T>(PyDict state, string name, string file)

@@ -11,10 +11,11 @@ namespace TorchSerial.Reading;
 /// Opens a DeepSpeed ZeRO checkpoint folder (distributed-checkpoints.md §3) as the state dict <c>zero_to_fp32</c>
 /// rebuilds: the fp32 trainable parameters put together from every rank's optimizer partitions (stages 1 and 2: each
 /// group's partitions end to end, sliced in <c>param_shapes</c> order; stage 3: <c>ceil(numel / world)</c> elements of
-/// every rank a parameter, padding dropped), buffers, frozen parameters, and shared parameters as the same tensor. Where
-/// zero_to_fp32 loses data this keeps it: integer buffers keep their dtype (it casts every buffer to float), and ZeRO-1's
-/// frozen parameters come from the 16-bit module (it drops them). The 16-bit module of the model-states file is there as
-/// the sub-object <c>module</c>. Nothing is read whole: each parameter's bytes come from the partitions when used.
+/// every rank a parameter, padding dropped), buffers, frozen parameters, and shared parameters as the same tensor.
+/// Where zero_to_fp32 loses data this keeps it: integer buffers keep their dtype (it casts every buffer to float), and
+/// ZeRO-1's frozen parameters come from the 16-bit module (it drops them). The 16-bit module of the model-states file
+/// is there as the sub-object <c>module</c>. Nothing is read whole: each parameter's bytes come from the partitions
+/// when used.
 /// </summary>
 internal static partial class DeepSpeedFolderReader
 {
@@ -28,9 +29,9 @@ internal static partial class DeepSpeedFolderReader
         if (modelNames.Count == 0)
             throw Invalid(folder, "it holds no *_model_states.pt file, so there are no parameter names or shapes");
         if (optimNames.Count == 0)
-            throw Invalid(folder, $"it holds no *_optim_states.pt files: a ZeRO-0 (or non-ZeRO) checkpoint has no fp32 " +
-                $"partitions to rebuild. Its weights are the 16-bit module of '{modelNames[0]}': import that file " +
-                "with -Key module");
+            throw Invalid(folder, $"it holds no *_optim_states.pt files: a ZeRO-0 (or non-ZeRO) checkpoint has no " +
+                $"fp32 partitions to rebuild. Its weights are the 16-bit module of '{modelNames[0]}': import " +
+                "that file with -Key module");
         var open = new List<Checkpoint>();
         try
         {
@@ -99,7 +100,8 @@ internal static partial class DeepSpeedFolderReader
             foreach (System.Collections.DictionaryEntry p in Dict(g, modelName, ctx.Folder, "a param_shapes group"))
                 trainable.Add((string)p.Key);
         // Frozen parameters: DeepSpeed records them from stage 2 on; under stage 1 the 16-bit module holds them whole.
-        if (model0.Contains("frozen_param_fragments") && model0["frozen_param_fragments"] is PyDict { Count: > 0 } frozen)
+        if (model0.Contains("frozen_param_fragments")
+            && model0["frozen_param_fragments"] is PyDict { Count: > 0 } frozen)
             foreach (System.Collections.DictionaryEntry f in frozen) state.SetItem(f.Key, f.Value);
         else
         {
@@ -114,28 +116,30 @@ internal static partial class DeepSpeedFolderReader
                 ctx.Folder), g, optimNames[r], ctx.Folder)).ToList();
             var flat = new FlatRun(partitions);
             long offset = 0;
-            foreach (System.Collections.DictionaryEntry p in Dict(groups[g], modelName, ctx.Folder, "a param_shapes group"))
+            var shapes = Dict(groups[g], modelName, ctx.Folder, "a param_shapes group");
+            foreach (System.Collections.DictionaryEntry p in shapes)
             {
                 var shape = Shape(p.Value, (string)p.Key, modelName, ctx.Folder);
                 long numel = shape.Aggregate(1L, (a, b) => checked(a * b));
                 if (offset + numel > flat.Length)
-                    throw Invalid(ctx.Folder, $"parameter '{p.Key}' of group {g} needs elements {offset}..{offset + numel}" +
-                        $" but the ranks' partitions hold {flat.Length}: the partitions do not match param_shapes");
+                    throw Invalid(ctx.Folder, $"parameter '{p.Key}' of group {g} needs elements " +
+                        $"{offset}..{offset + numel} but the ranks' partitions hold {flat.Length}: the partitions " +
+                        "do not match param_shapes");
                 state.SetItem(p.Key, Assemble((string)p.Key, shape, flat.Pieces(offset, numel, 0), ctx));
                 offset += numel;
             }
             long Align(long x) => 2L * ctx.World * ((x + 2L * ctx.World - 1) / (2L * ctx.World));
             if (Align(offset) != Align(flat.Length))
-                throw Invalid(ctx.Folder, $"group {g}'s parameters consumed {offset} elements out of {flat.Length} in " +
-                    "the partitions (zero_to_fp32: \"consumed N numels out of M - something is wrong\"): the model " +
-                    "and optimizer files do not belong together");
+                throw Invalid(ctx.Folder, $"group {g}'s parameters consumed {offset} elements out of {flat.Length} " +
+                    "in the partitions (zero_to_fp32: \"consumed N numels out of M - something is wrong\"): the " +
+                    "model and optimizer files do not belong together");
         }
     }
 
     /// <summary>Stage 3: every parameter is split into <c>ceil(numel / world)</c> elements a rank, the last padded;
     /// each rank's share of it lies at the same running offset of that rank's sub-groups laid end to end.</summary>
-    private static void Zero3(Context ctx, PyDict state, PyDict model0, List<Checkpoint> models, List<string> modelNames,
-        List<PyDict> optims, List<string> optimNames)
+    private static void Zero3(Context ctx, PyDict state, PyDict model0, List<Checkpoint> models,
+        List<string> modelNames, List<PyDict> optims, List<string> optimNames)
     {
         if (models.Count != ctx.World)
             throw Invalid(ctx.Folder, $"a ZeRO-3 checkpoint has one model-states file a rank, but there are " +
@@ -148,13 +152,14 @@ internal static partial class DeepSpeedFolderReader
             {
                 string name = (string)f.Key;
                 var shape = Shape(f.Value, name, modelNames[0], ctx.Folder);
-                var parts = fragments.Select((d, r) => d.Contains(name) ? Flat1(d[name], name, modelNames[r], ctx.Folder)
+                var parts = fragments.Select((d, r) => d.Contains(name)
+                    ? Flat1(d[name], name, modelNames[r], ctx.Folder)
                     : throw Invalid(ctx.Folder, $"'{modelNames[r]}' has no fragment of frozen parameter '{name}'"));
                 var run = new FlatRun(parts.ToList());
                 long numel = shape.Aggregate(1L, (a, b) => checked(a * b));
                 if (numel > run.Length)
-                    throw Invalid(ctx.Folder, $"frozen parameter '{name}' has {numel} elements but its fragments hold " +
-                        $"{run.Length}");
+                    throw Invalid(ctx.Folder, $"frozen parameter '{name}' has {numel} elements but its fragments " +
+                        $"hold {run.Length}");
                 state.SetItem(name, Assemble(name, shape, run.Pieces(0, numel, 0), ctx));
             }
         }
@@ -251,8 +256,8 @@ internal static partial class DeepSpeedFolderReader
             var other => throw Invalid(folder, $"'{name}' has a zero_stage of {other}"),
         };
         if (stage is < 1 or > 3)
-            throw Invalid(folder, $"'{name}' is a ZeRO stage {stage} checkpoint; only stages 1 to 3 partition the fp32 " +
-                "weights (zero_to_fp32: \"unknown zero stage\")");
+            throw Invalid(folder, $"'{name}' is a ZeRO stage {stage} checkpoint; only stages 1 to 3 partition the " +
+                "fp32 weights (zero_to_fp32: \"unknown zero stage\")");
         long world = optim.Contains("partition_count") ? optim["partition_count"] switch
         {
             long l => l,
