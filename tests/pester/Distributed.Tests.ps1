@@ -32,7 +32,8 @@ BeforeAll {
 Describe 'Folders written by distributed training' -Skip:(-not $HasTorch) {
     It 'reads <form> eagerly with exactly the tensors its judge reassembles' -ForEach @(
         @{ form = 'dcp113_2rank' }, @{ form = 'dcp113_3rank' }, @{ form = 'dcp23' }, @{ form = 'dcp29' },
-        @{ form = 'dcp_per_rank' }, @{ form = 'dcp_zstd' }, @{ form = 'megatron' }, @{ form = 'zero2' },
+        @{ form = 'dcp_per_rank' }, @{ form = 'dcp_zstd' }, @{ form = 'dcp_hf' }, @{ form = 'megatron' },
+        @{ form = 'zero2' },
         @{ form = 'zero1_bf16' },
         @{ form = 'zero3' }, @{ form = 'zero3_3rank' }
     ) {

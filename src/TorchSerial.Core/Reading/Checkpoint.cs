@@ -66,7 +66,7 @@ public sealed class Checkpoint : IDisposable
     /// Other objects the container holds beside <see cref="Root"/>, selected by their name as a sub-object (<c>-Key
     /// module</c>: a DeepSpeed checkpoint's 16-bit module next to the fp32 weights rebuilt as its root).
     /// </summary>
-    public IReadOnlyDictionary<string, object?> Alternates { get; internal init; } =
+    public IReadOnlyDictionary<string, object?> Alternates { get; internal set; } =
         new Dictionary<string, object?>();
 
     /// <summary>True when tensor data is read on first use from the still-open file (see <see

@@ -114,6 +114,21 @@ public static class CheckpointReader
         }
     }
 
+    /// <summary>
+    /// The last step of opening a checkpoint made of other files (a set's shards, a folder's files): lazily, they stay
+    /// open as long as it is; eagerly, every storage (and <paramref name="alsoLoad"/>'s) is read and they are closed.
+    /// </summary>
+    internal static Checkpoint Finish(string path, LoadedGraph graph, IReadOnlyList<Tensor> tensors, IDisposable parts,
+        bool eager, LoadOptions options, CancellationToken ct, IEnumerable<Storage>? alsoLoad = null)
+    {
+        if (!eager) return new Checkpoint(path, graph, tensors, owner: parts);
+        var storages = alsoLoad is null ? graph.Storages
+            : graph.Storages.Concat(alsoLoad).Distinct(ReferenceEqualityComparer.Instance).Cast<Storage>().ToList();
+        LoadAll(storages, options, ct);
+        parts.Dispose();
+        return new Checkpoint(path, graph, tensors, owner: null);
+    }
+
     /// <summary>Reads every storage's bytes into its final place, on every core unless a device is involved.</summary>
     internal static void LoadAll(IReadOnlyList<Storage> storages, LoadOptions options, CancellationToken ct)
     {

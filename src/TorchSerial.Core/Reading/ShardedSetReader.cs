@@ -65,10 +65,7 @@ internal static class ShardedSetReader
             var metadata = PyDict.FromPairs(index.Metadata);
             var graph = new LoadedGraph(CheckpointFormat.ShardedSet, root, storages,
                 index.Shards) { PickleProtocol = 0, Metadata = metadata };
-            if (!eager) return new Checkpoint(indexPath, graph, tensors, owner: new Owners(shards));
-            CheckpointReader.LoadAll(storages, options, ct);
-            foreach (var s in shards) s.Dispose();
-            return new Checkpoint(indexPath, graph, tensors, owner: null);
+            return CheckpointReader.Finish(indexPath, graph, tensors, new CheckpointOwners(shards), eager, options, ct);
         }
         catch
         {
@@ -142,14 +139,5 @@ internal static class ShardedSetReader
             $"The sharded set '{Path.GetFileName(indexPath)}' is inconsistent: {first.Message}{more} Fix or " +
                 $"regenerate the set, or load " +
             "it with -SkipIndexCheck to take what the shards hold.") { Record = first.Record };
-    }
-
-    /// <summary>Closes every shard of a lazily opened set.</summary>
-    private sealed class Owners(List<Checkpoint> shards) : IDisposable
-    {
-        public void Dispose()
-        {
-            foreach (var s in shards) s.Dispose();
-        }
     }
 }

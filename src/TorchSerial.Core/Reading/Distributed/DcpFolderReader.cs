@@ -41,10 +41,7 @@ internal static class DcpFolderReader
                 Metadata = metadata.Version is { } v ? PyDict.FromPairs(new[] { KeyValuePair.Create("version", v) })
                     : null,
             };
-            if (!eager) return new Checkpoint(folder, graph, tensors, owner: files);
-            CheckpointReader.LoadAll(storages, options, ct);
-            files.Dispose();
-            return new Checkpoint(folder, graph, tensors, owner: null);
+            return CheckpointReader.Finish(folder, graph, tensors, files, eager, options, ct);
         }
         catch
         {

@@ -70,13 +70,10 @@ internal static partial class DeepSpeedFolderReader
             var graph = new LoadedGraph(CheckpointFormat.DeepSpeed, state, storages, modelNames.Concat(optimNames)
                 .ToList()) { PickleProtocol = models[0].PickleProtocol };
             var alternates = new Dictionary<string, object?>(StringComparer.Ordinal) { ["module"] = module };
-            var owner = new Owners(open);
-            if (eager)
-            {
-                CheckpointReader.LoadAll(storages, options, ct);
-                foreach (var t in SubObject16(module)) t.Storage.Load(null, ct);
-            }
-            return new Checkpoint(folder, graph, tensors, owner: eager ? null : owner) { Alternates = alternates };
+            var result = CheckpointReader.Finish(folder, graph, tensors, new CheckpointOwners(open), eager, options, ct,
+                alsoLoad: module.Values.OfType<Tensor>().Select(t => t.Storage));
+            result.Alternates = alternates;
+            return result;
         }
         catch
         {
@@ -84,8 +81,6 @@ internal static partial class DeepSpeedFolderReader
             throw;
         }
     }
-
-    private static IEnumerable<Tensor> SubObject16(PyDict module) => module.Values.OfType<Tensor>();
 
     private sealed record Context(string Folder, int World, LoadOptions Options);
 
@@ -299,12 +294,4 @@ internal static partial class DeepSpeedFolderReader
 
     [GeneratedRegex(@"\d+", RegexOptions.CultureInvariant)]
     private static partial Regex Digits();
-
-    private sealed class Owners(List<Checkpoint> open) : IDisposable
-    {
-        public void Dispose()
-        {
-            foreach (var c in open) c.Dispose();
-        }
-    }
 }

@@ -9,7 +9,7 @@ public enum DistributedFolderKind
     /// <summary>Not a checkpoint folder.</summary>
     None,
     /// <summary>A torch.distributed.checkpoint folder (<c>.metadata</c> and <c>__r_n.distcp</c> files), Megatron's
-    /// <c>torch_dist</c> included.</summary>
+    /// <c>torch_dist</c> and the safetensors files of DCP's Hugging Face storage included.</summary>
     Dcp,
     /// <summary>A DeepSpeed checkpoint: the tag folder of <c>*_model_states.pt</c> and <c>*_optim_states.pt</c>
     /// files, or the folder whose <c>latest</c> names it.</summary>
@@ -28,6 +28,7 @@ public static partial class DistributedFolder
         if (File.Exists(Path.Combine(folder, ".metadata")) || PerRankMetadata(folder).Count > 0)
             return DistributedFolderKind.Dcp;
         if (File.Exists(Path.Combine(folder, "latest"))) return DistributedFolderKind.DeepSpeed;
+        if (DcpSafeTensorsReader.Files(folder).Count > 0) return DistributedFolderKind.Dcp;
         if (File.Exists(Path.Combine(folder, "latest_checkpointed_iteration.txt"))) return DistributedFolderKind.Dcp;
         if (Directory.EnumerateFiles(folder, "*_optim_states.pt").Any()
             || Directory.EnumerateFiles(folder, "*_model_states.pt").Any()) return DistributedFolderKind.DeepSpeed;

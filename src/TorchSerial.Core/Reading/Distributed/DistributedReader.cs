@@ -12,6 +12,9 @@ internal static class DistributedReader
         {
             return DistributedFolder.Recognise(folder) switch
             {
+                DistributedFolderKind.Dcp when DcpSafeTensorsReader.Files(folder).Count > 0
+                    && !File.Exists(Path.Combine(folder, ".metadata"))
+                    => DcpSafeTensorsReader.Open(folder, options, eager, ct),
                 DistributedFolderKind.Dcp => DcpFolderReader.Open(folder, options, eager, ct),
                 DistributedFolderKind.DeepSpeed => DeepSpeedFolderReader.Open(folder, options, eager, ct),
                 _ => throw new TorchSerialException(ErrorIds.NotACheckpoint, ErrorKind.InvalidArgument,
