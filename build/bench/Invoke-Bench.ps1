@@ -159,7 +159,34 @@ if ($gpt2) {
     Remove-Item (Join-Path $OutDir 'ours-set') -Recurse -ErrorAction SilentlyContinue
     Remove-Item (Join-Path $OutDir 'ours.safetensors'), (Join-Path $OutDir 'peak.safetensors') -ErrorAction SilentlyContinue
 }
+# Folders written by distributed training, consolidated to one .safetensors file: against `cp -r` of the folder and
+# torch's own route to one file, by medians; peak memory against the largest tensor (torch's route holds the model).
+$distributed = $null
+if (-not $Only -or $Only -match 'distributed') {
+    $dt = & $python (Join-Path $here 'distributed_torch.py') $OutDir $Repeats | Select-Object -Last 1 | ConvertFrom-Json -AsHashtable
+    if ($LASTEXITCODE -ne 0) { throw 'The torch side of the distributed rows failed.' }
+    $do = & $ChildPwsh @('-File', (Join-Path $here 'Measure-Distributed.ps1'), '-ModulePath', $ModulePath, '-Folder',
+        "$($dt.dcp.folder),$($dt.zero3.folder)", '-OutDir', $OutDir, '-Repeats', $Repeats) | ConvertFrom-Json -AsHashtable
+    $lines += ''
+    $lines += "Distributed folders consolidated to one .safetensors (``Import-TorchCheckpoint <folder> -Lazy | Save-Tensor``), medians of $Repeats after a warm-up:"
+    $lines += ''
+    $lines += '| folder | MB | ms | cp -r ms | ratio (<= 1.5) | torch route ms | ratio (<= 0.5) | peak MiB (<= 2 x largest + 100) | torch route peak MiB |'
+    $lines += '|---|---:|---:|---:|---:|---:|---:|---:|---:|'
+    foreach ($kind in 'dcp', 'zero3') {
+        $d = $dt[$kind]
+        $seconds = $do[(Split-Path $d.folder -Leaf)]
+        $peak = (& $ChildPwsh @('-File', (Join-Path $here 'Measure-PeakMemory.ps1'), '-ModulePath', $ModulePath, '-Checkpoint', $d.folder,
+            '-ConvertTo', (Join-Path $OutDir 'dist_peak.safetensors')) | ConvertFrom-Json).peak - $bare
+        Remove-Item (Join-Path $OutDir 'dist_peak.safetensors') -ErrorAction SilentlyContinue
+        $peakBound = 2 * $d.largest_bytes + 100MB
+        $d.ours_s = $seconds; $d.ours_peak_bytes = $peak
+        $lines += '| {0} (2 ranks) | {1:N0} | {2} | {3} | {4:N2} {5} | {6} | {7:N2} {8} | {9:N1} {10} | {11:N1} |' -f $kind, ($d.folder_bytes / 1e6),
+            (Ms $seconds), (Ms $d.cp_s), ($seconds / $d.cp_s), (Mark ($seconds -le 1.5 * $d.cp_s)), (Ms $d.torch_s), ($seconds / $d.torch_s),
+            (Mark ($seconds -le 0.5 * $d.torch_s)), ($peak / 1MB), (Mark ($peak -le $peakBound)), ($d.torch_peak_bytes / 1MB)
+    }
+    $distributed = $dt
+}
 $lines | Set-Content (Join-Path $OutDir 'results.md')
-[ordered]@{ machine = $machine; rows = $table; formats = $formats; cold = @{ bare_s = $coldBare; shape_s = $coldShape; import_s = $coldImport; list_s = $coldList; file = $coldFile } } |
+[ordered]@{ machine = $machine; rows = $table; formats = $formats; distributed = $distributed; cold = @{ bare_s = $coldBare; shape_s = $coldShape; import_s = $coldImport; list_s = $coldList; file = $coldFile } } |
     ConvertTo-Json -Depth 5 | Set-Content (Join-Path $OutDir 'results.json')
 $lines | Write-Host

@@ -39,6 +39,10 @@ internal sealed class FileRangeBuffer : StorageBuffer
 
     private long Start => _offset >= 0 ? _offset : _offset = _locate!.Locate();
 
+    /// <summary>Where the stream's position 0 is in the handle's file (an archive inside another file); positional
+    /// reads on the handle add it.</summary>
+    public long HandleBase { get; init; }
+
     public override long Length => _length;
 
     public override bool IsResident => false;
@@ -56,8 +60,9 @@ internal sealed class FileRangeBuffer : StorageBuffer
                 if (_handle is not null)
                 {
                     // Eager loads only: a lazy load's reads must see the file as it is now, for the change checks.
-                    n = _snapshot is null ? ReadWindow.Read(_handle, destination[done..], start + offset + done)
-                        : RandomAccess.Read(_handle, destination[done..], start + offset + done);
+                    long at = HandleBase + start + offset + done;
+                    n = _snapshot is null ? ReadWindow.Read(_handle, destination[done..], at)
+                        : RandomAccess.Read(_handle, destination[done..], at);
                 }
                 else
                 {

@@ -18,7 +18,16 @@ internal sealed class WindowStream : Stream
         _inner = inner;
         _offset = offset;
         _length = length;
+        // Taken once: a FileStream's getter flushes and marks the handle exposed on every call.
+        Handle = (inner as FileStream)?.SafeFileHandle;
     }
+
+    /// <summary>The file under the window, for positional reads at <see cref="Start"/> + a position in the window
+    /// (no lock, no seek: the zip reader's records are read so, as from a file of their own).</summary>
+    public Microsoft.Win32.SafeHandles.SafeFileHandle? Handle { get; }
+
+    /// <summary>Where the window starts in the file.</summary>
+    public long Start => _offset;
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 

@@ -19,6 +19,9 @@ internal sealed class ZipDirectory
     // Taken once, while one thread opens the archive: a buffered FileStream's SafeFileHandle and Length getters
     // touch its buffer, which a deflated record's inflater may be moving on another thread.
     private readonly Microsoft.Win32.SafeHandles.SafeFileHandle? _handle;
+
+    // Where the archive starts in the file of _handle: non-zero for an archive inside another file (a DCP item).
+    private readonly long _handleBase;
     private readonly long _length;
     private FileSnapshot? _snapshot;
     private readonly Dictionary<string, ZipEntry> _byName;
@@ -35,7 +38,12 @@ internal sealed class ZipDirectory
     {
         _forensic = forensic;
         _stream = stream;
-        _handle = (stream as FileStream)?.SafeFileHandle;
+        (_handle, _handleBase) = stream switch
+        {
+            WindowStream window => (window.Handle, window.Start),
+            FileStream file => (file.SafeFileHandle, 0L),
+            _ => (null, 0L),
+        };
         _length = stream.Length;
         Entries = entries;
         _byName = new Dictionary<string, ZipEntry>(entries.Count, StringComparer.Ordinal);
@@ -195,7 +203,7 @@ internal sealed class ZipDirectory
         Span<byte> h = want <= 512 ? stackalloc byte[want] : new byte[want];
         // The window pays off only where records are small and side by side; a large record's header read through it
         // would copy the window's worth of data for 30 bytes. Lazy loads never use it: they read the file as it is now.
-        ReadAt(_handle, _stream, e.LocalHeaderOffset, h, windowed: _snapshot is null
+        ReadAt(_handle, _handleBase, _stream, e.LocalHeaderOffset, h, windowed: _snapshot is null
             && e.CompressedSize <= ReadWindow.SmallRead);
         if (BinaryPrimitives.ReadUInt32LittleEndian(h) != LocalSig)
             throw Corrupt($"the local header of '{e.Name}' is damaged");
@@ -229,6 +237,7 @@ internal sealed class ZipDirectory
         var start = new LocalHeader(this, e);
         return e.Method == ZipEntry.Stored
             ? new FileRangeBuffer(_stream, start, e.UncompressedSize, e.Name, _snapshot, _handle)
+                { HandleBase = _handleBase }
             : new DeflatedBuffer(_stream, start, e.CompressedSize, e.UncompressedSize, e.Name);
     }
 
@@ -358,20 +367,19 @@ internal sealed class ZipDirectory
     /// for every small header, which made opening a checkpoint of 40,000 records copy gigabytes.
     /// </summary>
     internal static void ReadAt(Stream s, long offset, Span<byte> destination, bool windowed = false)
-        => ReadAt((s as FileStream)?.SafeFileHandle, s, offset, destination, windowed);
+        => ReadAt((s as FileStream)?.SafeFileHandle, 0, s, offset, destination, windowed);
 
     /// <summary>A positional read on a handle taken beforehand (safe beside other threads using the stream).</summary>
-    private static void ReadAt(Microsoft.Win32.SafeHandles.SafeFileHandle? handle, Stream s, long offset,
-        Span<byte> destination,
-        bool windowed)
+    private static void ReadAt(Microsoft.Win32.SafeHandles.SafeFileHandle? handle, long handleBase, Stream s,
+        long offset, Span<byte> destination, bool windowed)
     {
         if (handle is not null)
         {
             int done = 0;
             while (done < destination.Length)
             {
-                int n = windowed ? ReadWindow.Read(handle, destination[done..], offset + done)
-                    : RandomAccess.Read(handle, destination[done..], offset + done);
+                int n = windowed ? ReadWindow.Read(handle, destination[done..], handleBase + offset + done)
+                    : RandomAccess.Read(handle, destination[done..], handleBase + offset + done);
                 if (n == 0) throw new EndOfStreamException();
                 done += n;
             }

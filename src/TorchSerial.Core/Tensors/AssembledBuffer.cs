@@ -47,51 +47,88 @@ internal sealed class AssembledBuffer : StorageBuffer
         if (offset % _item != 0 || destination.Length % _item != 0)
         {
             // Whole elements only below; an unaligned range is cut from the elements around it.
-            long first = offset / _item, end = (offset + destination.Length + _item - 1) / _item;
-            var whole = new byte[(end - first) * _item];
-            Read(first * _item, whole);
-            whole.AsSpan((int)(offset - first * _item), destination.Length).CopyTo(destination);
+            long start = offset / _item, end = (offset + destination.Length + _item - 1) / _item;
+            var whole = new byte[(end - start) * _item];
+            Read(start * _item, whole);
+            whole.AsSpan((int)(offset - start * _item), destination.Length).CopyTo(destination);
             return;
         }
-        long e = offset / _item, stop = e + destination.Length / _item;
-        var index = new long[_shape.Length];
-        int hint = 0;
-        while (e < stop)
+        long first = offset / _item, stop = first + destination.Length / _item;
+        var local = new long[_shape.Length];
+        foreach (var part in _parts)
         {
-            long rest = e;
-            for (int d = 0; d < _shape.Length; d++) { index[d] = rest / _rowStride[d]; rest %= _rowStride[d]; }
-            var part = Find(index, ref hint);
-            var piece = part.Piece;
-            long run, local = 0;
-            for (int d = 0; d < _shape.Length; d++) local += (index[d] - piece.Offsets[d]) * part.LocalStride[d];
-            if (part.Outer < 0) run = _numel - e;
-            else
+            // A box's elements keep their order in the whole tensor, so those inside [first, stop) are one run of the
+            // piece's own elements: read in one go (one read of its file), then put down run by run.
+            long from = Before(part.Piece, first), to = Before(part.Piece, stop);
+            if (from >= to) continue;
+            int bytes = checked((int)((to - from) * _item));
+            var scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(bytes);
+            try
             {
-                long within = 0;
-                for (int d = part.Outer + 1; d < _shape.Length; d++) within += index[d] * _rowStride[d];
-                run = (piece.Offsets[part.Outer] + piece.Sizes[part.Outer] - index[part.Outer])
-                    * _rowStride[part.Outer] - within;
+                var src = part.Piece.Source;
+                TensorGeometry.Gather(part.Bytes, _item, src.StorageOffset, src.Shape.Items, src.Stride.Items, from,
+                    scratch.AsSpan(0, bytes));
+                Scatter(part, from, to, scratch, destination, first, local);
             }
-            run = Math.Min(run, stop - e);
-            var src = piece.Source;
-            TensorGeometry.Gather(part.Bytes, _item, src.StorageOffset, src.Shape.Items, src.Stride.Items, local,
-                destination.Slice((int)((e - offset / _item) * _item), (int)(run * _item)));
-            e += run;
+            finally { System.Buffers.ArrayPool<byte>.Shared.Return(scratch); }
         }
     }
 
-    private Part Find(long[] index, ref int hint)
+    /// <summary>Copies the piece's elements <paramref name="from"/>..<paramref name="to"/> (in <paramref
+    /// name="scratch"/>) to their places in <paramref name="destination"/>, which starts at element <paramref
+    /// name="first"/>: in runs that are contiguous in the piece and in the tensor alike.</summary>
+    private void Scatter(Part part, long from, long to, byte[] scratch, Span<byte> destination, long first,
+        long[] local)
     {
-        for (int k = 0; k < _parts.Length; k++)
+        var piece = part.Piece;
+        long l = from;
+        while (l < to)
         {
-            int i = (hint + k) % _parts.Length;
-            var p = _parts[i].Piece;
-            bool inside = true;
-            for (int d = 0; d < index.Length && inside; d++)
-                inside = index[d] >= p.Offsets[d] && index[d] < p.Offsets[d] + p.Sizes[d];
-            if (inside) { hint = i; return _parts[i]; }
+            long rest = l, global = 0;
+            for (int d = 0; d < _shape.Length; d++)
+            {
+                local[d] = rest / part.LocalStride[d];
+                rest %= part.LocalStride[d];
+                global += (piece.Offsets[d] + local[d]) * _rowStride[d];
+            }
+            long run = to - l;
+            if (part.Outer >= 0)
+            {
+                long within = 0;
+                for (int d = part.Outer + 1; d < _shape.Length; d++) within += local[d] * part.LocalStride[d];
+                run = Math.Min(run, (piece.Sizes[part.Outer] - local[part.Outer]) * part.LocalStride[part.Outer]
+                    - within);
+            }
+            scratch.AsSpan((int)((l - from) * _item), (int)(run * _item))
+                .CopyTo(destination[(int)((global - first) * _item)..]);
+            l += run;
         }
-        throw new InvalidOperationException("No piece holds an element; the pieces were checked to cover the tensor.");
+    }
+
+    /// <summary>How many of the piece's elements come before element <paramref name="index"/> of the tensor (row-major
+    /// order): the piece's own index of the first of its elements at or after it.</summary>
+    private long Before(TensorPiece piece, long index)
+    {
+        if (index >= _numel) return Volume(piece.Sizes);
+        long count = 0, rest = index, below = Volume(piece.Sizes);
+        for (int d = 0; d < _shape.Length; d++)
+        {
+            long at = rest / _rowStride[d];
+            rest %= _rowStride[d];
+            below = piece.Sizes[d] == 0 ? 0 : below / piece.Sizes[d];
+            long inside = at - piece.Offsets[d];
+            if (inside < 0) return count;
+            if (inside >= piece.Sizes[d]) return count + piece.Sizes[d] * below;
+            count += inside * below;
+        }
+        return count;
+    }
+
+    private static long Volume(long[] sizes)
+    {
+        long v = 1;
+        foreach (var s in sizes) v *= s;
+        return v;
     }
 
     /// <summary>The outermost dimension the piece does not span whole (-1 when it is the whole tensor): below it, the
