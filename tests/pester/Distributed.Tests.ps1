@@ -138,6 +138,7 @@ Describe 'Folders written by distributed training' -Skip:(-not $HasTorch) {
         @{ name = 'missing_rank'; id = 'DistributedDataMissing' },
         @{ name = 'latest_missing'; id = 'DeepSpeedTagMissing' },
         @{ name = 'rank_missing'; id = 'DeepSpeedCheckpointInvalid' },
+        @{ name = 'per_rank_conflict'; id = 'DistributedMetadataConflict' },
         @{ name = 'bf16_optimizer'; id = 'DeepSpeedCheckpointInvalid' }
     ) {
         $DistExpected['hostile'][$name] | Should -Be $id
@@ -171,6 +172,16 @@ Describe 'Folders written by distributed training' -Skip:(-not $HasTorch) {
         $null = Import-TorchCheckpoint -LiteralPath $folder -ErrorVariable err -ErrorAction SilentlyContinue
         $err[0].FullyQualifiedErrorId | Should -BeLike 'DistributedTransformUnsupported,*'
         $err[0].Exception.Message | Should -BeLike '*stream.lz4x/1*'
+    }
+
+    It 'says why FSDP''s LOCAL_STATE_DICT files (written by real torch) cannot be put together' {
+        $file = Join-Path $Dist 'dcp113_2rank_fsdp_local/pytorch_model_fsdp_rank0.bin'
+        $err = $null
+        $null = Import-TorchCheckpoint -LiteralPath $file -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'FsdpLocalShardsUnsupported,*'
+        $err[0].Exception.Message | Should -BeLike '*LOCAL_STATE_DICT*'
+        $err[0].TargetObject | Should -Be $file
+        (Test-TorchCheckpoint -LiteralPath $file).Status | Should -Be 'Unsupported'
     }
 
     It 'still calls any other folder a folder' {
