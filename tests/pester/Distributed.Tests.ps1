@@ -71,6 +71,14 @@ Describe 'Folders written by distributed training' -Skip:(-not $HasTorch) {
         $t.Name | Should -Be @('0.w', '0.b')
     }
 
+    It 'places the put-together tensors by -MapLocation, as any storage' {
+        $placed = Import-TorchCheckpoint -LiteralPath (Join-Path $Dist 'dcp113_3rank') -MapLocation ilgpu-cpu
+        $placed.Device | Sort-Object -Unique | Should -Be 'ilgpu-cpu'
+        $placed | ForEach-Object { Get-TensorRow $_ } | Should -Be @(Get-ExpectedRow 'dcp113_3rank')
+        $zero = Import-TorchCheckpoint -LiteralPath (Join-Path $Dist 'zero3') -MapLocation ilgpu-cpu -Lazy
+        $zero.Device | Sort-Object -Unique | Should -Be 'ilgpu-cpu'
+    }
+
     It 'says which files held a tensor''s chunks' {
         $t = Import-TorchCheckpoint -LiteralPath (Join-Path $Dist 'dcp113_2rank') -Lazy | Where-Object Name -EQ 'emb'
         $t.SourceFile -split '; ' | Split-Path -Leaf | Should -Be @('__0_0.distcp', '__1_0.distcp')

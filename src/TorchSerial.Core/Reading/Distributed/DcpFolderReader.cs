@@ -20,6 +20,7 @@ internal static class DcpFolderReader
         options = options with { Policy = options.Policy.WithDataClasses(DistributedGlobals.Dcp1) };
         var (metadata, protocol, metadataFiles) = ReadMetadata(folder, options);
         var files = new DataFiles(folder, lazy: !eager);
+        var assembled = new AssembledTensors(options, metadata.Entries.Count);
         try
         {
             var root = new PyDict();
@@ -27,7 +28,7 @@ internal static class DcpFolderReader
             {
                 ct.ThrowIfCancellationRequested();
                 object? value = entry.DType is null ? ReadObject(entry, metadata, files, options)
-                    : Assemble(entry, metadata, files, options);
+                    : Assemble(entry, metadata, files, options, assembled);
                 if (metadata.Paths.TryGetValue(entry.Fqn, out var path) && path.Length > 0) Place(root, path, value);
                 else root.SetItem(entry.Fqn, value);
             }
@@ -125,10 +126,10 @@ internal static class DcpFolderReader
         return graph.Root;
     }
 
-    private static Tensor Assemble(DcpEntry entry, DcpMetadata metadata, DataFiles files, LoadOptions options)
+    private static Tensor Assemble(DcpEntry entry, DcpMetadata metadata, DataFiles files, LoadOptions options,
+        AssembledTensors assembled)
     {
         var pieces = new List<TensorPiece>(entry.Chunks.Count);
-        var sources = new List<string>();
         foreach (var chunk in entry.Chunks)
         {
             string what = $"Chunk [{string.Join(", ", chunk.Offsets)}] of tensor '{entry.Fqn}'";
@@ -138,26 +139,18 @@ internal static class DcpFolderReader
             var source = graph.Root as Tensor ?? throw Fail.Data(ErrorIds.DistributedChunkInvalid,
                 $"{what} in '{info.RelativePath}' holds {graph.Root?.GetType().Name ?? "None"}, not a tensor.",
                 info.RelativePath);
+            source.SourceFile = Path.Combine(files.Folder, info.RelativePath);
             pieces.Add(new TensorPiece(chunk.Offsets, chunk.Sizes, source));
-            string file = Path.Combine(files.Folder, info.RelativePath);
-            if (!sources.Contains(file)) sources.Add(file);
         }
-        var dtype = entry.DType!;
-        var assembled = new AssembledBuffer(entry.Size, dtype, pieces, $"Tensor '{entry.Fqn}' of '{files.Folder}'");
-        Tensor tensor;
         // One chunk that is the whole tensor (a tensor every rank had, saved once) is that chunk's own tensor: its
         // bytes are one zip record, read and CRC-checked as any checkpoint's.
-        if (pieces.Count == 1 && pieces[0].Source is { } whole && whole.StorageOffset == 0 && whole.IsContiguous
-            && whole.NumBytes == whole.Storage.NumBytes)
-            tensor = whole;
-        else
-        {
-            var storage = new Storage(entry.Fqn, dtype, assembled.Length, "cpu", untyped: false,
-                new LazyBuffer(entry.Fqn, assembled.Length, assembled, options.ManagedLimit));
-            tensor = new Tensor(storage, dtype, 0, entry.Size, TensorGeometry.ContiguousStrides(entry.Size));
-        }
-        tensor.SourceFile = string.Join("; ", sources);
-        return tensor;
+        if (pieces.Count == 1 && pieces[0].Offsets.All(o => o == 0) && pieces[0].Source is { } whole
+            && whole.StorageOffset == 0 && whole.IsContiguous
+            && whole.NumBytes == whole.Storage.NumBytes && whole.Shape.Items.AsSpan().SequenceEqual(entry.Size)
+            && whole.DTypeInfo == entry.DType)
+            return whole;
+        return assembled.Make(entry.Fqn, entry.DType!, entry.Size, entry.Size, pieces,
+            $"Tensor '{entry.Fqn}' of '{files.Folder}'");
     }
 
     private static DcpStorageInfo Locate(DcpMetadata metadata, string fqn, string offsets, string what)

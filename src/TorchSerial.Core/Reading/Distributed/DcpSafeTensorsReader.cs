@@ -71,6 +71,7 @@ internal static class DcpSafeTensorsReader
             }
             var root = new PyDict();
             var tensors = new List<Tensor>(order.Count);
+            var assembled = new AssembledTensors(options, order.Count);
             foreach (var name in order)
             {
                 var pieces = chunks[name];
@@ -79,12 +80,8 @@ internal static class DcpSafeTensorsReader
                 foreach (var p in pieces)
                     for (int d = 0; d < shape.Length && d < p.Sizes.Length; d++)
                         shape[d] = Math.Max(shape[d], checked(p.Offsets[d] + p.Sizes[d]));
-                var buffer = new AssembledBuffer(shape, dtype, pieces, $"Tensor '{name}' of '{folder}'");
-                var storage = new Storage(name, dtype, buffer.Length, "cpu", untyped: false,
-                    new LazyBuffer(name, buffer.Length, buffer, options.ManagedLimit));
-                var tensor = new Tensor(storage, dtype, 0, shape, TensorGeometry.ContiguousStrides(shape))
-                    { Name = name };
-                tensor.SourceFile = string.Join("; ", pieces.Select(p => p.Source.SourceFile).Distinct());
+                var tensor = assembled.Make(name, dtype, shape, shape, pieces, $"Tensor '{name}' of '{folder}'");
+                tensor.Name = name;
                 root.SetItem(name, tensor);
                 tensors.Add(tensor);
             }

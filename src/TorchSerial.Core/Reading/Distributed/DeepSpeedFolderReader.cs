@@ -57,7 +57,7 @@ internal static partial class DeepSpeedFolderReader
             var module = Dict(model0["module"], modelNames[0], folder, "'module'");
             foreach (var name in List(model0, "buffer_names", modelNames[0], folder))
                 if (name is string n && module.Contains(n)) state.SetItem(n, module[n]);
-            var ctx = new Context(folder, world, options);
+            var ctx = new Context(folder, world, new AssembledTensors(options, module.Count));
             if (stage <= 2) Zero12(ctx, state, model0, module, optims, modelNames[0], optimNames);
             else Zero3(ctx, state, model0, models, modelNames, optims, optimNames);
             if (model0.Contains("shared_params") && model0["shared_params"] is PyDict shared)
@@ -82,7 +82,7 @@ internal static partial class DeepSpeedFolderReader
         }
     }
 
-    private sealed record Context(string Folder, int World, LoadOptions Options);
+    private sealed record Context(string Folder, int World, AssembledTensors Tensors);
 
     /// <summary>Stages 1 and 2: group g of the fp32 weights is every rank's partition g end to end (padding was removed
     /// at save), and its parameters are consecutive slices of it in <c>param_shapes</c> order.</summary>
@@ -218,13 +218,7 @@ internal static partial class DeepSpeedFolderReader
         var list = pieces.ToList();
         long numel = shape.Aggregate(1L, (a, b) => checked(a * b));
         var dtype = list.Count > 0 ? list[0].Source.DTypeInfo : DType.Float32;
-        var buffer = new AssembledBuffer(new[] { numel }, dtype, list, $"Parameter '{name}' of '{ctx.Folder}'");
-        var storage = new Storage(name, dtype, buffer.Length, "cpu", untyped: false,
-            new Buffers.LazyBuffer(name, buffer.Length, buffer, ctx.Options.ManagedLimit));
-        var tensor = new Tensor(storage, dtype, 0, shape, TensorGeometry.ContiguousStrides(shape));
-        var files = list.Select(p => p.Source.SourceFile).OfType<string>().Distinct().ToList();
-        if (files.Count > 0) tensor.SourceFile = string.Join("; ", files);
-        return tensor;
+        return ctx.Tensors.Make(name, dtype, shape, new[] { numel }, list, $"Parameter '{name}' of '{ctx.Folder}'");
     }
 
     private static PyDict OptimizerState(Checkpoint c, string name, string folder)
