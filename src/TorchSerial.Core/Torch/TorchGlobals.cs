@@ -49,9 +49,9 @@ internal static class TorchGlobals
         if (policy.Check(full) == GlobalVerdict.Refused && full == ShardedTensor)
             throw new TorchSerialException(ErrorIds.FsdpLocalShardsUnsupported, ErrorKind.NotImplemented,
                 "The checkpoint holds a ShardedTensor: one rank's slice of a tensor, as FSDP's LOCAL_STATE_DICT " +
-                    "saves its flattened parameters (_flat_param) one file a rank. Those files keep each rank's slice " +
-                    "of the flat buffer but not the names, shapes or padding of the parameters inside it, so neither " +
-                    "TorchSerial nor any other tool can unflatten them without the model. Save with " +
+                    "saves its flattened parameters (_flat_param) one file a rank. Those files keep each rank's " +
+                    "slice of the flat buffer but not the names, shapes or padding of the parameters inside it, so " +
+                    "neither TorchSerial nor any other tool can unflatten them without the model. Save with " +
                     "SHARDED_STATE_DICT (a DCP folder, which TorchSerial reads whole) or FULL_STATE_DICT instead.")
             { Record = record, Offset = offset };
         if (policy.Check(full) == GlobalVerdict.Refused)
