@@ -16,11 +16,19 @@ internal sealed class ProgressReporter
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _lastMs = -1000;
     private bool _shown;
+    private int _items = -1, _itemsTotal;
+    private string _noun = "";
 
     public ProgressReporter(Cmdlet cmdlet, string activity, string target)
     {
         _cmdlet = cmdlet;
         _record = new ProgressRecord(Interlocked.Increment(ref _nextId), activity, target);
+    }
+
+    /// <summary>Items (tensors) done of how many, shown before the bytes in the next update.</summary>
+    public void ReportItems(int done, int total, string noun)
+    {
+        (_items, _itemsTotal, _noun) = (done, total, noun);
     }
 
     public void Report(long done, long total)
@@ -29,7 +37,8 @@ internal sealed class ProgressReporter
         if (now < 1000 || (now - _lastMs < 250 && done < total)) return;
         _lastMs = now;
         _record.PercentComplete = total > 0 ? (int)Math.Min(100, done * 100 / total) : -1;
-        _record.StatusDescription = $"{done / 1048576.0:N0} of {total / 1048576.0:N0} MiB";
+        string items = _items >= 0 ? $"{_items:N0} of {_itemsTotal:N0} {_noun}, " : "";
+        _record.StatusDescription = $"{items}{done / 1048576.0:N0} of {total / 1048576.0:N0} MiB";
         _record.RecordType = ProgressRecordType.Processing;
         _cmdlet.WriteProgress(_record);
         _shown = true;

@@ -131,3 +131,24 @@ public class AssembledTensorTests
         Assert.Equal(ErrorIds.UnsafeGlobal, plain.ErrorId);
     }
 }
+
+/// <summary>Long saves (a folder consolidated) report tensors as well as bytes.</summary>
+public class SaveItemProgressTests
+{
+    [Theory]
+    [InlineData(Writing.SaveLayout.SafeTensors)]
+    [InlineData(Writing.SaveLayout.Zip)]
+    [InlineData(Writing.SaveLayout.Legacy)]
+    public void EachWrittenItemIsCountedOnceInOrder(Writing.SaveLayout layout)
+    {
+        var root = new PyDict();
+        for (int i = 0; i < 5; i++)
+            root.Add($"w{i}", Tensor.FromValues(Enumerable.Range(0, i + 1).Select(v => (object)(float)v).ToList(),
+                DType.Float32));
+        var seen = new List<(int Done, int Total)>();
+        using var ms = new MemoryStream();
+        Writing.CheckpointWriter.Save(root, ms, new Writing.SaveOptions
+            { Layout = layout, ItemProgress = (n, total) => seen.Add((n, total)) });
+        Assert.Equal(Enumerable.Range(1, 5).Select(n => (n, 5)), seen);
+    }
+}

@@ -66,10 +66,15 @@ public static class CheckpointReader
     /// (size, modification time, and the zip CRC-32 of each record) and fail with CheckpointChanged if it was;
     /// replacing the file by rename (as Save-Tensor does) is safe, since the open handle keeps the original.
     /// </summary>
-    public static Checkpoint Open(string path, LoadOptions? options = null)
+    /// <param name="path">The file, a sharded set's index, or a folder written by distributed training.</param>
+    /// <param name="options">The load's options.</param>
+    /// <param name="cancellationToken">Stops opening a folder between its files and chunks (a file opens at once).
+    /// </param>
+    public static Checkpoint Open(string path, LoadOptions? options = null,
+        CancellationToken cancellationToken = default)
     {
         options ??= new LoadOptions();
-        if (Directory.Exists(path)) return DistributedReader.Open(path, options, eager: false, CancellationToken.None);
+        if (Directory.Exists(path)) return DistributedReader.Open(path, options, eager: false, cancellationToken);
         var stream = CheckpointFile.OpenRead(path);
         try
         {

@@ -114,9 +114,9 @@ public static class CheckpointWriter
             var plan = SharedTensorPlan.Make(tensors, options);
             (tensors, removed) = (plan.Kept, plan.Removed);
         }
-        var progress = new SaveProgress(options.Progress, tensors.Sum(t => t.Value.NumBytes));
+        var progress = new SaveProgress(options, tensors.Sum(t => t.Value.NumBytes), tensors.Count);
         SafeTensorsWriter.Write(tensors, SafeTensorsWriter.Metadata(removed, options.Metadata), output, progress.Add,
-            ct);
+            ct, progress.Written);
         output.Flush();
     }
 
@@ -140,10 +140,14 @@ public static class CheckpointWriter
             zip.Write("byteorder", "little"u8);
         }
         var buffer = new byte[ChunkSize];
-        var progress = new SaveProgress(options.Progress, storages.Entries.Sum(e => e.Storage.NumBytes));
+        var progress = new SaveProgress(options, storages.Entries.Sum(e => e.Storage.NumBytes),
+            storages.Entries.Count);
         foreach (var e in entries)
+        {
             zip.Write("data/" + e.Key, e.Storage.NumBytes, sink => StreamStorage(e.Storage, sink, buffer, progress,
                 ct), ct);
+            progress.Written();
+        }
         zip.Write("version", "3\n"u8);
         if (options.Layout != SaveLayout.ZipTorch1) zip.Write(".data/serialization_id", SerializationId(zip.Names,
             zip.Crcs));
@@ -169,11 +173,13 @@ public static class CheckpointWriter
         return value;
     }
 
-    /// <summary>Adds up bytes written and reports them with the total.</summary>
-    private sealed class SaveProgress(Action<long, long>? report, long total)
+    /// <summary>Adds up bytes and items (tensors, or storages) written and reports them with their totals.</summary>
+    private sealed class SaveProgress(SaveOptions options, long total, int items)
     {
         private long _done;
-        public void Add(int n) { _done += n; report?.Invoke(_done, total); }
+        private int _written;
+        public void Add(int n) { _done += n; options.Progress?.Invoke(_done, total); }
+        public void Written() => options.ItemProgress?.Invoke(++_written, items);
     }
 
     /// <summary>
@@ -218,13 +224,15 @@ public static class CheckpointWriter
         output.Write(TorchPickler.Plain(protocol).Dump(new Python.PyList(keys)));
         var count = new byte[8];
         var buffer = new byte[ChunkSize];
-        var progress = new SaveProgress(options.Progress, storages.Entries.Sum(e => e.Storage.NumBytes));
+        var progress = new SaveProgress(options, storages.Entries.Sum(e => e.Storage.NumBytes),
+            storages.Entries.Count);
         foreach (var e in storages.Entries.OrderBy(e => e.Key, StringComparer.Ordinal))
         {
             ct.ThrowIfCancellationRequested();
             BinaryPrimitives.WriteInt64LittleEndian(count, e.NumElements);
             output.Write(count);
             e.Storage.Buffer.CopyTo(chunk => { output.Write(chunk); progress.Add(chunk.Length); }, buffer, ct);
+            progress.Written();
         }
     }
 }

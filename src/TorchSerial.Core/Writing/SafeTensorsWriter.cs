@@ -18,7 +18,7 @@ internal static class SafeTensorsWriter
     /// name="metadata"/>.</summary>
     public static void Write(IReadOnlyList<KeyValuePair<string, Tensor>> tensors, IReadOnlyList<KeyValuePair<string,
         string>> metadata,
-        Stream output, Action<int>? progress, CancellationToken ct)
+        Stream output, Action<int>? progress, CancellationToken ct, Action? written = null)
     {
         var byName = new Dictionary<string, Tensor>(tensors.Count, StringComparer.Ordinal);
         foreach (var (name, t) in tensors)
@@ -30,7 +30,10 @@ internal static class SafeTensorsWriter
         output.Write(header.ToBytes());
         var scratch = new byte[ChunkSize];
         foreach (var e in header.Entries)
+        {
             byName[e.Name].CopyTo(chunk => { output.Write(chunk); progress?.Invoke(chunk.Length); }, scratch, ct);
+            written?.Invoke();
+        }
     }
 
     /// <summary>The metadata a file gets: <c>format: pt</c>, the removed → kept pairs, then the caller's (whose keys

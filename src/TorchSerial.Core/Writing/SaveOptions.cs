@@ -80,6 +80,10 @@ public sealed record SaveOptions
     /// <summary>Reports storage bytes written so far and the total.</summary>
     public Action<long, long>? Progress { get; init; }
 
+    /// <summary>Reports how many tensors (safetensors) or storages (torch.save) are written so far, and how
+    /// many there are.</summary>
+    public Action<int, int>? ItemProgress { get; init; }
+
     internal void Validate()
     {
         if (PickleProtocol is < 2 or > 5)

@@ -48,11 +48,13 @@ internal static class ShardedWriter
 
         var written = new List<string>();
         long done = 0, bytes = shards.Sum(StorageBytes);
+        int itemsDone = 0, items = shards.Sum(s => s.Count);
         var shardOptions = options with
         {
             MaxShardSize = null,
             Metadata = shards.Count == 1 ? options.Metadata : null,
             Progress = options.Progress is null ? null : (d, _) => options.Progress(done + d, bytes),
+            ItemProgress = options.ItemProgress is null ? null : (n, _) => options.ItemProgress(itemsDone + n, items),
         };
         for (int i = 0; i < shards.Count; i++)
         {
@@ -64,6 +66,7 @@ internal static class ShardedWriter
                 : Array.Empty<KeyValuePair<string, string>>(),
                 overwrite || options.ReplaceSet, ct);
             done += StorageBytes(shards[i]);
+            itemsDone += shards[i].Count;
             written.Add(target);
         }
         if (shards.Count > 1)

@@ -36,7 +36,7 @@ public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet
         (path, progress) =>
         {
             WriteVerbose($"Loading '{path}'{(Lazy ? " lazily" : "")}.");
-            return Lazy ? CheckpointReader.Open(path, Options) : CheckpointReader.Load(path,
+            return Lazy ? CheckpointReader.Open(path, Options, Cancel.Token) : CheckpointReader.Load(path,
                 Options.WithProgress(progress), Cancel.Token);
         },
         (path, checkpoint) =>

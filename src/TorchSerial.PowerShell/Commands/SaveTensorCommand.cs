@@ -132,6 +132,8 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
                 PickleProtocol = PickleProtocol,
                 Normalize = o => o is PSObject ps ? ps.BaseObject : o,
                 Progress = progress.Report,
+                ItemProgress = (n, total) => progress.ReportItems(n, total,
+                    layout.Value == SaveLayout.SafeTensors ? "tensors" : "storages"),
                 Registry = RunspaceLocations.Current,
                 Metadata = MetadataPairs(),
                 CopySharedTensors = CopySharedTensors,
