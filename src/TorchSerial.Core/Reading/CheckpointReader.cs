@@ -42,8 +42,8 @@ public static class CheckpointReader
         return (graph, graph.Tensors ?? TensorCollector.Collect(graph.Root, graph.Storages.Count));
     }
 
-    /// <summary>Loads a checkpoint file (or a sharded set, by its index; or a folder written by distributed training). The file is closed when this
-    /// returns.</summary>
+    /// <summary>Loads a checkpoint file (or a sharded set, by its index; or a folder written by distributed
+    /// training). The file is closed when this returns.</summary>
     public static Checkpoint Load(string path, LoadOptions? options = null,
         CancellationToken cancellationToken = default)
     {
