@@ -116,6 +116,16 @@ Describe 'Folders written by distributed training' -Skip:(-not $HasTorch) {
         $verdict.ok | Should -BeTrue
     }
 
+    It 'consolidates a folder into a sharded set, and every shard holds what the folder does' {
+        $set = Join-Path $TestDrive 'zero3-set/model.safetensors'
+        Import-TorchCheckpoint -LiteralPath (Join-Path $Dist 'zero3') -Lazy |
+            Save-Tensor -LiteralPath $set -MaxShardSize '100B' -CopySharedTensors -Force
+        $index = Join-Path $TestDrive 'zero3-set/model.safetensors.index.json'
+        (Get-ChildItem (Join-Path $TestDrive 'zero3-set') -Filter '*.safetensors').Count | Should -BeGreaterThan 2
+        Import-TorchCheckpoint -LiteralPath $index | Sort-Object Name | ForEach-Object { Get-TensorRow $_ } |
+            Should -Be @(Get-ExpectedRow 'zero3' | Sort-Object)
+    }
+
     It 'takes a folder in every cmdlet that reads checkpoints' {
         $folder = Join-Path $Dist 'dcp113_2rank'
         $pt = Join-Path $TestDrive 'dcp113.pt'
@@ -147,6 +157,7 @@ Describe 'Folders written by distributed training' -Skip:(-not $HasTorch) {
         @{ name = 'latest_missing'; id = 'DeepSpeedTagMissing' },
         @{ name = 'rank_missing'; id = 'DeepSpeedCheckpointInvalid' },
         @{ name = 'per_rank_conflict'; id = 'DistributedMetadataConflict' },
+        @{ name = 'numels'; id = 'DeepSpeedCheckpointInvalid' }, @{ name = 'zero0'; id = 'DeepSpeedCheckpointInvalid' },
         @{ name = 'bf16_optimizer'; id = 'DeepSpeedCheckpointInvalid' }
     ) {
         $DistExpected['hostile'][$name] | Should -Be $id

@@ -27,6 +27,10 @@ internal static class ShardedWriter
             removed.AddRange(plan.Removed);
         }
         var (shards, total) = ShardSplit.Split(tensors, options.MaxShardSize!.Value);
+        // safetensors has no shared storage: every tensor kept is its own bytes in the file, so the set holds their
+        // sum. Counting distinct storages undercounts tied tensors written as copies (-CopySharedTensors), and the
+        // set's own reader then refuses the index (ShardTotalSizeMismatch), as it should.
+        if (safe) total = tensors.Sum(t => t.Value.NumBytes);
         string folder = Path.GetDirectoryName(path)!;
         string file = Path.GetFileName(path);
         string ext = Path.GetExtension(file), stem = Path.GetFileNameWithoutExtension(file);
