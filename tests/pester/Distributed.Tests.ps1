@@ -173,6 +173,28 @@ Describe 'Folders written by distributed training' -Skip:(-not $HasTorch) {
         Join-Path $Dist 'ran-code' | Should -Not -Exist
     }
 
+    It 'answers every damaged .metadata with an ErrorRecord of its own ids, never a crash' {
+        $ids = [TorchSerial.Errors.ErrorIds].GetFields() | ForEach-Object { $_.GetValue($null) }
+        $folder = Join-Path $TestDrive 'fuzzed'
+        Copy-Item (Join-Path $Dist 'dcp29') $folder -Recurse
+        $metadata = Join-Path $folder '.metadata'
+        $original = [IO.File]::ReadAllBytes($metadata)
+        $random = [Random]::new(24)
+        $outcomes = @{}
+        for ($i = 0; $i -lt 300; $i++) {
+            $bytes = $original.Clone()
+            for ($k = 0; $k -le $random.Next(3); $k++) { $bytes[$random.Next($bytes.Length)] = [byte]$random.Next(256) }
+            [IO.File]::WriteAllBytes($metadata, $bytes)
+            $err = $null
+            $null = Import-TorchCheckpoint -LiteralPath $folder -ErrorVariable err -ErrorAction SilentlyContinue
+            $id = if ($err) { ($err[0].FullyQualifiedErrorId -split ',')[0] } else { 'loaded' }
+            $outcomes[$id] = 1 + $outcomes[$id]
+        }
+        @($outcomes.Keys | Where-Object { $_ -ne 'loaded' -and $_ -notin $ids }) | Should -BeNullOrEmpty
+        $outcomes.Keys.Count | Should -BeGreaterThan 2 # the damage reached more than one kind of check
+        Join-Path $Dist 'ran-code' | Should -Not -Exist
+    }
+
     It 'names the dangerous global of a hostile folder in the scan' {
         $report = Test-TorchCheckpoint -LiteralPath (Join-Path $Dist 'hostile/metadata_system')
         $report.UnsafeGlobals.FullName | Should -Contain 'posix.system'

@@ -32,11 +32,12 @@ internal sealed class AssembledBuffer : StorageBuffer
         _item = dtype.ItemSize;
         _rowStride = TensorGeometry.ContiguousStrides(shape);
         _numel = Check(shape, dtype, pieces, what);
+        Length = checked(_numel * _item);
         _parts = pieces.Select(p => new Part(p, Unkept(p.Source.Storage.Buffer), OuterPartial(p),
             TensorGeometry.ContiguousStrides(p.Sizes))).ToArray();
     }
 
-    public override long Length => _numel * _item;
+    public override long Length { get; }
     public override bool IsResident => false;
 
     public override void Read(long offset, Span<byte> destination)

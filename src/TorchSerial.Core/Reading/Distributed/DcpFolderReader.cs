@@ -29,7 +29,8 @@ internal static class DcpFolderReader
                 ct.ThrowIfCancellationRequested();
                 object? value = entry.DType is null ? ReadObject(entry, metadata, files, options)
                     : Assemble(entry, metadata, files, options, assembled);
-                if (metadata.Paths.TryGetValue(entry.Fqn, out var path) && path.Length > 0) Place(root, path, value);
+                if (metadata.Paths.TryGetValue(entry.Fqn, out var path) && path.Length > 0)
+                    Place(root, path, value, metadata.Entries.Count);
                 else root.SetItem(entry.Fqn, value);
             }
             var tensors = TensorCollector.Collect(root, metadata.Entries.Count);
@@ -204,7 +205,7 @@ internal static class DcpFolderReader
 
     /// <summary>torch's <c>set_element</c>: puts a value at its path, making the dicts (and lists, for int keys) on the
     /// way.</summary>
-    private static void Place(PyDict root, object[] path, object? value)
+    private static void Place(PyDict root, object[] path, object? value, int limit)
     {
         object container = root;
         for (int i = 0; i < path.Length; i++)
@@ -221,7 +222,9 @@ internal static class DcpFolderReader
                 }
                 else dict.SetItem(key, value);
             }
-            else if (container is PyList list && key is long index and >= 0 and < int.MaxValue)
+            // torch pads a list with None up to an index; past the checkpoint's own entry count that is no list it
+            // saved, only a way to allocate without bound.
+            else if (container is PyList list && key is long index and >= 0 && index <= list.Count + limit)
             {
                 while (list.Count <= index) list.Add(null);
                 if (!last)

@@ -93,7 +93,7 @@ internal static partial class DeepSpeedFolderReader
         var groups = List(model0, "param_shapes", modelName, ctx.Folder);
         foreach (var g in groups)
             foreach (System.Collections.DictionaryEntry p in Dict(g, modelName, ctx.Folder, "a param_shapes group"))
-                trainable.Add((string)p.Key);
+                trainable.Add(Name(p.Key, modelName, ctx.Folder));
         // Frozen parameters: DeepSpeed records them from stage 2 on; under stage 1 the 16-bit module holds them whole.
         if (model0.Contains("frozen_param_fragments")
             && model0["frozen_param_fragments"] is PyDict { Count: > 0 } frozen)
@@ -114,13 +114,14 @@ internal static partial class DeepSpeedFolderReader
             var shapes = Dict(groups[g], modelName, ctx.Folder, "a param_shapes group");
             foreach (System.Collections.DictionaryEntry p in shapes)
             {
-                var shape = Shape(p.Value, (string)p.Key, modelName, ctx.Folder);
+                string name = Name(p.Key, modelName, ctx.Folder);
+                var shape = Shape(p.Value, name, modelName, ctx.Folder);
                 long numel = shape.Aggregate(1L, (a, b) => checked(a * b));
                 if (offset + numel > flat.Length)
                     throw Invalid(ctx.Folder, $"parameter '{p.Key}' of group {g} needs elements " +
                         $"{offset}..{offset + numel} but the ranks' partitions hold {flat.Length}: the partitions " +
                         "do not match param_shapes");
-                state.SetItem(p.Key, Assemble((string)p.Key, shape, flat.Pieces(offset, numel, 0), ctx));
+                state.SetItem(name, Assemble(name, shape, flat.Pieces(offset, numel, 0), ctx));
                 offset += numel;
             }
             long Align(long x) => 2L * ctx.World * ((x + 2L * ctx.World - 1) / (2L * ctx.World));
@@ -145,7 +146,7 @@ internal static partial class DeepSpeedFolderReader
                 ["frozen_param_fragments"], modelNames[r], ctx.Folder, "frozen_param_fragments")).ToList();
             foreach (System.Collections.DictionaryEntry f in frozenShapes)
             {
-                string name = (string)f.Key;
+                string name = Name(f.Key, modelNames[0], ctx.Folder);
                 var shape = Shape(f.Value, name, modelNames[0], ctx.Folder);
                 var parts = fragments.Select((d, r) => d.Contains(name)
                     ? Flat1(d[name], name, modelNames[r], ctx.Folder)
@@ -165,7 +166,7 @@ internal static partial class DeepSpeedFolderReader
         foreach (var g in List(model0, "param_shapes", modelNames[0], ctx.Folder))
             foreach (System.Collections.DictionaryEntry p in Dict(g, modelNames[0], ctx.Folder, "a param_shapes group"))
             {
-                string name = (string)p.Key;
+                string name = Name(p.Key, modelNames[0], ctx.Folder);
                 var shape = Shape(p.Value, name, modelNames[0], ctx.Folder);
                 long numel = shape.Aggregate(1L, (a, b) => checked(a * b));
                 long part = (numel + ctx.World - 1) / ctx.World;
@@ -265,13 +266,22 @@ internal static partial class DeepSpeedFolderReader
         => value is Tensor { Rank: 1 } t ? t
             : throw Invalid(folder, $"the partition of {what} in '{name}' is not a 1-D tensor");
 
-    private static long[] Shape(object? value, string param, string name, string folder) => value switch
+    private static long[] Shape(object? value, string param, string name, string folder)
+    {
+        var shape = Dims(value, param, name, folder);
+        return shape.All(d => d >= 0) ? shape : throw Invalid(folder, $"the shape of '{param}' in '{name}' is negative");
+    }
+
+    private static long[] Dims(object? value, string param, string name, string folder) => value switch
     {
         TorchSize s => s.ToArray(),
         PyTuple or PyList => ((System.Collections.IEnumerable)value).Cast<object>().Select(x => x is long l ? l
             : throw Invalid(folder, $"the shape of '{param}' in '{name}' is not a list of sizes")).ToArray(),
         _ => throw Invalid(folder, $"the shape of '{param}' in '{name}' is {value}"),
     };
+
+    private static string Name(object key, string file, string folder)
+        => key as string ?? throw Invalid(folder, $"'{file}' names a parameter {PyRepr.Of(key)}, not a string");
 
     private static PyDict Dict(object? value, string name, string folder, string what)
         => value as PyDict ?? throw Invalid(folder, $"{what} in '{name}' is not a dict");

@@ -26,5 +26,12 @@ internal static class DistributedReader
         {
             throw new TorchSerialException(ErrorIds.Stopped, ErrorKind.OperationStopped, "The load was cancelled.", ex);
         }
+        catch (OverflowException ex)
+        {
+            // Sizes, offsets and shapes come from the folder's metadata: products and sums of them are checked.
+            throw Fail.Data(ErrorIds.ArithmeticOverflow,
+                $"The folder '{folder}' gives tensor sizes or offsets whose products or sums overflow 64-bit " +
+                    $"arithmetic: its metadata is corrupt or crafted. ({ex.Message})");
+        }
     }
 }
