@@ -269,7 +269,8 @@ internal static partial class DeepSpeedFolderReader
     private static long[] Shape(object? value, string param, string name, string folder)
     {
         var shape = Dims(value, param, name, folder);
-        return shape.All(d => d >= 0) ? shape : throw Invalid(folder, $"the shape of '{param}' in '{name}' is negative");
+        return shape.All(d => d >= 0) ? shape
+            : throw Invalid(folder, $"the shape of '{param}' in '{name}' is negative");
     }
 
     private static long[] Dims(object? value, string param, string name, string folder) => value switch
