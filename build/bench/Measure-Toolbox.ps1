@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    The TorchSerial side of the toolbox rows of build.ps1 -Task Bench, in this one process after a warm-up (best of
+    The TorchSerial side of the toolbox rows of build.ps1 -Task Bench, in this one process after a warm-up (median of
     N): Measure-Tensor over every tensor of the GPT-2 file (lazy and eager), Compare-TorchCheckpoint of it with a
     noisy copy, and the memory-bandwidth floor: one SIMD pass summing as many bytes already in memory.
     Prints one JSON object of seconds.
@@ -38,10 +38,10 @@ public static class BandwidthFloor
 $bytes = (Get-Item -LiteralPath $Source).Length
 $r = [ordered]@{}
 $cast = Join-Path (Split-Path $Other) 'ours_bf16.pt'
-$r.cast_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $Source -Lazy | Convert-Tensor bfloat16 | Save-Tensor -LiteralPath $cast } $Repeats
+$r.cast_s = Measure-Median { Import-TorchCheckpoint -LiteralPath $Source -Lazy | Convert-Tensor bfloat16 | Save-Tensor -LiteralPath $cast } $Repeats
 Remove-Item $cast
-$r.measure_lazy_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $Source -Lazy | Measure-Tensor | Measure-Object } $Repeats
-$r.measure_eager_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $Source | Measure-Tensor | Measure-Object } $Repeats
-$r.compare_s = Measure-Best { Compare-TorchCheckpoint -ReferencePath $Source -DifferencePath $Other | Measure-Object } $Repeats
+$r.measure_lazy_s = Measure-Median { Import-TorchCheckpoint -LiteralPath $Source -Lazy | Measure-Tensor | Measure-Object } $Repeats
+$r.measure_eager_s = Measure-Median { Import-TorchCheckpoint -LiteralPath $Source | Measure-Tensor | Measure-Object } $Repeats
+$r.compare_s = Measure-Median { Compare-TorchCheckpoint -ReferencePath $Source -DifferencePath $Other | Measure-Object } $Repeats
 $r.bandwidth_s = (1..$Repeats | ForEach-Object { [BandwidthFloor]::Pass($bytes) } | Measure-Object -Minimum).Minimum
 $r | ConvertTo-Json -Compress

@@ -1,7 +1,7 @@
 <#
 .SYNOPSIS
     The TorchSerial side of build.ps1 -Task Bench: for each row of the matrix, in this one process after a
-    warm-up pass over every row (best of the row's repeats), times an eager load and a -Lazy listing through the
+    warm-up pass over every row (median of the row's repeats), times an eager load and a -Lazy listing through the
     cmdlets, a Save-Tensor, and the two floors the targets are set against: reading the file into fresh memory, and piping as many plain
     objects as the file has tensors through Measure-Object. Prints one JSON object of seconds per row.
 #>
@@ -49,7 +49,7 @@ $matrix = (Get-Content $Rows -Raw | ConvertFrom-Json -AsHashtable).rows
 # Warm-up: PowerShell's own pipeline code is tiered up by the JIT over its first few dozen runs, and until it is,
 # a row measured early pays for it (piping 10,000 plain objects took 110-128 ms cold against 8.5 ms warm), floors
 # included. So every row under 1 GB first runs once untimed, and each row is then measured in a warm process, as
-# torch's is. (One loop at script scope: Measure-Best runs its blocks in its caller's scope.)
+# torch's is. (One loop at script scope: Measure-Median runs its blocks in its caller's scope.)
 $passes = @($matrix.GetEnumerator() | Where-Object { $_.Value.tensor_bytes -lt 1e9 } | ForEach-Object { @{ Row = $_; N = 0 } }) +
     @($matrix.GetEnumerator() | ForEach-Object { @{ Row = $_; N = $_.Value.repeats } })
 $result = [ordered]@{}
@@ -59,12 +59,12 @@ foreach ($pass in $passes) {
     $plain = [object[]]::new($pass.Row.Value.tensors)
     for ($i = 0; $i -lt $plain.Length; $i++) { $plain[$i] = [object]::new() }
     $r = [ordered]@{}
-    $r.read_floor_s = Measure-Best { [ReadFloor]::Read($path) } $n
-    $r.pipe_floor_s = Measure-Best { $plain | Measure-Object } $n
-    $r.eager_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $path | Measure-Object } $n
-    $r.lazy_s = Measure-Best { Import-TorchCheckpoint -LiteralPath $path -Lazy | Measure-Object } $n
+    $r.read_floor_s = Measure-Median { [ReadFloor]::Read($path) } $n
+    $r.pipe_floor_s = Measure-Median { $plain | Measure-Object } $n
+    $r.eager_s = Measure-Median { Import-TorchCheckpoint -LiteralPath $path | Measure-Object } $n
+    $r.lazy_s = Measure-Median { Import-TorchCheckpoint -LiteralPath $path -Lazy | Measure-Object } $n
     $obj = Import-TorchCheckpoint -LiteralPath $path -AsObject
-    $r.save_s = Measure-Best { Save-Tensor -InputObject $obj -LiteralPath $saveOut } $n $freshTarget
+    $r.save_s = Measure-Median { Save-Tensor -InputObject $obj -LiteralPath $saveOut } $n $freshTarget
     $obj = $null
     if ($pass.N -gt 0) { $result[$pass.Row.Key] = $r }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The torch side of the formats rows of build.ps1 -Task Bench, on one .pt file (GPT-2 small).
 
-Usage: formats_torch.py SOURCE.pt OUT_DIR REPEATS   -> one JSON object of seconds (best of REPEATS, after a warm-up)
+Usage: formats_torch.py SOURCE.pt OUT_DIR REPEATS   -> one JSON object of seconds (the median of REPEATS, after a warm-up)
   load_s       torch.load of the .pt (what our safetensors load and listings are set against)
   cp_s         `cp` of the .pt file (the floor for a conversion that writes as many bytes)
   convert_s    torch's own route to safetensors: torch.load, then the header and each tensor's bytes through numpy
@@ -10,7 +10,7 @@ Usage: formats_torch.py SOURCE.pt OUT_DIR REPEATS   -> one JSON object of second
 No safetensors library is installable here, so the writer below follows the format description
 (formats-next.md §1): what safetensors.torch.save_file does, minus its Rust.
 """
-import gc, json, os, struct, subprocess, sys, time
+import gc, json, os, struct, subprocess, sys, time, statistics
 import torch
 
 src, out_dir, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -61,7 +61,7 @@ def cp():
     subprocess.run(["cp", src, os.path.join(out_dir, "cp_copy.pt")], check=True)
 
 
-def best(f):
+def median(f):
     f()
     times = []
     for _ in range(repeats):
@@ -70,10 +70,10 @@ def best(f):
         t = time.perf_counter()
         f()
         times.append(time.perf_counter() - t)
-    return min(times)
+    return statistics.median(times)  # what a user lives with; the best run is rare
 
 
-result = {"load_s": best(lambda: torch.load(src)), "cp_s": best(cp), "convert_s": best(convert), "reshard_s": best(reshard)}
+result = {"load_s": median(lambda: torch.load(src)), "cp_s": median(cp), "convert_s": median(convert), "reshard_s": median(reshard)}
 probe = ("import re, sys, torch, runpy\n"
          "kb = lambda f: int(re.search(f + r':\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
          "open('/proc/self/clear_refs', 'w').write('5'); before = kb('VmRSS')\n"

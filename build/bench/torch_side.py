@@ -1,9 +1,22 @@
 #!/usr/bin/python3
 """The torch side of build.ps1 -Task Bench: for each row of the matrix (a JSON file from make_checkpoints.py),
-times torch.load and torch.save in this process after a warm-up (best of each row's `repeats`, which
-Invoke-Bench.ps1 sets), and prints one JSON object of seconds per row."""
-import gc, json, os, subprocess, sys, time
+times torch.load and torch.save in this process after a warm-up (the median of each row's `repeats`, which
+Invoke-Bench.ps1 sets), and prints one JSON object of seconds per row. With --loop FILE N it instead loads FILE N
+times in a row in this fresh process (nothing kept, no forced collection, as a user's loop runs) and prints the
+total seconds and the peak memory over the process after `import torch`."""
+import gc, json, os, re, statistics, subprocess, sys, time
 import torch
+
+if sys.argv[1] == "--loop":
+    kb = lambda f: int(re.search(f + r":\s+(\d+)", open("/proc/self/status").read()).group(1))  # noqa: E731
+    open("/proc/self/clear_refs", "w").write("5")
+    before = kb("VmRSS")
+    start = time.perf_counter()
+    for _ in range(int(sys.argv[3])):
+        sd = torch.load(sys.argv[2])
+    seconds = time.perf_counter() - start
+    print(json.dumps({"loop_s": seconds, "peak_bytes": (kb("VmHWM") - before) * 1024}))
+    sys.exit(0)
 
 rows = json.load(open(sys.argv[1]))["rows"]
 out_dir = sys.argv[2]
@@ -18,7 +31,7 @@ def fresh_target():
     os.sync()
 
 
-def best(f, n, before=None):
+def median(f, n, before=None):
     if before: before()
     f()  # warm-up
     times = []
@@ -28,16 +41,16 @@ def best(f, n, before=None):
         t = time.perf_counter()
         f()
         times.append(time.perf_counter() - t)
-    return min(times)
+    return statistics.median(times)
 
 
 result = {"torch": torch.__version__, "rows": {}}
 for name, row in rows.items():
     path = row["path"]
     n = row["repeats"]  # set by Invoke-Bench.ps1, the same count TorchSerial's side uses
-    load = best(lambda: torch.load(path), n)
+    load = median(lambda: torch.load(path), n)
     sd = torch.load(path)
-    save = best(lambda: torch.save(sd, saved), n, before=fresh_target)
+    save = median(lambda: torch.save(sd, saved), n, before=fresh_target)
     del sd
     gc.collect()
     # Peak memory of one load in a fresh process, over the same process after `import torch`. The kernel's

@@ -93,3 +93,52 @@ public class DeflatedRaceTests
         }
     }
 }
+
+/// <summary>Freed large native blocks are kept for the next buffer of their length, bounded, and given back. Other
+/// tests load files at the same time, so each test uses lengths of its own and counts only those.</summary>
+public class NativeMemoryPoolTests
+{
+    [Fact]
+    public unsafe void A_returned_block_serves_the_next_rent_of_its_length()
+    {
+        long length = NativeMemoryPool.MinLength + 4093 * 64;
+        byte* first = NativeMemoryPool.Rent(length);
+        NativeMemoryPool.Return(first, length);
+        Assert.Equal(1, NativeMemoryPool.Kept(length));
+        byte* other = NativeMemoryPool.Rent(length + 64); // another length is a fresh block
+        Assert.True(first != other);
+        byte* again = NativeMemoryPool.Rent(length);
+        Assert.True(first == again);
+        Assert.Equal(0, NativeMemoryPool.Kept(length));
+        NativeMemoryPool.Return(again, length);
+        NativeMemoryPool.Return(other, length + 64);
+        NativeMemoryPool.Clear();
+        Assert.Equal(0, NativeMemoryPool.Kept(length));
+        // Small blocks are the C allocator's to reuse: never kept.
+        byte* small = NativeMemoryPool.Rent(4096);
+        NativeMemoryPool.Return(small, 4096);
+        Assert.Equal(0, NativeMemoryPool.Kept(4096));
+    }
+
+    [Fact]
+    public void Buffers_of_a_reloaded_file_reuse_the_blocks_of_the_last_load()
+    {
+        var bytes = new byte[(3 << 20) + 4091 * 64];
+        new Random(1).NextBytes(bytes);
+        WeakReference Load()
+        {
+            var buffer = new NativeBuffer(bytes.Length);
+            bytes.CopyTo(buffer.Window(0, bytes.Length));
+            var copy = new byte[bytes.Length];
+            buffer.Read(0, copy);
+            Assert.Equal(bytes, copy);
+            return new WeakReference(buffer);
+        }
+        var gone = Load();
+        GC.Collect(); GC.WaitForPendingFinalizers();
+        Assert.False(gone.IsAlive);
+        Assert.Equal(1, NativeMemoryPool.Kept(bytes.Length));
+        Load(); // served from the pool, and its bytes are the new ones
+        Assert.Equal(0, NativeMemoryPool.Kept(bytes.Length));
+    }
+}

@@ -16,7 +16,7 @@ internal sealed unsafe class NativeBuffer : HostBuffer
     public NativeBuffer(long length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        try { _data = (byte*)NativeMemory.AlignedAlloc((nuint)Math.Max(1, length), 64); }
+        try { _data = NativeMemoryPool.Rent(length); }
         catch (OutOfMemoryException ex)
         {
             throw new TorchSerialException(ErrorIds.TensorTooLarge, ErrorKind.ResourceUnavailable,
@@ -28,7 +28,7 @@ internal sealed unsafe class NativeBuffer : HostBuffer
 
     ~NativeBuffer()
     {
-        NativeMemory.AlignedFree(_data);
+        NativeMemoryPool.Return(_data, _length);
         if (_length > 0) GC.RemoveMemoryPressure(_length);
     }
 
