@@ -225,6 +225,21 @@ Describe 'Folders written by distributed training' -Skip:(-not $HasTorch) {
         (Test-TorchCheckpoint -LiteralPath $file).Status | Should -Be 'Unsupported'
     }
 
+    It 'takes checkpoint folders a wildcard matches, and folders piped from Get-ChildItem' {
+        $byPattern = Import-TorchCheckpoint -Path (Join-Path $Dist 'zero*') -Lazy
+        $folders = $byPattern.SourceFile | ForEach-Object { $_ -replace "^$([regex]::Escape($Dist))/([^/;]+).*", '$1' }
+        $folders | Sort-Object -Unique | Should -Be @('zero1_bf16', 'zero2', 'zero3', 'zero3_3rank')
+        # Seven DCP folders, and one folder of LOCAL_STATE_DICT files, which is no checkpoint folder.
+        $err = $null
+        $reports = Get-ChildItem (Join-Path $Dist 'dcp*') -Directory |
+            Test-TorchCheckpoint -ErrorVariable err -ErrorAction SilentlyContinue
+        $reports.Status | Sort-Object -Unique | Should -Be 'Ok'
+        @($reports).Count | Should -Be 7
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'PathIsDirectory,*'
+        $err[0].TargetObject | Should -BeLike '*dcp113_2rank_fsdp_local'
+    }
+
     It 'still calls any other folder a folder' {
         $plain = Join-Path $TestDrive 'plain'
         $null = New-Item -ItemType Directory $plain
