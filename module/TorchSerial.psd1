@@ -10,7 +10,8 @@
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('TorchSerial.Format.ps1xml')
     CmdletsToExport      = @('Import-TorchCheckpoint', 'Save-Tensor', 'ConvertTo-Tensor', 'Test-TorchCheckpoint', 'Convert-DeviceMap', 'Get-TorchDevice', 'Register-TorchLocation', 'Unregister-TorchLocation',
-        'Rename-Tensor', 'Get-TensorHash', 'Compare-TorchCheckpoint', 'Measure-Tensor', 'Assert-TorchCheckpoint', 'Convert-Tensor')
+        'Rename-Tensor', 'Get-TensorHash', 'Compare-TorchCheckpoint', 'Measure-Tensor', 'Assert-TorchCheckpoint', 'Convert-Tensor',
+        'Merge-TorchCheckpoint')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

@@ -148,4 +148,7 @@ public static class ErrorIds
     public const string DeepSpeedCheckpointInvalid = "DeepSpeedCheckpointInvalid";
     public const string DeepSpeedTagMissing = "DeepSpeedTagMissing";
     public const string FsdpLocalShardsUnsupported = "FsdpLocalShardsUnsupported";
+    // Merging checkpoints.
+    public const string MergeInputsDisagree = "MergeInputsDisagree";
+    public const string MergeWeightsInvalid = "MergeWeightsInvalid";
 }

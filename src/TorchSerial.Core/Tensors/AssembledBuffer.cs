@@ -13,7 +13,7 @@ internal sealed record TensorPiece(long[] Offsets, long[] Sizes, Tensor Source);
 /// no more than its scratch buffer and an eager load reads every piece once, on every core. The pieces are checked
 /// once, at construction, as torch's planner checks them: in bounds, not overlapping, covering the tensor.
 /// </summary>
-internal sealed class AssembledBuffer : StorageBuffer
+internal sealed class AssembledBuffer : ElementBuffer
 {
     private readonly long[] _shape, _rowStride;
     private readonly int _item;
@@ -27,6 +27,7 @@ internal sealed class AssembledBuffer : StorageBuffer
     /// <param name="pieces">The saved pieces, which must cover it exactly.</param>
     /// <param name="what">How errors name the tensor and where it comes from.</param>
     public AssembledBuffer(long[] shape, DType dtype, IReadOnlyList<TensorPiece> pieces, string what)
+        : base(dtype.ItemSize)
     {
         _shape = shape;
         _item = dtype.ItemSize;
@@ -38,23 +39,10 @@ internal sealed class AssembledBuffer : StorageBuffer
     }
 
     public override long Length { get; }
-    public override bool IsResident => false;
 
-    public override void Read(long offset, Span<byte> destination)
+    protected override void ReadElements(long first, Span<byte> destination)
     {
-        if (offset < 0 || destination.Length > Length - offset)
-            throw new TorchSerialException(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument,
-                $"Bytes {offset}..{offset + destination.Length} are outside the {Length}-byte assembled tensor.");
-        if (offset % _item != 0 || destination.Length % _item != 0)
-        {
-            // Whole elements only below; an unaligned range is cut from the elements around it.
-            long start = offset / _item, end = (offset + destination.Length + _item - 1) / _item;
-            var whole = new byte[(end - start) * _item];
-            Read(start * _item, whole);
-            whole.AsSpan((int)(offset - start * _item), destination.Length).CopyTo(destination);
-            return;
-        }
-        long first = offset / _item, stop = first + destination.Length / _item;
+        long stop = first + destination.Length / _item;
         var local = new long[_shape.Length];
         foreach (var part in _parts)
         {
@@ -141,9 +129,6 @@ internal sealed class AssembledBuffer : StorageBuffer
             if (p.Offsets[d] != 0 || p.Sizes[d] != _shape[d]) { outer = d; break; }
         return outer;
     }
-
-    /// <summary>Reads of the pieces go to their file each time, never kept: a streaming save stays flat.</summary>
-    private static StorageBuffer Unkept(StorageBuffer buffer) => buffer is LazyBuffer lazy ? lazy.Unkept : buffer;
 
     /// <summary>The checks of torch's <c>_validate_global_plan</c>, plus what reading needs (each piece's tensor has
     /// the box's shape and the dtype); returns the element count.</summary>

@@ -1,0 +1,76 @@
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $script:HasTorch = [bool](Find-TorchPython)
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $script:Python = Find-TorchPython
+    $script:Judge = Join-Path $PSScriptRoot '../interop/check_average.py'
+    # Real torch writes three checkpoints and computes their average itself; it also judges ours.
+    function New-Inputs([string] $dir, [double[]] $weights) {
+        # Round-trip digits, so torch weighs with the very doubles the cmdlet uses.
+        $text = ($weights | ForEach-Object { $_.ToString('R', [cultureinfo]::InvariantCulture) }) -join ','
+        $out = & $Python $Judge make $dir $text 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "check_average.py make failed: $out" }
+    }
+    function Test-Merged([string] $dir, [string] $merged) {
+        & $Python $Judge check (Join-Path $dir 'expected.pt') $merged | ConvertFrom-Json
+    }
+}
+
+Describe 'Merge-TorchCheckpoint' -Skip:(-not $HasTorch) {
+    It 'averages <name> exactly as torch computes it (float64 sum, one rounding; integers from the last)' -ForEach @(
+        @{ name = 'uniformly'; weights = @(); torchWeights = @((1 / 3), (1 / 3), (1 / 3)) },
+        @{ name = 'with weights'; weights = @(0.2, 0.3, 0.5); torchWeights = @(0.2, 0.3, 0.5) },
+        @{ name = 'by task arithmetic'; weights = @(-1, 1, 1); torchWeights = @(-1, 1, 1) }
+    ) {
+        $dir = Join-Path $TestDrive "avg-$($name -replace ' ', '-')"
+        New-Inputs $dir $torchWeights
+        $inputs = 'a', 'b', 'c' | ForEach-Object { Join-Path $dir "$_.pt" }
+        $merged = Join-Path $dir 'merged.pt'
+        $weightArgs = if ($weights.Count) { @{ Weight = $weights } } else { @{} }
+        Merge-TorchCheckpoint -LiteralPath $inputs -Key model @weightArgs | Save-Tensor -LiteralPath $merged
+        $verdict = Test-Merged $dir $merged
+        $verdict.problems | Should -BeNullOrEmpty
+        $verdict.ok | Should -BeTrue
+    }
+
+    It 'streams: the merged tensors are computed when read, from inputs that stay unloaded' {
+        $dir = Join-Path $TestDrive 'stream'
+        New-Inputs $dir @(0.5, 0.25, 0.25)
+        $inputs = 'a', 'b', 'c' | ForEach-Object { Join-Path $dir "$_.pt" }
+        $merged = Merge-TorchCheckpoint -LiteralPath $inputs -Key model -Weight 0.5, 0.25, 0.25
+        $merged.Name | Should -Be @('fc.weight', 'fc.bias', 'emb.weight', 'scale', 'proj.weight',
+            'bn.num_batches_tracked', 'mask')
+        ($merged | Where-Object Name -EQ 'fc.weight').Storage.IsLoaded | Should -BeFalse
+        $out = Join-Path $dir 'merged.safetensors'
+        $merged | Save-Tensor -LiteralPath $out
+        $merged | Where-Object DType -Like 'float*' | ForEach-Object { $_.Storage.IsLoaded | Should -BeFalse }
+        # safetensors keeps names sorted; back in the merged order for torch's comparison.
+        $pt = Join-Path $dir 'merged.pt'
+        $order = [Collections.Generic.List[string]] $merged.Name
+        Import-TorchCheckpoint -LiteralPath $out | Sort-Object { $order.IndexOf($_.Name) } |
+            Save-Tensor -LiteralPath $pt
+        (Test-Merged $dir $pt).problems | Should -BeNullOrEmpty
+    }
+
+    It 'refuses inputs that disagree, naming the tensor and the file, before emitting anything' {
+        $dir = Join-Path $TestDrive 'disagree'
+        New-Inputs $dir @(1, 1, 1)
+        $a = Join-Path $dir 'flat_a.pt'
+        $other = Join-Path $dir 'other.pt'
+        Import-TorchCheckpoint -LiteralPath (Join-Path $dir 'a.pt') -Key model | Save-Tensor -LiteralPath $a
+        Import-TorchCheckpoint -LiteralPath $a | Where-Object Name -NE 'mask' | Save-Tensor -LiteralPath $other
+        $emitted = @()
+        $err = { $script:emitted = @(Merge-TorchCheckpoint -LiteralPath $a, $other -ErrorAction Stop) } |
+            Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'MergeInputsDisagree,*'
+        $err.Exception.Message | Should -BeLike "*'mask'*"
+        $err.Exception.Message | Should -BeLike "*other.pt*"
+        $emitted | Should -BeNullOrEmpty
+        $wrong = { Merge-TorchCheckpoint -LiteralPath $a, $a -Weight 1, 2, 3 -ErrorAction Stop } |
+            Should -Throw -PassThru
+        $wrong.FullyQualifiedErrorId | Should -BeLike 'MergeWeightsInvalid,*'
+    }
+}
