@@ -11,8 +11,8 @@ namespace TorchSerial.Tensors;
 /// </summary>
 internal sealed class AverageBuffer : ElementBuffer
 {
-    /// <summary>Elements computed per step of a long read: float64 scratch of 2 MiB a source.</summary>
-    private const int Step = 1 << 18;
+    /// <summary>Elements a core computes at a time: 512 KiB of float64 scratch.</summary>
+    private const int Step = 1 << 16;
 
     private readonly IReadOnlyList<Tensor> _sources;
     private readonly StorageBuffer[] _bytes;
@@ -31,28 +31,44 @@ internal sealed class AverageBuffer : ElementBuffer
 
     public override long Length { get; }
 
-    protected override void ReadElements(long first, Span<byte> destination)
+    protected override unsafe void ReadElements(long first, Span<byte> destination)
     {
         long count = destination.Length / ItemSize;
-        var raw = new byte[(int)Math.Min(count, Step) * ItemSize];
-        var wide = new double[(int)Math.Min(count, Step)];
-        var sum = new double[wide.Length];
-        for (long done = 0; done < count; done += Step)
+        // Blocks on every core: each reads its range of every input, sums in float64 and rounds into its own part of
+        // the destination (pinned, since a span cannot cross into the workers).
+        fixed (byte* target = destination)
         {
-            int n = (int)Math.Min(Step, count - done);
-            Array.Clear(sum, 0, n);
+            byte* at = target;
+            ParallelChunks.For(count, Step, (_, start, n) =>
+                Block(first + start, n, new Span<byte>(at + start * ItemSize, n * ItemSize)), CancellationToken.None);
+        }
+    }
+
+    private void Block(long first, int n, Span<byte> destination)
+    {
+        var pool = System.Buffers.ArrayPool<byte>.Shared;
+        byte[] raw = pool.Rent(n * ItemSize), wide = pool.Rent(n * 8), sum = pool.Rent(n * 8);
+        try
+        {
+            var acc = MemoryMarshal.Cast<byte, double>(sum.AsSpan(0, n * 8));
+            var values = MemoryMarshal.Cast<byte, double>(wide.AsSpan(0, n * 8));
+            acc.Clear();
             for (int s = 0; s < _sources.Count; s++)
             {
                 var src = _sources[s];
                 TensorGeometry.Gather(_bytes[s], ItemSize, src.StorageOffset, src.Shape.Items, src.Stride.Items,
-                    first + done, raw.AsSpan(0, n * ItemSize));
-                ElementCast.Cast(_dtype, raw.AsSpan(0, n * ItemSize), DType.Float64,
-                    MemoryMarshal.AsBytes(wide.AsSpan(0, n)));
+                    first, raw.AsSpan(0, n * ItemSize));
+                ElementCast.Cast(_dtype, raw.AsSpan(0, n * ItemSize), DType.Float64, wide.AsSpan(0, n * 8));
                 double w = _weights[s];
-                for (int i = 0; i < n; i++) sum[i] += w * wide[i];
+                for (int i = 0; i < n; i++) acc[i] += w * values[i];
             }
-            ElementCast.Cast(DType.Float64, MemoryMarshal.AsBytes(sum.AsSpan(0, n)), _dtype,
-                destination.Slice((int)(done * ItemSize), n * ItemSize));
+            ElementCast.Cast(DType.Float64, sum.AsSpan(0, n * 8), _dtype, destination);
+        }
+        finally
+        {
+            pool.Return(raw);
+            pool.Return(wide);
+            pool.Return(sum);
         }
     }
 }
