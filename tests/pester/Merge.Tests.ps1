@@ -74,3 +74,46 @@ Describe 'Merge-TorchCheckpoint' -Skip:(-not $HasTorch) {
         $wrong.FullyQualifiedErrorId | Should -BeLike 'MergeWeightsInvalid,*'
     }
 }
+
+Describe 'Merge-TorchCheckpoint -AdapterPath' -Skip:(-not $HasTorch) {
+    BeforeAll {
+        # Real torch writes the base and the adapters and merges them itself (PEFT's formulas in float64, one rounding).
+        $script:Lora = Join-Path $TestDrive 'lora'
+        $script:LoraJudge = Join-Path $PSScriptRoot '../interop/check_lora.py'
+        $out = & $Python $LoraJudge make $Lora 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "check_lora.py make failed: $out" }
+    }
+
+    It 'merges a <_> adapter as PEFT computes it, every tensor bit for bit' -ForEach @(
+        'plain', 'rslora', 'fanin', 'embedding', 'save'
+    ) {
+        $merged = Join-Path $Lora "$_/merged.pt"
+        $tensors = Merge-TorchCheckpoint -LiteralPath (Join-Path $Lora 'base.pt') -AdapterPath (Join-Path $Lora $_)
+        $tensors | Save-Tensor -LiteralPath $merged
+        $verdict = & $Python $LoraJudge check (Join-Path $Lora "$_/expected.pt") $merged | ConvertFrom-Json
+        $verdict.problems | Should -BeNullOrEmpty
+        $verdict.exact | Should -Be 8
+        $tensors | ForEach-Object { $_.Storage.IsLoaded | Should -BeFalse } # computed as written, nothing kept
+    }
+
+    It 'refuses an adapter whose modules the base does not have, naming both keys, and DoRA by name' {
+        $bad = Join-Path $TestDrive 'renamed'
+        Copy-Item (Join-Path $Lora 'plain') $bad -Recurse
+        $other = Join-Path $TestDrive 'other-base.pt'
+        Import-TorchCheckpoint -LiteralPath (Join-Path $Lora 'base.pt') |
+            Rename-Tensor -Pattern '^model\.' -Replacement 'net.' | Save-Tensor -LiteralPath $other
+        $err = { Merge-TorchCheckpoint -LiteralPath $other -AdapterPath $bad -ErrorAction Stop } |
+            Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'AdapterInvalid,*'
+        $err.Exception.Message | Should -BeLike '*lora_A.weight*model.layers.0.q_proj.weight*'
+        $dora = Join-Path $TestDrive 'dora'
+        Copy-Item (Join-Path $Lora 'plain') $dora -Recurse
+        $config = Get-Content (Join-Path $dora 'adapter_config.json') -Raw | ConvertFrom-Json -AsHashtable
+        $config.use_dora = $true
+        $config | ConvertTo-Json | Set-Content (Join-Path $dora 'adapter_config.json')
+        $err = { Merge-TorchCheckpoint -LiteralPath (Join-Path $Lora 'base.pt') -AdapterPath $dora -ErrorAction Stop } |
+            Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'AdapterUnsupported,*'
+        $err.Exception.Message | Should -BeLike '*DoRA*'
+    }
+}

@@ -151,4 +151,6 @@ public static class ErrorIds
     // Merging checkpoints.
     public const string MergeInputsDisagree = "MergeInputsDisagree";
     public const string MergeWeightsInvalid = "MergeWeightsInvalid";
+    public const string AdapterInvalid = "AdapterInvalid";
+    public const string AdapterUnsupported = "AdapterUnsupported";
 }

@@ -28,6 +28,16 @@ public sealed class MergeTorchCheckpointCommand : CheckpointInputCmdlet
     [ArgumentCompleter(typeof(Completion.CheckpointKeyCompleter))]
     public string? Key { get; set; }
 
+    /// <summary>PEFT LoRA adapter folders (adapter_config.json and adapter_model.safetensors) to merge into the one
+    /// base checkpoint, in order.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? AdapterPath { get; set; }
+
+    /// <summary>Scales every adapter's update (1, the default, merges it as trained).</summary>
+    [Parameter]
+    public double AdapterScale { get; set; } = 1;
+
     protected override void ProcessRecord() => _paths.AddRange(ResolveInputPaths());
 
     protected override void EndProcessing()
@@ -48,6 +58,26 @@ public sealed class MergeTorchCheckpointCommand : CheckpointInputCmdlet
             }
         }
         IReadOnlyList<Tensor> merged;
+        if (AdapterPath is not null)
+        {
+            if (inputs.Count != 1 || Weight is not null)
+                ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.MergeWeightsInvalid,
+                    "-AdapterPath merges adapters into one base checkpoint: give exactly one -Path and no -Weight.",
+                    string.Join(", ", _paths)));
+            merged = inputs[0].Tensors;
+            var opened = new List<IDisposable>();
+            foreach (var adapter in AdapterPath)
+            {
+                string folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(adapter);
+                try { merged = AdapterMerge.Merge(merged, folder, Options, AdapterScale, opened); }
+                catch (TorchSerialException ex)
+                {
+                    ThrowTerminatingError(ErrorRecords.ForFile(ex, folder));
+                }
+            }
+            foreach (var tensor in merged) WriteObject(DisplayDefaults.For(this, tensor));
+            return;
+        }
         try { merged = CheckpointAverage.Merge(inputs, Weight); }
         catch (TorchSerialException ex)
         {
