@@ -31,21 +31,12 @@ internal sealed class AverageBuffer : ElementBuffer
 
     public override long Length { get; }
 
-    protected override unsafe void ReadElements(long first, Span<byte> destination)
-    {
-        long count = destination.Length / ItemSize;
-        // Blocks on every core: each reads its range of every input, sums in float64 and rounds into its own part of
-        // the destination (pinned, since a span cannot cross into the workers).
-        fixed (byte* target = destination)
-        {
-            byte* at = target;
-            ParallelChunks.For(count, Step, (_, start, n) =>
-                Block(first + start, n, new Span<byte>(at + start * ItemSize, n * ItemSize)), CancellationToken.None);
-        }
-    }
+    protected override int ParallelBlock => Step;
 
-    private void Block(long first, int n, Span<byte> destination)
+    /// <summary>Reads the range of every input, sums in float64 and rounds into the destination.</summary>
+    protected override void ReadElements(long first, Span<byte> destination)
     {
+        int n = destination.Length / ItemSize;
         var pool = System.Buffers.ArrayPool<byte>.Shared;
         byte[] raw = pool.Rent(n * ItemSize), wide = pool.Rent(n * 8), sum = pool.Rent(n * 8);
         try

@@ -34,6 +34,10 @@ public sealed class DType : IEquatable<DType>
     internal ElementKind Kind { get; }
 
     /// <summary>torch's <c>dtype.is_floating_point</c>: float64/32/16, bfloat16 and the float8 dtypes.</summary>
+    /// <summary>float64, float32, float16 or bfloat16: widened exactly to float64 and rounded back by <see
+    /// cref="ElementCast"/>, which is what averages and adapter merges compute in.</summary>
+    internal bool IsClassicFloat => Kind is ElementKind.Float or ElementKind.Half or ElementKind.BFloat;
+
     public bool IsFloatingPoint => Kind is ElementKind.Float or ElementKind.Half or ElementKind.BFloat
         or ElementKind.Float8E5M2 or ElementKind.Float8E4M3FN or ElementKind.Float8E5M2FNUZ
         or ElementKind.Float8E4M3FNUZ or ElementKind.Float8E8M0FNU;

@@ -11,6 +11,10 @@ internal abstract class ElementBuffer(int itemSize) : StorageBuffer
 {
     protected int ItemSize { get; } = itemSize;
 
+    /// <summary>Elements one core computes at a time when a range is computed on every core; 0 (the default) for a
+    /// buffer whose work is reading, which a fill already spreads over the cores.</summary>
+    protected virtual int ParallelBlock => 0;
+
     public override bool IsResident => false;
 
     /// <summary>Writes elements <paramref name="first"/>.. into <paramref name="destination"/> (whole
@@ -25,14 +29,34 @@ internal abstract class ElementBuffer(int itemSize) : StorageBuffer
         if (destination.Length == 0) return;
         if (offset % ItemSize == 0 && destination.Length % ItemSize == 0)
         {
-            ReadElements(offset / ItemSize, destination);
+            ReadInBlocks(offset / ItemSize, destination);
             return;
         }
         // An unaligned range is cut from the whole elements around it.
         long start = offset / ItemSize, end = (offset + destination.Length + ItemSize - 1) / ItemSize;
         var whole = new byte[(end - start) * ItemSize];
-        ReadElements(start, whole);
+        ReadInBlocks(start, whole);
         whole.AsSpan((int)(offset - start * ItemSize), destination.Length).CopyTo(destination);
+    }
+
+    /// <summary>Computes the range whole, or in blocks on every core, each into its own part of the destination
+    /// (pinned, since a span cannot cross into the workers).</summary>
+    private unsafe void ReadInBlocks(long first, Span<byte> destination)
+    {
+        long count = destination.Length / ItemSize;
+        int block = ParallelBlock;
+        if (block <= 0 || count <= block)
+        {
+            ReadElements(first, destination);
+            return;
+        }
+        fixed (byte* target = destination)
+        {
+            byte* at = target;
+            int item = ItemSize;
+            ParallelChunks.For(count, block, (_, start, n) =>
+                ReadElements(first + start, new Span<byte>(at + start * item, n * item)), CancellationToken.None);
+        }
     }
 
     /// <summary>A tensor's own bytes, read from wherever they are now and never kept (a lazy storage is not loaded

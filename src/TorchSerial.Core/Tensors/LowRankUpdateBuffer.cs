@@ -44,24 +44,16 @@ internal sealed class LowRankUpdateBuffer : ElementBuffer
     /// <summary>Elements a core computes at a time.</summary>
     private const int Step = 1 << 16;
 
-    protected override unsafe void ReadElements(long first, Span<byte> destination)
-    {
-        long count = destination.Length / ItemSize;
-        fixed (byte* target = destination)
-        {
-            byte* at = target;
-            ParallelChunks.For(count, Step, (_, start, n) =>
-                Block(first + start, n, new Span<byte>(at + start * ItemSize, n * ItemSize)), CancellationToken.None);
-        }
-    }
+    protected override int ParallelBlock => Step;
 
     /// <summary>
     /// Elements <paramref name="first"/>.. row by row: the product's row is Σⱼ L[p, j]·R[j, ·], summed over j in order
     /// in <see cref="Vector{T}"/> lanes (a multiply, then an add: the same roundings as one element at a time), then
     /// scaled and added to W's row, and rounded once.
     /// </summary>
-    private void Block(long first, int n, Span<byte> destination)
+    protected override void ReadElements(long first, Span<byte> destination)
     {
+        int n = destination.Length / ItemSize;
         var raw = new byte[n * ItemSize];
         var values = new double[n];
         var product = new double[Math.Min(n, _columns)];

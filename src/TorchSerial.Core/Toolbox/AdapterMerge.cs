@@ -79,8 +79,7 @@ public static class AdapterMerge
         double adapterScale, string folder)
     {
         var dtype = w.DTypeInfo;
-        if (w.Rank != 2 || !(dtype == DType.Float32 || dtype == DType.Float16 || dtype == DType.BFloat16
-            || dtype == DType.Float64))
+        if (w.Rank != 2 || !dtype.IsClassicFloat)
             throw new TorchSerialException(ErrorIds.AdapterUnsupported, ErrorKind.NotImplemented,
                 $"'{w.Name}' is {dtype.Name} {w.Shape}; adapters are merged into 2-D float weights (Linear and " +
                     "Embedding); convolution and quantized bases are not supported yet.") { Record = w.Name };

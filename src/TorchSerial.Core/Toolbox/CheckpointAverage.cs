@@ -59,8 +59,7 @@ public static class CheckpointAverage
         IReadOnlyList<(string File, IReadOnlyList<Tensor> Tensors)> inputs)
     {
         var dtype = all[0].DTypeInfo;
-        bool averaged = dtype == DType.Float64 || dtype == DType.Float32 || dtype == DType.Float16
-            || dtype == DType.BFloat16;
+        bool averaged = dtype.IsClassicFloat;
         if (!averaged && (dtype.IsFloatingPoint || dtype.Kind is ElementKind.Complex or ElementKind.ComplexHalf
             || dtype.IsQuantized))
             throw new TorchSerialException(ErrorIds.UnsupportedCast, ErrorKind.NotImplemented,
