@@ -115,5 +115,13 @@ Describe 'Merge-TorchCheckpoint -AdapterPath' -Skip:(-not $HasTorch) {
             Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'AdapterUnsupported,*'
         $err.Exception.Message | Should -BeLike '*DoRA*'
+        $regex = Join-Path $TestDrive 'bad-pattern'
+        Copy-Item (Join-Path $Lora 'plain') $regex -Recurse
+        $config = Get-Content (Join-Path $regex 'adapter_config.json') -Raw | ConvertFrom-Json -AsHashtable
+        $config.rank_pattern = @{ '(' = 2 }
+        $config | ConvertTo-Json | Set-Content (Join-Path $regex 'adapter_config.json')
+        $base = Join-Path $Lora 'base.pt'
+        $err = { Merge-TorchCheckpoint -LiteralPath $base -AdapterPath $regex -ErrorAction Stop } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'AdapterInvalid,*'
     }
 }

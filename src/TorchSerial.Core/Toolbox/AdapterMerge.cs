@@ -88,7 +88,17 @@ public static class AdapterMerge
         int r = (int)a.Shape[0];
         if (b.Shape[1] != r)
             throw Invalid(folder, $"lora_A of '{module}' has rank {r} but lora_B {b.Shape[1]}");
-        var (rank, alpha) = config.For(module);
+        int rank;
+        double alpha;
+        // The patterns are the adapter's own regular expressions: a malformed or pathological one is the file's fault.
+        try { (rank, alpha) = config.For(module); }
+        catch (Exception ex) when (ex is ArgumentException or RegexMatchTimeoutException)
+        {
+            throw new TorchSerialException(ErrorIds.AdapterInvalid, ErrorKind.InvalidData,
+                $"The adapter '{folder}' cannot be merged: a rank_pattern or alpha_pattern is not a usable regular " +
+                    $"expression ({ex.Message}). Nothing was merged.", ex);
+        }
+        if (rank <= 0) throw Invalid(folder, $"the rank of '{module}' is {rank}");
         double scale = adapterScale * (config.RsLora ? alpha / Math.Sqrt(rank) : alpha / rank);
         var A = Doubles(a);
         var B = Doubles(b);
