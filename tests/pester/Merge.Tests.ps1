@@ -121,7 +121,8 @@ Describe 'Merge-TorchCheckpoint -AdapterPath' -Skip:(-not $HasTorch) {
         $config.rank_pattern = @{ '(' = 2 }
         $config | ConvertTo-Json | Set-Content (Join-Path $regex 'adapter_config.json')
         $base = Join-Path $Lora 'base.pt'
-        $err = { Merge-TorchCheckpoint -LiteralPath $base -AdapterPath $regex -ErrorAction Stop } | Should -Throw -PassThru
+        $err = { Merge-TorchCheckpoint -LiteralPath $base -AdapterPath $regex -ErrorAction Stop } |
+            Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'AdapterInvalid,*'
     }
 }
