@@ -64,6 +64,12 @@ internal sealed class FileRangeBuffer : StorageBuffer
                     n = _snapshot is null ? ReadWindow.Read(_handle, destination[done..], at)
                         : RandomAccess.Read(_handle, destination[done..], at);
                 }
+                else if (_stream is IPositionalRead positional)
+                {
+                    // A remote file: one range request, beside the other threads' (it pins the file's identity).
+                    positional.ReadAt(start + offset + done, destination[done..]);
+                    n = destination.Length - done;
+                }
                 else
                 {
                     lock (_stream)

@@ -153,4 +153,15 @@ public static class ErrorIds
     public const string MergeWeightsInvalid = "MergeWeightsInvalid";
     public const string AdapterInvalid = "AdapterInvalid";
     public const string AdapterUnsupported = "AdapterUnsupported";
+    // Checkpoints read over HTTP(S) and from the Hugging Face Hub (Buffers/Remote).
+    public const string RemoteAddressInvalid = "RemoteAddressInvalid";
+    public const string RemoteNotFound = "RemoteNotFound";
+    public const string RemoteAccessDenied = "RemoteAccessDenied";
+    public const string RemoteRangeNotSupported = "RemoteRangeNotSupported";
+    public const string RemoteRedirectRefused = "RemoteRedirectRefused";
+    public const string RemoteTimeout = "RemoteTimeout";
+    public const string RemoteRequestFailed = "RemoteRequestFailed";
+    public const string RemoteResponseInvalid = "RemoteResponseInvalid";
+    public const string DownloadMismatch = "DownloadMismatch";
+    public const string DownloadRefused = "DownloadRefused";
 }

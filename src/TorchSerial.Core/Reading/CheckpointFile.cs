@@ -1,9 +1,19 @@
+using TorchSerial.Buffers.Remote;
 using TorchSerial.Errors;
 namespace TorchSerial.Reading;
 
 /// <summary>Opens checkpoint files for reading, turning the usual I/O failures into stable ErrorIds.</summary>
 internal static class CheckpointFile
 {
+    /// <summary>
+    /// A local file, or a remote one (http(s):// or hf://) read by ranges: both are the seekable stream the container
+    /// readers take, so a remote checkpoint goes through the very reader a local one does.
+    /// </summary>
+    public static Stream OpenRead(string path, LoadOptions options, CancellationToken ct)
+        => RemoteAddress.IsRemote(path)
+            ? new RemoteStream(RemoteFile.Open(RemoteAddress.Parse(path), options.Remote, ct))
+            : OpenRead(path);
+
     public static FileStream OpenRead(string path)
     {
         try

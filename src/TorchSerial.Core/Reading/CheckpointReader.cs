@@ -49,7 +49,7 @@ public static class CheckpointReader
     {
         options ??= new LoadOptions();
         if (Directory.Exists(path)) return DistributedReader.Open(path, options, eager: true, cancellationToken);
-        var stream = CheckpointFile.OpenRead(path);
+        var stream = CheckpointFile.OpenRead(path, options, cancellationToken);
         using (stream)
         {
             var format = FormatSniffer.Detect(stream, path);
@@ -75,14 +75,16 @@ public static class CheckpointReader
     {
         options ??= new LoadOptions();
         if (Directory.Exists(path)) return DistributedReader.Open(path, options, eager: false, cancellationToken);
-        var stream = CheckpointFile.OpenRead(path);
+        var stream = CheckpointFile.OpenRead(path, options, cancellationToken);
         try
         {
             var format = FormatSniffer.Detect(stream, path);
             if (format == CheckpointFormat.ShardedSet)
                 using (stream) return ShardedSetReader.Open(path, stream, options, eager: false,
-                    CancellationToken.None);
-            var lazy = options.WithSnapshot(new FileSnapshot(stream.SafeFileHandle));
+                    cancellationToken);
+            // A remote file pins its identity itself (ETag, size), and checks it on every range.
+            var lazy = stream is FileStream file ? options.WithSnapshot(new FileSnapshot(file.SafeFileHandle))
+                : options;
             var (graph, tensors) = LoadStructure(stream, lazy, path, format);
             return new Checkpoint(path, graph, tensors, owner: stream);
         }

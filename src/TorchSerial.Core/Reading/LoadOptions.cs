@@ -54,6 +54,10 @@ public sealed record LoadOptions
     /// </summary>
     public Action<string>? Warning { get; init; }
 
+    /// <summary>How remote checkpoints (http(s):// and hf:// addresses) are reached: token, certificates,
+    /// timeouts.</summary>
+    public Buffers.Remote.RemoteOptions Remote { get; init; } = Buffers.Remote.RemoteOptions.Default;
+
     /// <summary>Reports bytes read so far and the total, as storages are read (eager loads).</summary>
     public Action<long, long>? Progress { get; init; }
 

@@ -1,3 +1,4 @@
+using TorchSerial.Buffers.Remote;
 using TorchSerial.Containers;
 using TorchSerial.Errors;
 using TorchSerial.Python;
@@ -20,7 +21,9 @@ internal static class ShardedSetReader
             throw Fail.Data(ErrorIds.ShardIndexInvalid,
                 $"The shard index is {indexStream.Length} bytes, more than an index can be ({ShardIndex.MaxLength}).");
         var index = ShardIndex.Parse(ZipDirectory.ReadAt(indexStream, 0, (int)indexStream.Length));
-        string folder = Path.GetDirectoryName(Path.GetFullPath(indexPath))!;
+        // A remote index's shards are its siblings on the same server (or in the same Hub repo and revision).
+        var remote = RemoteAddress.IsRemote(indexPath) ? RemoteAddress.Parse(indexPath) : null;
+        string folder = remote is null ? Path.GetDirectoryName(Path.GetFullPath(indexPath))! : "";
         var problems = new List<TorchSerialException>();
         var shards = new List<Checkpoint>();
         try
@@ -28,16 +31,19 @@ internal static class ShardedSetReader
             var byShard = new Dictionary<string, Checkpoint>(StringComparer.Ordinal);
             foreach (var name in index.Shards)
             {
-                string file = Path.Combine(folder, name);
-                if (!File.Exists(file))
+                string file = remote?.Sibling(name).Text ?? Path.Combine(folder, name);
+                if (remote is null && !File.Exists(file))
                 {
-                    problems.Add(Fail.Data(ErrorIds.ShardMissing,
-                        $"The index names the shard '{name}' ({index.WeightMap.Count(w => w.Value == name)} " +
-                            $"tensors), but there is no such file beside it.", name));
+                    problems.Add(Missing(index, name));
                     continue;
                 }
                 Checkpoint shard;
-                try { shard = CheckpointReader.Open(file, options); }
+                try { shard = CheckpointReader.Open(file, options, ct); }
+                catch (TorchSerialException ex) when (remote is not null && ex.ErrorId == ErrorIds.RemoteNotFound)
+                {
+                    problems.Add(Missing(index, name));
+                    continue;
+                }
                 catch (TorchSerialException ex)
                 {
                     throw new TorchSerialException(ex.ErrorId, ex.Kind,
@@ -73,6 +79,10 @@ internal static class ShardedSetReader
             throw;
         }
     }
+
+    private static TorchSerialException Missing(ShardIndex index, string name) => Fail.Data(ErrorIds.ShardMissing,
+        $"The index names the shard '{name}' ({index.WeightMap.Count(w => w.Value == name)} tensors), but there is " +
+            "no such file beside it.", name);
 
     /// <summary>The index's tensors found in their shards, in index order; what does not match becomes a
     /// problem.</summary>

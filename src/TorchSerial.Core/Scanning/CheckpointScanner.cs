@@ -29,7 +29,7 @@ public static class CheckpointScanner
     {
         options = (options ?? new LoadOptions()) with { DeferDevices = true };
         if (Directory.Exists(path)) return ScanFolder(path, options, cancellationToken, checkFinite);
-        var stream = CheckpointFile.OpenRead(path);
+        var stream = CheckpointFile.OpenRead(path, options, cancellationToken);
         using (stream) return Scan(stream, path, options, cancellationToken, checkFinite);
     }
 

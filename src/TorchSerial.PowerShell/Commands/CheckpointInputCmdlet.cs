@@ -55,6 +55,22 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet, IDisposable
     [ValidateRange(1L << 20, long.MaxValue)]
     public long PickleMemoryLimit { get; set; } = LoadOptions.DefaultMaxPickleBytes;
 
+    /// <summary>A bearer token for remote addresses, sent to the address's own host only (never to a host it
+    /// redirects to). For hf:// the default is HF_TOKEN, else the token file huggingface_hub writes.</summary>
+    [Parameter]
+    public System.Security.SecureString? Token { get; set; }
+
+    /// <summary>Accepts any TLS certificate from a remote server (a self-signed internal store), as the web cmdlets'
+    /// -SkipCertificateCheck.</summary>
+    [Parameter]
+    public SwitchParameter SkipCertificateCheck { get; set; }
+
+    /// <summary>Seconds a remote request may wait for an answer, or for the next bytes of one, before it is retried
+    /// (4 times, then a RemoteTimeout error). Default 30.</summary>
+    [Parameter]
+    [ValidateRange(1, 86400)]
+    public int TimeoutSec { get; set; } = 30;
+
     protected LoadOptions Options { get; private set; } = new();
 
     /// <summary>
@@ -117,6 +133,7 @@ public abstract class CheckpointInputCmdlet : InputPathCmdlet, IDisposable
             VerifyCrc = !SkipCrc,
             MaxPickleBytes = PickleMemoryLimit,
             Warning = SkipIndexCheck ? WriteWarning : null,
+            Remote = RemoteInputs.Options(Token, SkipCertificateCheck, TimeoutSec),
         };
     }
 }

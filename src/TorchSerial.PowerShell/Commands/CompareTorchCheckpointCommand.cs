@@ -68,6 +68,15 @@ public sealed class CompareTorchCheckpointCommand : PSCmdlet, IDisposable
     [Parameter]
     public SwitchParameter IgnoreDType { get; set; }
 
+    /// <summary>A bearer token for remote paths, sent to their own hosts only. For hf:// the default is HF_TOKEN,
+    /// else the token file huggingface_hub writes.</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    public System.Security.SecureString? Token { get; set; }
+
+    /// <summary>Accepts any TLS certificate from a remote server, as the web cmdlets' -SkipCertificateCheck.</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    public SwitchParameter SkipCertificateCheck { get; set; }
+
     /// <summary>Leaves out names whose tensors are Equal.</summary>
     [Parameter]
     public SwitchParameter ExcludeEqual { get; set; }
@@ -133,7 +142,8 @@ public sealed class CompareTorchCheckpointCommand : PSCmdlet, IDisposable
     private Checkpoint? Open(string input)
     {
         var path = InputFile.Resolve(this, input);
-        return path is null ? null : CheckpointReader.Open(path, new LoadOptions { MapLocation = "cpu" });
+        return path is null ? null : CheckpointReader.Open(path, new LoadOptions { MapLocation = "cpu",
+            Remote = RemoteInputs.Options(Token, SkipCertificateCheck, timeoutSec: 30) }, _cancel.Token);
     }
 
     protected override void StopProcessing() => _cancel.Cancel();

@@ -47,6 +47,11 @@ public abstract class InputPathCmdlet : PSCmdlet
         bool literal = ParameterSetName == LiteralPathSet;
         foreach (var input in literal ? LiteralPath : Path)
         {
+            if (RemoteInputs.IsRemote(input))
+            {
+                yield return input; // read by ranges where it is; a URL has no wildcards to expand
+                continue;
+            }
             var resolved = new List<string>();
             ProviderInfo? provider = null;
             try

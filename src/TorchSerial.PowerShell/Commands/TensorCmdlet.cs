@@ -31,7 +31,7 @@ public abstract class TensorCmdlet : CheckpointInputCmdlet
         }
         ForEachFile(MyInvocation.MyCommand.Name, (path, progress) =>
         {
-            using var checkpoint = CheckpointReader.Open(path, Options);
+            using var checkpoint = CheckpointReader.Open(path, Options, Cancel.Token);
             long done = 0, total = checkpoint.Tensors.Count;
             foreach (var tensor in checkpoint.Tensors)
             {

@@ -1,0 +1,28 @@
+using System.Runtime.InteropServices;
+using System.Security;
+using TorchSerial.Buffers.Remote;
+
+namespace TorchSerial.PowerShell.Commands;
+
+/// <summary>What the reading cmdlets share about remote inputs: which inputs are addresses, and the options their
+/// -Token, -SkipCertificateCheck and -TimeoutSec make.</summary>
+internal static class RemoteInputs
+{
+    public static bool IsRemote(string input) => RemoteAddress.IsRemote(input);
+
+    public static RemoteOptions Options(SecureString? token, bool skipCertificateCheck, int timeoutSec)
+        => new()
+        {
+            Token = token is null ? null : Plain(token),
+            SkipCertificateCheck = skipCertificateCheck,
+            Timeout = TimeSpan.FromSeconds(timeoutSec),
+        };
+
+    /// <summary>The token's text, as Invoke-RestMethod -Token reads it to build its Authorization header.</summary>
+    private static string Plain(SecureString token)
+    {
+        IntPtr text = Marshal.SecureStringToGlobalAllocUnicode(token);
+        try { return Marshal.PtrToStringUni(text) ?? ""; }
+        finally { Marshal.ZeroFreeGlobalAllocUnicode(text); }
+    }
+}
