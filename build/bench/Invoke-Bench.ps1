@@ -196,6 +196,16 @@ if ($gpt2) {
     Remove-Item (Join-Path $OutDir 'ours-set') -Recurse -ErrorAction SilentlyContinue
     Remove-Item (Join-Path $OutDir 'ours.safetensors'), (Join-Path $OutDir 'peak.safetensors') -ErrorAction SilentlyContinue
 }
+# A table of results/md: a blank line, its title (none: it follows the previous table's), its header and alignment
+# (the first column left, the others right).
+function Add-Table([string] $title, [string] $header) {
+    $script:lines += ''
+    if ($title) { $script:lines += $title; $script:lines += '' }
+    $columns = ($header.Trim('|') -split '\|').Count
+    $script:lines += $header
+    $script:lines += '|---|' + ('---:|' * ($columns - 1))
+}
+
 # Folders written by distributed training, consolidated to one .safetensors file: against `cp -r` of the folder and
 # torch's own route to one file, by medians; peak memory against the largest tensor (torch's route holds the model).
 $distributed = $null
@@ -204,11 +214,9 @@ if (-not $Only -or $Only -match 'distributed') {
     if ($LASTEXITCODE -ne 0) { throw 'The torch side of the distributed rows failed.' }
     $do = & $ChildPwsh @('-File', (Join-Path $here 'Measure-Distributed.ps1'), '-ModulePath', $ModulePath, '-Folder',
         "$($dt.dcp.folder),$($dt.zero3.folder)", '-OutDir', $OutDir, '-Repeats', $Repeats) | ConvertFrom-Json -AsHashtable
-    $lines += ''
-    $lines += "Distributed folders consolidated to one .safetensors (``Import-TorchCheckpoint <folder> -Lazy | Save-Tensor``), medians of $Repeats after a warm-up:"
-    $lines += ''
-    $lines += '| folder | MB | ms | cp -r ms | ratio (<= 1.5) | torch route ms | ratio (<= 0.5) | peak MiB (<= 2 x largest + 100) | torch route peak MiB |'
-    $lines += '|---|---:|---:|---:|---:|---:|---:|---:|---:|'
+    Add-Table ("Distributed folders consolidated to one .safetensors (``Import-TorchCheckpoint <folder> -Lazy | " +
+        "Save-Tensor``), medians of $Repeats after a warm-up:") ('| folder | MB | ms | cp -r ms | ratio (<= 1.5) | ' +
+        'torch route ms | ratio (<= 0.5) | peak MiB (<= 2 x largest + 100) | torch route peak MiB |')
     foreach ($kind in 'dcp', 'zero3') {
         $d = $dt[$kind]
         $seconds = $do[(Split-Path $d.folder -Leaf)]
@@ -223,7 +231,55 @@ if (-not $Only -or $Only -match 'distributed') {
     }
     $distributed = $dt
 }
+# Remote rows: the GPT-2 file over loopback HTTP (tests/fixtures/hubserver.py, a Hub redirecting to a CDN), read by
+# hf:// address, against the same work on the local file; listing cost in requests and bytes; memory of a remote
+# conversion against the local one.
+$remote = $null
+if ($gpt2 -and (-not $Only -or $Only -match 'remote')) {
+    $served = Join-Path $OutDir 'remote-root/bench/gpt2'
+    $null = New-Item -ItemType Directory -Force $served
+    $zip = Join-Path $served 'pytorch_model.bin'
+    $st = Join-Path $served 'model.safetensors'
+    if (-not (Test-Path $zip)) { $null = New-Item -ItemType HardLink -Path $zip -Target $gpt2.path }
+    if (-not (Test-Path $st)) {
+        & $ChildPwsh @('-Command', "Import-Module '$ModulePath/TorchSerial.psd1'; Import-TorchCheckpoint -LiteralPath " +
+            "'$($gpt2.path)' -Lazy | Save-Tensor -LiteralPath '$st'")
+    }
+    $portFile = Join-Path $OutDir 'remote-ports.json'
+    Remove-Item $portFile -ErrorAction SilentlyContinue
+    $server = Start-Process -FilePath $python -PassThru -ArgumentList @((Join-Path $here '../../tests/fixtures/hubserver.py'),
+        '--root', (Join-Path $OutDir 'remote-root'), '--port-file', $portFile)
+    try {
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        while (-not (Test-Path $portFile) -and $clock.Elapsed.TotalSeconds -lt 20) { Start-Sleep -Milliseconds 50 }
+        $hub = "http://127.0.0.1:$((Get-Content $portFile -Raw | ConvertFrom-Json).hub)"
+        $ro = & $ChildPwsh @('-File', (Join-Path $here 'Measure-Remote.ps1'), '-ModulePath', $ModulePath, '-Hub', $hub,
+            '-LocalZip', $zip, '-LocalSafeTensors', $st, '-OutDir', $OutDir, '-Repeats', $Repeats) | Select-Object -Last 1 |
+            ConvertFrom-Json -AsHashtable
+        $env:HF_ENDPOINT = $hub
+        $peakRemote = (& $peakOf @('-Checkpoint', 'hf://bench/gpt2/pytorch_model.bin', '-ConvertTo', (Join-Path $OutDir 'peak.safetensors')))
+        $peakLocal = (& $peakOf @('-Checkpoint', $zip, '-ConvertTo', (Join-Path $OutDir 'peak.safetensors')))
+        Remove-Item (Join-Path $OutDir 'peak.safetensors') -ErrorAction SilentlyContinue
+        $env:HF_ENDPOINT = $null
+    } finally { Stop-Process -Id $server.Id -Force -ErrorAction SilentlyContinue }
+    $ro.peak_remote_convert_bytes = $peakRemote; $ro.peak_local_convert_bytes = $peakLocal
+    Add-Table ("Remote (GPT-2 over loopback HTTP, hf:// through a Hub redirect to a CDN), medians of $Repeats, remote " +
+        "and local interleaved:") '| operation | requests | bytes read | share of file | ms |'
+    foreach ($kind in 'list_zip', 'list_safetensors') {
+        $l = $ro[$kind]
+        $size = if ($kind -eq 'list_zip') { $ro.file_bytes } else { (Get-Item $st).Length }
+        $lines += '| -Lazy listing, {0} ({1} tensors) | {2} | {3:N0} | {4:P2} {5} | {6} |' -f ($kind -replace 'list_'), $l.tensors,
+            $l.requests, $l.bytes, ($l.bytes / $size), (Mark ($l.bytes -le 0.01 * $size)), (Ms $l.seconds)
+    }
+    Add-Table '' '| work | remote ms | local ms | ratio (<= 1.5) | peak MiB remote (local) |'
+    $lines += '| eager load (-AsObject) | {0} | {1} | {2:N2} {3} | |' -f (Ms $ro.eager.remote_s), (Ms $ro.eager.local_s),
+        ($ro.eager.remote_s / $ro.eager.local_s), (Mark ($ro.eager.remote_s -le 1.5 * $ro.eager.local_s))
+    $lines += '| -Lazy \| Save-Tensor .safetensors | {0} | {1} | {2:N2} {3} | {4:N1} ({5:N1}) |' -f (Ms $ro.convert.remote_s),
+        (Ms $ro.convert.local_s), ($ro.convert.remote_s / $ro.convert.local_s), (Mark ($ro.convert.remote_s -le 1.5 * $ro.convert.local_s)),
+        ($peakRemote / 1MB), ($peakLocal / 1MB)
+    $remote = $ro
+}
 $lines | Set-Content (Join-Path $OutDir 'results.md')
-[ordered]@{ machine = $machine; rows = $table; loop = $loop; formats = $formats; distributed = $distributed; cold = @{ bare_s = $coldBare; shape_s = $coldShape; import_s = $coldImport; list_s = $coldList; file = $coldFile } } |
+[ordered]@{ machine = $machine; rows = $table; loop = $loop; formats = $formats; distributed = $distributed; remote = $remote; cold = @{ bare_s = $coldBare; shape_s = $coldShape; import_s = $coldImport; list_s = $coldList; file = $coldFile } } |
     ConvertTo-Json -Depth 5 | Set-Content (Join-Path $OutDir 'results.json')
 $lines | Write-Host

@@ -128,6 +128,31 @@ Describe 'Reading checkpoints over HTTP by ranges' {
         { Assert-TorchCheckpoint "$Hub/files/state_dict.pt" -Finite -ReferencePath $local } | Should -Not -Throw
     }
 
+    It 'reads only the sub-object -Key names, eagerly, and scans without fetching tensor data' -Skip:(-not $HasTorch) {
+        $size = (Get-Item (Join-Path $Root 'files/big.pt')).Length
+        $steps = Import-TorchCheckpoint "$Hub/files/big.pt" -Key steps -AsObject
+        $steps.ToArray()[0] | Should -Be 1001
+        ((Get-ServerLog) | Measure-Object bytes -Sum).Sum | Should -BeLessThan (0.02 * $size)
+        Reset-Server
+        (Test-TorchCheckpoint "$Hub/files/big.pt").Status | Should -Be 'Ok'
+        ((Get-ServerLog) | Measure-Object bytes -Sum).Sum | Should -BeLessThan (0.01 * $size)
+    }
+
+    It 'stops at once on Ctrl+C while a request waits on a stalled server' {
+        Set-Fault 'stall=30&count=3'
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddCommand('Import-Module').AddParameter('Name', $ModuleManifest).AddStatement()
+            $null = $ps.AddCommand('Import-TorchCheckpoint').AddParameter('Path', "$Hub/files/state_dict.pt")
+            $running = $ps.BeginInvoke()
+            Start-Sleep -Seconds 3  # the import, then the request waiting on the server
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 2
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        } finally { $ps.Dispose() }
+    }
+
     It 'names the repo, revision and file when the Hub has no such file, revision or repo' -ForEach @(
         @{ address = 'hf://org/model/nothing.bin'; id = 'RemoteNotFound'
             says = "'nothing.bin' in the Hub repo 'org/model' at revision 'main'" }

@@ -76,4 +76,14 @@ public sealed class Checkpoint : IDisposable
     /// <summary>Closes the file of a lazy checkpoint; data not read by then can no longer be
     /// (CheckpointClosed).</summary>
     public void Dispose() => _owner?.Dispose();
+
+    /// <summary>
+    /// Reads the bytes of <paramref name="tensors"/>' storages now, on every core, and no others: an eager load of one
+    /// sub-object (-Key) of a lazily opened checkpoint reads only what it keeps (of a remote file, only those ranges).
+    /// Progress and cancellation as <see cref="CheckpointReader.Load(string, LoadOptions?, CancellationToken)"/>.
+    /// </summary>
+    public void LoadTensors(IEnumerable<Tensor> tensors, LoadOptions? options = null,
+        CancellationToken cancellationToken = default)
+        => CheckpointReader.LoadAll(tensors.Select(t => t.Storage).Distinct(ReferenceEqualityComparer.Instance)
+            .Cast<Storage>().ToList(), options ?? new LoadOptions(), cancellationToken);
 }

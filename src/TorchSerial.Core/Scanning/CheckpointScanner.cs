@@ -1,3 +1,4 @@
+using TorchSerial.Buffers.Remote;
 using TorchSerial.Containers;
 using TorchSerial.Errors;
 using TorchSerial.Pickle;
@@ -111,9 +112,11 @@ public static class CheckpointScanner
             try
             {
                 records ??= ZipRecords(stream);
-                // The load checks storage CRCs as it reads them, so a mismatch is the load's verdict too.
-                if (options.VerifyCrc && verdict is null) verdict = FirstCrcMismatch(stream, structure!.Value.Graph,
-                    options.Progress, ct);
+                // The load checks storage CRCs as it reads them, so a mismatch is the load's verdict too. A remote
+                // file's scan reads its pickles only, never its storages: their CRCs are checked when a load or a
+                // download reads them.
+                if (options.VerifyCrc && verdict is null && !RemoteAddress.IsRemote(path))
+                    verdict = FirstCrcMismatch(stream, structure!.Value.Graph, options.Progress, ct);
                 if (verdict is null) problems.AddRange(UnreferencedRecords(structure!.Value.Graph));
             }
             catch (TorchSerialException ex) when (verdict is not null) { _ = ex; } // the container error is already the verdict

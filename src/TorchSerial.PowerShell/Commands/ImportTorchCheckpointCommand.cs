@@ -36,27 +36,45 @@ public sealed class ImportTorchCheckpointCommand : CheckpointInputCmdlet
         (path, progress) =>
         {
             WriteVerbose($"Loading '{path}'{(Lazy ? " lazily" : "")}.");
-            return Lazy ? CheckpointReader.Open(path, Options, Cancel.Token) : CheckpointReader.Load(path,
-                Options.WithProgress(progress), Cancel.Token);
+            if (Key is null)
+                return (Checkpoint: Lazy ? CheckpointReader.Open(path, Options, Cancel.Token)
+                    : CheckpointReader.Load(path, Options.WithProgress(progress), Cancel.Token),
+                    Selected: (Selection?)null);
+            // -Key opens the file lazily and, unless -Lazy, reads only the sub-object's storages (of a remote file,
+            // only their ranges): an optimizer state next to the model is never read.
+            var checkpoint = CheckpointReader.Open(path, Options, Cancel.Token);
+            try
+            {
+                var sub = new Selection(SubObject.Select(checkpoint, Key));
+                if (!Lazy)
+                {
+                    checkpoint.LoadTensors(SubObject.Tensors(sub.Value), Options.WithProgress(progress), Cancel.Token);
+                    checkpoint.Dispose();
+                }
+                return (Checkpoint: checkpoint, Selected: (Selection?)sub);
+            }
+            catch
+            {
+                checkpoint.Dispose();
+                throw;
+            }
         },
-        (path, checkpoint) =>
+        (path, loaded) =>
         {
+            var (checkpoint, selected) = loaded;
             WriteVerbose($"'{path}': {checkpoint.Format} checkpoint, {checkpoint.Tensors.Count} tensors over " +
                 $"{checkpoint.Storages.Count} storages.");
-            if (Key is null)
+            if (selected is null)
             {
                 if (AsObject) WriteObject(DisplayDefaults.For(this, checkpoint.Root), enumerateCollection: false);
                 else foreach (var tensor in checkpoint.Tensors) WriteObject(DisplayDefaults.For(this, tensor));
                 return;
             }
-            object? sub;
-            try { sub = SubObject.Select(checkpoint, Key); }
-            catch (Errors.TorchSerialException ex)
-            {
-                WriteError(ErrorRecords.From(ex, path));
-                return;
-            }
-            if (AsObject) WriteObject(DisplayDefaults.For(this, sub), enumerateCollection: false);
-            else foreach (var tensor in SubObject.Tensors(sub)) WriteObject(DisplayDefaults.For(this, tensor));
+            if (AsObject) WriteObject(DisplayDefaults.For(this, selected.Value), enumerateCollection: false);
+            else foreach (var tensor in SubObject.Tensors(selected.Value))
+                WriteObject(DisplayDefaults.For(this, tensor));
         });
+
+    /// <summary>The sub-object -Key names (which may itself be null).</summary>
+    private sealed record Selection(object? Value);
 }
