@@ -10,7 +10,7 @@ BeforeAll {
     # (judged by torch when they were written) and, where torch is here, ~18 MB files torch writes at test time.
     $script:Root = Join-Path $TestDrive 'served'
     $script:Python = Find-TorchPython
-    $serverPython = if ($Python) { $Python }
+    $script:ServerPython = if ($Python) { $Python }
         elseif (Test-Path /usr/bin/python3) { '/usr/bin/python3' } else { 'python3' }
     function New-Repo([string] $repo, [hashtable] $files) {
         $folder = Join-Path $Root $repo
@@ -39,7 +39,7 @@ BeforeAll {
     }
 
     $portFile = Join-Path $TestDrive 'ports.json'
-    $script:Server = Start-Process -FilePath $serverPython -PassThru -ArgumentList @(
+    $script:Server = Start-Process -FilePath $ServerPython -PassThru -ArgumentList @(
         (Join-Path $FixtureDir 'hubserver.py'), '--root', $Root, '--port-file', $portFile) `
         -RedirectStandardError (Join-Path $TestDrive 'server.err') `
         -RedirectStandardOutput (Join-Path $TestDrive 'server.out')
@@ -216,6 +216,58 @@ Describe 'Tokens go to the address''s own host only' {
         $log = Get-ServerLog
         ($log | Where-Object host -eq '127.0.0.1').authorization | Should -Be 'Bearer hf_gated_secret'
         $log | Where-Object { $_.host -eq '127.0.0.2' -and $_.authorization } | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'TLS' {
+    BeforeAll {
+        # A second Hub that answers https with a certificate made here, self-signed for 127.0.0.1 (its CDN stays
+        # plain http, so its redirects are downgrades).
+        $key = [Security.Cryptography.ECDsa]::Create([Security.Cryptography.ECCurve+NamedCurves]::nistP256)
+        $request = [Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=127.0.0.1', $key,
+            [Security.Cryptography.HashAlgorithmName]::SHA256)
+        $names = [Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder]::new()
+        $names.AddIpAddress([Net.IPAddress]::Parse('127.0.0.1'))
+        $request.CertificateExtensions.Add($names.Build())
+        $cert = $request.CreateSelfSigned([DateTimeOffset]::Now.AddMinutes(-5), [DateTimeOffset]::Now.AddDays(1))
+        $certFile = Join-Path $TestDrive 'tls-cert.pem'
+        $keyFile = Join-Path $TestDrive 'tls-key.pem'
+        Set-Content $certFile $cert.ExportCertificatePem()
+        Set-Content $keyFile $key.ExportPkcs8PrivateKeyPem()
+        $tlsPorts = Join-Path $TestDrive 'tls-ports.json'
+        $script:TlsServer = Start-Process -FilePath $ServerPython -PassThru -ArgumentList @(
+            (Join-Path $FixtureDir 'hubserver.py'), '--root', $Root, '--port-file', $tlsPorts,
+            '--hub-host', '127.0.0.1', '--cdn-host', '127.0.0.3', '--tls-cert', $certFile, '--tls-key', $keyFile) `
+            -RedirectStandardError (Join-Path $TestDrive 'tls.err') `
+            -RedirectStandardOutput (Join-Path $TestDrive 'tls.out')
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        while (-not (Test-Path $tlsPorts) -and $clock.Elapsed.TotalSeconds -lt 20) { Start-Sleep -Milliseconds 50 }
+        $script:TlsHub = "https://127.0.0.1:$((Get-Content $tlsPorts -Raw | ConvertFrom-Json).hub)"
+    }
+    AfterAll { if ($TlsServer) { Stop-Process -Id $TlsServer.Id -Force -ErrorAction Ignore } }
+
+    It 'refuses a certificate it cannot trust at once, and says -SkipCertificateCheck is the way for such a server' {
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        Import-TorchCheckpoint "$TlsHub/files/state_dict.pt" -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'RemoteRequestFailed,*'
+        $failed[0].ToString() | Should -BeLike '*TLS connection to 127.0.0.1:*-SkipCertificateCheck*'
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 3 -Because 'a bad certificate is not retried'
+    }
+
+    It 'reads over https with -SkipCertificateCheck' {
+        $rows = Import-TorchCheckpoint "$TlsHub/files/state_dict.pt" -SkipCertificateCheck |
+            ForEach-Object { Get-Row $_ }
+        $rows | Should -Be $StateDictRows
+    }
+
+    It 'refuses a redirect from https to plain http (the token would travel in clear after it)' {
+        try {
+            $env:HF_ENDPOINT = $TlsHub
+            Import-TorchCheckpoint 'hf://org/model/pytorch_model.bin' -SkipCertificateCheck -ErrorVariable failed `
+                -ErrorAction SilentlyContinue
+            $failed[0].FullyQualifiedErrorId | Should -BeLike 'RemoteRedirectRefused,*'
+            $failed[0].ToString() | Should -BeLike '*from https to plain http (http://127.0.0.3:*'
+        } finally { $env:HF_ENDPOINT = $Hub }
     }
 }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
+using System.Security.Authentication;
 using TorchSerial.Errors;
 
 namespace TorchSerial.Buffers.Remote;
@@ -288,7 +289,16 @@ internal sealed class RemoteFile
             if (_token is not null && SameOrigin(url, _address.Url))
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
             Interlocked.Increment(ref _requests);
-            var response = _client.Send(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            HttpResponseMessage response;
+            try { response = _client.Send(request, HttpCompletionOption.ResponseHeadersRead, ct); }
+            catch (HttpRequestException ex) when (ex.InnerException is AuthenticationException)
+            {
+                // Not a passing fault: retrying cannot make the certificate acceptable.
+                throw new TorchSerialException(ErrorIds.RemoteRequestFailed, ErrorKind.SecurityError,
+                    $"Reading {_address.Describe()} failed: the TLS connection to {url.Authority} could not be " +
+                        $"established ({ex.InnerException.Message}). For a server whose certificate is self-signed " +
+                        "on purpose, add -SkipCertificateCheck.", ex);
+            }
             NoteHub(response);
             int status = (int)response.StatusCode;
             if (status is not (301 or 302 or 303 or 307 or 308))
