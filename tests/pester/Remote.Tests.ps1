@@ -407,6 +407,22 @@ Describe 'Remote to local' -Skip:(-not $HasTorch) {
         Test-Path "$dest.incomplete" | Should -BeFalse
     }
 
+    It 'starts over, never mixing versions, when the file changed since the partial download' {
+        $served = Join-Path $Root 'files/moving.pt'
+        Copy-Item (Join-Path $TestDrive 'big/big.pt') $served -Force
+        $dest = Join-Path $TestDrive 'moving.pt'
+        Set-Fault 'status=404&count=1&after=2'
+        Save-TorchCheckpoint "$Hub/files/moving.pt" -Destination $dest -ErrorAction SilentlyContinue
+        (Get-Item "$dest.incomplete").Length | Should -Be (8MB)
+        Copy-Item (Join-Path $TestDrive 'big/big2.pt') $served -Force
+        Reset-Server
+        $verbose = Save-TorchCheckpoint "$Hub/files/moving.pt" -Destination $dest -Verbose 4>&1 |
+            Where-Object { $_ -is [Management.Automation.VerboseRecord] }
+        ($verbose.Message -join "`n") | Should -Not -Match 'resumed'
+        (Get-ServerLog).range | Should -Contain "bytes=0-$(8MB - 1)"
+        (Get-FileHash $dest).Hash | Should -Be (Get-FileHash (Join-Path $TestDrive 'big/big2.pt')).Hash
+    }
+
     It 'refuses to download a file the scan finds unsafe (-ScanFirst)' {
         $dest = Join-Path $TestDrive 'evil.bin'
         Save-TorchCheckpoint 'hf://org/evil/pytorch_model.bin' -Destination $dest -ScanFirst -ErrorVariable failed `
