@@ -4,10 +4,15 @@
 Usage: /usr/bin/python3 tests/interop/check_lora.py make OUT_DIR
            writes OUT_DIR/base.pt, OUT_DIR/<adapter>/{adapter_config.json, adapter_model.safetensors} and
            OUT_DIR/<adapter>/expected.pt, for adapters: plain (alpha/r, rank_pattern, alpha_pattern), rslora,
-           fanin (GPT-2 Conv1D weights stored (in, out), fan_in_fan_out), embedding (lora_embedding_A/B) and
-           save (modules_to_save: a whole head saved in the adapter). PEFT is not installable here: the merge is
-           computed from the formulas of ../../../shared/docs/checkpoint-merging.md §2.3, in float64, then
-           .to(dtype) once: W + s*(B@A), transposed for fan_in_fan_out, (B@A).T for embeddings.
+           fanin (GPT-2 Conv1D weights stored (in, out), fan_in_fan_out), embedding (lora_embedding_A/B), save
+           (modules_to_save: a whole head saved in the adapter), bias (lora_bias: lora_B.bias), conv (a 3x3 and a
+           1x1 convolution), dora (use_dora on Linear layers, float32/bfloat16/float16), dora_fanin, dora_embedding
+           and dora_conv, and conv_grouped (a grouped convolution's kernels, which must be refused). PEFT is not
+           installable here: the merge is computed from the formulas of
+           ../../../shared/docs/checkpoint-merging.md §2.3, in float64, then .to(dtype) once: W + s*(B@A),
+           transposed for fan_in_fan_out, (B@A).T for embeddings, sum_j B[o,j] A[j,i,k..] for convolutions,
+           b + s*b_B for lora_bias; DoRA then scales V = W + dW by m / ||V|| per output row (per column of an
+           embedding or of a weight stored (in, out); per output channel of a convolution).
        /usr/bin/python3 tests/interop/check_lora.py check EXPECTED.pt MERGED.pt
            prints {"ok", "exact", "problems"}: same names and order, dtypes, shapes, and values within one unit in the
            last place of the dtype (bit patterns one apart); "exact" counts tensors equal bit for bit.
@@ -31,6 +36,8 @@ def base():
         "model.embed_tokens.weight": torch.randn(11, 4, generator=g),
         "lm_head.weight": torch.randn(3, 4, generator=g),
         "step": torch.tensor(7),
+        "conv.weight": torch.randn(6, 3, 3, 3, generator=g),
+        "pw.weight": torch.randn(5, 4, 1, 1, generator=g).bfloat16(),
     }
 
 
@@ -47,10 +54,20 @@ def scale_for(config, module):
     return alpha / math.sqrt(r) if config.get("use_rslora") else alpha / r
 
 
-def adapter(out, name, config, modules, embedding=(), fan_in=False, saved=None):
+def dora(tensors, m, v, dim, g):
+    """DoRA: V scaled by m / ||V|| along dim (1: per output row; 0: per column), m a saved magnitude vector."""
+    n = v.norm(dim=dim) if v.dim() == 2 else v.reshape(v.shape[0], -1).norm(dim=1)
+    magnitude = n.float() * (1 + 0.25 * torch.rand(n.shape, generator=g))  # near the norm, as after training
+    tensors[f"base_model.model.{m}.lora_magnitude_vector"] = magnitude
+    factor = magnitude.double() / n
+    return v * (factor.unsqueeze(0) if dim == 0 else factor.reshape((-1,) + (1,) * (v.dim() - 1)))
+
+
+def adapter(out, name, config, modules, embedding=(), fan_in=False, saved=None, bias=(), conv=()):
     g = torch.Generator().manual_seed(len(name))
     b0 = base()
     tensors, expected = {}, {k: v.clone() for k, v in b0.items()}
+    use_dora = config.get("use_dora", False)
     for m in modules:
         w = b0[m + ".weight"]
         rows, cols = w.shape
@@ -59,14 +76,32 @@ def adapter(out, name, config, modules, embedding=(), fan_in=False, saved=None):
         A, B = torch.randn(r, in_f, generator=g), torch.randn(out_f, r, generator=g)
         tensors[f"base_model.model.{m}.lora_A.weight"], tensors[f"base_model.model.{m}.lora_B.weight"] = A, B
         delta = scale_for(config, m) * (B.double() @ A.double())
-        expected[m + ".weight"] = (w.double() + (delta.T if fan_in else delta)).to(w.dtype)
+        v = w.double() + (delta.T if fan_in else delta)
+        expected[m + ".weight"] = (dora(tensors, m, v, 0 if fan_in else 1, g) if use_dora else v).to(w.dtype)
+        if m in bias:
+            bb = torch.randn(out_f, generator=g)
+            tensors[f"base_model.model.{m}.lora_B.bias"] = bb
+            b = b0[m + ".bias"]
+            expected[m + ".bias"] = (b.double() + scale_for(config, m) * bb.double()).to(b.dtype)
     for m in embedding:
         w = b0[m + ".weight"]
         V, D = w.shape
         r = config["r"]
         A, B = torch.randn(r, V, generator=g), torch.randn(D, r, generator=g)
         tensors[f"base_model.model.{m}.lora_embedding_A"], tensors[f"base_model.model.{m}.lora_embedding_B"] = A, B
-        expected[m + ".weight"] = (w.double() + scale_for(config, m) * (B.double() @ A.double()).T).to(w.dtype)
+        v = w.double() + scale_for(config, m) * (B.double() @ A.double()).T
+        expected[m + ".weight"] = (dora(tensors, m, v, 0, g) if use_dora else v).to(w.dtype)
+    for m, groups in conv:
+        w = b0[m + ".weight"]
+        out_c, in_c, *kernel = w.shape
+        r = config["r"]
+        A = torch.randn(r, in_c // groups, *kernel, generator=g)
+        B = torch.randn(out_c, r, *([1] * len(kernel)), generator=g)
+        tensors[f"base_model.model.{m}.lora_A.weight"], tensors[f"base_model.model.{m}.lora_B.weight"] = A, B
+        if groups == 1:
+            delta = (B.double().reshape(out_c, r) @ A.double().reshape(r, -1)).reshape(w.shape)
+            v = w.double() + scale_for(config, m) * delta
+            expected[m + ".weight"] = (dora(tensors, m, v, 1, g) if use_dora else v).to(w.dtype)
     for k in saved or []:
         t = torch.randn(b0[k].shape, generator=g)
         tensors[f"base_model.model.{k}"] = t
@@ -89,6 +124,14 @@ def make(out):
     adapter(out, "fanin", {"r": 2, "lora_alpha": 4}, ["h.0.attn.c_attn"], fan_in=True)
     adapter(out, "embedding", {"r": 2, "lora_alpha": 2}, [], embedding=["model.embed_tokens"])
     adapter(out, "save", {"r": 2, "lora_alpha": 2}, ["model.layers.0.q_proj"], saved=["lm_head.weight"])
+    adapter(out, "bias", {"r": 2, "lora_alpha": 3, "lora_bias": True}, ["model.layers.0.q_proj"],
+            bias=["model.layers.0.q_proj"])
+    adapter(out, "conv", {"r": 2, "lora_alpha": 4}, [], conv=[("conv", 1), ("pw", 1)])
+    adapter(out, "dora", {"r": 2, "lora_alpha": 4, "use_dora": True}, layers)
+    adapter(out, "dora_fanin", {"r": 2, "lora_alpha": 4, "use_dora": True}, ["h.0.attn.c_attn"], fan_in=True)
+    adapter(out, "dora_embedding", {"r": 2, "lora_alpha": 2, "use_dora": True}, [], embedding=["model.embed_tokens"])
+    adapter(out, "dora_conv", {"r": 3, "lora_alpha": 2, "use_dora": True}, [], conv=[("conv", 1)])
+    adapter(out, "conv_grouped", {"r": 3, "lora_alpha": 2}, [], conv=[("conv", 3)])
 
 
 def bits(t):

@@ -85,18 +85,39 @@ Describe 'Merge-TorchCheckpoint -AdapterPath' -Skip:(-not $HasTorch) {
     }
 
     It 'merges a <_> adapter as PEFT computes it, every tensor bit for bit' -ForEach @(
-        'plain', 'rslora', 'fanin', 'embedding', 'save'
+        'plain', 'rslora', 'fanin', 'embedding', 'save', 'bias', 'conv'
     ) {
         $merged = Join-Path $Lora "$_/merged.pt"
         $tensors = Merge-TorchCheckpoint -LiteralPath (Join-Path $Lora 'base.pt') -AdapterPath (Join-Path $Lora $_)
         $tensors | Save-Tensor -LiteralPath $merged
         $verdict = & $Python $LoraJudge check (Join-Path $Lora "$_/expected.pt") $merged | ConvertFrom-Json
         $verdict.problems | Should -BeNullOrEmpty
-        $verdict.exact | Should -Be 8
+        $verdict.exact | Should -Be 10
         $tensors | ForEach-Object { $_.Storage.IsLoaded | Should -BeFalse } # computed as written, nothing kept
     }
 
-    It 'refuses an adapter whose modules the base does not have, naming both keys, and DoRA by name' {
+    It 'merges a <_> adapter: V = W + dW scaled to m / ||V||, within one unit in the last place' -ForEach @(
+        'dora', 'dora_fanin', 'dora_embedding', 'dora_conv'
+    ) {
+        # The norms are sums in float64 taken in another order than torch's, so a value may round the other way.
+        $merged = Join-Path $Lora "$_/merged.pt"
+        Merge-TorchCheckpoint -LiteralPath (Join-Path $Lora 'base.pt') -AdapterPath (Join-Path $Lora $_) |
+            Save-Tensor -LiteralPath $merged
+        $verdict = & $Python $LoraJudge check (Join-Path $Lora "$_/expected.pt") $merged | ConvertFrom-Json
+        $verdict.problems | Should -BeNullOrEmpty
+        $verdict.exact | Should -BeGreaterOrEqual 7 -Because 'the tensors DoRA does not touch are the base''s own'
+    }
+
+    It 'refuses a grouped convolution''s kernels as unsupported, naming the layer' {
+        $grouped = Join-Path $Lora 'conv_grouped'
+        $base = Join-Path $Lora 'base.pt'
+        $err = { Merge-TorchCheckpoint -LiteralPath $base -AdapterPath $grouped -ErrorAction Stop } |
+            Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'AdapterUnsupported,*'
+        $err.Exception.Message | Should -BeLike "*convolution 'conv'*grouped*"
+    }
+
+    It 'refuses an adapter whose modules the base does not have naming both keys, and a DoRA one without magnitudes' {
         $bad = Join-Path $TestDrive 'renamed'
         Copy-Item (Join-Path $Lora 'plain') $bad -Recurse
         $other = Join-Path $TestDrive 'other-base.pt'
@@ -113,8 +134,8 @@ Describe 'Merge-TorchCheckpoint -AdapterPath' -Skip:(-not $HasTorch) {
         $config | ConvertTo-Json | Set-Content (Join-Path $dora 'adapter_config.json')
         $err = { Merge-TorchCheckpoint -LiteralPath (Join-Path $Lora 'base.pt') -AdapterPath $dora -ErrorAction Stop } |
             Should -Throw -PassThru
-        $err.FullyQualifiedErrorId | Should -BeLike 'AdapterUnsupported,*'
-        $err.Exception.Message | Should -BeLike '*DoRA*'
+        $err.FullyQualifiedErrorId | Should -BeLike 'AdapterInvalid,*'
+        $err.Exception.Message | Should -BeLike '*DoRA*no lora_magnitude_vector*'
         $regex = Join-Path $TestDrive 'bad-pattern'
         Copy-Item (Join-Path $Lora 'plain') $regex -Recurse
         $config = Get-Content (Join-Path $regex 'adapter_config.json') -Raw | ConvertFrom-Json -AsHashtable

@@ -8,7 +8,9 @@ namespace TorchSerial.Tensors;
 /// A 2-D weight plus a scaled low-rank product, W′ = W + s·(L·R), computed as it is read: L is (rows × r), R is
 /// (r × columns), both held in float64 (an adapter's matrices are small); each row of W is widened to float64, the
 /// row of the product added, and the sum rounded once to W's dtype. A LoRA merge is this with L = B, R = A (or their
-/// transposes for a weight stored (in, out), and for an embedding).
+/// transposes for a weight stored (in, out), and for an embedding); a convolution's weight is its (out, in·k…) view.
+/// With a magnitude vector (DoRA), V = W + s·(L·R) is rescaled by m / ‖V‖ along its rows or its columns before the
+/// one rounding; the norms take one pass over V before the first read.
 /// </summary>
 internal sealed class LowRankUpdateBuffer : ElementBuffer
 {
@@ -19,15 +21,25 @@ internal sealed class LowRankUpdateBuffer : ElementBuffer
     private readonly long _columns;
     private readonly double _scale;
     private readonly DType _dtype;
+    private readonly double[]? _magnitude;
+    private readonly bool _columnNorms;
+    private double[]? _factors;
 
     /// <param name="weight">W, 2-D.</param>
     /// <param name="left">L, row-major (rows of W × rank).</param>
     /// <param name="right">R, row-major (rank × columns of W).</param>
     /// <param name="rank">The inner dimension r.</param>
     /// <param name="scale">s.</param>
-    public LowRankUpdateBuffer(Tensor weight, double[] left, double[] right, int rank, double scale)
+    /// <param name="magnitude">DoRA's m: one value a row of W (or a column, with <paramref name="columnNorms"/>);
+    /// null for plain LoRA.</param>
+    /// <param name="columnNorms">Normalise each column of V instead of each row (an embedding; a Linear weight
+    /// stored (in, out)).</param>
+    public LowRankUpdateBuffer(Tensor weight, double[] left, double[] right, int rank, double scale,
+        double[]? magnitude = null, bool columnNorms = false)
         : base(weight.DTypeInfo.ItemSize)
     {
+        _magnitude = magnitude;
+        _columnNorms = columnNorms;
         _weight = weight;
         _bytes = Unkept(weight.Storage.Buffer);
         _left = left;
@@ -46,20 +58,60 @@ internal sealed class LowRankUpdateBuffer : ElementBuffer
 
     protected override int ParallelBlock => Step;
 
-    /// <summary>
-    /// Elements <paramref name="first"/>.. row by row: the product's row is Σⱼ L[p, j]·R[j, ·], summed over j in order
-    /// in <see cref="Vector{T}"/> lanes (a multiply, then an add: the same roundings as one element at a time), then
-    /// scaled and added to W's row, and rounded once.
-    /// </summary>
     protected override void ReadElements(long first, Span<byte> destination)
     {
-        int n = destination.Length / ItemSize;
+        var values = new double[destination.Length / ItemSize];
+        Compute(first, values);
+        if (_magnitude is not null)
+        {
+            var factors = Factors();
+            for (int k = 0; k < values.Length; k++)
+            {
+                long e = first + k;
+                values[k] *= factors[_columnNorms ? e % _columns : e / _columns];
+            }
+        }
+        ElementCast.Cast(DType.Float64, MemoryMarshal.AsBytes(values.AsSpan()), _dtype, destination);
+    }
+
+    /// <summary>DoRA's m / ‖V‖ per row (or column), from one pass over V in float64, made once.</summary>
+    private double[] Factors()
+    {
+        lock (this)
+        {
+            if (_factors is not null) return _factors;
+            long count = _weight.NumElements, rows = count / _columns;
+            var squares = new double[_columnNorms ? _columns : rows];
+            var values = new double[(int)Math.Min(count, Math.Max(_columns, Step))];
+            for (long at = 0; at < count; at += values.Length)
+            {
+                var block = values.AsSpan(0, (int)Math.Min(values.Length, count - at));
+                Compute(at, block);
+                for (int k = 0; k < block.Length; k++)
+                {
+                    long e = at + k;
+                    squares[_columnNorms ? e % _columns : e / _columns] += block[k] * block[k];
+                }
+            }
+            var factors = new double[squares.Length];
+            for (int i = 0; i < factors.Length; i++) factors[i] = _magnitude![i] / Math.Sqrt(squares[i]);
+            return _factors = factors;
+        }
+    }
+
+    /// <summary>
+    /// V for elements <paramref name="first"/>.. row by row, in float64: the product's row is Σⱼ L[p, j]·R[j, ·],
+    /// summed over j in order in <see cref="Vector{T}"/> lanes (a multiply, then an add: the same roundings as one
+    /// element at a time), then scaled and added to W's row.
+    /// </summary>
+    private void Compute(long first, Span<double> values)
+    {
+        int n = values.Length;
         var raw = new byte[n * ItemSize];
-        var values = new double[n];
         var product = new double[Math.Min(n, _columns)];
         TensorGeometry.Gather(_bytes, ItemSize, _weight.StorageOffset, _weight.Shape.Items, _weight.Stride.Items,
             first, raw);
-        ElementCast.Cast(_dtype, raw, DType.Float64, MemoryMarshal.AsBytes(values.AsSpan()));
+        ElementCast.Cast(_dtype, raw, DType.Float64, MemoryMarshal.AsBytes(values));
         int lanes = Vector<double>.Count;
         for (int k = 0; k < n;)
         {
@@ -83,6 +135,5 @@ internal sealed class LowRankUpdateBuffer : ElementBuffer
             for (int q = 0; q < length; q++) values[k + q] += _scale * sum[q];
             k += length;
         }
-        ElementCast.Cast(DType.Float64, MemoryMarshal.AsBytes(values.AsSpan()), _dtype, destination);
     }
 }
