@@ -11,7 +11,18 @@ function Measure-Median([scriptblock] $work, [int] $n, [scriptblock] $before = {
         $null = & $work
         $sw.Elapsed.TotalSeconds
     }
-    $sorted = @($times | Sort-Object)
+    Get-Median $times
+}
+
+function Get-Median([double[]] $values) {
+    $sorted = @($values | Sort-Object)
     if ($sorted.Count % 2) { $sorted[($sorted.Count - 1) / 2] }
     else { ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2 }
+}
+
+# Removes a timed run's output and flushes dirty pages, untimed, so each run writes to a fresh file as the torch side's
+# does.
+function Clear-Output([string] $path) {
+    Remove-Item -LiteralPath $path -ErrorAction SilentlyContinue
+    & sync
 }

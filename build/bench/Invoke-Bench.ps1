@@ -95,7 +95,7 @@ for ($round = 0; $round -lt 7; $round++) {
         $coldTimes[$k].Add((Measure-Command { & $ChildPwsh $arguments | Out-Null }).TotalSeconds)
     }
 }
-function Get-Median($values) { $s = @($values | Sort-Object); if ($s.Count % 2) { $s[($s.Count - 1) / 2] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 } }
+. (Join-Path $here 'BenchCommon.ps1')  # Get-Median
 $coldBare = Get-Median $coldTimes.bare; $coldShape = Get-Median $coldTimes.shape
 $coldImport = Get-Median $coldTimes.import; $coldList = Get-Median $coldTimes.list
 
@@ -279,7 +279,28 @@ if ($gpt2 -and (-not $Only -or $Only -match 'remote')) {
         ($peakRemote / 1MB), ($peakLocal / 1MB)
     $remote = $ro
 }
+# Merge rows: a rank-16 LoRA merged into GPT-2 and saved, and three GPT-2-sized checkpoints averaged and saved,
+# against torch's own routes (load, compute, save), medians; the adapter merge's peak against the largest tensor.
+$merge = $null
+if ($gpt2 -and (-not $Only -or $Only -match 'merge')) {
+    $mt = & $python (Join-Path $here 'merge_torch.py') $gpt2.path $OutDir $Repeats | Select-Object -Last 1 |
+        ConvertFrom-Json -AsHashtable
+    if ($LASTEXITCODE -ne 0) { throw 'The torch side of the merge rows failed.' }
+    $mo = & $ChildPwsh @('-File', (Join-Path $here 'Measure-Merge.ps1'), '-ModulePath', $ModulePath, '-Inputs',
+        ($mt.inputs -join ','), '-Adapter', $mt.lora, '-OutDir', $OutDir, '-Repeats', $Repeats) | ConvertFrom-Json -AsHashtable
+    $mergePeak = & $peakOf @('-Checkpoint', $gpt2.path, '-AdapterPath', $mt.lora, '-ConvertTo', (Join-Path $OutDir 'peak.pt'))
+    Remove-Item (Join-Path $OutDir 'peak.pt') -ErrorAction SilentlyContinue
+    $largest = 50257 * 768 * 4  # wte, GPT-2's largest tensor
+    Add-Table "Merges, GPT-2 small (148 tensors, 498 MB), medians of $Repeats after a warm-up, output saved as .pt:" `
+        '| operation | ms | torch route ms | ratio | target | peak MiB (bound) | torch route peak MiB |'
+    $lines += '| rank-16 LoRA into the 12 attention weights, saved | {0} | {1} | {2:N2} | <= 0.5 {3} | {4:N1} ({5:N0}) {6} | {7:N0} |' -f
+        (Ms $mo.adapter_s), (Ms $mt.adapter_s), ($mo.adapter_s / $mt.adapter_s), (Mark ($mo.adapter_s -le 0.5 * $mt.adapter_s)),
+        ($mergePeak / 1MB), ((2 * $largest + 100MB) / 1MB), (Mark ($mergePeak -le 2 * $largest + 100MB)), ($mt.peak_adapter_bytes / 1MB)
+    $lines += '| average of three checkpoints, saved | {0} | {1} | {2:N2} | <= 0.5 {3} | | |' -f (Ms $mo.average_s),
+        (Ms $mt.average_s), ($mo.average_s / $mt.average_s), (Mark ($mo.average_s -le 0.5 * $mt.average_s))
+    $merge = [ordered]@{ torch = $mt; ours = $mo; adapter_peak_bytes = $mergePeak }
+}
 $lines | Set-Content (Join-Path $OutDir 'results.md')
-[ordered]@{ machine = $machine; rows = $table; loop = $loop; formats = $formats; distributed = $distributed; remote = $remote; cold = @{ bare_s = $coldBare; shape_s = $coldShape; import_s = $coldImport; list_s = $coldList; file = $coldFile } } |
+[ordered]@{ machine = $machine; rows = $table; loop = $loop; formats = $formats; distributed = $distributed; remote = $remote; merge = $merge; cold = @{ bare_s = $coldBare; shape_s = $coldShape; import_s = $coldImport; list_s = $coldList; file = $coldFile } } |
     ConvertTo-Json -Depth 5 | Set-Content (Join-Path $OutDir 'results.json')
 $lines | Write-Host

@@ -12,7 +12,7 @@ $Folder = $Folder -split ','  # one argument through pwsh -File
 Import-Module (Join-Path $ModulePath 'TorchSerial.psd1')
 . (Join-Path $PSScriptRoot 'BenchCommon.ps1')
 $target = Join-Path $OutDir 'dist_ours.safetensors'
-$fresh = { Remove-Item -LiteralPath $target -ErrorAction SilentlyContinue; & sync }
+$fresh = { Clear-Output $target }
 $r = [ordered]@{}
 foreach ($f in $Folder) {
     $r[(Split-Path $f -Leaf)] = Measure-Median { Import-TorchCheckpoint -LiteralPath $f -Lazy |

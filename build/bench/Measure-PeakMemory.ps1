@@ -10,7 +10,9 @@ param([Parameter(Mandatory)] [string] $ModulePath, [Parameter(Mandatory)] [strin
     # Instead of an eager load: a streaming conversion of the checkpoint to this file (-Lazy | Save-Tensor).
     [string] $ConvertTo = '', [string] $MaxShardSize = '',
     # Instead of an eager load: Measure-Tensor over every tensor (-Lazy unless -Load), or a comparison with this file.
-    [switch] $Measure, [string] $CompareWith = '', [string] $CastTo = '')
+    [switch] $Measure, [string] $CompareWith = '', [string] $CastTo = '',
+    # Instead of an eager load: this LoRA adapter merged into the checkpoint and saved to -ConvertTo.
+    [string] $AdapterPath = '')
 Import-Module (Join-Path $ModulePath 'TorchSerial.psd1')
 $null = [TorchSerial.Tensors.DType]::Float32   # touch the core assembly, as a load would
 $status = '/proc/self/status'
@@ -25,7 +27,10 @@ if (Test-Path $status) {
     if ($CastTo) { Import-TorchCheckpoint -LiteralPath $Checkpoint -Lazy | Convert-Tensor bfloat16 | Save-Tensor -LiteralPath $CastTo }
     if ($Measure) { $null = Import-TorchCheckpoint -LiteralPath $Checkpoint -Lazy | Measure-Tensor | Measure-Object }
     if ($CompareWith) { $null = Compare-TorchCheckpoint -ReferencePath $Checkpoint -DifferencePath $CompareWith | Measure-Object }
-    if ($ConvertTo) {
+    if ($AdapterPath) {
+        Merge-TorchCheckpoint -LiteralPath $Checkpoint -AdapterPath $AdapterPath | Save-Tensor -LiteralPath $ConvertTo
+    }
+    elseif ($ConvertTo) {
         $shard = if ($MaxShardSize) { @{ MaxShardSize = $MaxShardSize; Force = $true } } else { @{} }
         Import-TorchCheckpoint -LiteralPath $Checkpoint -Lazy | Save-Tensor -LiteralPath $ConvertTo @shard
     }

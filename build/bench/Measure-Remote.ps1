@@ -14,11 +14,12 @@ param([Parameter(Mandatory)] [string] $ModulePath, [Parameter(Mandatory)] [strin
     [Parameter(Mandatory)] [string] $OutDir, [int] $Repeats = 7)
 $ErrorActionPreference = 'Stop'
 Import-Module (Join-Path $ModulePath 'TorchSerial.psd1')
+. (Join-Path $PSScriptRoot 'BenchCommon.ps1')
 $env:HF_ENDPOINT = $Hub
 $zipUrl = 'hf://bench/gpt2/pytorch_model.bin'
 $stUrl = 'hf://bench/gpt2/model.safetensors'
 $target = Join-Path $OutDir 'remote_ours.safetensors'
-$fresh = { Remove-Item -LiteralPath $target -ErrorAction SilentlyContinue; & sync }
+$fresh = { Clear-Output $target }
 
 function Get-Listing([string] $url) {
     $null = Invoke-RestMethod "$Hub/_reset" -NoProxy
@@ -28,11 +29,6 @@ function Get-Listing([string] $url) {
     $log = @(Invoke-RestMethod "$Hub/_log" -NoProxy | ForEach-Object { $_ })  # the JSON array, one row each
     [ordered]@{ tensors = $count; requests = $log.Count; bytes = ($log | Measure-Object bytes -Sum).Sum;
         seconds = $seconds }
-}
-
-function Get-Median([double[]] $values) {
-    $s = @($values | Sort-Object)
-    if ($s.Count % 2) { $s[($s.Count - 1) / 2] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 }
 }
 
 # Remote and local alternate, so both see the same state of the machine; each gets a warm-up first.

@@ -8,8 +8,9 @@ Usage: toolbox_torch.py SOURCE.pt OUT_DIR REPEATS -> one JSON object of seconds 
   peak_measure_bytes / peak_compare_bytes  the same in a fresh process, over `import torch`
 It also writes OUT_DIR/gpt2_b.pt once: the same tensors with small noise added, the file compared against.
 """
-import gc, json, os, subprocess, sys, time, statistics
+import json, os, sys
 import torch
+from bench_common import median_of, peak_of
 
 src, out_dir, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3])
 other = os.path.join(out_dir, "gpt2_b.pt")
@@ -38,23 +39,11 @@ for k in a:
 
 
 def median(code):
-    env = {"torch": torch, "src": src, "other": other, "os": os, "out_dir": out_dir}
-    exec(code, env)
-    times = []
-    for _ in range(repeats):
-        gc.collect()
-        t = time.perf_counter()
-        exec(code, env)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)  # what a user lives with; the best run is rare
+    return median_of(code, {"torch": torch, "src": src, "other": other, "os": os, "out_dir": out_dir}, repeats)
 
 
 def peak(code):
-    probe = ("import re, sys, torch\n"
-             "kb = lambda f: int(re.search(f + r':\\s+(\\d+)', open('/proc/self/status').read()).group(1))\n"
-             "src, other = sys.argv[1], sys.argv[2]\n"
-             "open('/proc/self/clear_refs', 'w').write('5'); before = kb('VmRSS')\n" + code + "\nprint(kb('VmHWM') - before)")
-    return int(subprocess.run([sys.executable, "-c", probe, src, other], capture_output=True, text=True, check=True).stdout.split()[-1]) * 1024
+    return peak_of(code, ["src", "other"], [src, other])
 
 
 cast = median(CAST)
