@@ -219,6 +219,37 @@ Describe 'Tokens go to the address''s own host only' {
     }
 }
 
+Describe 'Proxies' {
+    BeforeAll {
+        $proxyPorts = Join-Path $TestDrive 'proxy-ports.json'
+        $script:ProxyServer = Start-Process -FilePath $ServerPython -PassThru -ArgumentList @(
+            (Join-Path $FixtureDir 'proxyserver.py'), '--port-file', $proxyPorts, '--host', '127.0.0.4') `
+            -RedirectStandardError (Join-Path $TestDrive 'proxy.err') `
+            -RedirectStandardOutput (Join-Path $TestDrive 'proxy.out')
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        while (-not (Test-Path $proxyPorts) -and $clock.Elapsed.TotalSeconds -lt 20) { Start-Sleep -Milliseconds 50 }
+        $script:Proxy = "http://127.0.0.4:$((Get-Content $proxyPorts -Raw | ConvertFrom-Json).port)"
+    }
+    AfterAll { if ($ProxyServer) { Stop-Process -Id $ProxyServer.Id -Force -ErrorAction Ignore } }
+
+    It 'goes through HTTP_PROXY, and straight to the hosts NO_PROXY names' {
+        # .NET reads the proxy variables once a process, so each case runs in a fresh pwsh.
+        [string[]] $prefix = $PwshPrefix
+        $script = "Import-Module '$ModuleManifest'; (Import-TorchCheckpoint '$Hub/files/state_dict.pt').Count"
+        $env:HTTP_PROXY = $Proxy
+        try {
+            Reset-Server
+            & $Pwsh @prefix -NoProfile -NonInteractive -Command $script | Should -Be $StateDictRows.Count
+            $carried = @(Invoke-RestMethod "$Proxy/_log" -NoProxy | ForEach-Object { $_ })
+            $carried | Should -Contain "$Hub/files/state_dict.pt"
+            $before = $carried.Count
+            $env:NO_PROXY = '127.0.0.1'
+            & $Pwsh @prefix -NoProfile -NonInteractive -Command $script | Should -Be $StateDictRows.Count
+            @(Invoke-RestMethod "$Proxy/_log" -NoProxy | ForEach-Object { $_ }).Count | Should -Be $before
+        } finally { $env:HTTP_PROXY = $null; $env:NO_PROXY = $null }
+    }
+}
+
 Describe 'TLS' {
     BeforeAll {
         # A second Hub that answers https with a certificate made here, self-signed for 127.0.0.1 (its CDN stays
