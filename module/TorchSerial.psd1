@@ -11,7 +11,8 @@
     FormatsToProcess     = @('TorchSerial.Format.ps1xml')
     CmdletsToExport      = @('Import-TorchCheckpoint', 'Save-Tensor', 'ConvertTo-Tensor', 'Test-TorchCheckpoint', 'Convert-DeviceMap', 'Get-TorchDevice', 'Register-TorchLocation', 'Unregister-TorchLocation',
         'Rename-Tensor', 'Get-TensorHash', 'Compare-TorchCheckpoint', 'Measure-Tensor', 'Assert-TorchCheckpoint', 'Convert-Tensor',
-        'Merge-TorchCheckpoint', 'Save-TorchCheckpoint')
+        'Merge-TorchCheckpoint', 'Save-TorchCheckpoint',
+        'Test-ModelSignature')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

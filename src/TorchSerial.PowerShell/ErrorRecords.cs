@@ -25,6 +25,7 @@ internal static class ErrorRecords
     public const string DestinationCollision = "DestinationCollision";
     public const string InvalidDestination = "InvalidDestination";
     public const string NoCheckpoint = "NoCheckpoint";
+    public const string NoModelPathId = "NoModelPath";
 
     public static ErrorRecord From(TorchSerialException ex, object? target)
         => new(ex, ex.ErrorId, Category(ex.Kind), target);
@@ -40,6 +41,9 @@ internal static class ErrorRecords
             record.ErrorDetails = new ErrorDetails($"{path}: {ex.Message}");
         return record;
     }
+
+    public static ErrorRecord NoModelPath()
+        => BadArgument(NoModelPathId, "Give the model to verify: -Path or -LiteralPath (a model folder or file).", null);
 
     public static ErrorRecord PathIsDirectory(string path)
         => BadArgument(PathIsDirectoryId, $"'{path}' is a folder, not a checkpoint file, and not a folder that " +

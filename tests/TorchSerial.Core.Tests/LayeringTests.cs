@@ -29,6 +29,7 @@ public class LayeringTests
         ["Toolbox"] = new[] { "Reading", "Writing", "Torch", "Pickle", "Python", "Containers", "Tensors", "Buffers",
             "Errors" },
         ["Devices"] = new[] { "Torch", "Tensors", "Buffers", "Errors" },
+        ["Provenance"] = new[] { "Errors" },
     };
 
     private static readonly Assembly Core = typeof(Tensor).Assembly;

@@ -11,7 +11,7 @@ BeforeAll {
 Describe 'The module' {
     It 'has a valid manifest whose exports are exactly the cmdlets it ships' {
         $Manifest.Name | Should -Be 'TorchSerial'
-        @((Get-Module TorchSerial).ExportedCmdlets.Keys | Sort-Object) | Should -Be @('Assert-TorchCheckpoint', 'Compare-TorchCheckpoint', 'Convert-DeviceMap', 'Convert-Tensor', 'ConvertTo-Tensor', 'Get-TensorHash', 'Get-TorchDevice', 'Import-TorchCheckpoint', 'Measure-Tensor', 'Merge-TorchCheckpoint', 'Register-TorchLocation', 'Rename-Tensor', 'Save-Tensor', 'Save-TorchCheckpoint', 'Test-TorchCheckpoint', 'Unregister-TorchLocation')
+        @((Get-Module TorchSerial).ExportedCmdlets.Keys | Sort-Object) | Should -Be @('Assert-TorchCheckpoint', 'Compare-TorchCheckpoint', 'Convert-DeviceMap', 'Convert-Tensor', 'ConvertTo-Tensor', 'Get-TensorHash', 'Get-TorchDevice', 'Import-TorchCheckpoint', 'Measure-Tensor', 'Merge-TorchCheckpoint', 'Register-TorchLocation', 'Rename-Tensor', 'Save-Tensor', 'Save-TorchCheckpoint', 'Test-ModelSignature', 'Test-TorchCheckpoint', 'Unregister-TorchLocation')
         $Manifest.CompatiblePSEditions | Should -Be @('Core')
     }
 
@@ -60,7 +60,7 @@ Describe 'The module' {
     It 'has a format view for every output type' {
         $views = Get-FormatData -TypeName 'TorchSerial.*' -PowerShellVersion $PSVersionTable.PSVersion
         $types = $views.TypeNames
-        foreach ($t in 'TorchSerial.Tensors.Tensor', 'TorchSerial.Tensors.Storage', 'TorchSerial.Python.PyObject', 'TorchSerial.Tensors.Quantization', 'TorchSerial.Scanning.ScanReport', 'TorchSerial.Scanning.GlobalReference', 'TorchSerial.Scanning.ScanProblem', 'TorchSerial.Devices.DeviceInfo', 'TorchSerial.Torch.LocationHandler', 'TorchSerial.Tensors.SparseTensor', 'TorchSerial.Torch.ModuleSource') {
+        foreach ($t in 'TorchSerial.Tensors.Tensor', 'TorchSerial.Tensors.Storage', 'TorchSerial.Python.PyObject', 'TorchSerial.Tensors.Quantization', 'TorchSerial.Scanning.ScanReport', 'TorchSerial.Scanning.GlobalReference', 'TorchSerial.Scanning.ScanProblem', 'TorchSerial.Devices.DeviceInfo', 'TorchSerial.Torch.LocationHandler', 'TorchSerial.Tensors.SparseTensor', 'TorchSerial.Torch.ModuleSource', 'TorchSerial.Provenance.SignatureReport') {
             $types | Should -Contain $t
         }
     }

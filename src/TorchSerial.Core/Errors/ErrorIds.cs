@@ -164,4 +164,6 @@ public static class ErrorIds
     public const string RemoteResponseInvalid = "RemoteResponseInvalid";
     public const string DownloadMismatch = "DownloadMismatch";
     public const string DownloadRefused = "DownloadRefused";
+    // Model signatures (Provenance).
+    public const string SignatureKeyInvalid = "SignatureKeyInvalid";
 }

@@ -1,0 +1,115 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    # Signatures model_signing itself wrote (tests/fixtures/oms/README.md: sigstore/model-transparency's test vectors);
+    # negative cases are tampered copies made here.
+    $script:Oms = Join-Path $FixtureDir 'oms'
+    $script:PublicKey = Join-Path $Oms 'keys/signing-key-pub.pem'
+    $script:Root = Join-Path $Oms 'keys/ca-cert.pem'
+    function Copy-Model([string] $name) {
+        $copy = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+        Copy-Item (Join-Path $Oms $name) $copy -Recurse
+        $copy
+    }
+    function Test-Copy([string] $model, [hashtable] $with) {
+        Test-ModelSignature -LiteralPath $model -IgnorePath (Join-Path $model 'ignore-me') @with
+    }
+}
+
+Describe 'Test-ModelSignature on signatures model_signing wrote' {
+    It 'verifies <name> with <how>' -ForEach @(
+        @{ name = 'v1.1.0-elliptic-key'; how = 'its public key'; method = 'Key' }
+        @{ name = 'v1.0.1-elliptic-key'; how = 'its public key (a legacy bundle: the PEM, no hint)'; method = 'Key' }
+        @{ name = 'v1.1.0-certificate'; how = 'the root CA as trust anchor'; method = 'Certificate' }
+        @{ name = 'v1.0.1-certificate'; how = 'the root CA as trust anchor'; method = 'Certificate' }
+    ) {
+        $with = if ($method -eq 'Key') { @{ PublicKeyPath = $PublicKey } } else { @{ CertificateChainPath = $Root } }
+        $report = Test-Copy (Join-Path $Oms $name) $with
+        $report.Status | Should -Be 'Valid' -Because $report.Reason
+        $report.Method | Should -Be $method
+        $report.FileCount | Should -Be 2
+        $report.PredicateType | Should -Be 'https://model_signing/signature/v1.0'
+        if ($method -eq 'Key') {
+            # model_signing's hint: SHA-256 of the key's PEM (the bundle of v1.1.0 records it)
+            $report.Signer | Should -Be 'e8450dec4eb99dae995da9af1bc2cc9f76ed669ee2e744f57abba763df3e3f8e'
+        } else { $report.Signer | Should -Be 'CN=intermediate-ca' }
+        [bool]$report | Should -BeTrue
+    }
+
+    It 'finds a changed, an added and a removed file, naming each' {
+        $model = Copy-Model 'v1.1.0-elliptic-key'
+        Add-Content (Join-Path $model 'signme-1') 'x'
+        Set-Content (Join-Path $model 'extra.bin') 'unsigned'
+        $report = Test-Copy $model @{ PublicKeyPath = $PublicKey }
+        $report.Status | Should -Be 'Invalid'
+        $report.Reason | Should -BeLike "*'signme-1' has changed*'extra.bin' is not signed*"
+        Remove-Item (Join-Path $model 'signme-2'), (Join-Path $model 'extra.bin')
+        (Test-Copy $model @{ PublicKeyPath = $PublicKey }).Reason | Should -BeLike "*'signme-2' is signed but missing*"
+    }
+
+    It 'refuses another key and an edited payload, and a trust anchor file without a certificate' {
+        $other = Join-Path $TestDrive 'other.pem'
+        $key = [Security.Cryptography.ECDsa]::Create([Security.Cryptography.ECCurve+NamedCurves]::nistP384)
+        Set-Content $other $key.ExportSubjectPublicKeyInfoPem()
+        $report = Test-Copy (Join-Path $Oms 'v1.1.0-elliptic-key') @{ PublicKeyPath = $other }
+        $report.Status | Should -Be 'Invalid'
+        $report.Reason | Should -BeLike '*signed by another key (hint e8450dec*'
+
+        $model = Copy-Model 'v1.1.0-elliptic-key'
+        $sig = Join-Path $model 'model.sig'
+        $bundle = Get-Content $sig -Raw | ConvertFrom-Json
+        $payload = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($bundle.dsseEnvelope.payload))
+        $payload = $payload -replace '"signme-2"', '"signme-3"'
+        $bundle.dsseEnvelope.payload = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($payload))
+        $bundle | ConvertTo-Json -Depth 10 -Compress | Set-Content $sig
+        $edited = Test-Copy $model @{ PublicKeyPath = $PublicKey }
+        $edited.Status | Should -Be 'Invalid'
+        $edited.Reason | Should -Be 'its signature does not match this public key'
+
+        Test-ModelSignature -LiteralPath (Join-Path $Oms 'v1.1.0-certificate') -CertificateChainPath $other `
+            -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'SignatureKeyInvalid,*' -Because 'a key is not a certificate'
+        $failed[0].ToString() | Should -BeLike '*holds no PEM certificate*'
+    }
+
+    It 'refuses a chain that does not reach the given anchor' {
+        # The leaf itself is no anchor for a chain model_signing builds from the root; a stranger's CA is none either.
+        $stranger = Join-Path $TestDrive 'stranger-ca.pem'
+        $key = [Security.Cryptography.ECDsa]::Create([Security.Cryptography.ECCurve+NamedCurves]::nistP256)
+        $request = [Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=stranger', $key,
+            [Security.Cryptography.HashAlgorithmName]::SHA256)
+        $request.CertificateExtensions.Add([Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new(
+            $true, $false, 0, $true))
+        $ca = $request.CreateSelfSigned([DateTimeOffset]::Parse('2020-01-01'), [DateTimeOffset]::Parse('2040-01-01'))
+        Set-Content $stranger $ca.ExportCertificatePem()
+        $report = Test-Copy (Join-Path $Oms 'v1.1.0-certificate') @{ CertificateChainPath = $stranger }
+        $report.Status | Should -Be 'Invalid'
+        $report.Reason | Should -BeLike '*does not chain to the given trust anchors*'
+    }
+
+    It 'answers one bool for all models with -Quiet, and a keyless bundle is Unsupported, not Valid' {
+        $models = 'v1.1.0-elliptic-key', 'v1.0.1-elliptic-key' | ForEach-Object { Join-Path $Oms $_ }
+        $ignore = $models | ForEach-Object { Join-Path $_ 'ignore-me' }
+        Test-ModelSignature -LiteralPath $models -PublicKeyPath $PublicKey -IgnorePath $ignore -Quiet | Should -BeTrue
+        $changed = Copy-Model 'v1.0.1-elliptic-key'
+        Add-Content (Join-Path $changed 'signme-1') 'x'
+        Test-ModelSignature -LiteralPath ($models + $changed) -PublicKeyPath $PublicKey `
+            -IgnorePath ($ignore + (Join-Path $changed 'ignore-me')) -Quiet | Should -BeFalse
+        $keyless = Test-ModelSignature (Join-Path $Oms 'v1.1.0-sigstore') -Identity 'stefanb@us.ibm.com' `
+            -Issuer 'https://sigstore.verify.ibm.com/oauth2'
+        $keyless.Status | Should -Be 'Unsupported'
+        $keyless.Method | Should -Be 'Sigstore'
+    }
+
+    It 'reports a signature file that is not a bundle as Invalid, and an unreadable one as an error' {
+        $model = Copy-Model 'v1.1.0-elliptic-key'
+        Set-Content (Join-Path $model 'model.sig') 'not json'
+        $report = Test-Copy $model @{ PublicKeyPath = $PublicKey }
+        $report.Status | Should -Be 'Invalid'
+        $report.Reason | Should -BeLike 'the signature file is not JSON*'
+        Remove-Item (Join-Path $model 'model.sig')
+        Test-ModelSignature -LiteralPath $model -PublicKeyPath $PublicKey -ErrorVariable failed `
+            -ErrorAction SilentlyContinue
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'FileNotFound,*'
+        $failed[0].ToString() | Should -BeLike '*model.sig*'
+    }
+}
