@@ -128,6 +128,15 @@ Describe 'Reading checkpoints over HTTP by ranges' {
         { Assert-TorchCheckpoint "$Hub/files/state_dict.pt" -Finite -ReferencePath $local } | Should -Not -Throw
     }
 
+    It 'merges remote inputs as it merges the same files on disk' {
+        $local = Join-Path $FixtureDir 'torch/state_dict.pt'
+        $inputs = "$Hub/files/state_dict.pt", 'hf://org/model/pytorch_model.bin'
+        $remote = Merge-TorchCheckpoint $inputs -Weight 0.25, 0.75 | Get-TensorHash
+        $disk = Merge-TorchCheckpoint $local, $local -Weight 0.25, 0.75 | Get-TensorHash
+        $remote.Hash | Should -Be $disk.Hash
+        $remote.Count | Should -Be $StateDictRows.Count
+    }
+
     It 'reads only the sub-object -Key names, eagerly, and scans without fetching tensor data' -Skip:(-not $HasTorch) {
         $size = (Get-Item (Join-Path $Root 'files/big.pt')).Length
         $steps = Import-TorchCheckpoint "$Hub/files/big.pt" -Key steps -AsObject
