@@ -12,7 +12,7 @@
     CmdletsToExport      = @('Import-TorchCheckpoint', 'Save-Tensor', 'ConvertTo-Tensor', 'Test-TorchCheckpoint', 'Convert-DeviceMap', 'Get-TorchDevice', 'Register-TorchLocation', 'Unregister-TorchLocation',
         'Rename-Tensor', 'Get-TensorHash', 'Compare-TorchCheckpoint', 'Measure-Tensor', 'Assert-TorchCheckpoint', 'Convert-Tensor',
         'Merge-TorchCheckpoint', 'Save-TorchCheckpoint',
-        'Test-ModelSignature')
+        'Test-ModelSignature', 'Set-ModelSignature')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

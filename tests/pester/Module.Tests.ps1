@@ -11,7 +11,7 @@ BeforeAll {
 Describe 'The module' {
     It 'has a valid manifest whose exports are exactly the cmdlets it ships' {
         $Manifest.Name | Should -Be 'TorchSerial'
-        @((Get-Module TorchSerial).ExportedCmdlets.Keys | Sort-Object) | Should -Be @('Assert-TorchCheckpoint', 'Compare-TorchCheckpoint', 'Convert-DeviceMap', 'Convert-Tensor', 'ConvertTo-Tensor', 'Get-TensorHash', 'Get-TorchDevice', 'Import-TorchCheckpoint', 'Measure-Tensor', 'Merge-TorchCheckpoint', 'Register-TorchLocation', 'Rename-Tensor', 'Save-Tensor', 'Save-TorchCheckpoint', 'Test-ModelSignature', 'Test-TorchCheckpoint', 'Unregister-TorchLocation')
+        @((Get-Module TorchSerial).ExportedCmdlets.Keys | Sort-Object) | Should -Be @('Assert-TorchCheckpoint', 'Compare-TorchCheckpoint', 'Convert-DeviceMap', 'Convert-Tensor', 'ConvertTo-Tensor', 'Get-TensorHash', 'Get-TorchDevice', 'Import-TorchCheckpoint', 'Measure-Tensor', 'Merge-TorchCheckpoint', 'Register-TorchLocation', 'Rename-Tensor', 'Save-Tensor', 'Save-TorchCheckpoint', 'Set-ModelSignature', 'Test-ModelSignature', 'Test-TorchCheckpoint', 'Unregister-TorchLocation')
         $Manifest.CompatiblePSEditions | Should -Be @('Core')
     }
 

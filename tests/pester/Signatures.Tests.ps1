@@ -1,5 +1,12 @@
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot 'Common.ps1')
+    $script:HasCryptography = (Test-Path /usr/bin/python3) -and
+        ((& /usr/bin/python3 -c 'import cryptography; print(1)' 2>$null) -eq '1')
+}
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'Common.ps1')
+    $script:Python = '/usr/bin/python3'
     # Signatures model_signing itself wrote (tests/fixtures/oms/README.md: sigstore/model-transparency's test vectors);
     # negative cases are tampered copies made here.
     $script:Oms = Join-Path $FixtureDir 'oms'
@@ -111,5 +118,99 @@ Describe 'Test-ModelSignature on signatures model_signing wrote' {
             -ErrorAction SilentlyContinue
         $failed[0].FullyQualifiedErrorId | Should -BeLike 'FileNotFound,*'
         $failed[0].ToString() | Should -BeLike '*model.sig*'
+    }
+}
+
+Describe 'Set-ModelSignature' -Skip:(-not $HasCryptography) {
+    BeforeAll {
+        # Python's cryptography judges what is written (tests/interop/check_oms.py), from the format doc alone.
+        $script:Judge = Join-Path $PSScriptRoot '../interop/check_oms.py'
+        $script:Model = Join-Path $TestDrive 'signed-model'
+        $null = New-Item -ItemType Directory -Force (Join-Path $Model 'a'), (Join-Path $Model '.github')
+        # Names whose order differs between plain strings and model_signing's component-wise path order.
+        Set-Content (Join-Path $Model 'a/b') 'nested'
+        Set-Content (Join-Path $Model 'a-b') 'dash'
+        Set-Content (Join-Path $Model 'a.txt') 'dot'
+        Set-Content (Join-Path $Model '.hidden') 'dot-file, signed'
+        Set-Content (Join-Path $Model '.gitignore') 'never signed'
+        Set-Content (Join-Path $Model '.github/ci.yml') 'never signed'
+        Set-Content (Join-Path $Model 'README.md') 'left out on purpose'
+        [IO.File]::WriteAllBytes((Join-Path $Model 'weights.bin'), [byte[]](0..255))
+        function New-KeyPair([string] $name, $curve) {
+            $key = [Security.Cryptography.ECDsa]::Create($curve)
+            Set-Content (Join-Path $TestDrive "$name.pem") $key.ExportPkcs8PrivateKeyPem()
+            Set-Content (Join-Path $TestDrive "$name-pub.pem") $key.ExportSubjectPublicKeyInfoPem()
+            $key
+        }
+        $script:P256 = New-KeyPair 'p256' ([Security.Cryptography.ECCurve+NamedCurves]::nistP256)
+        $script:P384 = New-KeyPair 'p384' ([Security.Cryptography.ECCurve+NamedCurves]::nistP384)
+        function Invoke-Judge([string] $model, [string] $sig, [string] $pub, [string[]] $ignored = @()) {
+            & $Python $Judge $model $sig $pub @ignored | ConvertFrom-Json
+        }
+    }
+
+    It 'signs a folder with a <curve> key as model_signing would, and Python''s cryptography agrees' -ForEach @(
+        @{ curve = 'P-256'; name = 'p256' }, @{ curve = 'P-384'; name = 'p384' }
+    ) {
+        $readme = Join-Path $Model 'README.md'
+        Set-ModelSignature $Model -PrivateKeyPath (Join-Path $TestDrive "$name.pem") -IgnorePath $readme -Force
+        $sig = Join-Path $Model 'model.sig'
+        $verdict = Invoke-Judge $Model $sig (Join-Path $TestDrive "$name-pub.pem") @($readme)
+        $verdict.problems | Should -BeNullOrEmpty
+        $verdict.ok | Should -BeTrue
+        $report = Test-ModelSignature $Model -PublicKeyPath (Join-Path $TestDrive "$name-pub.pem")
+        $report.Status | Should -Be 'Valid' -Because $report.Reason
+        $report.FileCount | Should -Be 5  # a/b, a-b, a.txt, .hidden, weights.bin
+    }
+
+    It 'signs with a certificate chain, and the chain verifies to its root' {
+        $caKey = [Security.Cryptography.ECDsa]::Create([Security.Cryptography.ECCurve+NamedCurves]::nistP384)
+        $caRequest = [Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=test root', $caKey,
+            [Security.Cryptography.HashAlgorithmName]::SHA384)
+        $caRequest.CertificateExtensions.Add(
+            [Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($true, $false, 0, $true))
+        $ca = $caRequest.CreateSelfSigned([DateTimeOffset]::Now.AddDays(-1), [DateTimeOffset]::Now.AddYears(1))
+        $leafRequest = [Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=model signer', $P256,
+            [Security.Cryptography.HashAlgorithmName]::SHA256)
+        $leafRequest.CertificateExtensions.Add([Security.Cryptography.X509Certificates.X509KeyUsageExtension]::new(
+            [Security.Cryptography.X509Certificates.X509KeyUsageFlags]::DigitalSignature, $true))
+        $leaf = $leafRequest.Create($ca, [DateTimeOffset]::Now.AddHours(-1), [DateTimeOffset]::Now.AddDays(30),
+            [byte[]](1, 2, 3, 4))
+        Set-Content (Join-Path $TestDrive 'leaf.pem') $leaf.ExportCertificatePem()
+        Set-Content (Join-Path $TestDrive 'root.pem') $ca.ExportCertificatePem()
+        $sig = Join-Path $TestDrive 'chain.sig'
+        Set-ModelSignature $Model -PrivateKeyPath (Join-Path $TestDrive 'p256.pem') -SignaturePath $sig `
+            -CertificateChainPath (Join-Path $TestDrive 'leaf.pem') -IgnorePath (Join-Path $Model 'README.md')
+        $verdict = Invoke-Judge $Model $sig (Join-Path $TestDrive 'p256-pub.pem') @((Join-Path $Model 'README.md'))
+        $verdict.problems | Should -BeNullOrEmpty
+        $verdict.method | Should -Be 'certificate'
+        $report = Test-ModelSignature $Model -SignaturePath $sig -CertificateChainPath (Join-Path $TestDrive 'root.pem')
+        $report.Status | Should -Be 'Valid' -Because $report.Reason
+        $report.Signer | Should -Be 'CN=model signer'
+        { Set-ModelSignature $Model -PrivateKeyPath (Join-Path $TestDrive 'p384.pem') -SignaturePath $sig -Force `
+            -CertificateChainPath (Join-Path $TestDrive 'leaf.pem') -ErrorAction Stop } |
+            Should -Throw -ErrorId 'SignatureKeyInvalid,*'
+    }
+
+    It 'signs a single file as the one resource ".", and keeps an existing signature without -Force' {
+        $file = Join-Path $Model 'weights.bin'
+        $sig = Join-Path $TestDrive 'single.sig'
+        Set-ModelSignature $file -PrivateKeyPath (Join-Path $TestDrive 'p256.pem') -SignaturePath $sig
+        (Invoke-Judge $file $sig (Join-Path $TestDrive 'p256-pub.pem')).ok | Should -BeTrue
+        $statement = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String(
+            (Get-Content $sig -Raw | ConvertFrom-Json).dsseEnvelope.payload)) | ConvertFrom-Json
+        $statement.predicate.resources.name | Should -Be '.'
+        $statement.subject[0].name | Should -Be 'weights.bin'
+        (Test-ModelSignature $file -SignaturePath $sig -PublicKeyPath (Join-Path $TestDrive 'p256-pub.pem')).Status |
+            Should -Be 'Valid'
+        $before = Get-FileHash $sig
+        Set-ModelSignature $file -PrivateKeyPath (Join-Path $TestDrive 'p384.pem') -SignaturePath $sig `
+            -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'FileExists,*'
+        (Get-FileHash $sig).Hash | Should -Be $before.Hash
+        $r = Invoke-Hostless { param($f, $k, $s) Set-ModelSignature $f -PrivateKeyPath $k -SignaturePath $s -WhatIf } @(
+            $file, (Join-Path $TestDrive 'p256.pem'), (Join-Path $TestDrive 'whatif.sig'))
+        $r.Errors | Should -BeNullOrEmpty
+        Test-Path (Join-Path $TestDrive 'whatif.sig') | Should -BeFalse
     }
 }

@@ -13,7 +13,7 @@ namespace TorchSerial.Provenance;
 /// </summary>
 internal static class ModelManifest
 {
-    private static readonly string[] GitPaths = { ".git", ".gitattributes", ".github", ".gitignore" };
+    public static readonly string[] GitPaths = { ".git", ".gitattributes", ".github", ".gitignore" };
 
     /// <summary>name → digest of the local model, or a reason it cannot be described (a symbolic link where the
     /// signature allows none, a file that cannot be read).</summary>

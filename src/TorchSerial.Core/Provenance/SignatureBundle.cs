@@ -51,11 +51,17 @@ internal sealed class SignatureBundle
     public IReadOnlyList<byte[]> Certificates { get; }
 
     /// <summary>The bytes the signature covers: DSSE v1's pre-authentication encoding of the payload.</summary>
-    public byte[] SignedBytes()
+    public byte[] SignedBytes() => new Unsigned(Payload).SignedBytes();
+
+    /// <summary>A payload about to be signed: what the signer and the verifier both encode.</summary>
+    internal readonly struct Unsigned(byte[] payload)
     {
-        var head = Encoding.ASCII.GetBytes($"DSSEv1 {Encoding.UTF8.GetByteCount(PayloadType)} {PayloadType} " +
-            $"{Payload.Length} ");
-        return [.. head, .. Payload];
+        public byte[] SignedBytes()
+        {
+            var head = Encoding.ASCII.GetBytes($"DSSEv1 {Encoding.UTF8.GetByteCount(PayloadType)} {PayloadType} " +
+                $"{payload.Length} ");
+            return [.. head, .. payload];
+        }
     }
 
     public static SignatureBundle Read(byte[] json)

@@ -169,7 +169,7 @@ public static class SignatureVerifier
         return canSign ? null : "its certificate may not sign (no digitalSignature usage, no codeSigning purpose)";
     }
 
-    private static X509Certificate2 LoadCertificate(byte[] der)
+    internal static X509Certificate2 LoadCertificate(byte[] der)
     {
 #if NET9_0_OR_GREATER
         return X509CertificateLoader.LoadCertificate(der);

@@ -13,7 +13,7 @@ public sealed record SignedResource(string Name, string Algorithm, string Digest
 /// digest per resource. Parsing checks that the root digest is SHA-256 over the resources' raw digests, in the order
 /// listed, as model_signing's verifier does.
 /// </summary>
-internal sealed class SignedStatement
+internal sealed record SignedStatement
 {
     public const string StatementType = "https://in-toto.io/Statement/v1";
     public const string PredicateType = "https://model_signing/signature/v1.0";

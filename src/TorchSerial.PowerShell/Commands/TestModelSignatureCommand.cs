@@ -91,9 +91,7 @@ public sealed class TestModelSignatureCommand : PSCmdlet, IDisposable
             }
             foreach (var model in models)
             {
-                string signature = SignaturePath is null
-                    ? System.IO.Path.Combine(Directory.Exists(model) ? model : System.IO.Path.GetDirectoryName(model)!,
-                        "model.sig")
+                string signature = SignaturePath is null ? SignatureFile.For(model)
                     : SessionState.Path.GetUnresolvedProviderPathFromPSPath(SignaturePath);
                 var ignores = IgnorePath.Select(p => SessionState.Path.GetUnresolvedProviderPathFromPSPath(p));
                 try
