@@ -300,7 +300,18 @@ if ($gpt2 -and (-not $Only -or $Only -match 'merge')) {
         (Ms $mt.average_s), ($mo.average_s / $mt.average_s), (Mark ($mo.average_s -le 0.5 * $mt.average_s))
     $merge = [ordered]@{ torch = $mt; ours = $mo; adapter_peak_bytes = $mergePeak }
 }
+# Model signatures: verifying a 5 GiB folder against sha256sum of the same files in parallel.
+$signature = $null
+if (-not $Only -or $Only -match 'signature') {
+    $signature = & $ChildPwsh @('-File', (Join-Path $here 'Measure-Signature.ps1'), '-ModulePath', $ModulePath,
+        '-OutDir', $OutDir, '-Repeats', $Repeats) | Select-Object -Last 1 | ConvertFrom-Json -AsHashtable
+    Add-Table "Test-ModelSignature of a 5 GiB folder (5 files), warm page cache, medians of ${Repeats}:" `
+        '| operation | ms | sha256sum in parallel ms | ratio | target | peak MiB |'
+    $lines += '| verify (signature, then every file''s SHA-256) | {0} | {1} | {2:N2} | <= 1.2 {3} | {4:N1} |' -f
+        (Ms $signature.verify_s), (Ms $signature.sha256sum_s), ($signature.verify_s / $signature.sha256sum_s),
+        (Mark ($signature.verify_s -le 1.2 * $signature.sha256sum_s)), ($signature.verify_peak_bytes / 1MB)
+}
 $lines | Set-Content (Join-Path $OutDir 'results.md')
-[ordered]@{ machine = $machine; rows = $table; loop = $loop; formats = $formats; distributed = $distributed; remote = $remote; merge = $merge; cold = @{ bare_s = $coldBare; shape_s = $coldShape; import_s = $coldImport; list_s = $coldList; file = $coldFile } } |
+[ordered]@{ machine = $machine; rows = $table; loop = $loop; formats = $formats; distributed = $distributed; remote = $remote; merge = $merge; signature = $signature; cold = @{ bare_s = $coldBare; shape_s = $coldShape; import_s = $coldImport; list_s = $coldList; file = $coldFile } } |
     ConvertTo-Json -Depth 5 | Set-Content (Join-Path $OutDir 'results.json')
 $lines | Write-Host
