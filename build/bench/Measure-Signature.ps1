@@ -22,7 +22,8 @@ Set-Content (Join-Path $OutDir 'bench-key.pem') $key.ExportPkcs8PrivateKeyPem()
 Set-Content (Join-Path $OutDir 'bench-key-pub.pem') $key.ExportSubjectPublicKeyInfoPem()
 Set-ModelSignature $model -PrivateKeyPath (Join-Path $OutDir 'bench-key.pem') -Force
 $verify = { Test-ModelSignature $model -PublicKeyPath (Join-Path $OutDir 'bench-key-pub.pem') -Quiet }
-$sha256sum = { & bash -c "find '$model' -type f ! -name model.sig -print0 | xargs -0 -P $([Environment]::ProcessorCount) -n 1 sha256sum > /dev/null" }
+$cores = [Environment]::ProcessorCount
+$sha256sum = { & bash -c "find '$model' -type f ! -name model.sig -print0 | xargs -0 -P $cores -n 1 sha256sum >/dev/null" }
 if (-not (& $verify)) { throw 'The bench model does not verify.' }
 $null = & $sha256sum
 $ours = [Collections.Generic.List[double]]::new(); $theirs = [Collections.Generic.List[double]]::new()
@@ -31,7 +32,8 @@ for ($i = 0; $i -lt $Repeats; $i++) {
     $sw = [Diagnostics.Stopwatch]::StartNew(); $null = & $sha256sum; $theirs.Add($sw.Elapsed.TotalSeconds)
 }
 $status = '/proc/self/status'
-$kb = { param($f) [long][regex]::Match([IO.File]::ReadAllText($status), "(?m)^$f" + ':\s+(\d+)').Groups[1].Value * 1024 }
+$kb = { param($f)
+    [long][regex]::Match([IO.File]::ReadAllText($status), "(?m)^$f" + ':\s+(\d+)').Groups[1].Value * 1024 }
 [GC]::Collect()
 [IO.File]::WriteAllText('/proc/self/clear_refs', '5')
 $before = & $kb 'VmRSS'
