@@ -23,7 +23,8 @@ Set-Content (Join-Path $OutDir 'bench-key-pub.pem') $key.ExportSubjectPublicKeyI
 Set-ModelSignature $model -PrivateKeyPath (Join-Path $OutDir 'bench-key.pem') -Force
 $verify = { Test-ModelSignature $model -PublicKeyPath (Join-Path $OutDir 'bench-key-pub.pem') -Quiet }
 $cores = [Environment]::ProcessorCount
-$sha256sum = { & bash -c "find '$model' -type f ! -name model.sig -print0 | xargs -0 -P $cores -n 1 sha256sum >/dev/null" }
+$sha256sum = {
+    & bash -c "find '$model' -type f ! -name model.sig -print0 | xargs -0 -P $cores -n 1 sha256sum >/dev/null" }
 if (-not (& $verify)) { throw 'The bench model does not verify.' }
 $null = & $sha256sum
 $ours = [Collections.Generic.List[double]]::new(); $theirs = [Collections.Generic.List[double]]::new()
