@@ -28,18 +28,32 @@ Describe 'Test-ModelSignature on signatures model_signing wrote' {
         @{ name = 'v1.0.1-elliptic-key'; how = 'its public key (a legacy bundle: the PEM, no hint)'; method = 'Key' }
         @{ name = 'v1.1.0-certificate'; how = 'the root CA as trust anchor'; method = 'Certificate' }
         @{ name = 'v1.0.1-certificate'; how = 'the root CA as trust anchor'; method = 'Certificate' }
+        @{ name = 'v1.0.0-certificate'; how = 'the root CA as trust anchor'; method = 'Certificate' }
+        @{ name = 'v0.3.1-certificate'; how = 'the root CA as trust anchor'; method = 'Certificate' }
+        @{ name = 'v0.2.0-certificate'; how = 'the root CA (0.2''s encoding and Digests/v0.1 predicate)'
+            method = 'Certificate' }
     ) {
         $with = if ($method -eq 'Key') { @{ PublicKeyPath = $PublicKey } } else { @{ CertificateChainPath = $Root } }
         $report = Test-Copy (Join-Path $Oms $name) $with
         $report.Status | Should -Be 'Valid' -Because $report.Reason
         $report.Method | Should -Be $method
         $report.FileCount | Should -Be 2
-        $report.PredicateType | Should -Be 'https://model_signing/signature/v1.0'
+        $report.PredicateType | Should -BeLike 'https://model_signing/*'
         if ($method -eq 'Key') {
             # model_signing's hint: SHA-256 of the key's PEM (the bundle of v1.1.0 records it)
             $report.Signer | Should -Be 'e8450dec4eb99dae995da9af1bc2cc9f76ed669ee2e744f57abba763df3e3f8e'
         } else { $report.Signer | Should -Be 'CN=intermediate-ca' }
         [bool]$report | Should -BeTrue
+    }
+
+    It 'verifies <name>, a single file signed as the resource ".", with its public key' -ForEach @(
+        @{ name = 'v1.0.0-elliptic-key' }, @{ name = 'v0.3.1-elliptic-key' }
+    ) {
+        $folder = Join-Path $Oms $name
+        $report = Test-ModelSignature -LiteralPath (Join-Path $folder 'signme-1') -PublicKeyPath $PublicKey `
+            -SignaturePath (Join-Path $folder 'model.sig')
+        $report.Status | Should -Be 'Valid' -Because $report.Reason
+        $report.FileCount | Should -Be 1
     }
 
     It 'finds a changed, an added and a removed file, naming each' {

@@ -53,6 +53,32 @@ internal sealed class SignatureBundle
     /// <summary>The bytes the signature covers: DSSE v1's pre-authentication encoding of the payload.</summary>
     public byte[] SignedBytes() => new Unsigned(Payload).SignedBytes();
 
+    /// <summary>
+    /// What model_signing 0.2 signed instead (model-signing.md §1.3): <c>DSSEV1 n type len repr</c>, the payload
+    /// written as Python's <c>bytes.__repr__</c>; the verifier still accepts it for old signatures, and so does this.
+    /// </summary>
+    public byte[] LegacySignedBytes()
+    {
+        var text = new StringBuilder($"DSSEV1 {Encoding.UTF8.GetByteCount(PayloadType)} {PayloadType} " +
+            $"{Payload.Length} ");
+        // Python quotes with ' unless the bytes hold a ' and no ".
+        char quote = Array.IndexOf(Payload, (byte)'\'') >= 0 && Array.IndexOf(Payload, (byte)'"') < 0 ? '"' : '\'';
+        text.Append('b').Append(quote);
+        foreach (byte b in Payload)
+            text.Append(b switch
+            {
+                (byte)'\\' => "\\\\",
+                (byte)'\t' => "\\t",
+                (byte)'\n' => "\\n",
+                (byte)'\r' => "\\r",
+                _ when b == quote => "\\" + quote,
+                >= 0x20 and < 0x7f => ((char)b).ToString(),
+                _ => $"\\x{b:x2}",
+            });
+        text.Append(quote);
+        return Encoding.ASCII.GetBytes(text.ToString());
+    }
+
     /// <summary>A payload about to be signed: what the signer and the verifier both encode.</summary>
     internal readonly struct Unsigned(byte[] payload)
     {

@@ -25,7 +25,9 @@ public static class SignatureVerifier
             string hint = KeyHint(key);
             if (bundle.KeyHint is { } expected && expected != hint)
                 return (hint, $"it was signed by another key (hint {expected}; this key's is {hint})");
-            return Signed(key, bundle) ? (hint, null) : (hint, "its signature does not match this public key");
+            // model_signing's key verifier retries 0.2's encoding with the curve's hash.
+            return Signed(key, bundle, legacyHash: null) ? (hint, null)
+                : (hint, "its signature does not match this public key");
         });
 
     public static SignatureReport VerifyWithCertificates(string modelPath, string signaturePath,
@@ -40,7 +42,8 @@ public static class SignatureVerifier
             if (problem is not null) return (leaf.Subject, problem);
             using var key = leaf.GetECDsaPublicKey();
             if (key is null) return (leaf.Subject, "its certificate's key is not an elliptic-curve key");
-            return Signed(key, bundle) ? (leaf.Subject, null)
+            // ... and its certificate verifier with SHA-256, whatever the curve.
+            return Signed(key, bundle, HashAlgorithmName.SHA256) ? (leaf.Subject, null)
                 : (leaf.Subject, "its signature does not match its certificate's key");
         });
 
@@ -75,7 +78,7 @@ public static class SignatureVerifier
         if (problem is not null) return report with { Status = "Invalid", Reason = problem };
         try { statement = SignedStatement.Read(bundle.Payload); }
         catch (FormatException ex) { return report with { Status = "Invalid", Reason = ex.Message }; }
-        report = report with { PredicateType = SignedStatement.PredicateType, FileCount = statement.Resources.Count };
+        report = report with { PredicateType = statement.Type, FileCount = statement.Resources.Count };
         if (statement.HashType != "sha256" || statement.Method is not ("files" or "shards"))
             return report with { Status = "Unsupported", Reason = $"it hashes with {statement.HashType} by " +
                 $"{statement.Method}; SHA-256 files and shards are verified here" };
@@ -95,8 +98,9 @@ public static class SignatureVerifier
                 + (differences.Count > 10 ? $"; and {differences.Count - 10} more" : "") };
     }
 
-    /// <summary>ECDSA over the DSSE pre-authentication encoding, DER-encoded, with the curve's hash.</summary>
-    private static bool Signed(ECDsa key, SignatureBundle bundle)
+    /// <summary>ECDSA over the DSSE pre-authentication encoding, DER-encoded, with the curve's hash; failing that,
+    /// over model_signing 0.2's encoding with <paramref name="legacyHash"/> (null: the curve's hash).</summary>
+    private static bool Signed(ECDsa key, SignatureBundle bundle, HashAlgorithmName? legacyHash)
     {
         var hash = key.KeySize switch
         {
@@ -106,8 +110,9 @@ public static class SignatureVerifier
         };
         try
         {
-            return key.VerifyData(bundle.SignedBytes(), bundle.Signature, hash,
-                DSASignatureFormat.Rfc3279DerSequence);
+            return key.VerifyData(bundle.SignedBytes(), bundle.Signature, hash, DSASignatureFormat.Rfc3279DerSequence)
+                || key.VerifyData(bundle.LegacySignedBytes(), bundle.Signature, legacyHash ?? hash,
+                    DSASignatureFormat.Rfc3279DerSequence);
         }
         catch (CryptographicException) { return false; }
     }

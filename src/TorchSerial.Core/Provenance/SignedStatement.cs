@@ -18,6 +18,12 @@ internal sealed record SignedStatement
     public const string StatementType = "https://in-toto.io/Statement/v1";
     public const string PredicateType = "https://model_signing/signature/v1.0";
 
+    /// <summary>model_signing 0.2's predicate: one subject a file, no root digest (model-signing.md §1.4).</summary>
+    public const string LegacyPredicateType = "https://model_signing/Digests/v0.1";
+
+    /// <summary>The predicate type the statement has.</summary>
+    public string Type { get; init; } = PredicateType;
+
     public required string Method { get; init; }
     public required string HashType { get; init; }
     public long ShardSize { get; init; }
@@ -35,7 +41,9 @@ internal sealed record SignedStatement
             var root = doc.RootElement;
             if (Text(root, "_type") != StatementType)
                 throw new FormatException($"the payload is not an in-toto statement v1 ({Text(root, "_type")})");
-            if (Text(root, "predicateType") is var type && type != PredicateType)
+            string? type = Text(root, "predicateType");
+            if (type == LegacyPredicateType) return Legacy(root);
+            if (type != PredicateType)
                 throw new FormatException($"its predicate type is '{type}', not {PredicateType}");
             if (!root.TryGetProperty("subject", out var subjects) || subjects.ValueKind != JsonValueKind.Array
                 || subjects.GetArrayLength() != 1)
@@ -69,6 +77,20 @@ internal sealed record SignedStatement
                 Resources = list,
             };
         }
+    }
+
+    /// <summary>A 0.2 statement: each subject is a file and its SHA-256 (annotated <c>file-sha256</c>).</summary>
+    private static SignedStatement Legacy(JsonElement root)
+    {
+        if (!root.TryGetProperty("subject", out var subjects) || subjects.ValueKind != JsonValueKind.Array)
+            throw new FormatException("the statement has no subjects");
+        var list = subjects.EnumerateArray().Select(r => new SignedResource(Text(r, "name") ?? "", "sha256",
+            (r.TryGetProperty("digest", out var d) ? Text(d, "sha256") ?? "" : "").ToLowerInvariant())).ToList();
+        return new SignedStatement
+        {
+            Type = LegacyPredicateType, Method = "files", HashType = "sha256", IgnorePaths = Array.Empty<string>(),
+            Resources = list,
+        };
     }
 
     /// <summary>SHA-256 over the raw digests of the resources, in the order listed (always SHA-256).</summary>
