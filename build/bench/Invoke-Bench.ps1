@@ -296,6 +296,8 @@ if ($gpt2 -and (-not $Only -or $Only -match 'merge')) {
     $lines += '| rank-16 LoRA into the 12 attention weights, saved | {0} | {1} | {2:N2} | <= 0.5 {3} | {4:N1} ({5:N0}) {6} | {7:N0} |' -f
         (Ms $mo.adapter_s), (Ms $mt.adapter_s), ($mo.adapter_s / $mt.adapter_s), (Mark ($mo.adapter_s -le 0.5 * $mt.adapter_s)),
         ($mergePeak / 1MB), ((2 * $largest + 100MB) / 1MB), (Mark ($mergePeak -le 2 * $largest + 100MB)), ($mt.peak_adapter_bytes / 1MB)
+    $lines += '| floor: the same file streamed to .pt, nothing merged | {0} | | {1:N2} | | | |' -f (Ms $mo.copy_s),
+        ($mo.copy_s / $mt.adapter_s)
     $lines += '| average of three checkpoints, saved | {0} | {1} | {2:N2} | <= 0.5 {3} | | |' -f (Ms $mo.average_s),
         (Ms $mt.average_s), ($mo.average_s / $mt.average_s), (Mark ($mo.average_s -le 0.5 * $mt.average_s))
     $merge = [ordered]@{ torch = $mt; ours = $mo; adapter_peak_bytes = $mergePeak }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using TorchSerial.Buffers;
@@ -60,7 +61,16 @@ internal sealed class LowRankUpdateBuffer : ElementBuffer
 
     protected override void ReadElements(long first, Span<byte> destination)
     {
-        var values = new double[destination.Length / ItemSize];
+        // Blocks of 64 Ki elements: fresh arrays of this size land on the large-object heap, and their collections
+        // cost as much as the arithmetic did; rented ones are reused across blocks and tensors.
+        int n = destination.Length / ItemSize;
+        var rented = ArrayPool<double>.Shared.Rent(n);
+        try { ReadElements(first, rented.AsSpan(0, n), destination); }
+        finally { ArrayPool<double>.Shared.Return(rented); }
+    }
+
+    private void ReadElements(long first, Span<double> values, Span<byte> destination)
+    {
         Compute(first, values);
         if (_magnitude is not null)
         {
@@ -71,7 +81,7 @@ internal sealed class LowRankUpdateBuffer : ElementBuffer
                 values[k] *= factors[_columnNorms ? e % _columns : e / _columns];
             }
         }
-        ElementCast.Cast(DType.Float64, MemoryMarshal.AsBytes(values.AsSpan()), _dtype, destination);
+        ElementCast.Cast(DType.Float64, MemoryMarshal.AsBytes(values), _dtype, destination);
     }
 
     /// <summary>DoRA's m / ‖V‖ per row (or column), from one pass over V in float64, made once.</summary>
@@ -107,32 +117,49 @@ internal sealed class LowRankUpdateBuffer : ElementBuffer
     private void Compute(long first, Span<double> values)
     {
         int n = values.Length;
-        var raw = new byte[n * ItemSize];
-        var product = new double[Math.Min(n, _columns)];
+        var rawArray = ArrayPool<byte>.Shared.Rent(n * ItemSize);
+        var productArray = ArrayPool<double>.Shared.Rent((int)Math.Min(n, _columns));
+        try { Compute(first, values, rawArray.AsSpan(0, n * ItemSize), productArray); }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rawArray);
+            ArrayPool<double>.Shared.Return(productArray);
+        }
+    }
+
+    private void Compute(long first, Span<double> values, Span<byte> raw, double[] product)
+    {
+        int n = values.Length;
         TensorGeometry.Gather(_bytes, ItemSize, _weight.StorageOffset, _weight.Shape.Items, _weight.Stride.Items,
             first, raw);
         ElementCast.Cast(_dtype, raw, DType.Float64, MemoryMarshal.AsBytes(values));
         int lanes = Vector<double>.Count;
+        var broadcast = new Vector<double>[_rank];
         for (int k = 0; k < n;)
         {
             long e = first + k, row = e / _columns, column = e % _columns;
             int length = (int)Math.Min(n - k, _columns - column);
             var sum = product.AsSpan(0, length);
-            sum.Clear();
-            for (int j = 0; j < _rank; j++)
+            var l = _left.AsSpan((int)(row * _rank), _rank);
+            for (int j = 0; j < _rank; j++) broadcast[j] = new Vector<double>(l[j]);
+            // Each lane's sum stays in a register across j (R is read once per element, the sum never stored midway);
+            // j still runs in order, a multiply then an add, so the roundings are those of one element at a time.
+            int q = 0;
+            for (; q + lanes <= length; q += lanes)
             {
-                double l = _left[row * _rank + j];
-                var r = _right.AsSpan((int)(j * _columns + column), length);
-                int q = 0;
-                var lv = new Vector<double>(l);
-                for (; q + lanes <= length; q += lanes)
-                {
-                    var acc = new Vector<double>(sum[q..]) + lv * new Vector<double>(r[q..]);
-                    acc.CopyTo(sum[q..]);
-                }
-                for (; q < length; q++) sum[q] += l * r[q];
+                var acc = Vector<double>.Zero;
+                long at = column + q;
+                for (int j = 0; j < _rank; j++, at += _columns)
+                    acc += broadcast[j] * new Vector<double>(_right.AsSpan((int)at, lanes));
+                acc.CopyTo(sum[q..]);
             }
-            for (int q = 0; q < length; q++) values[k + q] += _scale * sum[q];
+            for (; q < length; q++)
+            {
+                double acc = 0;
+                for (int j = 0; j < _rank; j++) acc += l[j] * _right[j * _columns + column + q];
+                sum[q] = acc;
+            }
+            for (q = 0; q < length; q++) values[k + q] += _scale * sum[q];
             k += length;
         }
     }
