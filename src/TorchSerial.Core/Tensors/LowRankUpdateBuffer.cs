@@ -159,7 +159,11 @@ internal sealed class LowRankUpdateBuffer : ElementBuffer
                 for (int j = 0; j < _rank; j++) acc += l[j] * _right[j * _columns + column + q];
                 sum[q] = acc;
             }
-            for (q = 0; q < length; q++) values[k + q] += _scale * sum[q];
+            var scale = new Vector<double>(_scale);
+            var target = values.Slice(k, length);
+            for (q = 0; q + lanes <= length; q += lanes)
+                (new Vector<double>(target[q..]) + scale * new Vector<double>(sum[q..])).CopyTo(target[q..]);
+            for (; q < length; q++) target[q] += _scale * sum[q];
             k += length;
         }
     }
