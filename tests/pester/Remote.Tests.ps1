@@ -323,6 +323,13 @@ Describe 'Faults: never wrong bytes, never a hang' {
         $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
     }
 
+    It 'refuses a range answer that claims more than was asked, before sizing anything by it' -Skip:(-not $HasTorch) {
+        Set-Fault 'widerange=1&count=1'
+        Import-TorchCheckpoint "$Hub/files/big.pt" -Lazy -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'RemoteResponseInvalid,*'
+        $failed[0].ToString() | Should -BeLike '*range 0-102399*bytes 0-18643958/18643959*'
+    }
+
     It 'reads a small file whole from a server that ignores Range' {
         Set-Fault 'norange=1'
         $rows = Import-TorchCheckpoint "$Hub/files/state_dict.pt" | ForEach-Object { Get-Row $_ }
@@ -470,6 +477,18 @@ Describe 'Remote to local' -Skip:(-not $HasTorch) {
         $failed[0].FullyQualifiedErrorId | Should -BeLike 'DownloadRefused,*'
         $failed[0].ToString() | Should -BeLike '*Unsafe*'
         Test-Path $dest | Should -BeFalse
+    }
+
+    It 'keeps an existing file it cannot prove identical, and replaces it with -Force' {
+        $dest = Join-Path $TestDrive 'plain.pt'
+        Save-TorchCheckpoint "$Hub/files/state_dict.pt" -Destination $dest | Should -Not -BeNullOrEmpty
+        Set-Content $dest 'changed locally'
+        Save-TorchCheckpoint "$Hub/files/state_dict.pt" -Destination $dest -ErrorVariable failed `
+            -ErrorAction SilentlyContinue
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'WriteFailed,*'
+        Get-Content $dest | Should -Be 'changed locally'
+        Save-TorchCheckpoint "$Hub/files/state_dict.pt" -Destination $dest -Force | Should -Not -BeNullOrEmpty
+        (Get-FileHash $dest).Hash | Should -Be (Get-FileHash (Join-Path $FixtureDir 'torch/state_dict.pt')).Hash
     }
 
     It 'does nothing with -WhatIf' {

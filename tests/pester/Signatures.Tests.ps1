@@ -121,6 +121,27 @@ Describe 'Test-ModelSignature on signatures model_signing wrote' {
         $keyless.Method | Should -Be 'Sigstore'
     }
 
+    It 'reports a validly signed statement of the wrong shape as Invalid, with a reason' {
+        # Signed here with a fresh key, so the signature holds and the statement's shape is what is judged.
+        $key = [Security.Cryptography.ECDsa]::Create([Security.Cryptography.ECCurve+NamedCurves]::nistP256)
+        $pub = Join-Path $TestDrive 'shape-pub.pem'
+        Set-Content $pub $key.ExportSubjectPublicKeyInfoPem()
+        $payload = [Text.Encoding]::UTF8.GetBytes('{"_type": "https://in-toto.io/Statement/v1", "subject": ["x"], ' +
+            '"predicateType": "https://model_signing/signature/v1.0", "predicate": []}')
+        $type = 'application/vnd.in-toto+json'
+        $pae = [Text.Encoding]::ASCII.GetBytes("DSSEv1 $($type.Length) $type $($payload.Length) ") + $payload
+        $sig = $key.SignData([byte[]]$pae, [Security.Cryptography.HashAlgorithmName]::SHA256,
+            [Security.Cryptography.DSASignatureFormat]::Rfc3279DerSequence)
+        $model = Copy-Model 'v1.1.0-elliptic-key'
+        @{ mediaType = 'application/vnd.dev.sigstore.bundle.v0.3+json'; verificationMaterial = @{ publicKey = @{} }
+            dsseEnvelope = @{ payload = [Convert]::ToBase64String($payload); payloadType = $type
+                signatures = @(@{ sig = [Convert]::ToBase64String($sig) }) } } | ConvertTo-Json -Depth 5 |
+            Set-Content (Join-Path $model 'model.sig')
+        $report = Test-Copy $model @{ PublicKeyPath = $pub }
+        $report.Status | Should -Be 'Invalid'
+        $report.Reason | Should -BeLike '*statement*'
+    }
+
     It 'reports a signature file that is not a bundle as Invalid, and an unreadable one as an error' {
         $model = Copy-Model 'v1.1.0-elliptic-key'
         Set-Content (Join-Path $model 'model.sig') 'not json'

@@ -33,6 +33,15 @@ internal sealed record SignedStatement
 
     public static SignedStatement Read(byte[] payload)
     {
+        // A member of the wrong kind (a subject that is a string, a predicate that is a list) makes JsonElement throw
+        // InvalidOperationException: the payload's fault, so a reason, not an exception.
+        try { return ReadChecked(payload); }
+        catch (InvalidOperationException) { throw new FormatException("the statement's fields are not of the " +
+            "kinds an in-toto statement has"); }
+    }
+
+    private static SignedStatement ReadChecked(byte[] payload)
+    {
         JsonDocument doc;
         try { doc = JsonDocument.Parse(payload, new JsonDocumentOptions { MaxDepth = 32 }); }
         catch (JsonException ex) { throw new FormatException($"the signed payload is not JSON ({ex.Message})"); }

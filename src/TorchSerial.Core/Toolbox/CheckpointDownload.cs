@@ -28,12 +28,13 @@ public static class CheckpointDownload
         var file = RemoteFile.Open(RemoteAddress.Parse(address), options, ct);
         if (File.Exists(destination) && !force)
         {
-            if (new FileInfo(destination).Length == file.Length && (file.Sha256 is null
-                || HashFile(destination, ct) == file.Sha256))
-                return new DownloadResult(destination, address, file.Length, file.Sha256 ?? "", "present", false, true);
+            // Only a file the server vouches for by SHA-256 can be known to be the same; a size says too little.
+            if (file.Sha256 is not null && new FileInfo(destination).Length == file.Length
+                && HashFile(destination, ct) == file.Sha256)
+                return new DownloadResult(destination, address, file.Length, file.Sha256, "present", false, true);
             throw new TorchSerialException(ErrorIds.WriteFailed, ErrorKind.ResourceUnavailable,
-                $"The file '{destination}' already exists and differs from {file.Address.Describe()}; add -Force to " +
-                    "replace it.");
+                $"The file '{destination}' already exists" + (file.Sha256 is null ? "" : $" and differs from " +
+                    file.Address.Describe()) + "; add -Force to replace it.");
         }
         return Transfer(file, destination, progress, ct);
     }

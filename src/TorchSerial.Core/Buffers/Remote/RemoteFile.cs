@@ -166,8 +166,9 @@ internal sealed class RemoteFile
                 }
                 if (status != 206) throw StatusError(response);
                 var range = ContentRange.Parse(Header(response, "Content-Range"));
-                if (range is not { First: 0 } r)
-                    throw Invalid($"its answer to a range request has no usable Content-Range " +
+                // Never more than was asked for: a server's claim sizes nothing here before it is checked.
+                if (range is not { First: 0 } r || r.Last >= FirstRead)
+                    throw Invalid($"its answer to the range 0-{FirstRead - 1} has no usable Content-Range " +
                         $"('{Header(response, "Content-Range")}')");
                 Length = r.Total;
                 Pin(response);
