@@ -82,6 +82,16 @@ Describe 'Merge-TorchCheckpoint -AdapterPath' -Skip:(-not $HasTorch) {
         $script:LoraJudge = Join-Path $PSScriptRoot '../interop/check_lora.py'
         $out = & $Python $LoraJudge make $Lora 2>&1
         if ($LASTEXITCODE -ne 0) { throw "check_lora.py make failed: $out" }
+        # A copy of the 'plain' adapter whose adapter_config.json the script block edits.
+        function Copy-Adapter([string] $name, [scriptblock] $edit) {
+            $folder = Join-Path $TestDrive $name
+            Copy-Item (Join-Path $Lora 'plain') $folder -Recurse
+            $file = Join-Path $folder 'adapter_config.json'
+            $config = Get-Content $file -Raw | ConvertFrom-Json -AsHashtable
+            & $edit $config
+            $config | ConvertTo-Json | Set-Content $file
+            $folder
+        }
     }
 
     It 'merges a <_> adapter as PEFT computes it, every tensor bit for bit' -ForEach @(
@@ -127,20 +137,12 @@ Describe 'Merge-TorchCheckpoint -AdapterPath' -Skip:(-not $HasTorch) {
             Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'AdapterInvalid,*'
         $err.Exception.Message | Should -BeLike '*lora_A.weight*model.layers.0.q_proj.weight*'
-        $dora = Join-Path $TestDrive 'dora'
-        Copy-Item (Join-Path $Lora 'plain') $dora -Recurse
-        $config = Get-Content (Join-Path $dora 'adapter_config.json') -Raw | ConvertFrom-Json -AsHashtable
-        $config.use_dora = $true
-        $config | ConvertTo-Json | Set-Content (Join-Path $dora 'adapter_config.json')
+        $dora = Copy-Adapter 'dora' { param($config) $config.use_dora = $true }
         $err = { Merge-TorchCheckpoint -LiteralPath (Join-Path $Lora 'base.pt') -AdapterPath $dora -ErrorAction Stop } |
             Should -Throw -PassThru
         $err.FullyQualifiedErrorId | Should -BeLike 'AdapterInvalid,*'
         $err.Exception.Message | Should -BeLike '*DoRA*no lora_magnitude_vector*'
-        $regex = Join-Path $TestDrive 'bad-pattern'
-        Copy-Item (Join-Path $Lora 'plain') $regex -Recurse
-        $config = Get-Content (Join-Path $regex 'adapter_config.json') -Raw | ConvertFrom-Json -AsHashtable
-        $config.rank_pattern = @{ '(' = 2 }
-        $config | ConvertTo-Json | Set-Content (Join-Path $regex 'adapter_config.json')
+        $regex = Copy-Adapter 'bad-pattern' { param($config) $config.rank_pattern = @{ '(' = 2 } }
         $base = Join-Path $Lora 'base.pt'
         $err = { Merge-TorchCheckpoint -LiteralPath $base -AdapterPath $regex -ErrorAction Stop } |
             Should -Throw -PassThru

@@ -38,15 +38,20 @@ BeforeAll {
         $null = New-Repo 'org/big' @{ 'pytorch_model.bin' = (Join-Path $TestDrive 'big/big.pt') }
     }
 
-    $portFile = Join-Path $TestDrive 'ports.json'
-    $script:Server = Start-Process -FilePath $ServerPython -PassThru -ArgumentList @(
-        (Join-Path $FixtureDir 'hubserver.py'), '--root', $Root, '--port-file', $portFile) `
-        -RedirectStandardError (Join-Path $TestDrive 'server.err') `
-        -RedirectStandardOutput (Join-Path $TestDrive 'server.out')
-    $clock = [Diagnostics.Stopwatch]::StartNew()
-    while (-not (Test-Path $portFile) -and $clock.Elapsed.TotalSeconds -lt 20) { Start-Sleep -Milliseconds 50 }
-    $ports = Get-Content $portFile -Raw | ConvertFrom-Json
-    $script:Hub = "http://127.0.0.1:$($ports.hub)"
+    # Starts one of the loopback servers (tests/fixtures/*.py) and waits for the ports it writes once listening.
+    function Start-LoopbackServer([string] $name, [string] $script, [string[]] $arguments) {
+        $portFile = Join-Path $TestDrive "$name-ports.json"
+        $process = Start-Process -FilePath $ServerPython -PassThru -ArgumentList (
+            @((Join-Path $FixtureDir $script), '--port-file', $portFile) + $arguments) `
+            -RedirectStandardError (Join-Path $TestDrive "$name.err") `
+            -RedirectStandardOutput (Join-Path $TestDrive "$name.out")
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        while (-not (Test-Path $portFile) -and $clock.Elapsed.TotalSeconds -lt 20) { Start-Sleep -Milliseconds 50 }
+        [pscustomobject]@{ Process = $process; Ports = Get-Content $portFile -Raw | ConvertFrom-Json }
+    }
+    $started = Start-LoopbackServer 'server' 'hubserver.py' @('--root', $Root)
+    $script:Server = $started.Process
+    $script:Hub = "http://127.0.0.1:$($started.Ports.hub)"
     $script:SavedEnv = @{}
     foreach ($name in 'HF_ENDPOINT', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'HF_HOME', 'HF_HUB_CACHE', 'HF_TOKEN_PATH') {
         $SavedEnv[$name] = [Environment]::GetEnvironmentVariable($name)
@@ -230,14 +235,9 @@ Describe 'Tokens go to the address''s own host only' {
 
 Describe 'Proxies' {
     BeforeAll {
-        $proxyPorts = Join-Path $TestDrive 'proxy-ports.json'
-        $script:ProxyServer = Start-Process -FilePath $ServerPython -PassThru -ArgumentList @(
-            (Join-Path $FixtureDir 'proxyserver.py'), '--port-file', $proxyPorts, '--host', '127.0.0.4') `
-            -RedirectStandardError (Join-Path $TestDrive 'proxy.err') `
-            -RedirectStandardOutput (Join-Path $TestDrive 'proxy.out')
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        while (-not (Test-Path $proxyPorts) -and $clock.Elapsed.TotalSeconds -lt 20) { Start-Sleep -Milliseconds 50 }
-        $script:Proxy = "http://127.0.0.4:$((Get-Content $proxyPorts -Raw | ConvertFrom-Json).port)"
+        $started = Start-LoopbackServer 'proxy' 'proxyserver.py' @('--host', '127.0.0.4')
+        $script:ProxyServer = $started.Process
+        $script:Proxy = "http://127.0.0.4:$($started.Ports.port)"
     }
     AfterAll { if ($ProxyServer) { Stop-Process -Id $ProxyServer.Id -Force -ErrorAction Ignore } }
 
@@ -274,15 +274,10 @@ Describe 'TLS' {
         $keyFile = Join-Path $TestDrive 'tls-key.pem'
         Set-Content $certFile $cert.ExportCertificatePem()
         Set-Content $keyFile $key.ExportPkcs8PrivateKeyPem()
-        $tlsPorts = Join-Path $TestDrive 'tls-ports.json'
-        $script:TlsServer = Start-Process -FilePath $ServerPython -PassThru -ArgumentList @(
-            (Join-Path $FixtureDir 'hubserver.py'), '--root', $Root, '--port-file', $tlsPorts,
-            '--hub-host', '127.0.0.1', '--cdn-host', '127.0.0.3', '--tls-cert', $certFile, '--tls-key', $keyFile) `
-            -RedirectStandardError (Join-Path $TestDrive 'tls.err') `
-            -RedirectStandardOutput (Join-Path $TestDrive 'tls.out')
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        while (-not (Test-Path $tlsPorts) -and $clock.Elapsed.TotalSeconds -lt 20) { Start-Sleep -Milliseconds 50 }
-        $script:TlsHub = "https://127.0.0.1:$((Get-Content $tlsPorts -Raw | ConvertFrom-Json).hub)"
+        $started = Start-LoopbackServer 'tls' 'hubserver.py' @('--root', $Root, '--hub-host', '127.0.0.1',
+            '--cdn-host', '127.0.0.3', '--tls-cert', $certFile, '--tls-key', $keyFile)
+        $script:TlsServer = $started.Process
+        $script:TlsHub = "https://127.0.0.1:$($started.Ports.hub)"
     }
     AfterAll { if ($TlsServer) { Stop-Process -Id $TlsServer.Id -Force -ErrorAction Ignore } }
 

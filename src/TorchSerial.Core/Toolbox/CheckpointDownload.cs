@@ -51,7 +51,7 @@ public static class CheckpointDownload
                 $"'{address}' is not an hf:// address; only Hub files go into the Hub cache. Give -Destination.");
         var file = RemoteFile.Open(remote, options, ct);
         var cache = new HubCache(cacheRoot ?? HubCache.DefaultRoot, remote);
-        string blobName = file.Sha256 ?? Normalise(file.ETag) ?? throw new TorchSerialException(
+        string blobName = file.ContentId ?? throw new TorchSerialException(
             ErrorIds.DownloadRefused, ErrorKind.InvalidData,
             $"The server sends no ETag for {remote.Describe()}, so its blob cannot be named in the Hub cache.");
         string blob = cache.Blob(blobName);
@@ -145,6 +145,4 @@ public static class CheckpointDownload
         HashInto(sha, path, ct);
         return Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
     }
-
-    private static string? Normalise(string? etag) => etag?.Replace("W/", "", StringComparison.Ordinal).Trim('"');
 }

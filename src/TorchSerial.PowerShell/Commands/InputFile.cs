@@ -10,7 +10,7 @@ internal static class InputFile
 {
     public static string? Resolve(PSCmdlet cmdlet, string input)
     {
-        if (RemoteInputs.IsRemote(input)) return input;
+        if (Buffers.Remote.RemoteAddress.IsRemote(input)) return input;
         try
         {
             var matches = cmdlet.GetResolvedProviderPathFromPSPath(input, out var provider);

@@ -47,7 +47,7 @@ public abstract class InputPathCmdlet : PSCmdlet
         bool literal = ParameterSetName == LiteralPathSet;
         foreach (var input in literal ? LiteralPath : Path)
         {
-            if (RemoteInputs.IsRemote(input))
+            if (Buffers.Remote.RemoteAddress.IsRemote(input))
             {
                 yield return input; // read by ranges where it is; a URL has no wildcards to expand
                 continue;

@@ -4,12 +4,9 @@ using TorchSerial.Buffers.Remote;
 
 namespace TorchSerial.PowerShell.Commands;
 
-/// <summary>What the reading cmdlets share about remote inputs: which inputs are addresses, and the options their
-/// -Token, -SkipCertificateCheck and -TimeoutSec make.</summary>
+/// <summary>The options the reading cmdlets' -Token, -SkipCertificateCheck and -TimeoutSec make.</summary>
 internal static class RemoteInputs
 {
-    public static bool IsRemote(string input) => RemoteAddress.IsRemote(input);
-
     public static RemoteOptions Options(SecureString? token, bool skipCertificateCheck, int timeoutSec)
         => new()
         {

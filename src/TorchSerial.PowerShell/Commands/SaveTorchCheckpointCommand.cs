@@ -35,7 +35,7 @@ public sealed class SaveTorchCheckpointCommand : CheckpointInputCmdlet
 
     protected override void ProcessRecord() => ForEachFile("Save-TorchCheckpoint", (address, progress) =>
     {
-        if (!RemoteInputs.IsRemote(address))
+        if (!RemoteAddress.IsRemote(address))
             throw new TorchSerialException(ErrorIds.RemoteAddressInvalid, ErrorKind.InvalidArgument,
                 $"'{address}' is not a remote address (hf://, http:// or https://); a local file needs no download.");
         string? file = Target(RemoteAddress.Parse(address));

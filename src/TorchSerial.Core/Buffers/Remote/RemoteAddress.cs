@@ -40,6 +40,16 @@ public sealed class RemoteAddress
 
     public bool IsHub => Repo is not null;
 
+    /// <summary>True for hf:// addresses and for URLs on the Hub's own origin: the ones the implicit Hub token (HF_TOKEN,
+    /// the token file) is for.</summary>
+    public bool IsOnHub
+        => IsHub || (Uri.TryCreate(HubEndpoint, UriKind.Absolute, out var hub) && SameOrigin(Url, hub));
+
+    /// <summary>Same scheme, host and port: where a token given for one may go.</summary>
+    public static bool SameOrigin(Uri a, Uri b)
+        => a.Scheme == b.Scheme && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase)
+            && a.Port == b.Port;
+
     public override string ToString() => Text;
 
     /// <summary>True when <paramref name="text"/> names a remote file (http://, https:// or hf://), not a local

@@ -51,8 +51,7 @@ internal sealed class RemoteFile
         _address = address;
         _options = options;
         _client = HttpClients.For(options);
-        _token = options.Token ?? (address.IsHub || SameOrigin(address.Url, new Uri(RemoteAddress.HubEndpoint))
-            ? HubToken.Find() : null);
+        _token = options.Token ?? (address.IsOnHub ? HubToken.Find() : null);
         _stop = stop;
         _location = address.Url;
     }
@@ -68,6 +67,10 @@ internal sealed class RemoteFile
 
     /// <summary>The ETag the file was opened with (quotes kept), if the server sent one.</summary>
     public string? ETag => _etag;
+
+    /// <summary>What names these exact bytes: the SHA-256 the server vouches for, else its ETag without quotes or
+    /// <c>W/</c> (as huggingface_hub names cache blobs); null when the server sends neither.</summary>
+    public string? ContentId => Sha256 ?? Normalise(_etag);
 
     /// <summary>The commit the Hub resolved the revision to (X-Repo-Commit), for hf:// addresses.</summary>
     public string? Commit { get; private set; }
@@ -287,7 +290,7 @@ internal sealed class RemoteFile
             request.Headers.AcceptEncoding.ParseAdd("identity");
             if (conditional && _validator is not null) request.Headers.TryAddWithoutValidation("If-Range", _validator);
             // The token goes to the address's own origin only: never to a CDN or any host a redirect names.
-            if (_token is not null && SameOrigin(url, _address.Url))
+            if (_token is not null && RemoteAddress.SameOrigin(url, _address.Url))
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
             Interlocked.Increment(ref _requests);
             HttpResponseMessage response;
@@ -469,8 +472,4 @@ internal sealed class RemoteFile
 
     private static string? Normalise(string? etag)
         => etag?.Trim().Replace("W/", "", StringComparison.Ordinal).Trim('"');
-
-    private static bool SameOrigin(Uri a, Uri b)
-        => a.Scheme == b.Scheme && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase)
-            && a.Port == b.Port;
 }
