@@ -40,8 +40,8 @@ public sealed class RemoteAddress
 
     public bool IsHub => Repo is not null;
 
-    /// <summary>True for hf:// addresses and for URLs on the Hub's own origin: the ones the implicit Hub token (HF_TOKEN,
-    /// the token file) is for.</summary>
+    /// <summary>True for hf:// addresses and for URLs on the Hub's own origin: the ones the implicit Hub token
+    /// (HF_TOKEN, the token file) is for.</summary>
     public bool IsOnHub
         => IsHub || (Uri.TryCreate(HubEndpoint, UriKind.Absolute, out var hub) && SameOrigin(Url, hub));
 
