@@ -60,7 +60,7 @@ Describe 'The module' {
     It 'has a format view for every output type' {
         $views = Get-FormatData -TypeName 'TorchSerial.*' -PowerShellVersion $PSVersionTable.PSVersion
         $types = $views.TypeNames
-        foreach ($t in 'TorchSerial.Tensors.Tensor', 'TorchSerial.Tensors.Storage', 'TorchSerial.Python.PyObject', 'TorchSerial.Tensors.Quantization', 'TorchSerial.Scanning.ScanReport', 'TorchSerial.Scanning.GlobalReference', 'TorchSerial.Scanning.ScanProblem', 'TorchSerial.Devices.DeviceInfo', 'TorchSerial.Torch.LocationHandler', 'TorchSerial.Tensors.SparseTensor', 'TorchSerial.Torch.ModuleSource', 'TorchSerial.Provenance.SignatureReport') {
+        foreach ($t in 'TorchSerial.Tensors.Tensor', 'TorchSerial.Tensors.Storage', 'TorchSerial.Python.PyObject', 'TorchSerial.Tensors.Quantization', 'TorchSerial.Scanning.ScanReport', 'TorchSerial.Scanning.GlobalReference', 'TorchSerial.Scanning.ScanProblem', 'TorchSerial.Scanning.CodeFinding', 'TorchSerial.Devices.DeviceInfo', 'TorchSerial.Torch.LocationHandler', 'TorchSerial.Tensors.SparseTensor', 'TorchSerial.Torch.ModuleSource', 'TorchSerial.Provenance.SignatureReport') {
             $types | Should -Contain $t
         }
     }

@@ -74,6 +74,8 @@ public static class ErrorIds
 
     // TorchScript archives (their weights are read; their code never runs).
     public const string TorchScriptStructure = "TorchScriptStructure";
+    /// <summary>A scan finding: the archive's code reaches files, the network or native code outside torch.</summary>
+    public const string TorchScriptCode = "TorchScriptCode";
 
     // Pickle machine.
     public const string UnknownOpcode = "UnknownOpcode";

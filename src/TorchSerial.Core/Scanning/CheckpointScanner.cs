@@ -106,6 +106,22 @@ public static class CheckpointScanner
         }
         ct.ThrowIfCancellationRequested();
 
+        // Pass 4: a TorchScript archive's code, read as text: what torch.jit.load and its methods would run. Loading
+        // its weights here stays inert; the findings are for whoever hands the file to torch.
+        IReadOnlyList<CodeFinding> code = Array.Empty<CodeFinding>();
+        if (format is CheckpointFormat.Zip or CheckpointFormat.TorchScript)
+        {
+            try { code = TorchScriptCode.Scan(stream, ct); }
+            catch (TorchSerialException) { } // a directory the load cannot read is already the verdict
+            problems.AddRange(code.Where(f => f.Severity != "Info").Select(f => new ScanProblem
+            {
+                ErrorId = ErrorIds.TorchScriptCode, Record = f.Record,
+                Message = $"Line {f.Line} of '{f.Record}' ({f.Method}) calls {f.Call}: {f.Reason}. torch.jit.load " +
+                    "would run it (and torch.load before 2.6, even with weights_only=True); TorchSerial reads the " +
+                    "weights without running any of it.",
+            }));
+        }
+
         IReadOnlyList<string>? records = structure?.Graph.Records;
         if (format == CheckpointFormat.Zip)
         {
@@ -134,7 +150,7 @@ public static class CheckpointScanner
         // A refused file still has the tensors the inventory pass built: the report counts them (a row that says 0
         // tensors for a file of 122 misleads), though a load would give none of them.
         return Report(path, structure?.Graph.Format ?? format, verdict, problems, recorder, structure ?? inventory,
-            records ?? inventory?.Graph.Records);
+            records ?? inventory?.Graph.Records, code);
     }
 
     /// <summary>
@@ -185,7 +201,8 @@ public static class CheckpointScanner
 
     private static ScanReport Report(string path, CheckpointFormat? format, TorchSerialException? verdict,
         List<ScanProblem> problems,
-        GlobalRecorder recorder, (LoadedGraph Graph, List<Tensor> Tensors)? structure, IReadOnlyList<string>? records)
+        GlobalRecorder recorder, (LoadedGraph Graph, List<Tensor> Tensors)? structure, IReadOnlyList<string>? records,
+        IReadOnlyList<CodeFinding>? code = null)
     {
         if (verdict is not null) problems.Insert(0, Problem(verdict));
         var status = verdict is null
@@ -205,6 +222,7 @@ public static class CheckpointScanner
             StorageBytes = structure?.Graph.Storages.Sum(s => s.NumBytes) ?? 0,
             Locations = structure?.Graph.Storages.Select(s => s.SavedLocation).Distinct(StringComparer.Ordinal).ToList()
                 ?? new List<string>(),
+            Code = code ?? Array.Empty<CodeFinding>(),
         };
     }
 

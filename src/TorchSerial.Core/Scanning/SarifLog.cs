@@ -32,8 +32,16 @@ public static class SarifLog
                         $"{g.Family}; {(g.Decision == GlobalVerdict.Refused ? "refused by the load" : "admitted")}" +
                         (g.Opcodes.Count > 0 ? $"; applied by {string.Join(", ", g.Opcodes)}" : ""),
                     r.Path, g.Record, g.Offset));
-            foreach (var p in r.Problems.Where(p => p.ErrorId != Errors.ErrorIds.UnsafeGlobal))
+            // TorchScript code findings carry their line; their summary problems would say the same again.
+            foreach (var p in r.Problems.Where(p => p.ErrorId is not (Errors.ErrorIds.UnsafeGlobal
+                         or Errors.ErrorIds.TorchScriptCode)))
                 results.Add((p.ErrorId, r.IsLoadable ? "warning" : "error", p.Message, r.Path, p.Record, p.Offset));
+            foreach (var c in r.Code)
+                results.Add((CodeRule(c), c.Severity switch { "Dangerous" => "error", "Suspicious" => "warning",
+                        _ => "note" },
+                    c.Call == "__setstate__" ? $"{c.Reason}:\n{c.Code}" : $"{c.Method} calls {c.Call}: {c.Reason}. " +
+                        $"Line: {c.Code}",
+                    r.Path, $"{c.Record}:{c.Line}", null));
         }
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true }))
@@ -112,8 +120,20 @@ public static class SarifLog
         return Encoding.UTF8.GetString(ms.ToArray());
     }
 
+    private static string CodeRule(CodeFinding c) => c.Family switch
+    {
+        "file access" => "TorchScriptFileAccess",
+        "network access" => "TorchScriptNetworkAccess",
+        "native code" => "TorchScriptNativeCode",
+        _ => "TorchScriptSetState",
+    };
+
     private static string Describe(string rule) => rule switch
     {
+        "TorchScriptFileAccess" => "TorchScript code reads, writes or creates files.",
+        "TorchScriptNetworkAccess" => "TorchScript code calls other processes over torch.distributed.rpc.",
+        "TorchScriptNativeCode" => "TorchScript code calls native operators or classes of a library outside torch.",
+        "TorchScriptSetState" => "TorchScript code torch.jit.load runs while it loads the archive (__setstate__).",
         "DangerousGlobal" => "The pickle names a global that runs code, processes, files, network or nested " +
             "unpicklers.",
         "SuspiciousGlobal" => "The pickle names a global that is harmless alone but a building block of attacks.",

@@ -8,7 +8,8 @@ public enum ScanStatus
 {
     /// <summary>Import-TorchCheckpoint would load it, and nothing looks wrong.</summary>
     Ok,
-    /// <summary>It would load, but something is off (for example a CRC mismatch, which torch ignores too).</summary>
+    /// <summary>It would load, but something is off (for example a CRC mismatch, which torch ignores too, or a
+    /// TorchScript archive whose code reaches files, the network or native code).</summary>
     Warning,
     /// <summary>It references a global the policy refuses; Import-TorchCheckpoint would stop with
     /// UnsafeGlobal.</summary>
@@ -60,6 +61,11 @@ public sealed class ScanReport
     /// so no device is needed to read them.</summary>
     public IReadOnlyList<string> Locations { get => _locations; init => _locations = new ReportList<string>(value); }
     private readonly ReportList<string> _locations = new(Array.Empty<string>());
+
+    /// <summary>What a TorchScript archive's code would run (<see cref="TorchScriptCode"/>): every __setstate__, and
+    /// calls that reach files, the network or native code outside torch; empty for every other file.</summary>
+    public IReadOnlyList<CodeFinding> Code { get => _code; init => _code = new ReportList<CodeFinding>(value); }
+    private readonly ReportList<CodeFinding> _code = new(Array.Empty<CodeFinding>());
 
     /// <summary>The globals the policy refuses: a list, so <c>.Count</c> is 0 for a clean file in any script.</summary>
     public IReadOnlyList<GlobalReference> UnsafeGlobals => new ReportList<GlobalReference>(Globals.Where(g =>
