@@ -245,3 +245,37 @@ Describe 'Real torch agrees with the committed expectations' {
         $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
     }
 }
+
+# torch 1.13 saves Python values that pickle through builtin constructors; with the constructor admitted, the load
+# gives what torch.load gives (judged by torch's own repr of each value), and everything else stays refused.
+Describe 'Admitted pure constructors' -Skip:(-not (Find-TorchPython)) {
+    BeforeAll {
+        $script:Pure = Join-Path $TestDrive 'pure.pt'
+        $code = "import json, torch; torch.save({'empty': b'', 'bytes': b'ab\x00', 'slice': slice(1, 10, 2), " +
+            "'stop_only': slice(5), 'range': range(0, 10, 3), 'huge': range(0, 10**18), 'down': range(9, -1, -2), " +
+            "'frozen': frozenset({1, 2}), 'set': {3}, 'complex': complex(1.5, -2), 'imaginary': complex(0, 2)}, " +
+            "'$Pure'); print(json.dumps({k: repr(v) for k, v in torch.load('$Pure').items()}))"
+        $script:TorchRepr = & (Find-TorchPython) -c $code | ConvertFrom-Json -AsHashtable
+        $script:Admitted = 'builtins.bytes', 'builtins.slice', 'builtins.range', 'builtins.frozenset', 'builtins.set',
+            'builtins.complex'
+        $script:Loaded = Import-TorchCheckpoint -LiteralPath $Pure -AsObject -AllowGlobal $Admitted
+    }
+
+    It 'gives torch''s value for <_>' -ForEach 'empty', 'bytes', 'slice', 'stop_only', 'range', 'huge', 'down',
+        'frozen', 'set', 'complex', 'imaginary' {
+        [TorchSerial.Python.PyRepr]::Of($Loaded[$_]) | Should -Be $TorchRepr[$_]
+    }
+
+    It 'keeps a range as its bounds, whatever its length' {
+        $Loaded['huge'] | Should -BeOfType ([TorchSerial.Python.PyRange])
+        $Loaded['huge'].Count | Should -Be ([System.Numerics.BigInteger]::Pow(10, 18))
+        $Loaded['down'].Count | Should -Be 5
+        ,$Loaded['empty'] | Should -BeOfType ([byte[]])
+        $Loaded['complex'].Imaginary | Should -Be -2
+    }
+
+    It 'refuses them when they are not admitted' {
+        { Import-TorchCheckpoint -LiteralPath $Pure -AsObject -ErrorAction Stop } |
+            Should -Throw -ErrorId 'UnsafeGlobal,TorchSerial.PowerShell.Commands.ImportTorchCheckpointCommand'
+    }
+}

@@ -14,6 +14,7 @@ public static class PyRepr
         double d => Float(d),
         byte[] bytes => Bytes(bytes),
         float f32 => Float(f32),
+        System.Numerics.Complex c => Complex(c),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };
@@ -100,6 +101,17 @@ public static class PyRepr
     /// <summary>Python's <c>repr(float)</c>: the shortest digits that round-trip, in fixed notation for decimal
     /// exponents from -4 to 15 and as <c>1e-05</c> / <c>1.5e+16</c> outside them (.NET switches at other
     /// points).</summary>
+    /// <summary>Python's repr of a complex number: <c>(1.5-2j)</c>, <c>2j</c> with a real part of +0; its parts
+    /// without the '.0' a float's repr adds.</summary>
+    private static string Complex(System.Numerics.Complex c)
+    {
+        static string Part(double d) => Float(d) is var s && s.EndsWith(".0", StringComparison.Ordinal) ? s[..^2] : s;
+        string imaginary = Part(Math.Abs(c.Imaginary)) + "j";
+        if (c.Real == 0 && !double.IsNegative(c.Real)) return (double.IsNegative(c.Imaginary) ? "-" : "") + imaginary;
+        return $"({Part(c.Real)}{(double.IsNegative(c.Imaginary) ? "-" : "+")}" +
+            $"{imaginary})";
+    }
+
     internal static string Float(double d)
     {
         if (double.IsNaN(d)) return "nan";

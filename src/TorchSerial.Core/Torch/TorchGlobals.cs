@@ -15,6 +15,13 @@ namespace TorchSerial.Torch;
 /// </summary>
 internal static class TorchGlobals
 {
+    /// <summary>torch.jit._pickle's type markers: each returns its first argument (the type it names is an
+    /// annotation). Declared before <see cref="Known"/>, which registers them.</summary>
+    public static readonly IReadOnlyList<string> JitPickleMarkers = new[]
+    {
+        "restore_type_tag", "build_intlist", "build_tensorlist", "build_doublelist", "build_boollist",
+    }.Select(n => "torch.jit._pickle." + n).ToArray();
+
     private static readonly Dictionary<string, object> Known = BuildKnown();
 
     /// <summary>What torch.save writes for a rank's shard of a distributed tensor (FSDP's LOCAL_STATE_DICT).</summary>
@@ -127,6 +134,7 @@ internal static class TorchGlobals
         Add("torch._utils._rebuild_device_tensor_from_cpu_tensor",
             TensorRebuilders.Unsupported("a device tensor saved through a CPU copy (XLA, MTIA and similar)"));
 
+        foreach (var marker in JitPickleMarkers) Add(marker, a => a.Count > 0 ? a[0] : null);
         Add("collections.OrderedDict", a => FromPairs(a, "collections.OrderedDict"));
         Add("collections.Counter", a => FromPairs(a, "collections.Counter"));
         Add("builtins.set", a => ToSet(a, frozen: false));
@@ -136,6 +144,23 @@ internal static class TorchGlobals
             { Count(a, "complex", 0, 2); return new Complex(a.Count > 0 ? Double(a[0], "real") : 0, a.Count > 1
                 ? Double(a[1], "imag") : 0); });
         Add("_codecs.encode", Encode);
+        // Pure constructors, reached only when -AllowGlobal admits them (they are Suspicious builtins by default):
+        // they give the value torch would, as data. A protocol-2 pickle writes b'' as builtins.bytes().
+        Add("builtins.bytes", ToBytes);
+        Add("builtins.slice", a =>
+        {
+            Count(a, "slice", 1, 3);
+            return a.Count == 1 ? new PySlice(null, a[0], null) : new PySlice(a[0], a[1], a.Count > 2 ? a[2] : null);
+        });
+        Add("builtins.range", ToRange);
+        Add("builtins.int", ToInt);
+        Add("builtins.float", a => ToFloat(a));
+        Add("builtins.str", a => { Count(a, "str", 0, 1); return a.Count == 0 ? "" : PyRepr.Str(a[0]); });
+        Add("builtins.bool", a => { Count(a, "bool", 0, 1); return a.Count > 0 && Truthy(a[0]); });
+        Add("builtins.tuple", a => { Count(a, "tuple", 0, 1); return new PyTuple(Items(a, "tuple").ToArray()); });
+        Add("builtins.list", a => { Count(a, "list", 0, 1); var l = new PyList(); l.AddRange(Items(a, "list"));
+            return l; });
+        Add("builtins.dict", a => FromPairs(a, "builtins.dict"));
         Add("torch.Size", a =>
             { Count(a, "torch.Size", 0, 1); return new TorchSize(a.Count == 0
                 ? Array.Empty<long>() : LongSequence(a[0], "torch.Size")); });
@@ -216,6 +241,113 @@ internal static class TorchGlobals
             _ => throw Bad($"bytearray() got {Describe(a[0])}."),
         };
     }
+
+    /// <summary>A bytes object of a count this large is no checkpoint's: zero-filled bytes are allocated, so the
+    /// count is bounded.</summary>
+    private const long MaxZeroBytes = 64L << 20;
+
+    private static object ToBytes(PyTuple a)
+    {
+        Count(a, "bytes", 0, 3);
+        if (a.Count == 0) return Array.Empty<byte>();
+        return a[0] switch
+        {
+            byte[] b => b.ToArray(),
+            PyByteArray b => b.Value.ToArray(),
+            string when a.Count >= 2 => Encode(a)!,
+            long or int or BigInteger when Long(a[0], "bytes size") is var n and >= 0 and <= MaxZeroBytes =>
+                new byte[n],
+            long or int or BigInteger => throw Bad($"bytes({a[0]}) asks for more zero bytes than any checkpoint " +
+                $"holds (at most {MaxZeroBytes >> 20} MiB are made)."),
+            IEnumerable<object?> items => items.Select(x => Long(x, "bytes item") is var v and >= 0 and <= 255
+                ? (byte)v : throw Bad("bytes items must be in range(0, 256).")).ToArray(),
+            _ => throw Bad($"bytes() got {Describe(a[0])}."),
+        };
+    }
+
+    private static PyRange ToRange(PyTuple a)
+    {
+        Count(a, "range", 1, 3);
+        long start = a.Count == 1 ? 0 : Long(a[0], "range start");
+        long stop = Long(a[a.Count == 1 ? 0 : 1], "range stop");
+        long step = a.Count == 3 ? Long(a[2], "range step") : 1;
+        return step == 0 ? throw Bad("range() arg 3 must not be zero.") : new PyRange(start, stop, step);
+    }
+
+    private static object ToInt(PyTuple a)
+    {
+        Count(a, "int", 0, 2);
+        if (a.Count == 0) return 0L;
+        return a[0] switch
+        {
+            bool b => b ? 1L : 0L,
+            long or int or BigInteger when a.Count == 1 => a[0]!,
+            double d when double.IsFinite(d) => new BigInteger(Math.Truncate(d)) is var v
+                && v >= long.MinValue && v <= long.MaxValue ? (object)(long)v : v,
+            double => throw Bad("int() cannot convert an infinity or NaN."),
+            string s => ParseInt(s.Trim().Replace("_", ""), a.Count == 2 ? Long(a[1], "int base") : 10),
+            _ => throw Bad($"int() got {Describe(a[0])}."),
+        };
+    }
+
+    private static object ParseInt(string s, long numberBase)
+    {
+        if (numberBase != 10 && numberBase != 16 && numberBase != 8 && numberBase != 2)
+            throw Bad($"int() with base {numberBase} is not supported.");
+        bool negative = s.StartsWith('-');
+        string digits = s.TrimStart('+', '-');
+        if (digits.Length == 0 || digits.Length > 4300) throw Bad($"int() got the invalid literal '{s}'.");
+        BigInteger value = 0;
+        foreach (char c in digits.ToLowerInvariant())
+        {
+            int digit = c is >= '0' and <= '9' ? c - '0' : c is >= 'a' and <= 'z' ? c - 'a' + 10 : 99;
+            if (digit >= numberBase) throw Bad($"int() got the invalid literal '{s}' for base {numberBase}.");
+            value = value * numberBase + digit;
+        }
+        if (negative) value = -value;
+        return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+    }
+
+    private static double ToFloat(PyTuple a)
+    {
+        Count(a, "float", 0, 1);
+        if (a.Count == 0) return 0.0;
+        if (a[0] is not string s) return a[0] is bool b ? (b ? 1 : 0) : Double(a[0], "float argument");
+        return s.Trim().ToLowerInvariant() switch
+        {
+            "inf" or "+inf" or "infinity" or "+infinity" => double.PositiveInfinity,
+            "-inf" or "-infinity" => double.NegativeInfinity,
+            "nan" or "+nan" or "-nan" => double.NaN,
+            var t when double.TryParse(t.Replace("_", ""), System.Globalization.NumberStyles.Float,
+                System.Globalization.CultureInfo.InvariantCulture, out double d) => d,
+            _ => throw Bad($"float() got the invalid literal '{s}'."),
+        };
+    }
+
+    /// <summary>Python's truth value of plain data; anything else (an object whose __bool__ would run) is
+    /// refused.</summary>
+    private static bool Truthy(object? v) => v switch
+    {
+        null => false,
+        bool b => b,
+        long l => l != 0,
+        int i => i != 0,
+        BigInteger big => !big.IsZero,
+        double d => d != 0,
+        string s => s.Length > 0,
+        byte[] b => b.Length > 0,
+        System.Collections.ICollection c => c.Count > 0,
+        _ => throw Bad($"bool() of {Describe(v)} would run its own code; it is not computed."),
+    };
+
+    private static IEnumerable<object?> Items(PyTuple a, string type) => a.Count == 0 ? [] : a[0] switch
+    {
+        string s => s.Select(c => (object?)c.ToString()),
+        byte[] b => b.Select(x => (object?)(long)x),
+        PyDict d => d.Keys.Cast<object?>(),
+        IEnumerable<object?> items => items,
+        _ => throw Bad($"{type}() expects an iterable but got {Describe(a[0])}."),
+    };
 
     // Protocol 2 pickles bytes as _codecs.encode(latin1_text, 'latin1').
     private static object? Encode(PyTuple a)
