@@ -128,6 +128,22 @@ function Get-PesterPath {
     $pester
 }
 
+# The second judge (tests/TorchSerial.Judge: LibTorch 2.10 through TorchSharp, linux-x64 only). Where its packages
+# cannot be restored or it does not build, the tests that need it are skipped and counted, and this says why.
+function Get-JudgePath {
+    $project = Join-Path $root 'tests/TorchSerial.Judge'
+    if ([System.Runtime.InteropServices.RuntimeInformation]::RuntimeIdentifier -ne 'linux-x64') {
+        Write-Host 'LibTorch judge: linux-x64 only; its tests will be skipped.'
+        return $null
+    }
+    dotnet build $project -c $Configuration -nologo -v quiet | Out-Null
+    if ($LASTEXITCODE -ne 0) {
+        Write-Host "LibTorch judge: the build of $project failed; its tests will be skipped."
+        return $null
+    }
+    Join-Path $project "bin/$Configuration/net10.0/linux-x64/TorchSerial.Judge"
+}
+
 function Read-TrxCounts([string] $trx) {
     [xml] $doc = Get-Content $trx -Raw
     $c = $doc.TestRun.ResultSummary.Counters
@@ -150,6 +166,8 @@ function Invoke-Tests {
     Write-Host ("xunit: {0} passed, {1} failed, {2} skipped" -f $xunit.Passed, $xunit.Failed, $xunit.Skipped)
 
     $pesterPath = Get-PesterPath
+    # A path that does not exist skips the judge's tests rather than falling back to an older build.
+    $env:TORCHSERIAL_JUDGE = (Get-JudgePath) ?? 'unavailable'
     Invoke-ChildPwsh @('-File', (Join-Path $root 'build/Invoke-PesterTests.ps1'),
         '-PesterPath', $pesterPath, '-ModulePath', $moduleOut, '-TestsPath', (Join-Path $root 'tests/pester'), '-ResultDirectory', $results) |
         Tee-Object -Variable pesterLines | Write-Host

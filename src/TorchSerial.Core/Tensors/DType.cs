@@ -45,6 +45,10 @@ public sealed class DType : IEquatable<DType>
     /// <summary>The legacy storage class (<c>FloatStorage</c>) for classic dtypes; null for the v3 dtypes.</summary>
     public string? StorageClass { get; }
 
+    /// <summary>The typed storage class LibTorch's C++ writer pickles for this dtype: <see cref="StorageClass"/>, or
+    /// for a v3 dtype a name Python has no class for (<c>Float8_e4m3fnStorage</c>); null for the rest.</summary>
+    public string? PickledStorageClass { get; private init; }
+
     /// <summary>True for dtypes torch saves through <c>_rebuild_tensor_v3</c> and <c>UntypedStorage</c>.</summary>
     public bool IsV3 => StorageClass is null;
 
@@ -77,11 +81,16 @@ public sealed class DType : IEquatable<DType>
     public static readonly DType QUInt4x2 = Add("quint4x2", 1, ElementKind.Packed, "QUInt4x2Storage", quantized: true);
     public static readonly DType QUInt2x4 = Add("quint2x4", 1, ElementKind.Packed, "QUInt2x4Storage", quantized: true);
 
-    public static readonly DType Float8E5M2 = Add("float8_e5m2", 1, ElementKind.Float8E5M2, null);
-    public static readonly DType Float8E4M3FN = Add("float8_e4m3fn", 1, ElementKind.Float8E4M3FN, null);
-    public static readonly DType Float8E5M2FNUZ = Add("float8_e5m2fnuz", 1, ElementKind.Float8E5M2FNUZ, null);
-    public static readonly DType Float8E4M3FNUZ = Add("float8_e4m3fnuz", 1, ElementKind.Float8E4M3FNUZ, null);
-    public static readonly DType Float8E8M0FNU = Add("float8_e8m0fnu", 1, ElementKind.Float8E8M0FNU, null);
+    public static readonly DType Float8E5M2 = Add("float8_e5m2", 1, ElementKind.Float8E5M2, null,
+        pickledAs: "Float8_e5m2Storage");
+    public static readonly DType Float8E4M3FN = Add("float8_e4m3fn", 1, ElementKind.Float8E4M3FN, null,
+        pickledAs: "Float8_e4m3fnStorage");
+    public static readonly DType Float8E5M2FNUZ = Add("float8_e5m2fnuz", 1, ElementKind.Float8E5M2FNUZ, null,
+        pickledAs: "Float8_e5m2fnuzStorage");
+    public static readonly DType Float8E4M3FNUZ = Add("float8_e4m3fnuz", 1, ElementKind.Float8E4M3FNUZ, null,
+        pickledAs: "Float8_e4m3fnuzStorage");
+    public static readonly DType Float8E8M0FNU = Add("float8_e8m0fnu", 1, ElementKind.Float8E8M0FNU, null,
+        pickledAs: "Float8_e8m0fnuStorage");
     public static readonly DType Float4E2M1FNx2 = Add("float4_e2m1fn_x2", 1, ElementKind.Packed, null);
     public static readonly DType Bits8 = Add("bits8", 1, ElementKind.UnsignedInt, null);
     public static readonly DType Bits1x8 = Add("bits1x8", 1, ElementKind.Packed, null);
@@ -89,9 +98,9 @@ public sealed class DType : IEquatable<DType>
     public static readonly DType Bits4x2 = Add("bits4x2", 1, ElementKind.Packed, null);
     public static readonly DType Bits16 = Add("bits16", 2, ElementKind.UnsignedInt, null);
     public static readonly DType Complex32 = Add("complex32", 4, ElementKind.ComplexHalf, null);
-    public static readonly DType UInt16 = Add("uint16", 2, ElementKind.UnsignedInt, null);
-    public static readonly DType UInt32 = Add("uint32", 4, ElementKind.UnsignedInt, null);
-    public static readonly DType UInt64 = Add("uint64", 8, ElementKind.UnsignedInt, null);
+    public static readonly DType UInt16 = Add("uint16", 2, ElementKind.UnsignedInt, null, pickledAs: "UInt16Storage");
+    public static readonly DType UInt32 = Add("uint32", 4, ElementKind.UnsignedInt, null, pickledAs: "UInt32Storage");
+    public static readonly DType UInt64 = Add("uint64", 8, ElementKind.UnsignedInt, null, pickledAs: "UInt64Storage");
 
     /// <summary>Every dtype TorchSerial can hold tensors of, in torch's documentation order.</summary>
     public static IReadOnlyCollection<DType> All => ByName.Values;
@@ -102,11 +111,20 @@ public sealed class DType : IEquatable<DType>
     /// <summary>Looks up a classic dtype by its storage class name (<c>FloatStorage</c>); null when unknown.</summary>
     public static DType? FromStorageClass(string className) => ByStorage.GetValueOrDefault(className);
 
-    private static DType Add(string name, int size, ElementKind kind, string? storage, bool quantized = false)
+    /// <summary>Every storage class name a pickle may give a typed storage: the classic ones, and the names
+    /// LibTorch's C++ writer (torch::pickle_save, TorchScript's torch.save) gives the v3 dtypes, which have no Python
+    /// class (<c>torch.Float8_e4m3fnStorage</c>, <c>torch.UInt16Storage</c>).</summary>
+    public static IReadOnlyCollection<string> StorageClassNames => ByStorage.Keys;
+
+    /// <summary>Registers a dtype. <paramref name="storage"/> is the classic storage class it is written with;
+    /// <paramref name="pickledAs"/> a v3 dtype's storage name in files LibTorch's C++ writer makes, read and never
+    /// written (Python's torch.save writes these dtypes through UntypedStorage).</summary>
+    private static DType Add(string name, int size, ElementKind kind, string? storage, bool quantized = false,
+        string? pickledAs = null)
     {
-        var d = new DType(name, size, kind, storage, quantized);
+        var d = new DType(name, size, kind, storage, quantized) { PickledStorageClass = storage ?? pickledAs };
         ByName.Add(name, d);
-        if (storage is not null) ByStorage.Add(storage, d);
+        if ((storage ?? pickledAs) is { } cls) ByStorage.Add(cls, d);
         return d;
     }
 

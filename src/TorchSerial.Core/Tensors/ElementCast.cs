@@ -11,16 +11,21 @@ namespace TorchSerial.Tensors;
 /// integers by truncation through a 32-bit conversion for int32 and narrower (cvttss2si: NaN, infinities and values
 /// out of range give INT_MIN, then narrower types keep the low bits) and a 64-bit one for int64; integers wrap;
 /// bool is x != 0 (NaN is true; a complex number's real part only, as torch 1.13 casts it); complex to real keeps
-/// the real part. NaN bits follow torch's kernels too: float16 NaN is sign | 0x7E00 (c10's conversion); a bfloat16
-/// NaN made from float32 or float64 is 0xFFFF where torch's AVX2 kernel converts 16 elements at a time and 0x7FC0
-/// in the last n mod 16 elements, which its scalar loop converts (other CPUs differ in torch itself). Checked
-/// against real torch for every pair of its 12 classic dtypes (tests/fixtures/casts.py).
+/// the real part. The float8 dtypes meet every other through float32, as c10's types convert (<see cref="Float8"/>);
+/// uint16/32/64 wrap like the other integers. NaN bits follow LibTorch 2.10's kernels: a float16 NaN keeps its sign
+/// and payload, quieted; a bfloat16 NaN made from float32 is 0xFFFF, from float64 0xFFFF where the AVX2 kernel
+/// converts 16 elements at a time and 0x7FC0 in the last n mod 16 elements, which its scalar loop converts (other
+/// CPUs differ in torch itself). Checked against real torch 1.13 for every pair of its 12 classic dtypes
+/// (tests/fixtures/casts.py) and against LibTorch 2.10 for every pair of 20 dtypes (tests/TorchSerial.Judge).
 /// </summary>
 public static class ElementCast
 {
-    /// <summary>The dtypes casts are defined between (torch's classic dtypes; the rest have no torch 1.13 to judge
-    /// them).</summary>
-    public static bool Supports(DType dtype) => dtype.StorageClass is not null && !dtype.IsQuantized;
+    /// <summary>The dtypes casts are defined between: torch's classic dtypes (judged by torch 1.13), the float8
+    /// dtypes and uint16/32/64 (judged by LibTorch 2.10). Quantized, packed and complex32 tensors are not
+    /// cast.</summary>
+    public static bool Supports(DType dtype)
+        => !dtype.IsQuantized && (dtype.StorageClass is not null || Float8.Of(dtype.Kind) is not null
+            || dtype == DType.UInt16 || dtype == DType.UInt32 || dtype == DType.UInt64);
 
     /// <summary>Elements torch's AVX2 float→bfloat16 kernel converts per step; the remainder goes through its scalar
     /// loop.</summary>
@@ -41,12 +46,11 @@ public static class ElementCast
     {
         int n = source.Length / from.ItemSize;
         long vector = vectorEnd ?? n - n % VectorStep;
-        bool vectorNaN = to == DType.BFloat16 && (from == DType.Float32 || from == DType.Float64);
+        bool vectorNaN = to == DType.BFloat16 && from == DType.Float64;
         if (from == to) { source.CopyTo(destination); return; }
         if (from == DType.Float32 && to == DType.BFloat16)
         {
-            FloatToBFloat16(MemoryMarshal.Cast<byte, float>(source), MemoryMarshal.Cast<byte, ushort>(destination),
-                vector);
+            FloatToBFloat16(MemoryMarshal.Cast<byte, float>(source), MemoryMarshal.Cast<byte, ushort>(destination));
             return;
         }
         if (from == DType.BFloat16 && to == DType.Float32)
@@ -104,23 +108,22 @@ public static class ElementCast
 
     /// <summary>
     /// float32 → bfloat16 in <see cref="Vector{T}"/> lanes: the same round-to-nearest-even on the bits, NaN lanes
-    /// replaced by torch's NaN (0xFFFF in its vectorized part, 0x7FC0 after), two vectors narrowed into one.
+    /// replaced by LibTorch 2.10's NaN (0xFFFF for every element; torch 1.13 gave 0x7FC0 in the n mod 16 last
+    /// elements, which its scalar loop converted, and TorchSerial follows 2.10), two vectors narrowed into one.
     /// </summary>
-    private static void FloatToBFloat16(ReadOnlySpan<float> source, Span<ushort> destination, long vectorEnd)
+    private static void FloatToBFloat16(ReadOnlySpan<float> source, Span<ushort> destination)
     {
         int lanes = Vector<uint>.Count, i = 0;
         var bias = new Vector<uint>(0x7FFF);
         var one = new Vector<uint>(1);
         var vectorNaN = new Vector<uint>(0xFFFF);
-        for (; i + 2 * lanes <= source.Length && i + 2 * lanes <= vectorEnd; i += 2 * lanes)
+        for (; i + 2 * lanes <= source.Length; i += 2 * lanes)
         {
             var a = new Vector<float>(source[i..]);
             var b = new Vector<float>(source[(i + lanes)..]);
             Vector.Narrow(Round(a, bias, one, vectorNaN), Round(b, bias, one, vectorNaN)).CopyTo(destination[i..]);
         }
-        for (; i < source.Length; i++)
-            destination[i] = float.IsNaN(source[i]) ? (i < vectorEnd ? (ushort)0xFFFF : (ushort)0x7FC0)
-                : ToBFloat16(source[i]);
+        for (; i < source.Length; i++) destination[i] = float.IsNaN(source[i]) ? (ushort)0xFFFF : ToBFloat16(source[i]);
     }
 
     private static Vector<uint> Round(Vector<float> v, Vector<uint> bias, Vector<uint> one, Vector<uint> nan)
@@ -130,11 +133,15 @@ public static class ElementCast
         return Vector.ConditionalSelect(Vector.AsVectorUInt32(Vector.Equals(v, v)), rounded, nan);
     }
 
-    /// <summary>c10's float→half: round-to-nearest-even, and every NaN the quiet sign | 0x7E00.</summary>
+    /// <summary>c10's float→half: round-to-nearest-even; a NaN keeps its sign and the top 10 bits of its payload,
+    /// quieted (sign | 0x7E00 | payload >> 13, as LibTorch 2.10 converts; the usual NaN is 0x7E00 in 1.13
+    /// too).</summary>
     public static Half ToHalf(float f)
-        => float.IsNaN(f)
-            ? BitConverter.UInt16BitsToHalf((ushort)((BitConverter.SingleToUInt32Bits(f) >> 16 & 0x8000) | 0x7E00))
-            : (Half)f;
+    {
+        if (!float.IsNaN(f)) return (Half)f;
+        uint bits = BitConverter.SingleToUInt32Bits(f);
+        return BitConverter.UInt16BitsToHalf((ushort)((bits >> 16 & 0x8000) | 0x7E00 | (bits & 0x7FFFFF) >> 13));
+    }
 
     /// <summary>c10::BFloat16's round-to-nearest-even, NaN to the quiet 0x7FC0.</summary>
     public static ushort ToBFloat16(float f)
@@ -144,18 +151,27 @@ public static class ElementCast
         return (ushort)((bits + 0x7FFFu + ((bits >> 16) & 1)) >> 16);
     }
 
-    /// <summary>One element, as the widest value of its kind: a double (floats), a long (integers, bool) or a complex
-    /// pair.</summary>
-    private readonly record struct Value(bool IsInteger, long Integer, double Real, double Imaginary)
+    /// <summary>One element, as the widest value of its kind: a double (floats), a long (integers, bool; uint64's
+    /// bits when <paramref name="IsUnsigned"/>) or a complex pair. <paramref name="Single"/> keeps a float32 or
+    /// float8 element's own bits, which a trip through double would change (it quiets a signalling NaN).</summary>
+    private readonly record struct Value(bool IsInteger, long Integer, double Real, double Imaginary,
+        bool IsUnsigned = false, float? Single = null)
     {
-        /// <summary>The value as a float, rounded as C++ converts it (a long directly, a double once).</summary>
-        public float AsFloat => IsInteger ? Integer : (float)Real;
+        /// <summary>The value as a float, rounded as C++ converts it (an integer directly, a double once).</summary>
+        public float AsFloat => Single ?? (!IsInteger ? (float)Real : IsUnsigned ? (ulong)Integer : Integer);
+
+        /// <summary>The value as a double (exact for every float and for integers below 2^53).</summary>
+        public double AsDouble => !IsInteger ? Real : IsUnsigned ? (ulong)Integer : Integer;
+
+        public static Value FromSingle(float f) => new(false, 0, f, 0, Single: f);
     }
 
     private static Value Read(DType d, ReadOnlySpan<byte> b) => d.Kind switch
     {
         ElementKind.Float when d.ItemSize == 8 => new(false, 0, BinaryPrimitives.ReadDoubleLittleEndian(b), 0),
-        ElementKind.Float => new(false, 0, BinaryPrimitives.ReadSingleLittleEndian(b), 0),
+        ElementKind.Float => Value.FromSingle(BinaryPrimitives.ReadSingleLittleEndian(b)),
+        ElementKind.Float8E5M2 or ElementKind.Float8E4M3FN or ElementKind.Float8E5M2FNUZ or ElementKind.Float8E4M3FNUZ
+            or ElementKind.Float8E8M0FNU => Value.FromSingle(Float8.Of(d.Kind)!.Value.ToSingle(b[0])),
         ElementKind.Half => new(false, 0, (float)BinaryPrimitives.ReadHalfLittleEndian(b), 0),
         ElementKind.BFloat => new(false, 0,
             BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(b) << 16), 0),
@@ -164,7 +180,13 @@ public static class ElementCast
         ElementKind.Complex => new(false, 0, BinaryPrimitives.ReadSingleLittleEndian(b),
             BinaryPrimitives.ReadSingleLittleEndian(b[4..])),
         ElementKind.Bool => new(true, b[0] != 0 ? 1 : 0, 0, 0),
-        ElementKind.UnsignedInt => new(true, b[0], 0, 0),
+        ElementKind.UnsignedInt => d.ItemSize switch
+        {
+            1 => new(true, b[0], 0, 0),
+            2 => new(true, BinaryPrimitives.ReadUInt16LittleEndian(b), 0, 0),
+            4 => new(true, BinaryPrimitives.ReadUInt32LittleEndian(b), 0, 0),
+            _ => new(true, (long)BinaryPrimitives.ReadUInt64LittleEndian(b), 0, 0, IsUnsigned: true),
+        },
         ElementKind.SignedInt => d.ItemSize switch
         {
             1 => new(true, (sbyte)b[0], 0, 0),
@@ -179,13 +201,16 @@ public static class ElementCast
     {
         switch (d.Kind)
         {
-            case ElementKind.Float when d.ItemSize == 8: BinaryPrimitives.WriteDoubleLittleEndian(b, v.IsInteger
-                ? v.Integer : v.Real); return;
+            case ElementKind.Float when d.ItemSize == 8: BinaryPrimitives.WriteDoubleLittleEndian(b, v.AsDouble);
+                return;
             case ElementKind.Float: BinaryPrimitives.WriteSingleLittleEndian(b, v.AsFloat); return;
             case ElementKind.Half: BinaryPrimitives.WriteHalfLittleEndian(b, ToHalf(v.AsFloat)); return;
             case ElementKind.BFloat: BinaryPrimitives.WriteUInt16LittleEndian(b, ToBFloat16(v.AsFloat)); return;
+            case ElementKind.Float8E5M2 or ElementKind.Float8E4M3FN or ElementKind.Float8E5M2FNUZ
+                or ElementKind.Float8E4M3FNUZ or ElementKind.Float8E8M0FNU:
+                b[0] = Float8.Of(d.Kind)!.Value.FromSingle(v.AsFloat); return;
             case ElementKind.Complex when d.ItemSize == 16:
-                BinaryPrimitives.WriteDoubleLittleEndian(b, v.IsInteger ? v.Integer : v.Real);
+                BinaryPrimitives.WriteDoubleLittleEndian(b, v.AsDouble);
                 BinaryPrimitives.WriteDoubleLittleEndian(b[8..], v.Imaginary);
                 return;
             case ElementKind.Complex:
@@ -194,7 +219,14 @@ public static class ElementCast
                 return;
             case ElementKind.Bool: b[0] = (byte)(v.IsInteger ? (v.Integer != 0 ? 1 : 0) : (v.Real != 0 ? 1
                 : 0)); return;
-            case ElementKind.UnsignedInt: b[0] = (byte)Narrow(v); return;
+            case ElementKind.UnsignedInt:
+                switch (d.ItemSize)
+                {
+                    case 1: b[0] = (byte)Narrow(v); return;
+                    case 2: BinaryPrimitives.WriteUInt16LittleEndian(b, (ushort)Narrow(v)); return;
+                    case 4: BinaryPrimitives.WriteUInt32LittleEndian(b, (uint)Wide(v)); return;
+                    default: BinaryPrimitives.WriteUInt64LittleEndian(b, WideUnsigned(v)); return;
+                }
             case ElementKind.SignedInt:
                 switch (d.ItemSize)
                 {
@@ -215,6 +247,13 @@ public static class ElementCast
         double x = v.Real;
         return double.IsNaN(x) || x >= 2147483648.0 || x <= -2147483649.0 ? int.MinValue : (int)x;
     }
+
+    /// <summary>A float to uint64: truncation where the value fits; above 2^63 x86-64 code subtracts 2^63 first.
+    /// What lies outside [0, 2^64) is undefined in C++ and not pinned by the judge; this gives the 64-bit
+    /// conversion's bits there.</summary>
+    private static ulong WideUnsigned(Value v)
+        => !v.IsInteger && v.Real >= 9223372036854775808.0 && v.Real < 18446744073709551616.0
+            ? (ulong)v.Real : (ulong)Wide(v);
 
     /// <summary>The 64-bit conversion: truncation, and INT64_MIN for NaN, infinities and out of range.</summary>
     private static long Wide(Value v)

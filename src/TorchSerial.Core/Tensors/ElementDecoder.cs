@@ -16,11 +16,9 @@ internal static class ElementDecoder
             ElementKind.Half => MemoryMarshal.Cast<byte, Half>(b).ToArray(),
             ElementKind.BFloat => Widen(MemoryMarshal.Cast<byte, ushort>(b), bits =>
                 BitConverter.Int32BitsToSingle(bits << 16)),
-            ElementKind.Float8E5M2 => Widen(b, v => Float8.Decode(v, 5, 2, 15, Float8.Special.Ieee)),
-            ElementKind.Float8E4M3FN => Widen(b, v => Float8.Decode(v, 4, 3, 7, Float8.Special.AllOnesNaN)),
-            ElementKind.Float8E5M2FNUZ => Widen(b, v => Float8.Decode(v, 5, 2, 16, Float8.Special.NegativeZeroNaN)),
-            ElementKind.Float8E4M3FNUZ => Widen(b, v => Float8.Decode(v, 4, 3, 8, Float8.Special.NegativeZeroNaN)),
-            ElementKind.Float8E8M0FNU => Widen(b, v => v == 0xFF ? float.NaN : MathF.Pow(2, v - 127)),
+            ElementKind.Float8E5M2 or ElementKind.Float8E4M3FN or ElementKind.Float8E5M2FNUZ
+                or ElementKind.Float8E4M3FNUZ or ElementKind.Float8E8M0FNU
+                => Widen(b, Float8.Of(dtype.Kind)!.Value.ToSingle),
             ElementKind.SignedInt => dtype.ItemSize switch
             {
                 1 => MemoryMarshal.Cast<byte, sbyte>(b).ToArray(),

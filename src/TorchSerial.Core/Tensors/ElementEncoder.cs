@@ -20,8 +20,10 @@ internal static class ElementEncoder
             case ElementKind.Half: BinaryPrimitives.WriteHalfLittleEndian(dest, (Half)Real(value, index)); break;
             case ElementKind.BFloat: BinaryPrimitives.WriteUInt16LittleEndian(dest, ToBFloat16((float)Real(value,
                 index))); break;
-            case ElementKind.Float8E5M2 or ElementKind.Float8E4M3FN or ElementKind.Float8E5M2FNUZ or ElementKind.Float8E4M3FNUZ or ElementKind.Float8E8M0FNU:
-                dest[0] = Float8Table.For(dtype).Nearest(Real(value, index));
+            // As c10 converts a Python float: to float32 first, then to the format.
+            case ElementKind.Float8E5M2 or ElementKind.Float8E4M3FN or ElementKind.Float8E5M2FNUZ
+                or ElementKind.Float8E4M3FNUZ or ElementKind.Float8E8M0FNU:
+                dest[0] = Float8.Of(dtype.Kind)!.Value.FromSingle((float)Real(value, index));
                 break;
             case ElementKind.Bool: dest[0] = Real(value, index) != 0 ? (byte)1 : (byte)0; break;
             case ElementKind.Complex when dtype.ItemSize == 16:
@@ -102,58 +104,4 @@ internal static class ElementEncoder
 
     private static TorchSerialException Invalid(string message) =>
         new(ErrorIds.InvalidTensorData, ErrorKind.InvalidArgument, message);
-}
-
-/// <summary>Nearest-value encoding for the 8-bit float formats, from their exact decode tables.</summary>
-internal sealed class Float8Table
-{
-    private static readonly Dictionary<ElementKind, Float8Table> Tables = new();
-    private readonly (double Value, byte Code)[] _sorted;
-    private readonly double[] _values;
-    private readonly double _overflow;
-    private readonly byte _nan;
-    private readonly byte? _posInf, _negInf;
-
-    private Float8Table(DType dtype)
-    {
-        var codes = Enumerable.Range(0, 256).Select(c =>
-            (Value: (double)((float[])ElementDecoder.Decode(dtype, new[] { (byte)c }))[0], Code: (byte)c)).ToList();
-        _nan = codes.First(c => double.IsNaN(c.Value)).Code;
-        _posInf = codes.Where(c => double.IsPositiveInfinity(c.Value)).Select(c => (byte?)c.Code).FirstOrDefault();
-        _negInf = codes.Where(c => double.IsNegativeInfinity(c.Value)).Select(c => (byte?)c.Code).FirstOrDefault();
-        // Keep +0 over -0 for zero, and finite values only.
-        _sorted = codes.Where(c => double.IsFinite(c.Value) && !(c.Value == 0 && (c.Code & 0x80) != 0))
-            .OrderBy(c => c.Value).ToArray();
-        _values = _sorted.Select(c => c.Value).ToArray();
-        // Past the largest finite value by half a step, a value rounds out of range.
-        _overflow = _values[^1] + (_values[^1] - _values[^2]) / 2;
-    }
-
-    public static Float8Table For(DType dtype)
-    {
-        lock (Tables)
-        {
-            if (!Tables.TryGetValue(dtype.Kind, out var t)) Tables[dtype.Kind] = t = new Float8Table(dtype);
-            return t;
-        }
-    }
-
-    /// <summary>The code nearest to <paramref name="x"/>; ties go to the even code. Beyond the range: infinity where
-    /// the format has one, else NaN.</summary>
-    public byte Nearest(double x)
-    {
-        if (double.IsNaN(x)) return _nan;
-        if (x >= _overflow) return _posInf ?? _nan;
-        if (x <= -_overflow && _values[0] < 0) return _negInf ?? _nan;
-        if (x >= _values[^1]) return _sorted[^1].Code;
-        if (x <= _values[0]) return _sorted[0].Code;
-        int hi = Array.BinarySearch(_values, x);
-        if (hi >= 0) return _sorted[hi].Code;
-        hi = ~hi;
-        var (lo, up) = (_sorted[hi - 1], _sorted[hi]);
-        double dl = x - lo.Value, du = up.Value - x;
-        if (dl < du) return lo.Code;
-        if (du < dl) return up.Code;
-        return (lo.Code & 1) == 0 ? lo.Code : up.Code;
-    }
 }

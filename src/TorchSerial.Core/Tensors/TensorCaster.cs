@@ -5,10 +5,9 @@ namespace TorchSerial.Tensors;
 
 /// <summary>
 /// Casts tensors to one dtype as torch's <c>.to(dtype)</c> does (<see cref="ElementCast"/>), storage by storage:
-/// tensors
-/// that shared a storage share its cast (tied weights stay tied), and each keeps its name, geometry (offset and
-/// strides,
-/// in elements), IsParameter, RequiresGrad and Python state. Nothing is computed until the bytes are used.
+/// tensors that shared a storage share its cast (tied weights stay tied), and each keeps its name, geometry (offset
+/// and strides, in elements), IsParameter, RequiresGrad and Python state. Nothing is computed until the bytes are
+/// used.
 /// </summary>
 public sealed class TensorCaster(DType target)
 {
@@ -21,11 +20,9 @@ public sealed class TensorCaster(DType target)
         if (tensor.DTypeInfo == Target) return tensor;
         if (!ElementCast.Supports(tensor.DTypeInfo) || !ElementCast.Supports(Target))
             throw new TorchSerialException(ErrorIds.UnsupportedCast, ErrorKind.NotImplemented,
-                $"Tensor '{tensor.Name}' is {tensor.DType}; casts are exact (torch's bytes) between torch's classic " +
-                    $"dtypes " +
-                "(float64, float32, float16, bfloat16, int64, int32, int16, int8, uint8, bool, complex64, " +
-                    "complex128), " +
-                $"and {(ElementCast.Supports(tensor.DTypeInfo) ? Target : tensor.DTypeInfo)} is not one.");
+                $"Tensor '{tensor.Name}' is {tensor.DType}; casts are exact (torch's bytes) between " +
+                $"{string.Join(", ", DType.All.Where(ElementCast.Supports))}, and " +
+                $"{(ElementCast.Supports(tensor.DTypeInfo) ? Target : tensor.DTypeInfo)} is not one.");
         if (tensor.IsMeta)
         {
             var meta = Tensor.Meta(Target, tensor.Shape.Items, tensor.Stride.Items, tensor.RequiresGrad);

@@ -80,10 +80,16 @@ public sealed class GlobalPolicy
             set.Add("torch._utils." + f);
         foreach (var d in DType.All) set.Add("torch." + d.Name);
         for (int i = 1; i <= 7; i++) { set.Add($"torch.uint{i}"); set.Add($"torch.int{i}"); }
+        foreach (var storageClass in DType.StorageClassNames)
+        {
+            set.Add("torch." + storageClass);
+            set.Add("torch.cuda." + storageClass);
+        }
+        // torch.jit._pickle's markers return the value they wrap: TorchScript's and LibTorch's C++ writers wrap a
+        // typed dict or list root in them (restore_type_tag(obj, 'Dict[str, Tensor]')), so such files load as data.
+        foreach (var marker in TorchGlobals.JitPickleMarkers) set.Add(marker);
         foreach (var d in DType.All.Where(d => d.StorageClass is not null))
         {
-            set.Add("torch." + d.StorageClass);
-            set.Add("torch.cuda." + d.StorageClass);
             var tensorClass = d.StorageClass!.Replace("Storage", "Tensor", StringComparison.Ordinal);
             set.Add("torch." + tensorClass);
             set.Add("torch.cuda." + tensorClass);

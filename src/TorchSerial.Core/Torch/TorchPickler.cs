@@ -23,15 +23,21 @@ internal sealed class TorchPickler
     private readonly Func<object?, object?> _normalize;
     private readonly Stack<Step> _work = new();
     private readonly Func<Storage, string> _tag;
+    private readonly bool _libTorch;
 
     /// <summary>
     /// A pickler whose storages go where <paramref name="record"/> says (key, dtype and size field, given the dtype of
     /// the view that pickles it), saved with the location tag <paramref name="tag"/> gives (torch's location_tag).
+    /// With <paramref name="libTorch"/>, values are pickled as LibTorch's C++ writer pickles them, for its C++ reader:
+    /// the v3 dtypes as a typed storage class through _rebuild_tensor_v2, dicts as plain dicts (its reader makes
+    /// None of collections.OrderedDict), a dict of tensors tagged Dict[str, Tensor], and Parameters as tensors
+    /// that keep requires_grad.
     /// </summary>
     public TorchPickler(int protocol, Func<Storage, DType, StorageRecord> record, Func<Storage, string> tag,
         bool legacyPersistentIds,
-        Func<object?, object?>? normalize, int expectedTensors = 0)
+        Func<object?, object?>? normalize, int expectedTensors = 0, bool libTorch = false)
     {
+        _libTorch = libTorch;
         _w = new PickleWriter(protocol, checked(expectedTensors * 8));
         _record = record;
         _tag = tag;
@@ -175,6 +181,11 @@ internal sealed class TorchPickler
 
     private void SaveDict(IDictionary dict, string pythonType, object? state)
     {
+        if (_libTorch)
+        {
+            SaveLibTorchDict(dict);
+            return;
+        }
         if (pythonType == "builtins.dict")
         {
             _w.Op(Op.EMPTY_DICT);
@@ -195,6 +206,33 @@ internal sealed class TorchPickler
             steps.Add(Step.SaveOf(pairs[i].Key is PyNone ? null : pairs[i].Key));
             steps.Add(Step.SaveOf(pairs[i].Value));
         }, Op.SETITEM, Op.SETITEMS);
+    }
+
+    /// <summary>A dict as LibTorch's C++ writer pickles it: a plain dict, whatever its Python type, wrapped in
+    /// torch.jit._pickle.restore_type_tag(dict, 'Dict[str, Tensor]') when it maps names to tensors.</summary>
+    private void SaveLibTorchDict(IDictionary dict)
+    {
+        var pairs = dict.Cast<DictionaryEntry>().ToList();
+        bool tagged = pairs.Count > 0 && pairs.All(p => p.Key is string && _normalize(p.Value) is Tensor);
+        if (tagged)
+        {
+            _w.Global("torch.jit._pickle", "restore_type_tag");
+            Then(() => _w.Op(Op.MARK), () => SaveDict(pairs), () => _w.String("Dict[str, Tensor]"),
+                () => _w.Op(Op.TUPLE), () => _w.Op(Op.REDUCE));
+            return;
+        }
+        SaveDict(pairs);
+
+        void SaveDict(List<DictionaryEntry> items)
+        {
+            _w.Op(Op.EMPTY_DICT);
+            _w.Memoize(dict);
+            Batched(items.Count, (steps, i) =>
+            {
+                steps.Add(Step.SaveOf(items[i].Key is PyNone ? null : items[i].Key));
+                steps.Add(Step.SaveOf(items[i].Value));
+            }, Op.SETITEM, Op.SETITEMS);
+        }
     }
 
     /// <summary>CPython's _batch_appends/_batch_setitems: batches of 1000; a batch of one uses the single
@@ -287,7 +325,7 @@ internal sealed class TorchPickler
     private void SaveTensor(Tensor t)
     {
         var hooks = new PyDict { PythonType = "collections.OrderedDict" };
-        if (t.IsParameter)
+        if (t.IsParameter && !_libTorch)
         {
             var data = t.WithName(t.Name);
             data.IsParameter = false;
@@ -330,9 +368,10 @@ internal sealed class TorchPickler
                 t.RequiresGrad, hooks });
         }
         var args = new List<object?> { storage, t.StorageOffset, size, stride, t.RequiresGrad, hooks };
-        if (t.DTypeInfo.IsV3) args.Add(t.DTypeInfo);
+        bool v3 = t.DTypeInfo.IsV3 && !(_libTorch && t.DTypeInfo.PickledStorageClass is not null);
+        if (v3) args.Add(t.DTypeInfo);
         if (t.Metadata is { Count: > 0 } m) args.Add(m);
-        return (t.DTypeInfo.IsV3 ? "_rebuild_tensor_v3" : "_rebuild_tensor_v2", args.ToArray());
+        return (v3 ? "_rebuild_tensor_v3" : "_rebuild_tensor_v2", args.ToArray());
     }
 
     /// <summary>A meta tensor: torch 1.13's reduction, with no storage and so no record.</summary>
@@ -365,13 +404,15 @@ internal sealed class TorchPickler
     private void SavePersistentId(Storage storage, DType viewDType, bool untyped)
     {
         var entry = _record(storage, viewDType);
-        bool asUntyped = untyped || entry.DType.IsV3;
+        bool asUntyped = untyped || (entry.DType.IsV3 && !(_libTorch && entry.DType.PickledStorageClass is not null));
         var type = asUntyped ? new PyGlobal("torch.storage", "UntypedStorage")
-            : new PyGlobal("torch", entry.DType.StorageClass!);
+            : new PyGlobal("torch", entry.DType.PickledStorageClass!);
         var location = LocationTag(_tag(storage));
+        // The table counts a v3 dtype's storage in bytes (UntypedStorage); LibTorch's typed form counts elements.
+        long size = entry.DType.IsV3 && !asUntyped ? entry.NumElements / entry.DType.ItemSize : entry.NumElements;
         object?[] pid = _legacyIds
-            ? new object?[] { StorageTypename, type, entry.Key, location, entry.NumElements, null }
-            : new object?[] { StorageTypename, type, entry.Key, location, entry.NumElements };
+            ? new object?[] { StorageTypename, type, entry.Key, location, size, null }
+            : new object?[] { StorageTypename, type, entry.Key, location, size };
         _work.Push(Step.OpOf(Op.BINPERSID));
         _work.Push(Step.SaveOf(new PyTuple(pid)));
     }

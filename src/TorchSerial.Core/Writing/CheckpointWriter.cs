@@ -44,7 +44,7 @@ public static class CheckpointWriter
         int expected = Math.Min((options.Normalize?.Invoke(root) ?? root) is System.Collections.ICollection c ? c.Count
             : 0, 1 << 20);
         var pickle = new TorchPickler(options.PickleProtocol, storages.Record, tag, legacy, options.Normalize,
-            expected).Dump(root);
+            expected, libTorch: options.Layout == SaveLayout.ZipLibTorch).Dump(root);
         if (legacy) WriteLegacy(output, pickle, storages, options, cancellationToken);
         else WriteZip(output, pickle, storages, options, cancellationToken);
         output.Flush();
@@ -126,14 +126,16 @@ public static class CheckpointWriter
         CancellationToken ct)
     {
         var zip = new ZipRecordWriter(output, options.ArchiveName);
-        zip.Write("data.pkl", pickle);
+        bool libTorch = options.Layout == SaveLayout.ZipLibTorch;
+        // LibTorch's writer puts the storages first and the pickle after them.
+        if (!libTorch) zip.Write("data.pkl", pickle);
         var entries = storages.Entries.AsEnumerable();
         if (options.Layout == SaveLayout.ZipTorch1)
         {
             // torch ≤ 2.6 wrote storages in string order of their keys: 0, 1, 10, 11, …, 2.
             entries = entries.OrderBy(e => e.Key, StringComparer.Ordinal);
         }
-        else
+        else if (!libTorch)
         {
             zip.Write(".format_version", "1"u8);
             zip.Write(".storage_alignment", "64"u8);
@@ -148,7 +150,9 @@ public static class CheckpointWriter
                 ct), ct);
             progress.Written();
         }
+        if (libTorch) zip.Write("data.pkl", pickle);
         zip.Write("version", "3\n"u8);
+        if (libTorch) zip.Write("byteorder", "little"u8);
         if (options.Layout != SaveLayout.ZipTorch1) zip.Write(".data/serialization_id", SerializationId(zip.Names,
             zip.Crcs));
         zip.Finish();

@@ -14,6 +14,14 @@ public enum SaveLayout
     /// <summary>The legacy stacked-pickle stream of <c>_use_new_zipfile_serialization=False</c>.</summary>
     Legacy,
     /// <summary>
+    /// The zip archive as LibTorch's C++ writer lays it out (torch::pickle_save, TorchScript's torch.save), for C++
+    /// programs that read with torch::pickle_load: every dtype as a typed storage through <c>_rebuild_tensor_v2</c>
+    /// (<c>torch.Float8_e4m3fnStorage</c>, <c>torch.UInt16Storage</c>), which LibTorch reads and Python's torch.load
+    /// does not for those dtypes (it reads <see cref="Zip"/>); records data/N, data.pkl, version, byteorder and
+    /// .data/serialization_id.
+    /// </summary>
+    ZipLibTorch,
+    /// <summary>
     /// safetensors, byte for byte as the reference writer lays it out; shared tensors as <c>save_model</c> treats them.
     /// The object must be a flat dict of name → tensor.
     /// </summary>

@@ -64,11 +64,13 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
     public int PickleProtocol { get; set; } = 2;
 
     /// <summary>
-    /// Torch (torch.save's zip) or SafeTensors; by default SafeTensors for a .safetensors path, Torch otherwise.
-    /// TorchScript is read, never written: an archive holds compiled code, which only torch.jit makes.
+    /// Torch (torch.save's zip), SafeTensors, or LibTorch (the zip as LibTorch's C++ writer makes it, for C++
+    /// programs reading with torch::pickle_load: float8 and uint16-64 tensors as typed storages, which Python's
+    /// torch.load does not read); by default SafeTensors for a .safetensors path, Torch otherwise. TorchScript is
+    /// read, never written: an archive holds compiled code, which only torch.jit makes.
     /// </summary>
     [Parameter]
-    [ValidateSet("Torch", "SafeTensors", IgnoreCase = true)]
+    [ValidateSet("Torch", "SafeTensors", "LibTorch", IgnoreCase = true)]
     public string? Format { get; set; }
 
     /// <summary>
@@ -187,7 +189,16 @@ public sealed class SaveTensorCommand : PSCmdlet, IDisposable
         if (!safe && Format is not null && path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
             WriteWarning($"Writing a torch file under the safetensors name '{System.IO.Path.GetFileName(path)}', as " +
                 $"-Format Torch asks.");
-        return safe ? SaveLayout.SafeTensors : Legacy ? SaveLayout.Legacy : SaveLayout.Zip;
+        bool libTorch = Format?.Equals("LibTorch", StringComparison.OrdinalIgnoreCase) == true;
+        if (libTorch && Legacy)
+        {
+            WriteError(ErrorRecords.BadArgument(ErrorIds.InvalidSaveOption,
+                "-Legacy writes torch's pre-1.6 stream, which LibTorch's C++ reader does not read; drop one of them.",
+                path));
+            return null;
+        }
+        return safe ? SaveLayout.SafeTensors : Legacy ? SaveLayout.Legacy
+            : libTorch ? SaveLayout.ZipLibTorch : SaveLayout.Zip;
     }
 
     private List<KeyValuePair<string, string>>? MetadataPairs()
