@@ -44,6 +44,7 @@ internal static class ZipCheckpointSource
         }
         var records = new RecordNames(dir.Entries, root);
         var settings = options.Storages(bigEndian: byteOrder == "big");
+        using var burst = AllocationBurst.Begin(dir.Entries.Count, dir.Find(R("data.pkl"))?.UncompressedSize ?? 0);
         if (dir.Find(R("constants.pkl")) is not null) return TorchScriptSource.Load(dir, R, records, settings,
             options) with
         {
