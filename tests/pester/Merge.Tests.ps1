@@ -118,6 +118,41 @@ Describe 'Merge-TorchCheckpoint -AdapterPath' -Skip:(-not $HasTorch) {
         $verdict.exact | Should -BeGreaterOrEqual 7 -Because 'the tensors DoRA does not touch are the base''s own'
     }
 
+    It 'computes the low-rank products of a <_> adapter in an ILGPU kernel on ilgpu-cpu, with the host''s bytes' `
+        -ForEach @(
+        'plain', 'fanin', 'embedding', 'bias', 'conv', 'dora'
+    ) {
+        $base = Join-Path $Lora 'base.pt'
+        $adapter = Join-Path $Lora $_
+        $host_ = Merge-TorchCheckpoint -LiteralPath $base -AdapterPath $adapter
+        $device = Merge-TorchCheckpoint -LiteralPath $base -AdapterPath $adapter -Device ilgpu-cpu -Verbose 4>&1
+        $device | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } |
+            ForEach-Object Message | Should -Contain "Computing the adapters' low-rank products on ilgpu-cpu."
+        $tensors = @($device | Where-Object { $_ -is [TorchSerial.Tensors.Tensor] })
+        $tensors.Count | Should -Be @($host_).Count
+        for ($i = 0; $i -lt $tensors.Count; $i++) {
+            $tensors[$i].Name | Should -Be $host_[$i].Name
+            Get-Sha256 $tensors[$i].GetBytes() |
+                Should -Be (Get-Sha256 $host_[$i].GetBytes()) -Because $tensors[$i].Name
+        }
+        # And the kernel's result is PEFT's: judged by torch like the host's.
+        if ($_ -ne 'dora') {
+            $merged = Join-Path $Lora "$_/merged_device.pt"
+            $tensors | Save-Tensor -LiteralPath $merged
+            $verdict = & $Python $LoraJudge check (Join-Path $Lora "$_/expected.pt") $merged | ConvertFrom-Json
+            $verdict.exact | Should -Be 10
+        }
+    }
+
+    It 'refuses -Device for a device this machine lacks, and for averages' {
+        $base = Join-Path $Lora 'base.pt'
+        $plain = Join-Path $Lora 'plain'
+        { Merge-TorchCheckpoint -LiteralPath $base -AdapterPath $plain -Device cuda:7 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'DeviceUnavailable,TorchSerial.PowerShell.Commands.MergeTorchCheckpointCommand'
+        { Merge-TorchCheckpoint -LiteralPath $base, $base -Device ilgpu-cpu -ErrorAction Stop } |
+            Should -Throw -ErrorId 'MergeWeightsInvalid,TorchSerial.PowerShell.Commands.MergeTorchCheckpointCommand'
+    }
+
     It 'refuses a grouped convolution''s kernels as unsupported, naming the layer' {
         $grouped = Join-Path $Lora 'conv_grouped'
         $base = Join-Path $Lora 'base.pt'

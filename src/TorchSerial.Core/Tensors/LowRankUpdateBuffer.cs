@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics;
 using System.Runtime.InteropServices;
 using TorchSerial.Buffers;
 
@@ -25,6 +24,7 @@ internal sealed class LowRankUpdateBuffer : ElementBuffer
     private readonly double[]? _magnitude;
     private readonly bool _columnNorms;
     private double[]? _factors;
+    private readonly LowRankProduct _product;
 
     /// <param name="weight">W, 2-D.</param>
     /// <param name="left">L, row-major (rows of W × rank).</param>
@@ -35,10 +35,12 @@ internal sealed class LowRankUpdateBuffer : ElementBuffer
     /// null for plain LoRA.</param>
     /// <param name="columnNorms">Normalise each column of V instead of each row (an embedding; a Linear weight
     /// stored (in, out)).</param>
+    /// <param name="product">Where s·(L·R) is computed; null for the host.</param>
     public LowRankUpdateBuffer(Tensor weight, double[] left, double[] right, int rank, double scale,
-        double[]? magnitude = null, bool columnNorms = false)
+        double[]? magnitude = null, bool columnNorms = false, LowRankProduct? product = null)
         : base(weight.DTypeInfo.ItemSize)
     {
+        _product = product ?? LowRankProduct.Host;
         _magnitude = magnitude;
         _columnNorms = columnNorms;
         _weight = weight;
@@ -109,62 +111,19 @@ internal sealed class LowRankUpdateBuffer : ElementBuffer
         }
     }
 
-    /// <summary>
-    /// V for elements <paramref name="first"/>.. row by row, in float64: the product's row is Σⱼ L[p, j]·R[j, ·],
-    /// summed over j in order in <see cref="Vector{T}"/> lanes (a multiply, then an add: the same roundings as one
-    /// element at a time), then scaled and added to W's row.
-    /// </summary>
+    /// <summary>V for elements <paramref name="first"/>..: W's elements widened to float64, plus s·(L·R) from
+    /// <see cref="LowRankProduct"/> (the host's lanes, or an accelerator's kernel).</summary>
     private void Compute(long first, Span<double> values)
     {
         int n = values.Length;
-        var rawArray = ArrayPool<byte>.Shared.Rent(n * ItemSize);
-        var productArray = ArrayPool<double>.Shared.Rent((int)Math.Min(n, _columns));
-        try { Compute(first, values, rawArray.AsSpan(0, n * ItemSize), productArray); }
-        finally
+        var raw = ArrayPool<byte>.Shared.Rent(n * ItemSize);
+        try
         {
-            ArrayPool<byte>.Shared.Return(rawArray);
-            ArrayPool<double>.Shared.Return(productArray);
+            TensorGeometry.Gather(_bytes, ItemSize, _weight.StorageOffset, _weight.Shape.Items, _weight.Stride.Items,
+                first, raw.AsSpan(0, n * ItemSize));
+            ElementCast.Cast(_dtype, raw.AsSpan(0, n * ItemSize), DType.Float64, MemoryMarshal.AsBytes(values));
         }
-    }
-
-    private void Compute(long first, Span<double> values, Span<byte> raw, double[] product)
-    {
-        int n = values.Length;
-        TensorGeometry.Gather(_bytes, ItemSize, _weight.StorageOffset, _weight.Shape.Items, _weight.Stride.Items,
-            first, raw);
-        ElementCast.Cast(_dtype, raw, DType.Float64, MemoryMarshal.AsBytes(values));
-        int lanes = Vector<double>.Count;
-        var broadcast = new Vector<double>[_rank];
-        for (int k = 0; k < n;)
-        {
-            long e = first + k, row = e / _columns, column = e % _columns;
-            int length = (int)Math.Min(n - k, _columns - column);
-            var sum = product.AsSpan(0, length);
-            var l = _left.AsSpan((int)(row * _rank), _rank);
-            for (int j = 0; j < _rank; j++) broadcast[j] = new Vector<double>(l[j]);
-            // Each lane's sum stays in a register across j (R is read once per element, the sum never stored midway);
-            // j still runs in order, a multiply then an add, so the roundings are those of one element at a time.
-            int q = 0;
-            for (; q + lanes <= length; q += lanes)
-            {
-                var acc = Vector<double>.Zero;
-                long at = column + q;
-                for (int j = 0; j < _rank; j++, at += _columns)
-                    acc += broadcast[j] * new Vector<double>(_right.AsSpan((int)at, lanes));
-                acc.CopyTo(sum[q..]);
-            }
-            for (; q < length; q++)
-            {
-                double acc = 0;
-                for (int j = 0; j < _rank; j++) acc += l[j] * _right[j * _columns + column + q];
-                sum[q] = acc;
-            }
-            var scale = new Vector<double>(_scale);
-            var target = values.Slice(k, length);
-            for (q = 0; q + lanes <= length; q += lanes)
-                (new Vector<double>(target[q..]) + scale * new Vector<double>(sum[q..])).CopyTo(target[q..]);
-            for (; q < length; q++) target[q] += _scale * sum[q];
-            k += length;
-        }
+        finally { ArrayPool<byte>.Shared.Return(raw); }
+        _product.AddScaled(values, first, _columns, _left, _right, _rank, _scale);
     }
 }

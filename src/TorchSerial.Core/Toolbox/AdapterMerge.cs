@@ -30,8 +30,10 @@ public static class AdapterMerge
     /// <param name="options">How the adapter's weights are read.</param>
     /// <param name="adapterScale">Scales the whole adapter (1 merges it as trained).</param>
     /// <param name="opened">Receives the adapter checkpoint, which must stay open while the result is read.</param>
+    /// <param name="product">Where the low-rank products are computed (an accelerator's kernel); null for the
+    /// host.</param>
     public static IReadOnlyList<Tensor> Merge(IReadOnlyList<Tensor> baseTensors, string adapterFolder,
-        LoadOptions options, double adapterScale, ICollection<IDisposable> opened)
+        LoadOptions options, double adapterScale, ICollection<IDisposable> opened, LowRankProduct? product = null)
     {
         var config = ReadConfig(adapterFolder);
         string weightsFile = new[] { "adapter_model.safetensors", "adapter_model.bin" }
@@ -78,7 +80,7 @@ public static class AdapterMerge
                 throw Invalid(adapterFolder, $"the adapter's '{a.Name}' names '{key}', which the base model does not " +
                     "have (are the base's names those of the model the adapter was trained on?)");
             double scale = adapterScale * Scale(config, module, adapterFolder);
-            merged[key] = MergeOne(w, parts, config, module, scale, adapterFolder);
+            merged[key] = MergeOne(w, parts, config, module, scale, adapterFolder, product);
             if (parts.BBias is { } bias)
             {
                 string biasKey = module + ".bias";
@@ -86,7 +88,8 @@ public static class AdapterMerge
                     throw Invalid(adapterFolder, $"its '{bias.Name}' ({bias.Shape}) has no base bias '{biasKey}' of " +
                         "that shape to merge into");
                 // b′ = b + s·b_B: the low-rank update of a one-column matrix, with R = [1].
-                merged[biasKey] = Updated(baseBias, Column(baseBias), Doubles(bias), new[] { 1.0 }, 1, scale);
+                merged[biasKey] = Updated(baseBias, Column(baseBias), Doubles(bias), new[] { 1.0 }, 1, scale,
+                    product);
             }
         }
         return baseTensors.Select(t => merged.TryGetValue(t.Name, out var m) ? m
@@ -98,7 +101,7 @@ public static class AdapterMerge
         Tensor? Magnitude = null);
 
     private static Tensor MergeOne(Tensor weight, Module parts, Config config, string module, double scale,
-        string folder)
+        string folder, LowRankProduct? product)
     {
         Tensor w = weight, a = parts.A!, b = parts.B!;
         bool embedding = parts.Embedding;
@@ -142,7 +145,7 @@ public static class AdapterMerge
                     $"has {features} output features");
             magnitude = Doubles(m);
         }
-        return Updated(weight, w, left, right, r, scale, magnitude, columnNorms: !stored);
+        return Updated(weight, w, left, right, r, scale, product, magnitude, columnNorms: !stored);
     }
 
     /// <summary>The scale s of a module: α/r, or α/√r with rsLoRA, after rank_pattern and alpha_pattern.</summary>
@@ -167,10 +170,10 @@ public static class AdapterMerge
     /// <paramref name="matrix"/> (the original, or its 2-D view), on read.
     /// </summary>
     private static Tensor Updated(Tensor original, Tensor matrix, double[] left, double[] right, int rank,
-        double scale, double[]? magnitude = null, bool columnNorms = false)
+        double scale, LowRankProduct? product, double[]? magnitude = null, bool columnNorms = false)
     {
         var dtype = original.DTypeInfo;
-        var buffer = new LowRankUpdateBuffer(matrix, left, right, rank, scale, magnitude, columnNorms);
+        var buffer = new LowRankUpdateBuffer(matrix, left, right, rank, scale, magnitude, columnNorms, product);
         var storage = new Storage(original.Name, dtype, buffer.Length, original.SavedLocation, untyped: false,
             new LazyBuffer(original.Name, buffer.Length, buffer));
         long[] shape = original.Shape.ToArray();

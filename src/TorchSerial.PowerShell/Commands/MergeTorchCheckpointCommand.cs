@@ -38,6 +38,13 @@ public sealed class MergeTorchCheckpointCommand : CheckpointInputCmdlet
     [Parameter]
     public double AdapterScale { get; set; } = 1;
 
+    /// <summary>Computes the adapters' low-rank products on an ILGPU accelerator ('ilgpu-cpu', 'cuda:0') instead of
+    /// the host's cores; the merged bytes are the same.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(Completion.AcceleratorCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Device { get; set; }
+
     protected override void ProcessRecord() => _paths.AddRange(ResolveInputPaths());
 
     protected override void EndProcessing()
@@ -65,11 +72,18 @@ public sealed class MergeTorchCheckpointCommand : CheckpointInputCmdlet
                     "-AdapterPath merges adapters into one base checkpoint: give exactly one -Path and no -Weight.",
                     string.Join(", ", _paths)));
             merged = inputs[0].Tensors;
+            LowRankProduct? product = null;
+            if (Device is not null && Device != "cpu")
+            {
+                try { product = new Devices.DeviceLowRankProduct(Device); }
+                catch (TorchSerialException ex) { ThrowTerminatingError(ErrorRecords.From(ex, Device)); }
+                WriteVerbose($"Computing the adapters' low-rank products on {Device}.");
+            }
             var opened = new List<IDisposable>();
             foreach (var adapter in AdapterPath)
             {
                 string folder = SessionState.Path.GetUnresolvedProviderPathFromPSPath(adapter);
-                try { merged = AdapterMerge.Merge(merged, folder, Options, AdapterScale, opened); }
+                try { merged = AdapterMerge.Merge(merged, folder, Options, AdapterScale, opened, product); }
                 catch (TorchSerialException ex)
                 {
                     ThrowTerminatingError(ErrorRecords.ForFile(ex, folder));
@@ -78,6 +92,10 @@ public sealed class MergeTorchCheckpointCommand : CheckpointInputCmdlet
             foreach (var tensor in merged) WriteObject(DisplayDefaults.For(this, tensor));
             return;
         }
+        if (Device is not null && Device != "cpu")
+            ThrowTerminatingError(ErrorRecords.BadArgument(ErrorIds.MergeWeightsInvalid,
+                "-Device runs adapter merges (-AdapterPath) on an accelerator; averages run on the host's cores.",
+                Device));
         try { merged = CheckpointAverage.Merge(inputs, Weight); }
         catch (TorchSerialException ex)
         {
