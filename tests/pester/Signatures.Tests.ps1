@@ -107,7 +107,7 @@ Describe 'Test-ModelSignature on signatures model_signing wrote' {
         $report.Reason | Should -BeLike '*does not chain to the given trust anchors*'
     }
 
-    It 'answers one bool for all models with -Quiet, and a keyless bundle is Unsupported, not Valid' {
+    It 'answers one bool for all models with -Quiet, a keyless bundle included' {
         $models = 'v1.1.0-elliptic-key', 'v1.0.1-elliptic-key' | ForEach-Object { Join-Path $Oms $_ }
         $ignore = $models | ForEach-Object { Join-Path $_ 'ignore-me' }
         Test-ModelSignature -LiteralPath $models -PublicKeyPath $PublicKey -IgnorePath $ignore -Quiet | Should -BeTrue
@@ -115,10 +115,9 @@ Describe 'Test-ModelSignature on signatures model_signing wrote' {
         Add-Content (Join-Path $changed 'signme-1') 'x'
         Test-ModelSignature -LiteralPath ($models + $changed) -PublicKeyPath $PublicKey `
             -IgnorePath ($ignore + (Join-Path $changed 'ignore-me')) -Quiet | Should -BeFalse
-        $keyless = Test-ModelSignature (Join-Path $Oms 'v1.1.0-sigstore') -Identity 'stefanb@us.ibm.com' `
-            -Issuer 'https://sigstore.verify.ibm.com/oauth2'
-        $keyless.Status | Should -Be 'Unsupported'
-        $keyless.Method | Should -Be 'Sigstore'
+        $keyless = Join-Path $Oms 'v1.1.0-sigstore'
+        Test-ModelSignature $keyless -Identity 'stefanb@us.ibm.com' -Issuer 'https://sigstore.verify.ibm.com/oauth2' `
+            -IgnorePath (Join-Path $keyless 'ignore-me') -Quiet | Should -BeTrue
     }
 
     It 'reports a validly signed statement of the wrong shape as Invalid, with a reason' {
@@ -247,5 +246,107 @@ Describe 'Set-ModelSignature' -Skip:(-not $HasCryptography) {
             $file, (Join-Path $TestDrive 'p256.pem'), (Join-Path $TestDrive 'whatif.sig'))
         $r.Errors | Should -BeNullOrEmpty
         Test-Path (Join-Path $TestDrive 'whatif.sig') | Should -BeFalse
+    }
+}
+
+# Keyless signatures model_signing 0.3.1-1.1.0 made with Sigstore's public-good instance (Fulcio, Rekor, CT log),
+# verified offline against the trusted root the module carries; each check is shown to bite by a tampered copy.
+Describe 'Test-ModelSignature on keyless (Sigstore) signatures, offline' {
+    BeforeAll {
+        $script:Identity = @{ Identity = 'stefanb@us.ibm.com'; Issuer = 'https://sigstore.verify.ibm.com/oauth2' }
+        # A copy of the v1.1.0 keyless model whose bundle the script block edits (a hashtable of its JSON).
+        function Edit-Bundle([scriptblock] $edit) {
+            $copy = Copy-Model 'v1.1.0-sigstore'
+            $file = Join-Path $copy 'model.sig'
+            $bundle = Get-Content $file -Raw | ConvertFrom-Json -AsHashtable
+            & $edit $bundle
+            $bundle | ConvertTo-Json -Depth 20 | Set-Content $file
+            $copy
+        }
+        function Edit-Base64([string] $text, [int] $at) {
+            $bytes = [Convert]::FromBase64String($text); $bytes[$at] = $bytes[$at] -bxor 1
+            [Convert]::ToBase64String($bytes)
+        }
+        $script:PublicGood = Join-Path $TestDrive 'public-good.json'
+        $resource = [TorchSerial.Provenance.SignatureVerifier].Assembly.GetManifestResourceStream(
+            'TorchSerial.Provenance.sigstore-public-good.json')
+        $reader = [IO.StreamReader]::new($resource); Set-Content $PublicGood $reader.ReadToEnd(); $reader.Dispose()
+    }
+
+    It 'verifies the keyless signature model_signing <_> wrote, naming the signer' -ForEach 'v0.3.1', 'v1.0.0',
+        'v1.0.1', 'v1.1.0' {
+        $report = Test-Copy (Join-Path $Oms "$_-sigstore") $Identity
+        $report.Status | Should -Be 'Valid'
+        $report.Method | Should -Be 'Sigstore'
+        $report.Signer | Should -Be 'stefanb@us.ibm.com'
+        $report.FileCount | Should -Be 2
+    }
+
+    It 'refuses another identity or issuer than the certificate names' {
+        $model = Join-Path $Oms 'v1.1.0-sigstore'
+        $other = Test-Copy $model @{ Identity = 'someone@example.com'; Issuer = $Identity.Issuer }
+        $other.Status | Should -Be 'Invalid'
+        $other.Reason | Should -Be "it was signed by 'stefanb@us.ibm.com', not by 'someone@example.com'"
+        $issuer = Test-Copy $model @{ Identity = $Identity.Identity; Issuer = 'https://accounts.google.com' }
+        $issuer.Reason | Should -BeLike "*vouched for by 'https://sigstore.verify.ibm.com/oauth2', not by *"
+    }
+
+    It 'refuses a tampered <what>' -ForEach @(
+        @{ what = 'signed entry timestamp'; reason = '*signed entry timestamp is not the log''s signature*'
+            edit = { param($b) $e = $b.verificationMaterial.tlogEntries[0]
+                $e.inclusionPromise.signedEntryTimestamp = Edit-Base64 $e.inclusionPromise.signedEntryTimestamp 20 } }
+        @{ what = 'inclusion proof hash'; reason = '*inclusion proof does not lead to the log''s root hash*'
+            edit = { param($b) $p = $b.verificationMaterial.tlogEntries[0].inclusionProof
+                $p.hashes[3] = Edit-Base64 $p.hashes[3] 5 } }
+        @{ what = 'checkpoint signature'; reason = '*checkpoint is not signed by the Rekor log*'
+            edit = { param($b) $c = $b.verificationMaterial.tlogEntries[0].inclusionProof.checkpoint
+                $c.envelope = $c.envelope -replace 'wNI9ajBFAiB', 'wNI9ajBFAiC' } }
+        @{ what = 'log entry body'; reason = '*Rekor entry was made for another payload*'
+            edit = { param($b) $e = $b.verificationMaterial.tlogEntries[0]
+                $body = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($e.canonicalizedBody))
+                $body = $body -replace '("payloadHash":\{"algorithm":"sha256","value":")[0-9a-f]', '${1}0'
+                $e.canonicalizedBody = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($body)) } }
+        @{ what = 'certificate (another signer''s)'; reason = '*made with another certificate*'
+            edit = { param($b) $other = Get-Content (Join-Path $Oms 'v1.0.0-sigstore/model.sig') -Raw | ConvertFrom-Json
+                $b.verificationMaterial.certificate.rawBytes = $other.verificationMaterial.certificate.rawBytes } }
+        @{ what = 'log id'; reason = '*in a log the trusted root does not name*'
+            edit = { param($b) $e = $b.verificationMaterial.tlogEntries[0]
+                $e.logId.keyId = Edit-Base64 $e.logId.keyId 0 } }
+    ) {
+        $report = Test-Copy (Edit-Bundle $edit) $Identity
+        $report.Status | Should -Be 'Invalid'
+        $report.Reason | Should -BeLike $reason
+    }
+
+    It 'checks the chain and the SCT against the trusted root it is given' {
+        $model = Join-Path $Oms 'v1.1.0-sigstore'
+        (Test-Copy $model ($Identity + @{ TrustedRoot = $PublicGood })).Status | Should -Be 'Valid'
+        $root = Get-Content $PublicGood -Raw | ConvertFrom-Json -AsHashtable
+        $root.certificateAuthorities = @($root.certificateAuthorities | Where-Object { $_.validFor.end })
+        $noFulcio = Join-Path $TestDrive 'no-fulcio.json'; $root | ConvertTo-Json -Depth 20 | Set-Content $noFulcio
+        (Test-Copy $model ($Identity + @{ TrustedRoot = $noFulcio })).Reason |
+            Should -BeLike '*does not chain to a Fulcio authority*'
+        $root = Get-Content $PublicGood -Raw | ConvertFrom-Json -AsHashtable
+        $root.ctlogs = @()
+        $noCt = Join-Path $TestDrive 'no-ct.json'; $root | ConvertTo-Json -Depth 20 | Set-Content $noCt
+        (Test-Copy $model ($Identity + @{ TrustedRoot = $noCt })).Reason |
+            Should -BeLike '*signed certificate timestamp is not from a certificate-transparency log*'
+        $notRoot = Join-Path $TestDrive 'not-root.json'; Set-Content $notRoot '{"tlogs": 3}'
+        { Test-Copy $model ($Identity + @{ TrustedRoot = $notRoot; ErrorAction = 'Stop' }) } |
+            Should -Throw -ErrorId 'SignatureKeyInvalid,TorchSerial.PowerShell.Commands.TestModelSignatureCommand'
+    }
+
+    It 'still compares the files: a changed one is Invalid, named' {
+        $copy = Copy-Model 'v1.1.0-sigstore'
+        Add-Content (Join-Path $copy 'signme-2') 'x'
+        $report = Test-Copy $copy $Identity
+        $report.Status | Should -Be 'Invalid'
+        $report.Reason | Should -BeLike '*signme-2*'
+    }
+
+    It 'reports a keyless bundle given a key as the wrong method' {
+        $report = Test-Copy (Join-Path $Oms 'v1.1.0-sigstore') @{ PublicKeyPath = $PublicKey }
+        $report.Status | Should -Be 'Invalid'
+        $report.Reason | Should -BeLike '*keyless (Sigstore) signature; verify it with -Identity and -Issuer*'
     }
 }

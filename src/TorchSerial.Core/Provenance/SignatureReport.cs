@@ -19,7 +19,8 @@ public sealed record SignatureReport
     /// <summary>Key, Certificate or Sigstore.</summary>
     public string? Method { get; init; }
 
-    /// <summary>The signer: the key's hint (SHA-256 of its PEM), or the leaf certificate's subject.</summary>
+    /// <summary>The signer: the key's hint (SHA-256 of its PEM), the leaf certificate's subject, or a keyless
+    /// signature's identity (the Fulcio certificate's e-mail or URI).</summary>
     public string? Signer { get; init; }
 
     public string? PredicateType { get; init; }

@@ -11,7 +11,8 @@ namespace TorchSerial.Provenance;
 /// P-384 SHA-384, P-521 SHA-512), by a public key whose hint the bundle names, or by a certificate that chains to the
 /// given trust anchors at its own notBefore and may sign (digitalSignature or codeSigning); the statement's type,
 /// predicate and root digest; and a fresh manifest of the local files against the signed one. A signature that does
-/// not hold is a report with the reason, never an exception; an unreadable file is a TorchSerialException.
+/// not hold is a report with the reason, never an exception; an unreadable file is a TorchSerialException. Keyless
+/// (Sigstore) signatures are authenticated by <see cref="KeylessVerifier"/>.
 /// </summary>
 public static class SignatureVerifier
 {
@@ -19,8 +20,6 @@ public static class SignatureVerifier
         IEnumerable<string>? ignorePaths = null, CancellationToken ct = default)
         => Verify(modelPath, signaturePath, ignorePaths, ct, bundle =>
         {
-            if (bundle.Method == SigningMethod.Sigstore)
-                return (null, "it is a keyless (Sigstore) signature; give -Identity and -Issuer");
             using var key = ReadKey(publicKeyPath);
             string hint = KeyHint(key);
             if (bundle.KeyHint is { } expected && expected != hint)
@@ -47,16 +46,59 @@ public static class SignatureVerifier
                 : (leaf.Subject, "its signature does not match its certificate's key");
         });
 
-    /// <summary>A keyless bundle is recognised and reported Unsupported: its offline checks (Fulcio chain, SCT,
-    /// Rekor entry and inclusion proof) are not built yet.</summary>
-    public static SignatureReport VerifyKeyless(string modelPath, string signaturePath, string identity, string issuer)
-        => Verify(modelPath, signaturePath, null, default, bundle => (null, null), unsupported:
-            "keyless (Sigstore) signatures are recognised but not verified yet: the offline checks of the Fulcio " +
-            "chain, its SCT and the Rekor entry are still to be built. Nothing was concluded about the model.");
+    /// <summary>
+    /// A keyless (Sigstore) signature, offline: the Rekor entry, its signed timestamp, inclusion proof and checkpoint,
+    /// the Fulcio chain at the logged time, the SCT, and the signer's identity and OIDC issuer
+    /// (<see cref="KeylessVerifier"/>), all against <paramref name="trustedRootPath"/>'s trusted root or Sigstore's
+    /// public-good one; then the DSSE signature with the certificate's key.
+    /// </summary>
+    public static SignatureReport VerifyKeyless(string modelPath, string signaturePath, string identity, string issuer,
+        string? trustedRootPath = null, IEnumerable<string>? ignorePaths = null, CancellationToken ct = default)
+    {
+        SigstoreTrustedRoot root;
+        try
+        {
+            root = trustedRootPath is null ? SigstoreTrustedRoot.PublicGood
+                : SigstoreTrustedRoot.Read(ReadFile(trustedRootPath, "trusted root"));
+        }
+        catch (FormatException ex)
+        {
+            throw new TorchSerialException(ErrorIds.SignatureKeyInvalid, ErrorKind.InvalidData,
+                $"'{trustedRootPath}' cannot be used: {ex.Message}.", ex);
+        }
+        return Verify(modelPath, signaturePath, ignorePaths, ct, (bundle, json) =>
+        {
+            if (bundle.Method != SigningMethod.Sigstore)
+                return (null, $"it is signed by the {bundle.Method.ToString().ToLowerInvariant()} method, not keyless");
+            string? problem;
+            string? signer;
+            try { problem = KeylessVerifier.Check(json, bundle, identity, issuer, root, out signer); }
+            catch (Exception ex) when (ex is System.Text.Json.JsonException or KeyNotFoundException
+                or InvalidOperationException or FormatException or System.Formats.Asn1.AsnContentException
+                or ArgumentOutOfRangeException or IndexOutOfRangeException)
+            {
+                return (null, $"its Sigstore verification material cannot be read ({ex.Message})");
+            }
+            if (problem is not null) return (signer, problem);
+            using var leaf = LoadCertificate(bundle.Certificates[0]);
+            using var key = leaf.GetECDsaPublicKey();
+            if (key is null) return (signer, "its certificate's key is not an elliptic-curve key");
+            return Signed(key, bundle, HashAlgorithmName.SHA256) ? (signer, null)
+                : (signer, "its signature does not match its certificate's key");
+        });
+    }
 
     private static SignatureReport Verify(string modelPath, string signaturePath, IEnumerable<string>? ignorePaths,
-        CancellationToken ct, Func<SignatureBundle, (string? Signer, string? Problem)> authenticate,
-        string? unsupported = null)
+        CancellationToken ct, Func<SignatureBundle, (string? Signer, string? Problem)> authenticate)
+        => Verify(modelPath, signaturePath, ignorePaths, ct, (bundle, _) =>
+        {
+            if (bundle.Method == SigningMethod.Sigstore)
+                return (null, "it is a keyless (Sigstore) signature; verify it with -Identity and -Issuer");
+            return authenticate(bundle);
+        });
+
+    private static SignatureReport Verify(string modelPath, string signaturePath, IEnumerable<string>? ignorePaths,
+        CancellationToken ct, Func<SignatureBundle, byte[], (string? Signer, string? Problem)> authenticate)
     {
         var report = new SignatureReport { Path = modelPath, SignaturePath = signaturePath };
         byte[] json = ReadFile(signaturePath, "signature");
@@ -65,11 +107,8 @@ public static class SignatureVerifier
         try { bundle = SignatureBundle.Read(json); }
         catch (FormatException ex) { return report with { Status = "Invalid", Reason = ex.Message }; }
         report = report with { Method = bundle.Method.ToString() };
-        if (unsupported is not null || (bundle.Method == SigningMethod.Sigstore))
-            return report with { Status = "Unsupported", Reason = unsupported ?? "it is a keyless (Sigstore) " +
-                "signature, which is not verified yet" };
         string? signer, problem;
-        try { (signer, problem) = authenticate(bundle); }
+        try { (signer, problem) = authenticate(bundle, json); }
         catch (CryptographicException ex)
         {
             return report with { Status = "Invalid", Reason = $"its certificate cannot be read ({ex.Message})" };

@@ -46,8 +46,8 @@ public sealed class TestModelSignatureCommand : PSCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string[] CertificateChainPath { get; set; } = Array.Empty<string>();
 
-    /// <summary>The signer's identity (the certificate's SAN: an e-mail or a workflow URI) for keyless Sigstore
-    /// signatures; these are recognised and reported Unsupported for now.</summary>
+    /// <summary>The signer's identity (the Fulcio certificate's SAN: an e-mail or a workflow URI) for keyless
+    /// Sigstore signatures, verified offline against a trusted root.</summary>
     [Parameter(Mandatory = true, ParameterSetName = KeylessSet)]
     [ValidateNotNullOrEmpty]
     public string Identity { get; set; } = "";
@@ -57,6 +57,12 @@ public sealed class TestModelSignatureCommand : PSCmdlet, IDisposable
     [Parameter(Mandatory = true, ParameterSetName = KeylessSet)]
     [ValidateNotNullOrEmpty]
     public string Issuer { get; set; } = "";
+
+    /// <summary>A Sigstore trusted root (trusted_root.json) for keyless signatures: a newer public-good one, or a
+    /// private Sigstore's; by default the public-good root the module carries.</summary>
+    [Parameter(ParameterSetName = KeylessSet)]
+    [ValidateNotNullOrEmpty]
+    public string? TrustedRoot { get; set; }
 
     /// <summary>Paths left out of the comparison besides those the signature records (and .git*, the signature
     /// file): files the model folder holds that were never signed.</summary>
@@ -101,7 +107,10 @@ public sealed class TestModelSignatureCommand : PSCmdlet, IDisposable
                         CertificateSet => SignatureVerifier.VerifyWithCertificates(model, signature,
                             CertificateChainPath.Select(p => SessionState.Path.GetUnresolvedProviderPathFromPSPath(p))
                                 .ToList(), ignores, _cancel.Token),
-                        KeylessSet => SignatureVerifier.VerifyKeyless(model, signature, Identity, Issuer),
+                        KeylessSet => SignatureVerifier.VerifyKeyless(model, signature, Identity, Issuer,
+                            TrustedRoot is null ? null
+                                : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TrustedRoot),
+                            ignores, _cancel.Token),
                         _ => SignatureVerifier.VerifyWithKey(model, signature,
                             SessionState.Path.GetUnresolvedProviderPathFromPSPath(PublicKeyPath), ignores,
                             _cancel.Token),
