@@ -312,6 +312,10 @@ Describe 'Test-ModelSignature on keyless (Sigstore) signatures, offline' {
         @{ what = 'log id'; reason = '*in a log the trusted root does not name*'
             edit = { param($b) $e = $b.verificationMaterial.tlogEntries[0]
                 $e.logId.keyId = Edit-Base64 $e.logId.keyId 0 } }
+        @{ what = 'RFC 3161 timestamp'; reason = '*not signed by a timestamp authority of the trusted root*'
+            edit = { param($b) $t = $b.verificationMaterial.timestampVerificationData.rfc3161Timestamps[0]
+                $bytes = [Convert]::FromBase64String($t.signedTimestamp)
+                $t.signedTimestamp = Edit-Base64 $t.signedTimestamp ($bytes.Length - 3) } }
     ) {
         $report = Test-Copy (Edit-Bundle $edit) $Identity
         $report.Status | Should -Be 'Invalid'
@@ -320,19 +324,26 @@ Describe 'Test-ModelSignature on keyless (Sigstore) signatures, offline' {
 
     It 'checks the chain and the SCT against the trusted root it is given' {
         $model = Join-Path $Oms 'v1.1.0-sigstore'
-        (Test-Copy $model ($Identity + @{ TrustedRoot = $PublicGood })).Status | Should -Be 'Valid'
+        (Test-Copy $model ($Identity + @{ TrustedRootPath = $PublicGood })).Status | Should -Be 'Valid'
         $root = Get-Content $PublicGood -Raw | ConvertFrom-Json -AsHashtable
         $root.certificateAuthorities = @($root.certificateAuthorities | Where-Object { $_.validFor.end })
         $noFulcio = Join-Path $TestDrive 'no-fulcio.json'; $root | ConvertTo-Json -Depth 20 | Set-Content $noFulcio
-        (Test-Copy $model ($Identity + @{ TrustedRoot = $noFulcio })).Reason |
+        (Test-Copy $model ($Identity + @{ TrustedRootPath = $noFulcio })).Reason |
             Should -BeLike '*does not chain to a Fulcio authority*'
         $root = Get-Content $PublicGood -Raw | ConvertFrom-Json -AsHashtable
         $root.ctlogs = @()
         $noCt = Join-Path $TestDrive 'no-ct.json'; $root | ConvertTo-Json -Depth 20 | Set-Content $noCt
-        (Test-Copy $model ($Identity + @{ TrustedRoot = $noCt })).Reason |
+        (Test-Copy $model ($Identity + @{ TrustedRootPath = $noCt })).Reason |
             Should -BeLike '*signed certificate timestamp is not from a certificate-transparency log*'
+        $root = Get-Content $PublicGood -Raw | ConvertFrom-Json -AsHashtable
+        $root.timestampAuthorities = @()
+        $noTsa = Join-Path $TestDrive 'no-tsa.json'; $root | ConvertTo-Json -Depth 20 | Set-Content $noTsa
+        (Test-Copy $model ($Identity + @{ TrustedRootPath = $noTsa })).Reason |
+            Should -Be 'it carries RFC 3161 timestamps, but the trusted root names no timestamp authority'
+        (Test-Copy (Join-Path $Oms 'v1.0.1-sigstore') ($Identity + @{ TrustedRootPath = $noTsa })).Status |
+            Should -Be 'Valid' -Because 'a 1.0.1 bundle carries no timestamp'
         $notRoot = Join-Path $TestDrive 'not-root.json'; Set-Content $notRoot '{"tlogs": 3}'
-        { Test-Copy $model ($Identity + @{ TrustedRoot = $notRoot; ErrorAction = 'Stop' }) } |
+        { Test-Copy $model ($Identity + @{ TrustedRootPath = $notRoot; ErrorAction = 'Stop' }) } |
             Should -Throw -ErrorId 'SignatureKeyInvalid,TorchSerial.PowerShell.Commands.TestModelSignatureCommand'
     }
 

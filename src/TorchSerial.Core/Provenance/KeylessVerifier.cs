@@ -17,6 +17,8 @@ namespace TorchSerial.Provenance;
 /// <item>the certificate chains to a Fulcio authority of the root at the time the log integrated the entry, and may
 /// sign code;</item>
 /// <item>its embedded SCT is a certificate-transparency log's signature over the precertificate;</item>
+/// <item>its RFC 3161 timestamps, where it carries any, stamp this signature under a timestamp authority of the
+/// root, inside the certificate's validity (<see cref="TimestampToken"/>);</item>
 /// <item>its identity (the subject alternative name) and OIDC issuer are the ones asked for.</item>
 /// </list>
 /// The DSSE signature itself is then checked with the certificate's key by <see cref="SignatureVerifier"/>. Each
@@ -55,9 +57,32 @@ internal static class KeylessVerifier
         return BodyProblem(entry, bundle, leaf)
             ?? SetProblem(entry, logKey)
             ?? InclusionProblem(entry, logKey)
+            ?? TimestampProblem(material, bundle, leaf, root)
             ?? ChainProblem(leaf, root, time, out var issuerCertificate)
             ?? SctProblem(leaf, issuerCertificate!, root)
             ?? IdentityProblem(leaf, identity, issuer, signer);
+    }
+
+    /// <summary>Each RFC 3161 timestamp the bundle carries (model_signing 1.1 adds one) stamps this signature, holds
+    /// under a timestamp authority of the root, and falls inside the certificate's validity. As sigstore-python, a
+    /// bundle with timestamps needs a root that names an authority.</summary>
+    private static string? TimestampProblem(JsonElement material, SignatureBundle bundle, X509Certificate2 leaf,
+        SigstoreTrustedRoot root)
+    {
+        if (!material.TryGetProperty("timestampVerificationData", out var data)
+            || !data.TryGetProperty("rfc3161Timestamps", out var stamps) || stamps.GetArrayLength() == 0)
+            return null;
+        if (root.TimestampAuthorities.Count == 0)
+            return "it carries RFC 3161 timestamps, but the trusted root names no timestamp authority";
+        foreach (var stamp in stamps.EnumerateArray())
+        {
+            string? problem = TimestampToken.Check(stamp.GetProperty("signedTimestamp").GetBytesFromBase64(),
+                bundle.Signature, root, out var stamped);
+            if (problem is not null) return problem;
+            if (stamped < leaf.NotBefore.ToUniversalTime() || stamped > leaf.NotAfter.ToUniversalTime())
+                return $"its RFC 3161 timestamp ({stamped:u}) is outside its certificate's validity";
+        }
+        return null;
     }
 
     /// <summary>The Rekor entry's body names this envelope: its payload hash, its signature, its certificate.</summary>

@@ -27,6 +27,9 @@ internal sealed class SigstoreTrustedRoot
     public IReadOnlyList<TrustedLog> CertificateLogs { get; private init; } = [];
     public IReadOnlyList<TrustedAuthority> Authorities { get; private init; } = [];
 
+    /// <summary>The RFC 3161 timestamp authorities (their chains, leaf first).</summary>
+    public IReadOnlyList<TrustedAuthority> TimestampAuthorities { get; private init; } = [];
+
     /// <summary>Sigstore's public-good instance, as sigstore-python ships it for offline use.</summary>
     public static SigstoreTrustedRoot PublicGood { get; } = Read(PublicGoodJson());
 
@@ -50,14 +53,8 @@ internal sealed class SigstoreTrustedRoot
             {
                 TransparencyLogs = Logs(root, "tlogs"),
                 CertificateLogs = Logs(root, "ctlogs"),
-                Authorities = root.TryGetProperty("certificateAuthorities", out var cas)
-                    ? cas.EnumerateArray().Select(ca => new TrustedAuthority(
-                        ca.TryGetProperty("uri", out var uri) ? uri.GetString() ?? "" : "",
-                        ca.GetProperty("certChain").GetProperty("certificates").EnumerateArray()
-                            .Select(c => c.GetProperty("rawBytes").GetBytesFromBase64()).ToList(),
-                        Time(ca.GetProperty("validFor"), "start")!.Value,
-                        Time(ca.GetProperty("validFor"), "end"))).ToList()
-                    : [],
+                Authorities = AuthoritiesOf(root, "certificateAuthorities"),
+                TimestampAuthorities = AuthoritiesOf(root, "timestampAuthorities"),
             };
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException
@@ -66,6 +63,16 @@ internal sealed class SigstoreTrustedRoot
             throw new FormatException($"it is not a Sigstore trusted root ({ex.Message})", ex);
         }
     }
+
+    private static List<TrustedAuthority> AuthoritiesOf(JsonElement root, string name)
+        => root.TryGetProperty(name, out var cas)
+            ? cas.EnumerateArray().Select(ca => new TrustedAuthority(
+                ca.TryGetProperty("uri", out var uri) ? uri.GetString() ?? "" : "",
+                ca.GetProperty("certChain").GetProperty("certificates").EnumerateArray()
+                    .Select(c => c.GetProperty("rawBytes").GetBytesFromBase64()).ToList(),
+                Time(ca.GetProperty("validFor"), "start")!.Value,
+                Time(ca.GetProperty("validFor"), "end"))).ToList()
+            : [];
 
     private static List<TrustedLog> Logs(JsonElement root, string name)
         => root.TryGetProperty(name, out var logs)

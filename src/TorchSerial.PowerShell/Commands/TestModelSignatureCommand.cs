@@ -62,7 +62,7 @@ public sealed class TestModelSignatureCommand : PSCmdlet, IDisposable
     /// private Sigstore's; by default the public-good root the module carries.</summary>
     [Parameter(ParameterSetName = KeylessSet)]
     [ValidateNotNullOrEmpty]
-    public string? TrustedRoot { get; set; }
+    public string? TrustedRootPath { get; set; }
 
     /// <summary>Paths left out of the comparison besides those the signature records (and .git*, the signature
     /// file): files the model folder holds that were never signed.</summary>
@@ -108,8 +108,8 @@ public sealed class TestModelSignatureCommand : PSCmdlet, IDisposable
                             CertificateChainPath.Select(p => SessionState.Path.GetUnresolvedProviderPathFromPSPath(p))
                                 .ToList(), ignores, _cancel.Token),
                         KeylessSet => SignatureVerifier.VerifyKeyless(model, signature, Identity, Issuer,
-                            TrustedRoot is null ? null
-                                : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TrustedRoot),
+                            TrustedRootPath is null ? null
+                                : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TrustedRootPath),
                             ignores, _cancel.Token),
                         _ => SignatureVerifier.VerifyWithKey(model, signature,
                             SessionState.Path.GetUnresolvedProviderPathFromPSPath(PublicKeyPath), ignores,
