@@ -226,6 +226,59 @@ Describe 'Set-ModelSignature' -Skip:(-not $HasCryptography) {
             Should -Throw -ErrorId 'SignatureKeyInvalid,*'
     }
 
+    It 'signs with an encrypted PKCS#8 key, a PKCS#12 file and a certificate object, each verified by Python' {
+        $password = ConvertTo-SecureString 'correct horse' -AsPlainText -Force
+        $pbe = [Security.Cryptography.PbeParameters]::new([Security.Cryptography.PbeEncryptionAlgorithm]::Aes256Cbc,
+            [Security.Cryptography.HashAlgorithmName]::SHA256, 100000)
+        $encrypted = Join-Path $TestDrive 'p384-encrypted.pem'
+        Set-Content $encrypted $P384.ExportEncryptedPkcs8PrivateKeyPem('correct horse', $pbe)
+        $readme = Join-Path $Model 'README.md'
+        $sig = Join-Path $TestDrive 'encrypted.sig'
+        Set-ModelSignature $Model -PrivateKeyPath $encrypted -Password $password -SignaturePath $sig -IgnorePath $readme
+        (Invoke-Judge $Model $sig (Join-Path $TestDrive 'p384-pub.pem') @($readme)).ok | Should -BeTrue
+        { Set-ModelSignature $Model -PrivateKeyPath $encrypted -SignaturePath $sig -Force -ErrorAction Stop } |
+            Should -Throw '*encrypted; give its password with -Password*'
+
+        # A PKCS#12 file with a signing certificate under a root: the certificate method, its chain from the file.
+        $caKey = [Security.Cryptography.ECDsa]::Create([Security.Cryptography.ECCurve+NamedCurves]::nistP256)
+        $caRequest = [Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=p12 root', $caKey,
+            [Security.Cryptography.HashAlgorithmName]::SHA256)
+        $caRequest.CertificateExtensions.Add(
+            [Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($true, $false, 0, $true))
+        $ca = $caRequest.CreateSelfSigned([DateTimeOffset]::Now.AddDays(-1), [DateTimeOffset]::Now.AddYears(1))
+        $leafRequest = [Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=p12 signer', $P256,
+            [Security.Cryptography.HashAlgorithmName]::SHA256)
+        $leafRequest.CertificateExtensions.Add([Security.Cryptography.X509Certificates.X509KeyUsageExtension]::new(
+            [Security.Cryptography.X509Certificates.X509KeyUsageFlags]::DigitalSignature, $true))
+        $leaf = $leafRequest.Create($ca, [DateTimeOffset]::Now.AddHours(-1), [DateTimeOffset]::Now.AddDays(30),
+            [byte[]](5, 6, 7, 8))
+        $withKey = [Security.Cryptography.X509Certificates.ECDsaCertificateExtensions]::CopyWithPrivateKey($leaf, $P256)
+        $bundle = [Security.Cryptography.X509Certificates.X509Certificate2Collection]::new()
+        $null = $bundle.Add($withKey); $null = $bundle.Add($ca)
+        $p12 = Join-Path $TestDrive 'signer.p12'
+        [IO.File]::WriteAllBytes($p12, $bundle.Export([Security.Cryptography.X509Certificates.X509ContentType]::Pkcs12,
+            'correct horse'))
+        $root = Join-Path $TestDrive 'p12-root.pem'; Set-Content $root $ca.ExportCertificatePem()
+        $sig = Join-Path $TestDrive 'p12.sig'
+        Set-ModelSignature $Model -PrivateKeyPath $p12 -Password $password -SignaturePath $sig -IgnorePath $readme
+        $verdict = Invoke-Judge $Model $sig (Join-Path $TestDrive 'p256-pub.pem') @($readme)
+        $verdict.ok | Should -BeTrue
+        $verdict.method | Should -Be 'certificate'
+        $report = Test-ModelSignature $Model -SignaturePath $sig -CertificateChainPath $root
+        $report.Status | Should -Be 'Valid' -Because $report.Reason
+        $report.Signer | Should -Be 'CN=p12 signer'
+        { Set-ModelSignature $Model -PrivateKeyPath $p12 -SignaturePath $sig -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'SignatureKeyInvalid,*'
+
+        # A certificate object that holds its key, as the platform's store hands it out; one without a key is refused.
+        $sig = Join-Path $TestDrive 'object.sig'
+        Set-ModelSignature $Model -Certificate $withKey -SignaturePath $sig -IgnorePath $readme
+        (Invoke-Judge $Model $sig (Join-Path $TestDrive 'p256-pub.pem') @($readme)).ok | Should -BeTrue
+        (Test-ModelSignature $Model -SignaturePath $sig -CertificateChainPath $root).Status | Should -Be 'Valid'
+        { Set-ModelSignature $Model -Certificate $leaf -SignaturePath $sig -Force -ErrorAction Stop } |
+            Should -Throw -ErrorId 'SignatureKeyInvalid,*'
+    }
+
     It 'signs a single file as the one resource ".", and keeps an existing signature without -Force' {
         $file = Join-Path $Model 'weights.bin'
         $sig = Join-Path $TestDrive 'single.sig'

@@ -56,22 +56,121 @@ public static class SignatureWriter
     }
 
     /// <summary>
-    /// Reads a signing key (PKCS#8 or SEC1 PEM, P-256/384/521) and the chain to put beside it (PEM, leaf first), and
-    /// checks that the leaf holds this key's public half. Problems are SignatureKeyInvalid naming the file.
+    /// Reads a signing key and the chain to put beside it (PEM, leaf first), and checks that the leaf holds this key's
+    /// public half. The key is PEM (PKCS#8, SEC1, or PKCS#8 encrypted with <paramref name="password"/>) or a PKCS#12
+    /// file (<paramref name="password"/> opens it), whose certificate, and the other certificates it carries but its
+    /// self-signed root, become the chain when no chain paths are given. P-256, P-384 or P-521. Problems are
+    /// SignatureKeyInvalid naming the file.
     /// </summary>
-    public static (ECDsa Key, List<byte[]> Chain) ReadSigner(string privateKeyPath, IEnumerable<string> chainPaths)
+    public static (ECDsa Key, List<byte[]> Chain) ReadSigner(string privateKeyPath, IEnumerable<string> chainPaths,
+        string? password = null)
     {
+        var (key, carried) = ReadKey(privateKeyPath, password);
+        return (key, Chain(key, carried, chainPaths, privateKeyPath));
+    }
+
+    /// <summary>The signer of a certificate that holds its private key (the platform's certificate store, a loaded
+    /// PKCS#12): the certificate first, then the chain paths' certificates.</summary>
+    public static (ECDsa Key, List<byte[]> Chain) ReadSigner(X509Certificate2 certificate,
+        IEnumerable<string> chainPaths)
+    {
+        ECDsa? key;
+        try { key = certificate.HasPrivateKey ? certificate.GetECDsaPrivateKey() : null; }
+        catch (CryptographicException ex)
+        {
+            throw new TorchSerialException(ErrorIds.SignatureKeyInvalid, ErrorKind.InvalidArgument,
+                $"The private key of the certificate '{certificate.Subject}' cannot be used: {ex.Message}", ex);
+        }
+        if (key is null)
+            throw new TorchSerialException(ErrorIds.SignatureKeyInvalid, ErrorKind.InvalidArgument,
+                $"The certificate '{certificate.Subject}' has no elliptic-curve private key here to sign with.");
+        return (key, [certificate.RawData, .. Certificates(chainPaths)]);
+    }
+
+    private static (ECDsa Key, List<byte[]> Carried) ReadKey(string path, string? password)
+    {
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new TorchSerialException(ErrorIds.SignatureKeyInvalid, ErrorKind.InvalidArgument,
+                $"'{path}' cannot be read: {ex.Message}", ex);
+        }
+        // A PKCS#12 file is DER (a SEQUENCE); PEM is text.
+        if (bytes.Length > 0 && bytes[0] == 0x30) return ReadPkcs12(path, bytes, password);
         var key = ECDsa.Create();
-        try { key.ImportFromPem(Encoding.ASCII.GetString(File.ReadAllBytes(privateKeyPath))); }
-        catch (Exception ex) when (ex is ArgumentException or CryptographicException or IOException
-            or UnauthorizedAccessException)
+        try
+        {
+            string pem = Encoding.ASCII.GetString(bytes);
+            if (pem.Contains("-----BEGIN ENCRYPTED PRIVATE KEY-----", StringComparison.Ordinal))
+            {
+                if (password is null)
+                    throw new ArgumentException("the key is encrypted; give its password with -Password");
+                key.ImportFromEncryptedPem(pem, password);
+            }
+            else key.ImportFromPem(pem);
+            return (key, []);
+        }
+        catch (Exception ex) when (ex is ArgumentException or CryptographicException)
         {
             key.Dispose();
             throw new TorchSerialException(ErrorIds.SignatureKeyInvalid, ErrorKind.InvalidArgument,
-                $"'{privateKeyPath}' holds no readable elliptic-curve private key in PEM form: {ex.Message}", ex);
+                $"'{path}' holds no readable elliptic-curve private key in PEM or PKCS#12 form: {ex.Message}", ex);
         }
-        var chain = new List<byte[]>();
-        foreach (var path in chainPaths)
+    }
+
+    private static (ECDsa Key, List<byte[]> Carried) ReadPkcs12(string path, byte[] bytes, string? password)
+    {
+        X509Certificate2Collection certificates;
+        try
+        {
+#if NET9_0_OR_GREATER
+            certificates = X509CertificateLoader.LoadPkcs12Collection(bytes, password,
+                X509KeyStorageFlags.EphemeralKeySet);
+#else
+            certificates = new X509Certificate2Collection();
+            certificates.Import(bytes, password, X509KeyStorageFlags.EphemeralKeySet);
+#endif
+        }
+        catch (CryptographicException ex)
+        {
+            throw new TorchSerialException(ErrorIds.SignatureKeyInvalid, ErrorKind.InvalidArgument,
+                $"'{path}' cannot be opened as PKCS#12{(password is null ? " without a password (give -Password)" : "")}: " +
+                    ex.Message, ex);
+        }
+        var signer = certificates.FirstOrDefault(c => c.HasPrivateKey && c.GetECDsaPublicKey() is not null)
+            ?? throw new TorchSerialException(ErrorIds.SignatureKeyInvalid, ErrorKind.InvalidArgument,
+                $"'{path}' holds no certificate with an elliptic-curve private key.");
+        var key = signer.GetECDsaPrivateKey()!;
+        var carried = new List<byte[]> { signer.RawData };
+        carried.AddRange(certificates.Where(c => !ReferenceEquals(c, signer) && c.Subject != c.Issuer)
+            .Select(c => c.RawData));
+        return (key, carried);
+    }
+
+    /// <summary>The chain to write: the chain paths' certificates, else what the key file carried; the first must
+    /// hold the key's public half.</summary>
+    private static List<byte[]> Chain(ECDsa key, List<byte[]> carried, IEnumerable<string> chainPaths, string what)
+    {
+        var chain = Certificates(chainPaths);
+        if (chain.Count == 0) chain = carried;
+        if (chain.Count > 0)
+        {
+            using var leaf = SignatureVerifier.LoadCertificate(chain[0]);
+            using var leafKey = leaf.GetECDsaPublicKey();
+            if (leafKey is null || SignatureVerifier.KeyHint(leafKey) != SignatureVerifier.KeyHint(key))
+                throw new TorchSerialException(ErrorIds.SignatureKeyInvalid, ErrorKind.InvalidArgument,
+                    $"The first certificate given ({leaf.Subject}) is not for the private key '{what}'; " +
+                        "give the signing certificate first, then its chain.");
+        }
+        return chain;
+    }
+
+    /// <summary>Every certificate of the PEM files, in order.</summary>
+    private static List<byte[]> Certificates(IEnumerable<string> paths)
+    {
+        var all = new List<byte[]>();
+        foreach (var path in paths)
         {
             var certificates = new X509Certificate2Collection();
             try { certificates.ImportFromPem(File.ReadAllText(path)); }
@@ -80,18 +179,9 @@ public static class SignatureWriter
                 throw new TorchSerialException(ErrorIds.SignatureKeyInvalid, ErrorKind.InvalidArgument,
                     $"'{path}' holds no readable PEM certificate: {ex.Message}", ex);
             }
-            chain.AddRange(certificates.Select(c => c.RawData));
+            all.AddRange(certificates.Select(c => c.RawData));
         }
-        if (chain.Count > 0)
-        {
-            using var leaf = SignatureVerifier.LoadCertificate(chain[0]);
-            using var leafKey = leaf.GetECDsaPublicKey();
-            if (leafKey is null || SignatureVerifier.KeyHint(leafKey) != SignatureVerifier.KeyHint(key))
-                throw new TorchSerialException(ErrorIds.SignatureKeyInvalid, ErrorKind.InvalidArgument,
-                    $"The first certificate given ({leaf.Subject}) is not for the private key '{privateKeyPath}'; " +
-                        "give the signing certificate first, then its chain.");
-        }
-        return (key, chain);
+        return all;
     }
 
     /// <summary>The in-toto statement as protobuf's JSON mapping prints it (two-space indent).</summary>

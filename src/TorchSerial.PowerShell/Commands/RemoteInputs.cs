@@ -15,8 +15,9 @@ internal static class RemoteInputs
             Timeout = TimeSpan.FromSeconds(timeoutSec),
         };
 
-    /// <summary>The token's text, as Invoke-RestMethod -Token reads it to build its Authorization header.</summary>
-    private static string Plain(SecureString token)
+    /// <summary>A secure string's text (a token, as Invoke-RestMethod -Token reads it to build its Authorization
+    /// header; a key's password).</summary>
+    internal static string Plain(SecureString token)
     {
         IntPtr text = Marshal.SecureStringToGlobalAllocUnicode(token);
         try { return Marshal.PtrToStringUni(text) ?? ""; }

@@ -8,10 +8,12 @@ namespace TorchSerial.PowerShell.Commands;
 /// Signs a model folder (or file) as model_signing 1.1 does, with a local EC key, optionally with its certificate
 /// chain: writes the OMS bundle (model.sig by default), which Test-ModelSignature and model_signing's verifier check.
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "ModelSignature", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Set, "ModelSignature", SupportsShouldProcess = true, DefaultParameterSetName = KeySet)]
 [OutputType(typeof(FileInfo))]
 public sealed class SetModelSignatureCommand : PSCmdlet, IDisposable
 {
+    private const string KeySet = "Key";
+    private const string CertificateSet = "Certificate";
     private readonly CancellationTokenSource _cancel = new();
 
     /// <summary>The model folder to sign (or a single-file model).</summary>
@@ -20,10 +22,21 @@ public sealed class SetModelSignatureCommand : PSCmdlet, IDisposable
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
-    /// <summary>The EC private key (P-256, P-384 or P-521), PEM (PKCS#8 or SEC1), unencrypted.</summary>
-    [Parameter(Mandatory = true)]
+    /// <summary>The EC private key (P-256, P-384 or P-521): PEM (PKCS#8 or SEC1; an encrypted PKCS#8 key with
+    /// -Password), or a PKCS#12 file (.p12/.pfx, opened with -Password) whose certificate signs.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = KeySet)]
     [ValidateNotNullOrEmpty]
     public string PrivateKeyPath { get; set; } = "";
+
+    /// <summary>The password of an encrypted PEM key or a PKCS#12 file.</summary>
+    [Parameter(ParameterSetName = KeySet)]
+    public System.Security.SecureString? Password { get; set; }
+
+    /// <summary>A certificate that holds its EC private key (from the platform's certificate store, Cert:\ on
+    /// Windows, or a loaded PKCS#12): it signs by the certificate method.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = CertificateSet)]
+    [ValidateNotNull]
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; set; }
 
     /// <summary>For the certificate method: PEM files with the signing certificate first (it must hold the private
     /// key's public half), then the chain up to (not including) the root.</summary>
@@ -64,9 +77,10 @@ public sealed class SetModelSignatureCommand : PSCmdlet, IDisposable
         if (!ShouldProcess(signature, $"Sign '{model}'")) return;
         try
         {
-            var (key, chain) = SignatureWriter.ReadSigner(
-                SessionState.Path.GetUnresolvedProviderPathFromPSPath(PrivateKeyPath),
-                CertificateChainPath.Select(p => SessionState.Path.GetUnresolvedProviderPathFromPSPath(p)));
+            var chainPaths = CertificateChainPath.Select(p => SessionState.Path.GetUnresolvedProviderPathFromPSPath(p));
+            var (key, chain) = Certificate is not null ? SignatureWriter.ReadSigner(Certificate, chainPaths)
+                : SignatureWriter.ReadSigner(SessionState.Path.GetUnresolvedProviderPathFromPSPath(PrivateKeyPath),
+                    chainPaths, Password is null ? null : RemoteInputs.Plain(Password));
             byte[] bundle;
             using (key)
                 bundle = SignatureWriter.Sign(model, signature, key, chain,
