@@ -178,6 +178,21 @@ Describe 'Set-ModelSignature' -Skip:(-not $HasCryptography) {
         }
         $script:P256 = New-KeyPair 'p256' ([Security.Cryptography.ECCurve+NamedCurves]::nistP256)
         $script:P384 = New-KeyPair 'p384' ([Security.Cryptography.ECCurve+NamedCurves]::nistP384)
+        # A root CA and a signing certificate for $key under it: the root (with its key) and the leaf (without).
+        function New-TestChain([string] $rootName, [string] $leafName, $key, $curve, $hash, [byte[]] $serial) {
+            $caKey = [Security.Cryptography.ECDsa]::Create($curve)
+            $caRequest = [Security.Cryptography.X509Certificates.CertificateRequest]::new("CN=$rootName", $caKey, $hash)
+            $caRequest.CertificateExtensions.Add(
+                [Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($true, $false, 0, $true))
+            $ca = $caRequest.CreateSelfSigned([DateTimeOffset]::Now.AddDays(-1), [DateTimeOffset]::Now.AddYears(1))
+            $leafRequest = [Security.Cryptography.X509Certificates.CertificateRequest]::new("CN=$leafName", $key,
+                [Security.Cryptography.HashAlgorithmName]::SHA256)
+            $leafRequest.CertificateExtensions.Add([Security.Cryptography.X509Certificates.X509KeyUsageExtension]::new(
+                [Security.Cryptography.X509Certificates.X509KeyUsageFlags]::DigitalSignature, $true))
+            $leaf = $leafRequest.Create($ca, [DateTimeOffset]::Now.AddHours(-1), [DateTimeOffset]::Now.AddDays(30),
+                $serial)
+            $ca, $leaf
+        }
         function Invoke-Judge([string] $model, [string] $sig, [string] $pub, [string[]] $ignored = @()) {
             & $Python $Judge $model $sig $pub @ignored | ConvertFrom-Json
         }
@@ -198,18 +213,9 @@ Describe 'Set-ModelSignature' -Skip:(-not $HasCryptography) {
     }
 
     It 'signs with a certificate chain, and the chain verifies to its root' {
-        $caKey = [Security.Cryptography.ECDsa]::Create([Security.Cryptography.ECCurve+NamedCurves]::nistP384)
-        $caRequest = [Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=test root', $caKey,
-            [Security.Cryptography.HashAlgorithmName]::SHA384)
-        $caRequest.CertificateExtensions.Add(
-            [Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($true, $false, 0, $true))
-        $ca = $caRequest.CreateSelfSigned([DateTimeOffset]::Now.AddDays(-1), [DateTimeOffset]::Now.AddYears(1))
-        $leafRequest = [Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=model signer', $P256,
-            [Security.Cryptography.HashAlgorithmName]::SHA256)
-        $leafRequest.CertificateExtensions.Add([Security.Cryptography.X509Certificates.X509KeyUsageExtension]::new(
-            [Security.Cryptography.X509Certificates.X509KeyUsageFlags]::DigitalSignature, $true))
-        $leaf = $leafRequest.Create($ca, [DateTimeOffset]::Now.AddHours(-1), [DateTimeOffset]::Now.AddDays(30),
-            [byte[]](1, 2, 3, 4))
+        $ca, $leaf = New-TestChain 'test root' 'model signer' $P256 `
+            ([Security.Cryptography.ECCurve+NamedCurves]::nistP384) ([Security.Cryptography.HashAlgorithmName]::SHA384) `
+            ([byte[]](1, 2, 3, 4))
         Set-Content (Join-Path $TestDrive 'leaf.pem') $leaf.ExportCertificatePem()
         Set-Content (Join-Path $TestDrive 'root.pem') $ca.ExportCertificatePem()
         $sig = Join-Path $TestDrive 'chain.sig'
@@ -240,18 +246,9 @@ Describe 'Set-ModelSignature' -Skip:(-not $HasCryptography) {
             Should -Throw '*encrypted; give its password with -Password*'
 
         # A PKCS#12 file with a signing certificate under a root: the certificate method, its chain from the file.
-        $caKey = [Security.Cryptography.ECDsa]::Create([Security.Cryptography.ECCurve+NamedCurves]::nistP256)
-        $caRequest = [Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=p12 root', $caKey,
-            [Security.Cryptography.HashAlgorithmName]::SHA256)
-        $caRequest.CertificateExtensions.Add(
-            [Security.Cryptography.X509Certificates.X509BasicConstraintsExtension]::new($true, $false, 0, $true))
-        $ca = $caRequest.CreateSelfSigned([DateTimeOffset]::Now.AddDays(-1), [DateTimeOffset]::Now.AddYears(1))
-        $leafRequest = [Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=p12 signer', $P256,
-            [Security.Cryptography.HashAlgorithmName]::SHA256)
-        $leafRequest.CertificateExtensions.Add([Security.Cryptography.X509Certificates.X509KeyUsageExtension]::new(
-            [Security.Cryptography.X509Certificates.X509KeyUsageFlags]::DigitalSignature, $true))
-        $leaf = $leafRequest.Create($ca, [DateTimeOffset]::Now.AddHours(-1), [DateTimeOffset]::Now.AddDays(30),
-            [byte[]](5, 6, 7, 8))
+        $ca, $leaf = New-TestChain 'p12 root' 'p12 signer' $P256 `
+            ([Security.Cryptography.ECCurve+NamedCurves]::nistP256) ([Security.Cryptography.HashAlgorithmName]::SHA256) `
+            ([byte[]](5, 6, 7, 8))
         $withKey = [Security.Cryptography.X509Certificates.ECDsaCertificateExtensions]::CopyWithPrivateKey($leaf, $P256)
         $bundle = [Security.Cryptography.X509Certificates.X509Certificate2Collection]::new()
         $null = $bundle.Add($withKey); $null = $bundle.Add($ca)

@@ -135,8 +135,8 @@ public static class SignatureWriter
         catch (CryptographicException ex)
         {
             throw new TorchSerialException(ErrorIds.SignatureKeyInvalid, ErrorKind.InvalidArgument,
-                $"'{path}' cannot be opened as PKCS#12{(password is null ? " without a password (give -Password)" : "")}: " +
-                    ex.Message, ex);
+                $"'{path}' cannot be opened as PKCS#12" +
+                    $"{(password is null ? " without a password (give -Password)" : "")}: {ex.Message}", ex);
         }
         var signer = certificates.FirstOrDefault(c => c.HasPrivateKey && c.GetECDsaPublicKey() is not null)
             ?? throw new TorchSerialException(ErrorIds.SignatureKeyInvalid, ErrorKind.InvalidArgument,
