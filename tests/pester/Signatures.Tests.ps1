@@ -214,7 +214,7 @@ Describe 'Set-ModelSignature' -Skip:(-not $HasCryptography) {
 
     It 'signs with a certificate chain, and the chain verifies to its root' {
         $ca, $leaf = New-TestChain 'test root' 'model signer' $P256 `
-            ([Security.Cryptography.ECCurve+NamedCurves]::nistP384) ([Security.Cryptography.HashAlgorithmName]::SHA384) `
+            ([Security.Cryptography.ECCurve+NamedCurves]::nistP384) ([Security.Cryptography.HashAlgorithmName]::SHA384)`
             ([byte[]](1, 2, 3, 4))
         Set-Content (Join-Path $TestDrive 'leaf.pem') $leaf.ExportCertificatePem()
         Set-Content (Join-Path $TestDrive 'root.pem') $ca.ExportCertificatePem()
@@ -247,7 +247,7 @@ Describe 'Set-ModelSignature' -Skip:(-not $HasCryptography) {
 
         # A PKCS#12 file with a signing certificate under a root: the certificate method, its chain from the file.
         $ca, $leaf = New-TestChain 'p12 root' 'p12 signer' $P256 `
-            ([Security.Cryptography.ECCurve+NamedCurves]::nistP256) ([Security.Cryptography.HashAlgorithmName]::SHA256) `
+            ([Security.Cryptography.ECCurve+NamedCurves]::nistP256) ([Security.Cryptography.HashAlgorithmName]::SHA256)`
             ([byte[]](5, 6, 7, 8))
         $withKey = [Security.Cryptography.X509Certificates.ECDsaCertificateExtensions]::CopyWithPrivateKey($leaf, $P256)
         $bundle = [Security.Cryptography.X509Certificates.X509Certificate2Collection]::new()
