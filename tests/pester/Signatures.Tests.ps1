@@ -411,3 +411,53 @@ Describe 'Test-ModelSignature on keyless (Sigstore) signatures, offline' {
         $report.Reason | Should -BeLike '*keyless (Sigstore) signature; verify it with -Identity and -Issuer*'
     }
 }
+
+# The OMS v1.0 specification's own test vectors (ossf/model-signing-spec, tests/fixtures/oms/spec-v1.0). The key and
+# certificate ones sign model_signing's v1.1.0 test files but do not ignore a model.sig, so the model is a copy of
+# those files without one.
+Describe 'Test-ModelSignature on the OMS specification''s test vectors' {
+    BeforeAll {
+        $script:Spec = Join-Path $Oms 'spec-v1.0'
+        $script:SpecModel = Join-Path $TestDrive 'spec-model'
+        $null = New-Item -ItemType Directory $SpecModel
+        Copy-Item (Join-Path $Oms 'v1.1.0-elliptic-key/*') $SpecModel -Exclude 'model.sig'
+        $script:Keyless = @{ Identity = 'stefanb@us.ibm.com'; Issuer = 'https://sigstore.verify.ibm.com/oauth2' }
+        function Test-Vector([string] $vector, [string] $model, [hashtable] $with) {
+            Test-ModelSignature -LiteralPath $model -SignaturePath (Join-Path $Spec $vector) `
+                -IgnorePath (Join-Path $model 'ignore-me') @with
+        }
+    }
+
+    It 'verifies the valid <vector> vector' -ForEach @(
+        @{ vector = 'valid/key.bundle.json'; method = 'Key' }
+        @{ vector = 'valid/certificate.bundle.json'; method = 'Certificate' }
+        @{ vector = 'valid/sigstore.bundle.json'; method = 'Sigstore' }
+    ) {
+        $with = switch ($method) {
+            'Key' { @{ PublicKeyPath = $PublicKey } }
+            'Certificate' { @{ CertificateChainPath = $Root } }
+            'Sigstore' { $Keyless }
+        }
+        $model = if ($method -eq 'Sigstore') { Join-Path $Oms 'v1.1.0-sigstore' } else { $SpecModel }
+        $report = Test-Vector $vector $model $with
+        $report.Status | Should -Be 'Valid' -Because $report.Reason
+        $report.Method | Should -Be $method
+    }
+
+    It 'reports the invalid <vector> vector as Invalid: <reason>' -ForEach @(
+        @{ vector = 'invalid/empty.bundle.json'; reason = 'the signature file is not JSON*' }
+        @{ vector = 'invalid/missing-envelope.bundle.json'; reason = 'it has no DSSE envelope' }
+        @{ vector = 'invalid/missing-verification-material.bundle.json'; reason = 'it has no verificationMaterial' }
+        @{ vector = 'invalid-payload/wrong-predicate.bundle.json'; reason = 'its signature does not match*' }
+    ) {
+        $report = Test-Vector $vector $SpecModel @{ PublicKeyPath = $PublicKey }
+        $report.Status | Should -Be 'Invalid'
+        $report.Reason | Should -BeLike $reason
+    }
+
+    It 'reports the keyless vector without transparency-log entries as Invalid' {
+        $report = Test-Vector 'invalid/missing-tlog-entries.bundle.json' (Join-Path $Oms 'v1.1.0-sigstore') $Keyless
+        $report.Status | Should -Be 'Invalid'
+        $report.Reason | Should -Be 'it has no transparency-log entry, so nothing vouches for when it was signed'
+    }
+}
