@@ -44,6 +44,13 @@ internal sealed class ProgressReporter
         _shown = true;
     }
 
+    /// <summary>A callback for work counted in files and bytes (hashing a model's files).</summary>
+    public Action<int, int, long, long> Files => (files, total, bytes, totalBytes) =>
+    {
+        ReportItems(files, total, "files");
+        Report(bytes, totalBytes);
+    };
+
     public void Complete()
     {
         if (!_shown) return;

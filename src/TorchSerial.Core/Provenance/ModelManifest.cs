@@ -16,9 +16,11 @@ internal static class ModelManifest
     public static readonly string[] GitPaths = { ".git", ".gitattributes", ".github", ".gitignore" };
 
     /// <summary>name → digest of the local model, or a reason it cannot be described (a symbolic link where the
-    /// signature allows none, a file that cannot be read).</summary>
+    /// signature allows none, a file that cannot be read). <paramref name="progress"/> hears (files done, files, bytes
+    /// done, bytes) on the calling thread, about four times a second, while the files are hashed on every
+    /// core.</summary>
     public static Dictionary<string, string> Describe(string modelPath, SignedStatement statement,
-        IEnumerable<string> ignorePaths, CancellationToken ct)
+        IEnumerable<string> ignorePaths, CancellationToken ct, Action<int, int, long, long>? progress = null)
     {
         var files = new List<(string Name, string Path)>();
         if (File.Exists(modelPath)) files.Add((".", modelPath));
@@ -51,9 +53,20 @@ internal static class ModelManifest
         var parts = statement.Method == "shards" ? files.SelectMany(f => Shards(f, statement.ShardSize)).ToList()
             : files.Select(f => (f.Name, f.Path, Start: 0L, End: -1L)).ToList();
         var results = new string[parts.Count];
-        Parallel.For(0, parts.Count, new ParallelOptions { CancellationToken = ct,
+        long total = parts.Sum(p => p.End < 0 ? new FileInfo(p.Path).Length : p.End - p.Start);
+        var done = new long[2]; // parts, bytes
+        var hashing = Task.Run(() => Parallel.For(0, parts.Count, new ParallelOptions { CancellationToken = ct,
             MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount) }, i =>
-            results[i] = Hash(parts[i].Path, parts[i].Start, parts[i].End));
+        {
+            results[i] = Hash(parts[i].Path, parts[i].Start, parts[i].End, done);
+            Interlocked.Increment(ref done[0]);
+        }), ct);
+        // The callback runs here, on the caller's thread (a cmdlet may only write progress from its own).
+        while (!hashing.Wait(250)) progress?.Invoke((int)Interlocked.Read(ref done[0]), parts.Count,
+            Interlocked.Read(ref done[1]), total);
+        try { hashing.GetAwaiter().GetResult(); }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count == 1) { throw ex.InnerExceptions[0]; }
+        progress?.Invoke(parts.Count, parts.Count, total, total);
         for (int i = 0; i < parts.Count; i++) digests[parts[i].Name] = results[i];
         return digests;
     }
@@ -71,7 +84,7 @@ internal static class ModelManifest
         }
     }
 
-    private static string Hash(string path, long start, long end)
+    private static string Hash(string path, long start, long end, long[] done)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20,
             FileOptions.SequentialScan);
@@ -80,7 +93,10 @@ internal static class ModelManifest
         stream.Position = start;
         long left = end < 0 ? long.MaxValue : end - start;
         for (int n; left > 0 && (n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, left))) > 0; left -= n)
+        {
             sha.AppendData(buffer, 0, n);
+            Interlocked.Add(ref done[1], n);
+        }
         return Convert.ToHexString(sha.GetHashAndReset()).ToLower(CultureInfo.InvariantCulture);
     }
 

@@ -17,8 +17,9 @@ namespace TorchSerial.Provenance;
 public static class SignatureVerifier
 {
     public static SignatureReport VerifyWithKey(string modelPath, string signaturePath, string publicKeyPath,
-        IEnumerable<string>? ignorePaths = null, CancellationToken ct = default)
-        => Verify(modelPath, signaturePath, ignorePaths, ct, bundle =>
+        IEnumerable<string>? ignorePaths = null, CancellationToken ct = default,
+        Action<int, int, long, long>? progress = null)
+        => Verify(modelPath, signaturePath, ignorePaths, ct, progress, bundle =>
         {
             using var key = ReadKey(publicKeyPath);
             string hint = KeyHint(key);
@@ -30,8 +31,9 @@ public static class SignatureVerifier
         });
 
     public static SignatureReport VerifyWithCertificates(string modelPath, string signaturePath,
-        IReadOnlyList<string> trustAnchorPaths, IEnumerable<string>? ignorePaths = null, CancellationToken ct = default)
-        => Verify(modelPath, signaturePath, ignorePaths, ct, bundle =>
+        IReadOnlyList<string> trustAnchorPaths, IEnumerable<string>? ignorePaths = null, CancellationToken ct = default,
+        Action<int, int, long, long>? progress = null)
+        => Verify(modelPath, signaturePath, ignorePaths, ct, progress, bundle =>
         {
             if (bundle.Method != SigningMethod.Certificate)
                 return (null, $"it is signed by the {bundle.Method.ToString().ToLowerInvariant()} method, not by a " +
@@ -53,7 +55,8 @@ public static class SignatureVerifier
     /// public-good one; then the DSSE signature with the certificate's key.
     /// </summary>
     public static SignatureReport VerifyKeyless(string modelPath, string signaturePath, string identity, string issuer,
-        string? trustedRootPath = null, IEnumerable<string>? ignorePaths = null, CancellationToken ct = default)
+        string? trustedRootPath = null, IEnumerable<string>? ignorePaths = null, CancellationToken ct = default,
+        Action<int, int, long, long>? progress = null)
     {
         SigstoreTrustedRoot root;
         try
@@ -66,7 +69,7 @@ public static class SignatureVerifier
             throw new TorchSerialException(ErrorIds.SignatureKeyInvalid, ErrorKind.InvalidData,
                 $"'{trustedRootPath}' cannot be used: {ex.Message}.", ex);
         }
-        return Verify(modelPath, signaturePath, ignorePaths, ct, (bundle, json) =>
+        return Verify(modelPath, signaturePath, ignorePaths, ct, progress, (bundle, json) =>
         {
             if (bundle.Method != SigningMethod.Sigstore)
                 return (null, $"it is signed by the {bundle.Method.ToString().ToLowerInvariant()} method, not keyless");
@@ -89,8 +92,9 @@ public static class SignatureVerifier
     }
 
     private static SignatureReport Verify(string modelPath, string signaturePath, IEnumerable<string>? ignorePaths,
-        CancellationToken ct, Func<SignatureBundle, (string? Signer, string? Problem)> authenticate)
-        => Verify(modelPath, signaturePath, ignorePaths, ct, (bundle, _) =>
+        CancellationToken ct, Action<int, int, long, long>? progress,
+        Func<SignatureBundle, (string? Signer, string? Problem)> authenticate)
+        => Verify(modelPath, signaturePath, ignorePaths, ct, progress, (bundle, _) =>
         {
             if (bundle.Method == SigningMethod.Sigstore)
                 return (null, "it is a keyless (Sigstore) signature; verify it with -Identity and -Issuer");
@@ -98,7 +102,8 @@ public static class SignatureVerifier
         });
 
     private static SignatureReport Verify(string modelPath, string signaturePath, IEnumerable<string>? ignorePaths,
-        CancellationToken ct, Func<SignatureBundle, byte[], (string? Signer, string? Problem)> authenticate)
+        CancellationToken ct, Action<int, int, long, long>? progress,
+        Func<SignatureBundle, byte[], (string? Signer, string? Problem)> authenticate)
     {
         var report = new SignatureReport { Path = modelPath, SignaturePath = signaturePath };
         byte[] json = ReadFile(signaturePath, "signature");
@@ -123,7 +128,7 @@ public static class SignatureVerifier
                 $"{statement.Method}; SHA-256 files and shards are verified here" };
         Dictionary<string, string> local;
         var ignores = (ignorePaths ?? Array.Empty<string>()).Append(signaturePath);
-        try { local = ModelManifest.Describe(modelPath, statement, ignores, ct); }
+        try { local = ModelManifest.Describe(modelPath, statement, ignores, ct, progress); }
         catch (FormatException ex) { return report with { Status = "Invalid", Reason = ex.Message }; }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

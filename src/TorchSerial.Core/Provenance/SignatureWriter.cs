@@ -24,8 +24,9 @@ public static class SignatureWriter
     /// <param name="privateKey">An EC private key (P-256, P-384 or P-521).</param>
     /// <param name="chain">DER certificates, leaf first, for the certificate method; empty for the key method.</param>
     /// <param name="ignorePaths">Paths under the model left out and recorded, besides .git* and the signature.</param>
+    /// <param name="progress">Hears (files done, files, bytes done, bytes) while the files are hashed.</param>
     public static byte[] Sign(string modelPath, string signaturePath, ECDsa privateKey, IReadOnlyList<byte[]> chain,
-        IEnumerable<string> ignorePaths, CancellationToken ct = default)
+        IEnumerable<string> ignorePaths, CancellationToken ct = default, Action<int, int, long, long>? progress = null)
     {
         bool single = File.Exists(modelPath);
         string root = Path.GetFullPath(modelPath);
@@ -43,7 +44,7 @@ public static class SignatureWriter
             Method = "files", HashType = "sha256", AllowSymlinks = false,
             IgnorePaths = recorded.Distinct(StringComparer.Ordinal).ToList(), Resources = Array.Empty<SignedResource>(),
         };
-        var local = ModelManifest.Describe(modelPath, statement, Array.Empty<string>(), ct);
+        var local = ModelManifest.Describe(modelPath, statement, Array.Empty<string>(), ct, progress);
         if (local.Count == 0)
             throw new TorchSerialException(ErrorIds.SignatureKeyInvalid, ErrorKind.InvalidArgument,
                 $"The model '{modelPath}' has no file to sign.");

@@ -82,9 +82,12 @@ public sealed class SetModelSignatureCommand : PSCmdlet, IDisposable
                 : SignatureWriter.ReadSigner(SessionState.Path.GetUnresolvedProviderPathFromPSPath(PrivateKeyPath),
                     chainPaths, Password is null ? null : RemoteInputs.Plain(Password));
             byte[] bundle;
+            var progress = new ProgressReporter(this, "Signing the model", model);
             using (key)
                 bundle = SignatureWriter.Sign(model, signature, key, chain,
-                    IgnorePath.Select(p => SessionState.Path.GetUnresolvedProviderPathFromPSPath(p)), _cancel.Token);
+                    IgnorePath.Select(p => SessionState.Path.GetUnresolvedProviderPathFromPSPath(p)), _cancel.Token,
+                    progress.Files);
+            progress.Complete();
             string temp = signature + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
             File.WriteAllBytes(temp, bundle);
             File.Move(temp, signature, overwrite: true);

@@ -100,21 +100,23 @@ public sealed class TestModelSignatureCommand : PSCmdlet, IDisposable
                 string signature = SignaturePath is null ? SignatureFile.For(model)
                     : SessionState.Path.GetUnresolvedProviderPathFromPSPath(SignaturePath);
                 var ignores = IgnorePath.Select(p => SessionState.Path.GetUnresolvedProviderPathFromPSPath(p));
+                var progress = new ProgressReporter(this, "Verifying the model signature", model);
                 try
                 {
                     var report = ParameterSetName switch
                     {
                         CertificateSet => SignatureVerifier.VerifyWithCertificates(model, signature,
                             CertificateChainPath.Select(p => SessionState.Path.GetUnresolvedProviderPathFromPSPath(p))
-                                .ToList(), ignores, _cancel.Token),
+                                .ToList(), ignores, _cancel.Token, progress.Files),
                         KeylessSet => SignatureVerifier.VerifyKeyless(model, signature, Identity, Issuer,
                             TrustedRootPath is null ? null
                                 : SessionState.Path.GetUnresolvedProviderPathFromPSPath(TrustedRootPath),
-                            ignores, _cancel.Token),
+                            ignores, _cancel.Token, progress.Files),
                         _ => SignatureVerifier.VerifyWithKey(model, signature,
                             SessionState.Path.GetUnresolvedProviderPathFromPSPath(PublicKeyPath), ignores,
-                            _cancel.Token),
+                            _cancel.Token, progress.Files),
                     };
+                    progress.Complete();
                     _count++;
                     _allValid &= report.IsValid;
                     if (!Quiet) WriteObject(report);
