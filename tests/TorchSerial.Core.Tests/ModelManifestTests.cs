@@ -3,7 +3,8 @@ using Xunit;
 
 namespace TorchSerial.Tests;
 
-/// <summary>The model walk's progress: counted in files and bytes on the caller's thread, ending at the totals.</summary>
+/// <summary>The model walk's progress: counted in files and bytes on the caller's thread, ending at the
+/// totals.</summary>
 public class ModelManifestTests
 {
     [Fact]
