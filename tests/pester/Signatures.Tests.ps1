@@ -372,6 +372,25 @@ Describe 'Test-ModelSignature on keyless (Sigstore) signatures, offline' {
         $report.Reason | Should -BeLike $reason
     }
 
+    It 'reports a malformed keyless bundle as Invalid, never a raw exception (<what>)' -ForEach @(
+        @{ what = 'a log index past 64 bits'; edit = { param($b)
+            $b.verificationMaterial.tlogEntries[0].logIndex = '9' * 30 } }
+        @{ what = 'a null body'; edit = { param($b) $b.verificationMaterial.tlogEntries[0].canonicalizedBody = $null } }
+        @{ what = 'a body that is not JSON'; edit = { param($b)
+            $b.verificationMaterial.tlogEntries[0].canonicalizedBody = [Convert]::ToBase64String([byte[]](1, 2, 3)) } }
+        @{ what = 'an empty proof'; edit = { param($b) $b.verificationMaterial.tlogEntries[0].inclusionProof = @{} } }
+        @{ what = 'a timestamp that is not DER'; edit = { param($b)
+            $b.verificationMaterial.timestampVerificationData.rfc3161Timestamps[0].signedTimestamp = 'AAEC' } }
+        @{ what = 'a certificate that is not DER'; edit = { param($b)
+            $b.verificationMaterial.certificate.rawBytes = 'AAEC' } }
+        @{ what = 'hashes of the wrong type'; edit = { param($b)
+            $b.verificationMaterial.tlogEntries[0].inclusionProof.hashes = 7 } }
+    ) {
+        $report = Test-Copy (Edit-Bundle $edit) $Identity
+        $report.Status | Should -Be 'Invalid'
+        $report.Reason | Should -Not -BeNullOrEmpty
+    }
+
     It 'checks the chain and the SCT against the trusted root it is given' {
         $model = Join-Path $Oms 'v1.1.0-sigstore'
         (Test-Copy $model ($Identity + @{ TrustedRootPath = $PublicGood })).Status | Should -Be 'Valid'

@@ -78,7 +78,7 @@ public static class SignatureVerifier
             try { problem = KeylessVerifier.Check(json, bundle, identity, issuer, root, out signer); }
             catch (Exception ex) when (ex is System.Text.Json.JsonException or KeyNotFoundException
                 or InvalidOperationException or FormatException or System.Formats.Asn1.AsnContentException
-                or ArgumentOutOfRangeException or IndexOutOfRangeException)
+                or ArgumentException or IndexOutOfRangeException or OverflowException)
             {
                 return (null, $"its Sigstore verification material cannot be read ({ex.Message})");
             }

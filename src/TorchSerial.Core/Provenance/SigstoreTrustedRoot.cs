@@ -58,7 +58,7 @@ internal sealed class SigstoreTrustedRoot
             };
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException
-            or FormatException)
+            or FormatException or ArgumentException or OverflowException)
         {
             throw new FormatException($"it is not a Sigstore trusted root ({ex.Message})", ex);
         }
