@@ -13,7 +13,7 @@ internal static class TorchSave
 {
     public static void Tensor(Tensor t, string path)
     {
-        Check(path);
+        Checked(path);
         using var unit = torch.jit.compile($"def save(x: Tensor):\n    torch.save(x, '{path}')\n");
         unit.invoke("save", t);
     }
@@ -21,7 +21,7 @@ internal static class TorchSave
     /// <summary>A Dict[str, Tensor] in the given order; tensors that are views of one storage stay so.</summary>
     public static void Dict(IReadOnlyList<(string Key, Tensor Value)> items, string path)
     {
-        Check(path);
+        Checked(path);
         var source = new StringBuilder("def save(");
         source.AppendJoin(", ", items.Select((_, i) => $"t{i}: Tensor")).Append("):\n    d: Dict[str, Tensor] = {");
         source.AppendJoin(", ", items.Select((item, i) => $"'{Checked(item.Key)}': t{i}")).Append("}\n");
@@ -29,8 +29,6 @@ internal static class TorchSave
         using var unit = torch.jit.compile(source.ToString());
         unit.invoke("save", items.Select(item => (object)item.Value).ToArray());
     }
-
-    private static void Check(string path) => Checked(path);
 
     private static string Checked(string text) => text.IndexOfAny(['\'', '\\', '\n']) < 0 ? text
         : throw new ArgumentException($"'{text}' cannot be written into TorchScript source.");

@@ -174,23 +174,10 @@ internal static class KeylessVerifier
         if (time < leaf.NotBefore.ToUniversalTime() || time > leaf.NotAfter.ToUniversalTime())
             return $"the log integrated it at {time:u}, outside its certificate's validity " +
                 $"({leaf.NotBefore.ToUniversalTime():u} to {leaf.NotAfter.ToUniversalTime():u})";
-        foreach (var authority in root.Authorities.Where(a => a.ValidAt(time)))
-        {
-            var certificates = authority.Chain.Select(SignatureVerifier.LoadCertificate).ToList();
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            chain.ChainPolicy.VerificationTime = time.UtcDateTime;
-            chain.ChainPolicy.ApplicationPolicy.Add(new Oid(CodeSigningOid));
-            chain.ChainPolicy.CustomTrustStore.Add(certificates[^1]);
-            foreach (var c in certificates.Take(certificates.Count - 1)) chain.ChainPolicy.ExtraStore.Add(c);
-            if (chain.Build(leaf) && chain.ChainElements.Count > 1)
-            {
-                issuer = chain.ChainElements[1].Certificate;
-                return null;
-            }
-        }
-        return "its certificate does not chain to a Fulcio authority of the trusted root at the time it was logged";
+        issuer = root.Authorities.Where(a => a.ValidAt(time))
+            .Select(a => a.IssuerOf(leaf, time, CodeSigningOid)).FirstOrDefault(i => i is not null);
+        return issuer is not null ? null
+            : "its certificate does not chain to a Fulcio authority of the trusted root at the time it was logged";
     }
 
     /// <summary>An embedded SCT whose log the root names, signed over the RFC 6962 precertificate entry: the issuer's

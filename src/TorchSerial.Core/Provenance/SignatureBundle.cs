@@ -16,8 +16,8 @@ public enum SigningMethod
 
 /// <summary>
 /// An OMS signature file (<c>model.sig</c>): a Sigstore bundle v0.3 wrapping a DSSE envelope whose payload is an
-/// in-toto statement (model-signing.md §1.1–1.3). Read and checked for shape once, immutable after; anything that does
-/// not fit is a <see cref="FormatException"/> whose message is the reason a report gives.
+/// in-toto statement (model-signing.md §1.1–1.3). Read and checked for shape once, immutable after; anything that
+/// does not fit is a <see cref="FormatException"/> whose message is the reason a report gives.
 /// </summary>
 internal sealed class SignatureBundle
 {

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 
 namespace TorchSerial.Provenance;
@@ -14,6 +16,24 @@ internal sealed record TrustedAuthority(string Uri, IReadOnlyList<byte[]> Chain,
     DateTimeOffset? End)
 {
     public bool ValidAt(DateTimeOffset time) => time >= Start && (End is null || time <= End);
+
+    /// <summary>The certificate that issued <paramref name="leaf"/>, where the leaf chains to this authority's root
+    /// at <paramref name="time"/> for <paramref name="purpose"/> (an extended key usage), through the authority's
+    /// intermediates and <paramref name="extra"/>; null where it does not. No revocation is checked.</summary>
+    public X509Certificate2? IssuerOf(X509Certificate2 leaf, DateTimeOffset time, string purpose,
+        IEnumerable<X509Certificate2>? extra = null)
+    {
+        var certificates = Chain.Select(SignatureVerifier.LoadCertificate).ToList();
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = time.UtcDateTime;
+        chain.ChainPolicy.ApplicationPolicy.Add(new Oid(purpose));
+        chain.ChainPolicy.CustomTrustStore.Add(certificates[^1]);
+        foreach (var c in certificates.Take(certificates.Count - 1).Concat(extra ?? []))
+            chain.ChainPolicy.ExtraStore.Add(c);
+        return chain.Build(leaf) && chain.ChainElements.Count > 1 ? chain.ChainElements[1].Certificate : null;
+    }
 }
 
 /// <summary>

@@ -85,19 +85,11 @@ internal static class TimestampToken
         var stampedAt = time;
         foreach (var authority in root.TimestampAuthorities.Where(a => a.ValidAt(stampedAt)))
         {
-            var chain = authority.Chain.Select(SignatureVerifier.LoadCertificate).ToList();
-            foreach (var candidate in embedded.Concat(chain.Take(1)))
-            {
-                if (!Verifies(candidate, attributes, signature, digest.Value)) continue;
-                using var build = new X509Chain();
-                build.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                build.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                build.ChainPolicy.VerificationTime = stampedAt.UtcDateTime;
-                build.ChainPolicy.ApplicationPolicy.Add(new Oid(TimeStampingOid));
-                build.ChainPolicy.CustomTrustStore.Add(chain[^1]);
-                foreach (var c in chain.Concat(embedded)) build.ChainPolicy.ExtraStore.Add(c);
-                if (build.Build(candidate)) return null;
-            }
+            // The signer: a certificate the token carries, or the authority's own leaf.
+            var candidates = embedded.Append(SignatureVerifier.LoadCertificate(authority.Chain[0]));
+            if (candidates.Any(c => Verifies(c, attributes, signature, digest.Value)
+                    && authority.IssuerOf(c, stampedAt, TimeStampingOid, embedded) is not null))
+                return null;
         }
         return "its RFC 3161 timestamp is not signed by a timestamp authority of the trusted root";
     }

@@ -47,7 +47,8 @@ internal sealed class TorchPickler
 
     /// <summary>A pickler for values that hold no tensors (the legacy stream's header pickles).</summary>
     public static TorchPickler Plain(int protocol) => new(protocol,
-        (s, _) => throw new InvalidOperationException($"Storage '{s.Key}' in a pickle that holds no tensors."), _ => "cpu", true, null);
+        (s, _) => throw new InvalidOperationException($"Storage '{s.Key}' in a pickle that holds no tensors."),
+        _ => "cpu", true, null);
 
     /// <summary>Pickles one object (PROTO … STOP) and returns the bytes.</summary>
     public byte[] Dump(object? root)
@@ -181,16 +182,13 @@ internal sealed class TorchPickler
 
     private void SaveDict(IDictionary dict, string pythonType, object? state)
     {
+        var pairs = dict.Cast<DictionaryEntry>().ToList();
         if (_libTorch)
         {
-            SaveLibTorchDict(dict);
+            SaveLibTorchDict(dict, pairs);
             return;
         }
-        if (pythonType == "builtins.dict")
-        {
-            _w.Op(Op.EMPTY_DICT);
-            _w.Memoize(dict);
-        }
+        if (pythonType == "builtins.dict") EmptyDict(dict);
         else
         {
             int dot = pythonType.LastIndexOf('.');
@@ -199,41 +197,37 @@ internal sealed class TorchPickler
             _w.Op(Op.REDUCE);
             _w.Memoize(dict);
         }
-        var pairs = dict.Cast<DictionaryEntry>().ToList();
         if (state is not null) Then(() => Save(state), () => _w.Op(Op.BUILD));
-        Batched(pairs.Count, (steps, i) =>
-        {
-            steps.Add(Step.SaveOf(pairs[i].Key is PyNone ? null : pairs[i].Key));
-            steps.Add(Step.SaveOf(pairs[i].Value));
-        }, Op.SETITEM, Op.SETITEMS);
+        SetItems(pairs);
     }
 
     /// <summary>A dict as LibTorch's C++ writer pickles it: a plain dict, whatever its Python type, wrapped in
     /// torch.jit._pickle.restore_type_tag(dict, 'Dict[str, Tensor]') when it maps names to tensors.</summary>
-    private void SaveLibTorchDict(IDictionary dict)
+    private void SaveLibTorchDict(IDictionary dict, List<DictionaryEntry> pairs)
     {
-        var pairs = dict.Cast<DictionaryEntry>().ToList();
-        bool tagged = pairs.Count > 0 && pairs.All(p => p.Key is string && _normalize(p.Value) is Tensor);
-        if (tagged)
+        if (pairs.Count == 0 || !pairs.All(p => p.Key is string && _normalize(p.Value) is Tensor))
         {
-            _w.Global("torch.jit._pickle", "restore_type_tag");
-            Then(() => _w.Op(Op.MARK), () => SaveDict(pairs), () => _w.String("Dict[str, Tensor]"),
-                () => _w.Op(Op.TUPLE), () => _w.Op(Op.REDUCE));
+            EmptyDict(dict);
+            SetItems(pairs);
             return;
         }
-        SaveDict(pairs);
-
-        void SaveDict(List<DictionaryEntry> items)
-        {
-            _w.Op(Op.EMPTY_DICT);
-            _w.Memoize(dict);
-            Batched(items.Count, (steps, i) =>
-            {
-                steps.Add(Step.SaveOf(items[i].Key is PyNone ? null : items[i].Key));
-                steps.Add(Step.SaveOf(items[i].Value));
-            }, Op.SETITEM, Op.SETITEMS);
-        }
+        _w.Global("torch.jit._pickle", "restore_type_tag");
+        Then(() => _w.Op(Op.MARK), () => { EmptyDict(dict); SetItems(pairs); }, () => _w.String("Dict[str, Tensor]"),
+            () => _w.Op(Op.TUPLE), () => _w.Op(Op.REDUCE));
     }
+
+    private void EmptyDict(object dict)
+    {
+        _w.Op(Op.EMPTY_DICT);
+        _w.Memoize(dict);
+    }
+
+    /// <summary>Schedules the dict's items, in order, as SETITEM(S) (a None key stays None).</summary>
+    private void SetItems(List<DictionaryEntry> pairs) => Batched(pairs.Count, (steps, i) =>
+    {
+        steps.Add(Step.SaveOf(pairs[i].Key is PyNone ? null : pairs[i].Key));
+        steps.Add(Step.SaveOf(pairs[i].Value));
+    }, Op.SETITEM, Op.SETITEMS);
 
     /// <summary>CPython's _batch_appends/_batch_setitems: batches of 1000; a batch of one uses the single
     /// opcode.</summary>
