@@ -28,7 +28,7 @@ public class ParallelFillTests
         Assert.Equal(whole, Crc32Combine.Combine(Crc32.HashToUInt32(a), Crc32.HashToUInt32(b), b.Length));
     }
 
-    private static (string Path, byte[] Bytes) WriteBig(string name)
+    internal static (string Path, byte[] Bytes) WriteBig(string name)
     {
         // 2.5 chunks of float32 values, so the fill splits into three uneven parts.
         int count = (int)(2.5 * StorageBuffer.ParallelChunk / 4);
@@ -61,10 +61,7 @@ public class ParallelFillTests
         var (path, bytes) = WriteBig("parallel-bad");
         try
         {
-            var file = File.ReadAllBytes(path);
-            int at = FindData(file, bytes) + bytes.Length - 3;
-            file[at] ^= 0x40;
-            File.WriteAllBytes(path, file);
+            Damage(path, bytes, bytes.Length - 3);
             var ex = Assert.Throws<TorchSerialException>(() => CheckpointReader.Load(path));
             Assert.Equal(ErrorIds.CrcMismatch, ex.ErrorId);
             Assert.Equal(bytes.Length, CheckpointReader.Load(path, new LoadOptions { VerifyCrc = false }).Tensors[0].GetBytes().Length);
@@ -72,7 +69,13 @@ public class ParallelFillTests
         finally { File.Delete(path); }
     }
 
-    private static int FindData(byte[] file, byte[] data) => file.AsSpan().IndexOf(data.AsSpan(0, 64));
+    /// <summary>Flips one bit of the stored tensor's byte at <paramref name="at"/>.</summary>
+    internal static void Damage(string path, byte[] bytes, int at)
+    {
+        var file = File.ReadAllBytes(path);
+        file[file.AsSpan().IndexOf(bytes.AsSpan(0, 64)) + at] ^= 0x40;
+        File.WriteAllBytes(path, file);
+    }
 }
 
 /// <summary>

@@ -168,6 +168,30 @@ Describe 'Convert-Tensor' {
         & /usr/bin/python3 (Join-Path $PSScriptRoot '../interop/check_casts.py') $src $_ $out 2>$null | Should -Be 'ok'
     }
 
+    It 'casts storages of several chunks, read on every core, to torch''s bytes (<_>)' -Skip:(-not $HasTorch) `
+        -ForEach @('bfloat16', 'float16', 'float64', 'int16') {
+        # Written by torch at test time: storages past the 2 MiB where a streamed save reads in parallel chunks, element
+        # counts that leave a tail, NaN, infinities and ties near chunk edges, and a view sharing the big storage.
+        $src = Join-Path $TestDrive 'big_source.pt'
+        if (-not (Test-Path $src)) {
+            $make = @'
+import sys, torch
+g = torch.Generator().manual_seed(3)
+big = torch.randn(3000001, generator=g) * 300
+edges = [0, 1048575, 1048576, 2097151, 2999999]
+big[edges] = torch.tensor([float("nan"), float("inf"), -0.0, 1.00390625, -float("inf")])
+torch.save({"big": big, "view": big[5:1500005:3],
+            "dbl": torch.randn(700001, generator=g, dtype=torch.float64) * 1e5,
+            "half": (torch.randn(2500003, generator=g) * 100).half(),
+            "ints": torch.randint(-70000, 70000, (1200001,), generator=g)}, sys.argv[1])
+'@
+            & /usr/bin/python3 -c $make $src
+        }
+        $out = Join-Path $TestDrive "big_$_.pt"
+        Import-TorchCheckpoint $src -Lazy | Convert-Tensor -DType $_ -Include * | Save-Tensor -LiteralPath $out
+        & /usr/bin/python3 (Join-Path $PSScriptRoot '../interop/check_casts.py') $src $_ $out 2>$null | Should -Be 'ok'
+    }
+
     It 'changes only floating-point tensors by default, keeps ties, flags and _metadata, and honours -Exclude' {
         $sd = Import-TorchCheckpoint (Join-Path $FixtureDir 'torch/params.pt')
         $c = $sd | Convert-Tensor bfloat16

@@ -24,24 +24,18 @@ internal sealed class CrcCheckedBuffer(StorageBuffer source, uint expected, stri
 
     public override ChunkReader OpenReader() => new Checking(source.OpenReader(), this);
 
-    /// <summary>Large storages are read and hashed chunk by chunk on every core; the chunk CRCs combine into the one to
-    /// check.</summary>
-    public override uint? Fill(HostBuffer target, Action<int>? progress, CancellationToken cancellationToken)
+    public override bool ReadsInChunks => source.ReadsInChunks;
+
+    /// <summary>Reads a chunk and notes its CRC: the chunks' CRCs combine into the one to check (on every core for a
+    /// large storage).</summary>
+    public override void ReadChunk(long offset, Span<byte> destination, ChunkChecks checks)
     {
-        if (!source.IsRandomAccess || Length <= ParallelChunk) return FillInOrder(target, progress, cancellationToken);
-        var crcs = new uint[(Length + ParallelChunk - 1) / ParallelChunk];
-        ParallelChunks.For(Length, ParallelChunk, (i, at, n) =>
-        {
-            var window = target.Window(at, n);
-            source.Read(at, window);
-            crcs[i] = Crc32.HashToUInt32(window);
-            progress?.Invoke(n);
-        }, cancellationToken);
-        uint crc = crcs[0];
-        for (int i = 1; i < crcs.Length; i++) crc = Crc32Combine.Combine(crc, crcs[i], Math.Min(ParallelChunk,
-            Length - (long)i * ParallelChunk));
-        return crc == expected ? expected : throw Mismatch();
+        source.ReadChunk(offset, destination, checks);
+        checks.Note(this, offset, destination.Length, Crc32.HashToUInt32(destination));
     }
+
+    /// <summary>The CRC the chunks of a whole read combined into, if it is the recorded one.</summary>
+    public uint Verify(uint combined) => combined == expected ? expected : throw Mismatch();
 
     public TorchSerialException Mismatch() => Fail.Data(ErrorIds.CrcMismatch,
         $"The bytes of storage '{storageKey}' do not match the CRC-32 recorded for them (expected {expected:x8}): " +

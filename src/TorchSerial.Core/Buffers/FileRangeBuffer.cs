@@ -47,6 +47,8 @@ internal sealed class FileRangeBuffer : StorageBuffer
 
     public override bool IsResident => false;
 
+    public override bool ReadsInChunks => true;
+
     /// <summary>A remote file is read front to back in large blocks, one ahead (see <see cref="PrefetchingReader"/>);
     /// a local one in the caller's chunks.</summary>
     public override ChunkReader OpenReader() => _stream is IPositionalRead remote && _length > 1 << 20

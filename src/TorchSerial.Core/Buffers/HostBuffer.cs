@@ -10,6 +10,8 @@ internal abstract class HostBuffer : StorageBuffer
     public override void Read(long offset, Span<byte> destination) =>
         Window(offset, destination.Length).CopyTo(destination);
 
+    public override bool ReadsInChunks => true;
+
     public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span)
     {
         span = Window(offset, length);

@@ -92,6 +92,19 @@ internal sealed class LazyBuffer : StorageBuffer
         return from.Fill(target, progress, cancellationToken);
     }
 
+    public override bool ReadsInChunks
+    {
+        get { lock (this) return (_resident ?? Source())?.ReadsInChunks == true; }
+    }
+
+    /// <summary>A chunk from wherever the bytes are now, not kept here (a streaming save's).</summary>
+    public override void ReadChunk(long offset, Span<byte> destination, ChunkChecks checks)
+    {
+        StorageBuffer from;
+        lock (this) from = _resident ?? Layered();
+        from.ReadChunk(offset, destination, checks);
+    }
+
     public override bool TryGetSpan(long offset, int length, out ReadOnlySpan<byte> span) => Load().TryGetSpan(offset,
         length, out span);
 

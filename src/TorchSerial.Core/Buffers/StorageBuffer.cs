@@ -1,3 +1,5 @@
+using System.IO.Hashing;
+
 namespace TorchSerial.Buffers;
 
 /// <summary>
@@ -39,22 +41,34 @@ internal abstract class StorageBuffer
     }
 
     /// <summary>
-    /// Streams every byte to <paramref name="sink"/> in chunks: straight from host memory where the bytes are held
-    /// there, else through <paramref name="scratch"/> from wherever they are (a file, a device).
+    /// Streams every byte to <paramref name="sink"/> in order: straight from host memory where the bytes are held
+    /// there, read on several cores where <see cref="ReadsInChunks"/> (see <see cref="ParallelCopy"/>), else through
+    /// <paramref name="scratch"/> from wherever they are (a file, a device). With <paramref name="hash"/> the CRC-32
+    /// of the bytes is computed on the way where it is neither known nor verified.
     /// </summary>
-    /// <returns>The CRC-32 of what was streamed when it is known or was verified on the way; otherwise null.</returns>
-    public uint? CopyTo(SpanAction sink, byte[] scratch, CancellationToken cancellationToken)
+    /// <returns>The CRC-32 of what was streamed when it is known, was verified on the way or was computed; otherwise
+    /// null.</returns>
+    public uint? CopyTo(SpanAction sink, byte[] scratch, CancellationToken cancellationToken, bool hash = false)
     {
+        hash &= KnownCrc is null && !StreamVerifiesCrc;
+        if (!IsResident && ParallelCopy.Applies(this)) return KnownCrc ?? ParallelCopy.Run(this, sink, hash,
+            cancellationToken);
+        var crc = hash ? new Crc32() : null;
+        SpanAction to = crc is null ? sink : chunk =>
+        {
+            crc.Append(chunk);
+            sink(chunk);
+        };
         if (IsResident && Length > 0 && TryGetSpan(0, (int)Math.Min(Length, scratch.Length), out _))
         {
             for (long at = 0; at < Length; at += scratch.Length)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 TryGetSpan(at, (int)Math.Min(scratch.Length, Length - at), out var window);
-                sink(window);
+                to(window);
             }
             GC.KeepAlive(this); // windows of native memory are valid only while their buffer lives
-            return KnownCrc;
+            return KnownCrc ?? crc?.GetCurrentHashAsUInt32();
         }
         using var reader = OpenReader();
         for (long at = 0; at < Length; at += scratch.Length)
@@ -62,10 +76,10 @@ internal abstract class StorageBuffer
             cancellationToken.ThrowIfCancellationRequested();
             int n = (int)Math.Min(scratch.Length, Length - at);
             reader.ReadExactly(scratch.AsSpan(0, n));
-            sink(scratch.AsSpan(0, n));
+            to(scratch.AsSpan(0, n));
         }
         reader.Finish();
-        return KnownCrc ?? reader.VerifiedCrc;
+        return KnownCrc ?? reader.VerifiedCrc ?? crc?.GetCurrentHashAsUInt32();
     }
 
     /// <summary>True when streaming this buffer verifies, and so yields, its CRC-32 (no need to hash it
@@ -80,19 +94,33 @@ internal abstract class StorageBuffer
     public virtual bool IsRandomAccess => true;
 
     /// <summary>
+    /// True when <see cref="ReadChunk"/> may read disjoint chunks on several threads at once and, together with
+    /// <see cref="ChunkChecks"/>, checks what a front-to-back reader checks: every layer down to the bytes says so.
+    /// </summary>
+    public virtual bool ReadsInChunks => false;
+
+    /// <summary>Reads one chunk of a read split into chunks (any thread, any order); a layer that checks a whole run
+    /// notes its part in <paramref name="checks"/>.</summary>
+    public virtual void ReadChunk(long offset, Span<byte> destination, ChunkChecks checks) => Read(offset, destination);
+
+    /// <summary>
     /// Reads every byte into <paramref name="target"/> (of the same length), reporting bytes as they arrive
-    /// (from any thread). Large random-access buffers are read on every core.
+    /// (from any thread). Large random-access buffers are read on every core, CRC-checked by the chunk where they
+    /// read in chunks.
     /// </summary>
     /// <returns>The CRC-32 of the bytes when a layer verified it on the way; otherwise null.</returns>
     public virtual uint? Fill(HostBuffer target, Action<int>? progress, CancellationToken cancellationToken)
     {
         if (!IsRandomAccess || Length <= ParallelChunk) return FillInOrder(target, progress, cancellationToken);
+        var checks = ReadsInChunks ? new ChunkChecks() : null;
         ParallelChunks.For(Length, ParallelChunk, (_, at, n) =>
         {
-            Read(at, target.Window(at, n));
+            if (checks is null) Read(at, target.Window(at, n));
+            else ReadChunk(at, target.Window(at, n), checks);
             progress?.Invoke(n);
         }, cancellationToken);
-        return null;
+        uint? verified = checks?.Complete();
+        return StreamVerifiesCrc ? verified : null;
     }
 
     /// <summary>The front-to-back fill, through <see cref="OpenReader"/> and so through every layer's reader.</summary>

@@ -17,6 +17,16 @@ internal sealed class SwappedBuffer(StorageBuffer source, int unit) : StorageBuf
 
     public override bool IsRandomAccess => source.IsRandomAccess;
 
+    public override bool ReadsInChunks => source.ReadsInChunks;
+
+    public override void ReadChunk(long offset, Span<byte> destination, ChunkChecks checks)
+    {
+        if (offset % unit != 0 || destination.Length % unit != 0)
+            throw new ArgumentException($"Byte-swapped reads must cover whole {unit}-byte elements.");
+        source.ReadChunk(offset, destination, checks);
+        ByteOrder.SwapInPlace(destination, unit);
+    }
+
     public override ChunkReader OpenReader() => new Swapping(source.OpenReader(), unit);
 
     /// <summary>The source's fill (and its CRC check), then the swap, chunk by chunk on every core.</summary>

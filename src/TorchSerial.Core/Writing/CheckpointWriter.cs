@@ -164,14 +164,11 @@ public static class CheckpointWriter
         CancellationToken ct)
     {
         var bytes = storage.Buffer;
-        Crc32? crc = bytes.KnownCrc is null && !bytes.StreamVerifiesCrc ? new Crc32() : null;
-        uint? streamed = bytes.CopyTo(chunk =>
+        uint value = bytes.CopyTo(chunk =>
         {
-            crc?.Append(chunk);
             sink(chunk);
             progress.Add(chunk.Length);
-        }, buffer, ct);
-        uint value = streamed ?? crc!.GetCurrentHashAsUInt32();
+        }, buffer, ct, hash: true) ?? throw new InvalidOperationException($"No CRC-32 for storage '{storage.Key}'.");
         // Bytes never change once they exist: the next save of a loaded storage need not hash them again.
         if (bytes.IsResident) bytes.KnownCrc = value;
         return value;
