@@ -38,6 +38,7 @@ public static class BandwidthFloor
 $bytes = (Get-Item -LiteralPath $Source).Length
 $r = [ordered]@{}
 $cast = Join-Path (Split-Path $Other) 'ours_bf16.pt'
+sync  # untimed: earlier rows' files are written back now, not during the timed runs (torch's side does the same)
 $r.cast_s = Measure-Median { Import-TorchCheckpoint -LiteralPath $Source -Lazy | Convert-Tensor bfloat16 | Save-Tensor -LiteralPath $cast } $Repeats
 Remove-Item $cast
 $r.measure_lazy_s = Measure-Median { Import-TorchCheckpoint -LiteralPath $Source -Lazy | Measure-Tensor | Measure-Object } $Repeats

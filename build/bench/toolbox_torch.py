@@ -46,6 +46,7 @@ def peak(code):
     return peak_of(code, ["src", "other"], [src, other])
 
 
+os.sync()  # untimed: earlier rows' files are written back now, not during the timed runs (ours does the same)
 cast = median(CAST)
 os.remove(os.path.join(out_dir, "torch_bf16.pt"))
 print(json.dumps({"cast_s": cast, "measure_s": median(MEASURE), "compare_s": median(COMPARE), "other": other,
