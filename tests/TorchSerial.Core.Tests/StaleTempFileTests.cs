@@ -55,4 +55,25 @@ public class StaleTempFileTests
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
+
+    [Fact]
+    public async Task A_save_over_a_named_pipe_replaces_it_without_waiting_for_a_writer()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var dir = NewFolder();
+        try
+        {
+            string pipe = Path.Combine(dir, "model.pt");
+            using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", pipe)) mkfifo.WaitForExit();
+            Assert.True(File.Exists(pipe));
+            var root = PyDict.FromPairs(new[] { KeyValuePair.Create("w", Tensor.FromValues(new object[] { 1f, 2f },
+                DType.Float32)) });
+            // A save that opened the pipe to hold it would wait here for a writer that never comes.
+            var save = Task.Run(() => CheckpointWriter.SaveFile(root, pipe));
+            Assert.Same(save, await Task.WhenAny(save, Task.Delay(TimeSpan.FromSeconds(30))));
+            await save;
+            Assert.Equal(new[] { 1f, 2f }, Reading.CheckpointReader.Load(pipe).Tensors[0].ToArray());
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
 }

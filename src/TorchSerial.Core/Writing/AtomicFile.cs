@@ -83,15 +83,23 @@ internal static class AtomicFile
     /// <summary>
     /// A handle on the file a save replaces, so that the rename only unlinks it and the system frees its pages and
     /// blocks when the handle closes, on a pool thread. Freed inside the rename, a just-written 250 MB file cost
-    /// 70-165 ms of a 250-430 ms cast-and-save on this project's VM. Not on Windows, where an open file can block the
-    /// replace.
+    /// 70-165 ms of a 250-430 ms cast-and-save on this project's VM. Only a file of 1 MiB or more, whose freeing costs
+    /// anything: a named pipe or device (length 0) is never opened, since opening a pipe waits for its writer. Not on
+    /// Windows, where an open file can block the replace.
     /// </summary>
     private static SafeFileHandle? HoldReplaced(string path)
     {
         if (OperatingSystem.IsWindows()) return null;
-        try { return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete); }
+        try
+        {
+            var file = new FileInfo(path);
+            if (!file.Exists || file.Length < HeldFromBytes) return null;
+            return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return null; }
     }
+
+    private const long HeldFromBytes = 1 << 20;
 
     private static void TryDelete(string path)
     {
