@@ -51,8 +51,11 @@ internal abstract class StorageBuffer
     public uint? CopyTo(SpanAction sink, byte[] scratch, CancellationToken cancellationToken, bool hash = false)
     {
         hash &= KnownCrc is null && !StreamVerifiesCrc;
-        if (!IsResident && ParallelCopy.Applies(this)) return KnownCrc ?? ParallelCopy.Run(this, sink, hash,
-            cancellationToken);
+        if (!IsResident && ParallelCopy.Applies(this))
+        {
+            uint? streamed = ParallelCopy.Run(this, sink, hash, cancellationToken);
+            return KnownCrc ?? streamed;
+        }
         var crc = hash ? new Crc32() : null;
         SpanAction to = crc is null ? sink : chunk =>
         {
