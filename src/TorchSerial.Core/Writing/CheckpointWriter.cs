@@ -122,6 +122,10 @@ public static class CheckpointWriter
 
     private static bool IsAscii(string s) => s.All(c => c < 128);
 
+    /// <summary>Bytes a save only copies out of host memory (see <see cref="BackgroundWriteStream.WriteThrough"/>).
+    /// </summary>
+    internal static bool InMemory(StorageBuffer bytes) => bytes.IsResident && bytes.Device == "cpu";
+
     private static void WriteZip(Stream output, byte[] pickle, StorageTable storages, SaveOptions options,
         CancellationToken ct)
     {
@@ -146,10 +150,12 @@ public static class CheckpointWriter
             storages.Entries.Count);
         foreach (var e in entries)
         {
+            BackgroundWriteStream.Expect(output, InMemory(e.Storage.Buffer));
             zip.Write("data/" + e.Key, e.Storage.NumBytes, sink => StreamStorage(e.Storage, sink, buffer, progress,
                 ct), ct);
             progress.Written();
         }
+        BackgroundWriteStream.Expect(output, inMemory: false);
         if (libTorch) zip.Write("data.pkl", pickle);
         zip.Write("version", "3\n"u8);
         if (libTorch) zip.Write("byteorder", "little"u8);
@@ -230,6 +236,7 @@ public static class CheckpointWriter
         foreach (var e in storages.Entries.OrderBy(e => e.Key, StringComparer.Ordinal))
         {
             ct.ThrowIfCancellationRequested();
+            BackgroundWriteStream.Expect(output, InMemory(e.Storage.Buffer));
             BinaryPrimitives.WriteInt64LittleEndian(count, e.NumElements);
             output.Write(count);
             e.Storage.Buffer.CopyTo(chunk => { output.Write(chunk); progress.Add(chunk.Length); }, buffer, ct);

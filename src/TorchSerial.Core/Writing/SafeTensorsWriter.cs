@@ -31,9 +31,12 @@ internal static class SafeTensorsWriter
         var scratch = new byte[ChunkSize];
         foreach (var e in header.Entries)
         {
-            byName[e.Name].CopyTo(chunk => { output.Write(chunk); progress?.Invoke(chunk.Length); }, scratch, ct);
+            var tensor = byName[e.Name];
+            BackgroundWriteStream.Expect(output, CheckpointWriter.InMemory(tensor.Storage.Buffer));
+            tensor.CopyTo(chunk => { output.Write(chunk); progress?.Invoke(chunk.Length); }, scratch, ct);
             written?.Invoke();
         }
+        BackgroundWriteStream.Expect(output, inMemory: false);
     }
 
     /// <summary>The metadata a file gets: <c>format: pt</c>, the removed → kept pairs, then the caller's (whose keys
