@@ -114,4 +114,35 @@ public class ParallelCopyTests
         }
         finally { File.Delete(path); File.Delete(target); }
     }
+
+    [Fact]
+    public void Loaded_and_unread_storages_interleaved_in_one_save_land_in_order()
+    {
+        // Past the first 64 MiB the writing thread takes blocks of unread storages, while loaded ones go straight to
+        // the file after the queued blocks: each switch must keep the bytes in order.
+        var (path, bytes) = ParallelFillTests.WriteBig("mixed-src");
+        string output = Temp("mixed-out");
+        try
+        {
+            using var lazy = CheckpointReader.Open(path);
+            var random = new Random(5);
+            var state = new Python.PyDict { PythonType = "collections.OrderedDict" };
+            var expected = new List<(string Name, byte[] Bytes)>();
+            for (int i = 0; i < 6; i++)
+            {
+                var unread = lazy.Tensors[0].Recast(new Storage("u" + i, DType.Float32, bytes.Length, "cpu", false,
+                    lazy.Tensors[0].Storage.Buffer), DType.Float32);
+                state.SetItem("unread" + i, unread);
+                expected.Add(("unread" + i, bytes));
+                var loaded = new byte[(3 << 20) + 4 * i];
+                random.NextBytes(loaded);
+                state.SetItem("loaded" + i, Tensor.FromBytes(loaded, DType.UInt8, new long[] { loaded.Length }));
+                expected.Add(("loaded" + i, loaded));
+            }
+            CheckpointWriter.SaveFile(state, output);
+            var back = CheckpointReader.Load(output).Tensors.ToDictionary(t => t.Name);
+            foreach (var (name, want) in expected) Assert.Equal(want, back[name].GetBytes());
+        }
+        finally { File.Delete(path); File.Delete(output); }
+    }
 }
