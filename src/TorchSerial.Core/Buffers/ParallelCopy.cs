@@ -12,7 +12,7 @@ namespace TorchSerial.Buffers;
 internal static class ParallelCopy
 {
     /// <summary>Below this a buffer streams front to back: a parallel step costs more than it spreads.</summary>
-    public const long MinLength = 2 << 20;
+    private const long MinLength = 2 << 20;
 
     /// <summary>Chunks in flight at once: more cores than this only contend for memory bandwidth.</summary>
     private const int MaxWidth = 4;

@@ -9,8 +9,7 @@ internal sealed class SwappedBuffer(StorageBuffer source, int unit) : StorageBuf
 
     public override void Read(long offset, Span<byte> destination)
     {
-        if (offset % unit != 0 || destination.Length % unit != 0)
-            throw new ArgumentException($"Byte-swapped reads must cover whole {unit}-byte elements.");
+        EnsureWhole(offset, destination.Length);
         source.Read(offset, destination);
         ByteOrder.SwapInPlace(destination, unit);
     }
@@ -21,10 +20,15 @@ internal sealed class SwappedBuffer(StorageBuffer source, int unit) : StorageBuf
 
     public override void ReadChunk(long offset, Span<byte> destination, ChunkChecks checks)
     {
-        if (offset % unit != 0 || destination.Length % unit != 0)
-            throw new ArgumentException($"Byte-swapped reads must cover whole {unit}-byte elements.");
+        EnsureWhole(offset, destination.Length);
         source.ReadChunk(offset, destination, checks);
         ByteOrder.SwapInPlace(destination, unit);
+    }
+
+    private void EnsureWhole(long offset, int length)
+    {
+        if (offset % unit != 0 || length % unit != 0)
+            throw new ArgumentException($"Byte-swapped reads must cover whole {unit}-byte elements.");
     }
 
     public override ChunkReader OpenReader() => new Swapping(source.OpenReader(), unit);

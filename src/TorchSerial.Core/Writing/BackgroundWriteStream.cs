@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using TorchSerial.Buffers;
 
 namespace TorchSerial.Writing;
 
@@ -59,11 +60,11 @@ internal sealed class BackgroundWriteStream : Stream
         }
     }
 
-    /// <summary>Marks what <paramref name="output"/> is about to be given: bytes already in host memory or
-    /// not.</summary>
-    public static void Expect(Stream output, bool inMemory)
+    /// <summary>Tells <paramref name="output"/> which storage's bytes come next, so that bytes already in host memory
+    /// go straight to the file and the rest through the writing thread.</summary>
+    public static void Expect(Stream output, StorageBuffer next)
     {
-        if (output is BackgroundWriteStream blocks) blocks.WriteThrough = inMemory;
+        if (output is BackgroundWriteStream blocks) blocks.WriteThrough = next.IsResident && next.Device == "cpu";
     }
 
     public override void Write(ReadOnlySpan<byte> data)

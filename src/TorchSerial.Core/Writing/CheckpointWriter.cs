@@ -7,7 +7,6 @@ using TorchSerial.Torch;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
-using System.IO.Hashing;
 
 namespace TorchSerial.Writing;
 
@@ -122,10 +121,6 @@ public static class CheckpointWriter
 
     private static bool IsAscii(string s) => s.All(c => c < 128);
 
-    /// <summary>Bytes a save only copies out of host memory (see <see cref="BackgroundWriteStream.WriteThrough"/>).
-    /// </summary>
-    internal static bool InMemory(StorageBuffer bytes) => bytes.IsResident && bytes.Device == "cpu";
-
     private static void WriteZip(Stream output, byte[] pickle, StorageTable storages, SaveOptions options,
         CancellationToken ct)
     {
@@ -150,12 +145,11 @@ public static class CheckpointWriter
             storages.Entries.Count);
         foreach (var e in entries)
         {
-            BackgroundWriteStream.Expect(output, InMemory(e.Storage.Buffer));
+            BackgroundWriteStream.Expect(output, e.Storage.Buffer);
             zip.Write("data/" + e.Key, e.Storage.NumBytes, sink => StreamStorage(e.Storage, sink, buffer, progress,
                 ct), ct);
             progress.Written();
         }
-        BackgroundWriteStream.Expect(output, inMemory: false);
         if (libTorch) zip.Write("data.pkl", pickle);
         zip.Write("version", "3\n"u8);
         if (libTorch) zip.Write("byteorder", "little"u8);
@@ -236,7 +230,7 @@ public static class CheckpointWriter
         foreach (var e in storages.Entries.OrderBy(e => e.Key, StringComparer.Ordinal))
         {
             ct.ThrowIfCancellationRequested();
-            BackgroundWriteStream.Expect(output, InMemory(e.Storage.Buffer));
+            BackgroundWriteStream.Expect(output, e.Storage.Buffer);
             BinaryPrimitives.WriteInt64LittleEndian(count, e.NumElements);
             output.Write(count);
             e.Storage.Buffer.CopyTo(chunk => { output.Write(chunk); progress.Add(chunk.Length); }, buffer, ct);

@@ -32,11 +32,10 @@ internal static class SafeTensorsWriter
         foreach (var e in header.Entries)
         {
             var tensor = byName[e.Name];
-            BackgroundWriteStream.Expect(output, CheckpointWriter.InMemory(tensor.Storage.Buffer));
+            BackgroundWriteStream.Expect(output, tensor.Storage.Buffer);
             tensor.CopyTo(chunk => { output.Write(chunk); progress?.Invoke(chunk.Length); }, scratch, ct);
             written?.Invoke();
         }
-        BackgroundWriteStream.Expect(output, inMemory: false);
     }
 
     /// <summary>The metadata a file gets: <c>format: pt</c>, the removed → kept pairs, then the caller's (whose keys
